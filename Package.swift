@@ -1,0 +1,50 @@
+// swift-tools-version:6.0
+import PackageDescription
+
+let package = Package(
+    name: "interrogate",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "interrogate", targets: ["InterrogateTUI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+    ],
+    targets: [
+        // ncursesw behind a module map and a shim header; only the renderer's Curses/ folder imports it.
+        .systemLibrary(
+            name: "CNCurses",
+            pkgConfig: "ncursesw",
+            providers: [.apt(["libncurses-dev"])]
+        ),
+        // Pure domain: labels, annotations, scoring. No I/O.
+        .target(name: "Annotate"),
+        // Scenarios, transcripts (durable event log), model clients.
+        .target(
+            name: "Sessions",
+            dependencies: [
+                "Annotate",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ],
+            resources: [.copy("Resources/transcript.schema.json")]
+        ),
+        // The `interrogate` executable: commands, app state, update, views, renderer.
+        .executableTarget(
+            name: "InterrogateTUI",
+            dependencies: [
+                "Sessions",
+                "CNCurses",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        // A child process for the durability tests: appends events and reports each one saved.
+        .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
+        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .testTarget(name: "AnnotateTests", dependencies: ["Annotate"]),
+        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "TranscriptProbe", "TestSupport"]),
+        .testTarget(name: "InterrogateTUITests", dependencies: ["InterrogateTUI", "Sessions", "TestSupport"]),
+    ]
+)
