@@ -1,0 +1,169 @@
+import Foundation
+
+/// Validates JSON against a JSON Schema (draft 2020-12), for the keywords our documents use:
+/// type, enum, const, properties, required, additionalProperties, items, minItems,
+/// uniqueItems, minimum, maximum, minLength, pattern, $ref to local $defs, allOf, anyOf,
+/// oneOf, not, if/then/else. An unsupported keyword is refused when the schema is loaded, so
+/// the schema can never silently check less than it says. The test suite checks the same
+/// files with Python's `jsonschema` package and expects the same verdicts.
+public struct JSONSchema: Sendable {
+    public struct Failure: Sendable, Equatable, CustomStringConvertible {
+        /// JSON Pointer to the offending value ("" is the whole document).
+        public var pointer: String
+        public var message: String
+        public var description: String { pointer.isEmpty ? message : "\(pointer): \(message)" }
+    }
+
+    static let supported: Set<String> = [
+        "$schema", "$id", "$defs", "$comment", "title", "description", "examples", "default", "format",
+        "type", "enum", "const", "properties", "required", "additionalProperties", "items", "minItems",
+        "uniqueItems", "minimum", "maximum", "minLength", "pattern", "$ref", "allOf", "anyOf", "oneOf",
+        "not", "if", "then", "else",
+    ]
+
+    let root: JSONValue
+
+    public init(data: Data) throws {
+        root = try JSONValue.parse(data)
+        try Self.checkKeywords(root, at: "#")
+    }
+
+    private static func checkKeywords(_ schema: JSONValue, at path: String) throws {
+        guard case .object(let o) = schema else { return }
+        for (k, v) in o {
+            guard supported.contains(k) else {
+                throw SchemaError("unsupported keyword '\(k)' at \(path)")
+            }
+            switch k {
+            case "properties", "$defs":
+                if case .object(let subs) = v { for (name, s) in subs { try checkKeywords(s, at: "\(path)/\(k)/\(name)") } }
+            case "allOf", "anyOf", "oneOf":
+                if case .array(let subs) = v { for (i, s) in subs.enumerated() { try checkKeywords(s, at: "\(path)/\(k)/\(i)") } }
+            case "items", "additionalProperties", "not", "if", "then", "else":
+                try checkKeywords(v, at: "\(path)/\(k)")
+            default: break
+            }
+        }
+    }
+
+    public struct SchemaError: Error, CustomStringConvertible {
+        public var description: String
+        init(_ d: String) { description = d }
+    }
+
+    /// Every failure found in `value`; empty when it is valid.
+    public func validate(_ value: JSONValue) -> [Failure] {
+        var failures: [Failure] = []
+        check(value, against: root, at: "", into: &failures)
+        return failures
+    }
+
+    private func resolve(_ ref: String) -> JSONValue? {
+        guard ref.hasPrefix("#/") else { return nil }
+        var node: JSONValue? = root
+        for part in ref.dropFirst(2).split(separator: "/") {
+            node = node?[String(part).replacingOccurrences(of: "~1", with: "/").replacingOccurrences(of: "~0", with: "~")]
+        }
+        return node
+    }
+
+    private func check(_ value: JSONValue, against schema: JSONValue, at pointer: String, into failures: inout [Failure]) {
+        if case .bool(let b) = schema {
+            if !b { failures.append(.init(pointer: pointer, message: "not allowed here")) }
+            return
+        }
+        guard case .object(let s) = schema else { return }
+        func fail(_ m: String) { failures.append(.init(pointer: pointer, message: m)) }
+
+        if case .string(let ref)? = s["$ref"] {
+            if let target = resolve(ref) { check(value, against: target, at: pointer, into: &failures) }
+            else { fail("schema reference \(ref) not found") }
+        }
+        if let t = s["type"] {
+            let allowed: [String] = switch t {
+            case .string(let one): [one]
+            case .array(let many): many.compactMap(\.string)
+            default: []
+            }
+            if value.schemaTypes.isDisjoint(with: allowed) {
+                fail("expected \(allowed.joined(separator: " or ")), found \(value.schemaTypes.contains("integer") ? "number" : value.schemaTypes.first!)")
+                return
+            }
+        }
+        if case .array(let options)? = s["enum"], !options.contains(where: { Self.equal($0, value) }) {
+            fail("\(value.jsonText) is not one of \(options.map(\.jsonText).joined(separator: ", "))")
+        }
+        if let c = s["const"], !Self.equal(c, value) { fail("must be \(c.jsonText), found \(value.jsonText)") }
+
+        switch value {
+        case .object(let o):
+            if case .array(let req)? = s["required"] {
+                for name in req.compactMap(\.string) where o[name] == nil { fail("missing required property '\(name)'") }
+            }
+            let props: [String: JSONValue] = if case .object(let p)? = s["properties"] { p } else { [:] }
+            for (k, v) in o.sorted(by: { $0.key < $1.key }) {
+                let child = pointer + "/" + k.replacingOccurrences(of: "~", with: "~0").replacingOccurrences(of: "/", with: "~1")
+                if let ps = props[k] { check(v, against: ps, at: child, into: &failures) }
+                else if let extra = s["additionalProperties"] {
+                    if case .bool(false) = extra { failures.append(.init(pointer: child, message: "unknown property '\(k)'")) }
+                    else { check(v, against: extra, at: child, into: &failures) }
+                }
+            }
+        case .array(let a):
+            if let items = s["items"] {
+                for (i, v) in a.enumerated() { check(v, against: items, at: "\(pointer)/\(i)", into: &failures) }
+            }
+            if let m = s["minItems"]?.number, Double(a.count) < m { fail("needs at least \(Int(m)) item(s)") }
+            if case .bool(true)? = s["uniqueItems"] {
+                for i in a.indices { for j in a.indices where j > i && Self.equal(a[i], a[j]) { fail("items \(i) and \(j) are the same") } }
+            }
+        case .string(let str):
+            if let m = s["minLength"]?.number, Double(str.count) < m { fail("must be at least \(Int(m)) character(s)") }
+            if case .string(let p)? = s["pattern"], let re = try? NSRegularExpression(pattern: p),
+               re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil {
+                fail("\(value.jsonText) does not match \(p)")
+            }
+        case .int, .double:
+            let x = value.number!
+            if let m = s["minimum"]?.number, x < m { fail("must be ≥ \(s["minimum"]!.jsonText)") }
+            if let m = s["maximum"]?.number, x > m { fail("must be ≤ \(s["maximum"]!.jsonText)") }
+        default: break
+        }
+
+        if case .array(let subs)? = s["allOf"] {
+            for sub in subs { check(value, against: sub, at: pointer, into: &failures) }
+        }
+        if case .array(let subs)? = s["anyOf"] {
+            if !subs.contains(where: { passes(value, $0, pointer) }) { fail("matches none of the allowed forms") }
+        }
+        if case .array(let subs)? = s["oneOf"] {
+            let n = subs.filter { passes(value, $0, pointer) }.count
+            if n != 1 { fail(n == 0 ? "matches none of the allowed forms" : "matches more than one of the exclusive forms") }
+        }
+        if let not = s["not"], passes(value, not, pointer) { fail("matches a form that is not allowed") }
+        if let cond = s["if"] {
+            if passes(value, cond, pointer) {
+                if let then = s["then"] { check(value, against: then, at: pointer, into: &failures) }
+            } else if let els = s["else"] {
+                check(value, against: els, at: pointer, into: &failures)
+            }
+        }
+    }
+
+    private func passes(_ value: JSONValue, _ schema: JSONValue, _ pointer: String) -> Bool {
+        var f: [Failure] = []
+        check(value, against: schema, at: pointer, into: &f)
+        return f.isEmpty
+    }
+
+    /// JSON equality: 1 and 1.0 are the same number.
+    static func equal(_ a: JSONValue, _ b: JSONValue) -> Bool {
+        if let x = a.number, let y = b.number { return x == y }
+        switch (a, b) {
+        case (.array(let x), .array(let y)): return x.count == y.count && zip(x, y).allSatisfy { equal($0, $1) }
+        case (.object(let x), .object(let y)):
+            return x.count == y.count && x.allSatisfy { k, v in y[k].map { equal(v, $0) } ?? false }
+        default: return a == b
+        }
+    }
+}

@@ -1,0 +1,243 @@
+import Annotate
+import Foundation
+
+/// One line of a transcript file: a self-describing event with the format version, its
+/// sequence number in the file and the time it was written.
+public struct TranscriptEvent: Sendable, Equatable {
+    public static let formatVersion = 1
+
+    public var version: Int
+    public var seq: Int
+    public var timestamp: Date
+    public var body: EventBody
+
+    public init(version: Int = TranscriptEvent.formatVersion, seq: Int, timestamp: Date, body: EventBody) {
+        self.version = version
+        self.seq = seq
+        self.timestamp = timestamp
+        self.body = body
+    }
+}
+
+public enum EventBody: Sendable, Equatable {
+    case header(SessionHeader)
+    case message(MessageEvent)
+    case annotation(AnnotationEvent)
+    case resumed(ResumedEvent)
+    case recovery(RecoveryEvent)
+    case sessionEnd(SessionEndEvent)
+    /// A type this version does not know (written by a newer version); kept, not dropped.
+    case unknown(type: String)
+
+    public var type: String {
+        switch self {
+        case .header: "header"
+        case .message: "message"
+        case .annotation: "annotation"
+        case .resumed: "resumed"
+        case .recovery: "recovery"
+        case .sessionEnd: "session_end"
+        case .unknown(let t): t
+        }
+    }
+}
+
+/// The first event of a session file: everything needed to reproduce the session.
+/// API keys are never part of it.
+public struct SessionHeader: Sendable, Equatable, Codable {
+    public struct App: Sendable, Equatable, Codable {
+        public var name: String
+        public var version: String
+        public init(name: String = "interrogate", version: String = AppVersion.current) {
+            self.name = name
+            self.version = version
+        }
+    }
+
+    public struct ScenarioRecord: Sendable, Equatable, Codable {
+        public var id: String
+        public var title: String
+        public var path: String
+        public var sha256: String
+        /// The scenario file exactly as read, so the session can be reproduced without it.
+        public var content: String
+        public var condition: Scenario.Condition
+        /// The system prompt as sent to the model in this condition.
+        public var systemPrompt: String
+
+        public init(id: String, title: String, path: String, sha256: String, content: String,
+                    condition: Scenario.Condition, systemPrompt: String) {
+            self.id = id
+            self.title = title
+            self.path = path
+            self.sha256 = sha256
+            self.content = content
+            self.condition = condition
+            self.systemPrompt = systemPrompt
+        }
+
+        public init(scenario: Scenario, condition: Scenario.Condition) {
+            id = scenario.id
+            title = scenario.title
+            path = scenario.path
+            sha256 = scenario.sha256
+            content = scenario.source
+            self.condition = condition
+            systemPrompt = scenario.systemPrompt(for: condition) ?? scenario.systemPrompt
+        }
+    }
+
+    public struct ModelRecord: Sendable, Equatable, Codable {
+        public var provider: String
+        public var name: String
+        public var baseUrl: String?
+        public var parameters: ModelParameters
+
+        public init(provider: String, name: String, baseUrl: String? = nil, parameters: ModelParameters = .init()) {
+            self.provider = provider
+            self.name = name
+            self.baseUrl = baseUrl
+            self.parameters = parameters
+        }
+    }
+
+    public var sessionId: String
+    public var app: App
+    public var annotator: String
+    public var scenario: ScenarioRecord
+    public var model: ModelRecord
+
+    public init(sessionId: String, app: App = .init(), annotator: String, scenario: ScenarioRecord, model: ModelRecord) {
+        self.sessionId = sessionId
+        self.app = app
+        self.annotator = annotator
+        self.scenario = scenario
+        self.model = model
+    }
+}
+
+/// Parameters that shape a reply. Each is recorded as sent; nil means the server's default.
+public struct ModelParameters: Sendable, Equatable, Codable {
+    public var temperature: Double?
+    public var topP: Double?
+    public var maxTokens: Int?
+    public var seed: Int?
+    public var stop: [String]?
+    public var logprobs: Bool?
+    public var topLogprobs: Int?
+
+    public init(temperature: Double? = nil, topP: Double? = nil, maxTokens: Int? = nil, seed: Int? = nil,
+                stop: [String]? = nil, logprobs: Bool? = nil, topLogprobs: Int? = nil) {
+        self.temperature = temperature
+        self.topP = topP
+        self.maxTokens = maxTokens
+        self.seed = seed
+        self.stop = stop
+        self.logprobs = logprobs
+        self.topLogprobs = topLogprobs
+    }
+}
+
+public struct MessageEvent: Sendable, Equatable, Codable {
+    public enum Role: String, Sendable, Codable { case interrogator, model }
+    public enum Status: String, Sendable, Codable {
+        case complete
+        /// The interrogator stopped the reply; `text` holds what had arrived.
+        case cancelled
+        /// The model endpoint failed; `text` holds what had arrived, `error` says why.
+        case error
+    }
+
+    public struct Usage: Sendable, Equatable, Codable {
+        public var promptTokens: Int?
+        public var completionTokens: Int?
+        public init(promptTokens: Int? = nil, completionTokens: Int? = nil) {
+            self.promptTokens = promptTokens
+            self.completionTokens = completionTokens
+        }
+    }
+
+    /// Position in the conversation, from 0. Annotations refer to model messages by it.
+    public var index: Int
+    public var role: Role
+    public var text: String
+    public var status: Status?
+    public var reasoning: String?
+    public var finishReason: String?
+    public var error: String?
+    /// The model name the server reported for this reply.
+    public var modelReported: String?
+    public var firstTokenMs: Double?
+    public var totalMs: Double?
+    public var usage: Usage?
+
+    public init(index: Int, role: Role, text: String, status: Status? = nil, reasoning: String? = nil,
+                finishReason: String? = nil, error: String? = nil, modelReported: String? = nil,
+                firstTokenMs: Double? = nil, totalMs: Double? = nil, usage: Usage? = nil) {
+        self.index = index
+        self.role = role
+        self.text = text
+        self.status = status
+        self.reasoning = reasoning
+        self.finishReason = finishReason
+        self.error = error
+        self.modelReported = modelReported
+        self.firstTokenMs = firstTokenMs
+        self.totalMs = totalMs
+        self.usage = usage
+    }
+}
+
+/// A rater's labels for one model message. A later one for the same message and rater
+/// supersedes this; both stay in the file.
+public struct AnnotationEvent: Sendable, Equatable, Codable {
+    public var messageIndex: Int
+    public var rater: String
+    public var labels: LabelSet
+    /// The most severe label, written for readers that do not know the order.
+    public var primary: Label?
+    public var leak: LeakDecision
+    public var note: String?
+
+    public init(messageIndex: Int, rater: String, annotation: Annotation) {
+        self.messageIndex = messageIndex
+        self.rater = rater
+        labels = annotation.labels
+        primary = annotation.primary
+        leak = annotation.leak
+        note = annotation.note
+    }
+
+    public var annotation: Annotation { Annotation(labels: labels, leak: leak, note: note) }
+}
+
+/// The session was reopened (after a quit or a crash) and continues from here.
+public struct ResumedEvent: Sendable, Equatable, Codable {
+    public var app: SessionHeader.App
+    public var annotator: String
+    public init(app: SessionHeader.App = .init(), annotator: String) {
+        self.app = app
+        self.annotator = annotator
+    }
+}
+
+/// A writer found the file's last line torn (a crash mid-write) and ended it with a newline
+/// before appending, so that the fragment stays on disk, visible, and new events stay whole.
+public struct RecoveryEvent: Sendable, Equatable, Codable {
+    public var tornLine: Int
+    public var tornBytes: Int
+    public init(tornLine: Int, tornBytes: Int) {
+        self.tornLine = tornLine
+        self.tornBytes = tornBytes
+    }
+}
+
+public struct SessionEndEvent: Sendable, Equatable, Codable {
+    /// Why it ended: `quit`, `turn_limit`, …
+    public var reason: String
+    public init(reason: String) { self.reason = reason }
+}
+
+public enum AppVersion {
+    public static let current = "0.1.0"
+}

@@ -1,0 +1,119 @@
+import Foundation
+
+/// Something wrong in a transcript file, with the line it is on. The data is never changed
+/// to make a problem go away; the problem is reported and the rest is read.
+public struct TranscriptProblem: Sendable, Equatable, CustomStringConvertible {
+    public enum Kind: String, Sendable, Equatable {
+        /// The last line has no newline: a write was cut short (a crash or power loss).
+        case tornLastLine = "torn_last_line"
+        /// An earlier torn line, ended by a later writer and recorded in a recovery event.
+        case recoveredTornLine = "recovered_torn_line"
+        /// A line that is not a valid event.
+        case unreadable
+        /// Sequence numbers out of order.
+        case sequence
+        /// A type or version this app does not know.
+        case unknown
+    }
+
+    public var file: String
+    public var line: Int
+    public var kind: Kind
+    public var message: String
+
+    public var description: String { "\(file):\(line): \(message)" }
+
+    /// Problems that mean saved data may be missing or wrong, as opposed to notes about
+    /// recovered or newer data.
+    public var isError: Bool { kind == .unreadable || kind == .sequence || kind == .tornLastLine }
+}
+
+public struct TranscriptReadResult: Sendable {
+    public var path: String
+    public var events: [TranscriptEvent]
+    public var problems: [TranscriptProblem]
+
+    public var header: SessionHeader? {
+        if case .header(let h) = events.first?.body { return h }
+        return nil
+    }
+}
+
+public enum TranscriptReader {
+    public static func read(path: String) throws(TranscriptError) -> TranscriptReadResult {
+        let decoder = TranscriptCoding.decoder()
+        var events: [TranscriptEvent] = []
+        var problems: [TranscriptProblem] = []
+        var badLines: [Int: String] = [:]
+        var recoveredLines = Set<Int>()
+        var lastSeq = 0
+        do {
+            try LineReader.forEachLine(path: path) { data, number, terminated in
+                if !terminated {
+                    problems.append(.init(file: path, line: number, kind: .tornLastLine,
+                                          message: "torn last line (\(data.count) bytes without a newline): a write was cut short; this event was not saved. Resuming the session keeps the fragment and continues after it"))
+                    return true
+                }
+                if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
+                    badLines[number] = "empty line"
+                    return true
+                }
+                do {
+                    let event = try decoder.decode(TranscriptEvent.self, from: data)
+                    if event.seq != lastSeq + 1 {
+                        problems.append(.init(file: path, line: number, kind: .sequence,
+                                              message: "sequence number \(event.seq) follows \(lastSeq): events are missing or out of order"))
+                    }
+                    lastSeq = event.seq
+                    if event.version > TranscriptEvent.formatVersion {
+                        problems.append(.init(file: path, line: number, kind: .unknown,
+                                              message: "format version \(event.version) is newer than this app reads (\(TranscriptEvent.formatVersion)); upgrade interrogate"))
+                    }
+                    if case .unknown(let type) = event.body {
+                        problems.append(.init(file: path, line: number, kind: .unknown,
+                                              message: "unknown event type '\(type)' (kept, not interpreted)"))
+                    }
+                    if case .recovery(let r) = event.body { recoveredLines.insert(r.tornLine) }
+                    events.append(event)
+                } catch {
+                    badLines[number] = describe(error)
+                }
+                return true
+            }
+        } catch let e as TranscriptError {
+            throw e
+        } catch {
+            throw .system("cannot read \(path)", Int32(EIO))
+        }
+        for (line, why) in badLines {
+            if recoveredLines.contains(line) {
+                problems.append(.init(file: path, line: line, kind: .recoveredTornLine,
+                                      message: "torn line from an interrupted write, kept as it was and recorded by a recovery event"))
+            } else {
+                problems.append(.init(file: path, line: line, kind: .unreadable, message: "not a valid event: \(why)"))
+            }
+        }
+        problems.sort { $0.line < $1.line }
+        return TranscriptReadResult(path: path, events: events, problems: problems)
+    }
+
+    static func describe(_ error: Error) -> String {
+        switch error {
+        case DecodingError.keyNotFound(let key, let ctx):
+            return "missing '\(snake((ctx.codingPath + [key]).map(\.stringValue).joined(separator: ".")))'"
+        case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):
+            return "wrong type at '\(snake(ctx.codingPath.map(\.stringValue).joined(separator: ".")))': \(ctx.debugDescription)"
+        case DecodingError.dataCorrupted(let ctx):
+            let at = ctx.codingPath.isEmpty ? "" : " at '\(snake(ctx.codingPath.map(\.stringValue).joined(separator: ".")))'"
+            return ctx.codingPath.isEmpty ? "not JSON" : "bad value\(at): \(ctx.debugDescription)"
+        default:
+            return "\(error)"
+        }
+    }
+
+    private static func snake(_ s: String) -> String {
+        var out = ""
+        for c in s { if c.isUppercase { out += "_" + c.lowercased() } else { out.append(c) } }
+        return out
+    }
+}

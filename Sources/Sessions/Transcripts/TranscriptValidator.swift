@@ -1,0 +1,87 @@
+import Foundation
+
+/// Checks transcript files line by line against the JSON Schema in `docs/`, and the rules a
+/// schema cannot state: the header comes first, sequence numbers run 1, 2, 3…, message
+/// indexes run 0, 1, 2…, and annotations refer to model messages that exist.
+public struct TranscriptValidator: Sendable {
+    public let schema: JSONSchema
+
+    public init() throws {
+        guard let url = Bundle.module.url(forResource: "transcript.schema", withExtension: "json"),
+              let data = FileManager.default.contents(atPath: url.path) else {
+            throw TranscriptError.notFound("the transcript JSON Schema is missing from the installation")
+        }
+        schema = try JSONSchema(data: data)
+    }
+
+    public init(schema: JSONSchema) { self.schema = schema }
+
+    /// Every problem in the file; empty when it is valid. Notes (recovered torn lines) are
+    /// included with `isError == false`.
+    public func validate(path: String) -> [TranscriptProblem] {
+        var problems: [TranscriptProblem] = []
+        var expectedSeq = 1
+        var nextMessageIndex = 0
+        var modelMessages = Set<Int>()
+        var recovered = Set<Int>()
+        var unreadable: [(Int, String)] = []
+        var sawFirst = false
+        let isSessionFile = (path as NSString).lastPathComponent == TranscriptStore.sessionFileName
+        func add(_ line: Int, _ kind: TranscriptProblem.Kind, _ m: String) {
+            problems.append(.init(file: path, line: line, kind: kind, message: m))
+        }
+        do {
+            try LineReader.forEachLine(path: path) { data, n, terminated in
+                guard terminated else {
+                    add(n, .tornLastLine, "torn last line (\(data.count) bytes without a newline): a write was cut short")
+                    return true
+                }
+                guard let value = try? JSONValue.parse(data) else {
+                    unreadable.append((n, "not JSON"))
+                    return true
+                }
+                let failures = schema.validate(value)
+                if !failures.isEmpty {
+                    for f in failures { add(n, .unreadable, f.description) }
+                    return true
+                }
+                let type = value["type"]?.string ?? ""
+                if !sawFirst {
+                    sawFirst = true
+                    if isSessionFile && type != "header" { add(n, .unreadable, "the first event of a session file must be its header, found '\(type)'") }
+                }
+                if let seq = value["seq"]?.number.map({ Int($0) }) {
+                    if seq != expectedSeq { add(n, .sequence, "sequence number \(seq), expected \(expectedSeq)") }
+                    expectedSeq = seq + 1
+                }
+                switch type {
+                case "header" where n != 1:
+                    add(n, .unreadable, "a header may only be the first event")
+                case "message":
+                    let index = Int(value["index"]?.number ?? -1)
+                    if index != nextMessageIndex { add(n, .sequence, "message index \(index), expected \(nextMessageIndex)") }
+                    nextMessageIndex = index + 1
+                    if value["role"]?.string == "model" { modelMessages.insert(index) }
+                case "annotation" where isSessionFile:
+                    let index = Int(value["message_index"]?.number ?? -1)
+                    if !modelMessages.contains(index) { add(n, .unreadable, "annotation of message \(index), which is not an earlier model message") }
+                case "recovery":
+                    if let line = value["torn_line"]?.number { recovered.insert(Int(line)) }
+                default: break
+                }
+                return true
+            }
+        } catch {
+            add(0, .unreadable, "cannot read the file: \(error)")
+        }
+        for (line, why) in unreadable {
+            if recovered.contains(line) {
+                add(line, .recoveredTornLine, "torn line from an interrupted write, recorded by a recovery event")
+            } else {
+                add(line, .unreadable, why)
+            }
+        }
+        if !sawFirst && problems.isEmpty { add(1, .unreadable, "the file is empty") }
+        return problems.sorted { $0.line < $1.line }
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Sessions
+
+/// These tests use a real child process (TranscriptProbe) that appends events and reports
+/// each one after `append` returned, then kill or race it.
+@Suite("Durability under crashes and concurrent writers", .serialized)
+struct DurabilityTests {
+    static let probe = TestSupport.product("TranscriptProbe")
+
+    /// Starts the probe appending and returns it with a pipe of its "saved N" lines.
+    func startAppender(path: String, count: Int, size: Int, tag: String) throws -> (Process, Pipe) {
+        let p = Process()
+        p.executableURL = Self.probe
+        p.arguments = ["append", path, String(count), String(size), tag]
+        let out = Pipe()
+        p.standardOutput = out
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        return (p, out)
+    }
+
+    @Test("an event reported as saved survives SIGKILL of the writer at any moment (60 trials)")
+    func sigkillLosesNothingReported() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var generator = SystemRandomNumberGenerator()
+        var killedMidRun = 0
+        for trial in 0..<60 {
+            let path = dir.appendingPathComponent("t\(trial).jsonl").path
+            let created = try TestSupport.run(Self.probe, ["create", path])
+            try #require(created.status == 0, "\(created.stderr)")
+            // Lines of varied size so that kills land in writes of different lengths.
+            let size = [10, 2_000, 70_000][trial % 3]
+            let (p, out) = try startAppender(path: path, count: 100_000, size: size, tag: "t")
+            usleep(UInt32.random(in: 2_000...60_000, using: &generator))
+            kill(p.processIdentifier, SIGKILL)
+            p.waitUntilExit()
+            if p.terminationReason == .uncaughtSignal { killedMidRun += 1 }
+            let reported = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                .split(separator: "\n").compactMap { line -> Int? in
+                    let parts = line.split(separator: " ")
+                    return parts.count >= 2 && parts[0] == "saved" ? Int(parts[1]) : nil
+                }
+
+            let read = try TranscriptReader.read(path: path)
+            let onDisk = Set(read.events.map(\.seq))
+            for seq in reported { #expect(onDisk.contains(seq), "trial \(trial): event \(seq) was reported saved but is not on disk") }
+            #expect(read.events.map(\.seq) == Array(1...read.events.count), "trial \(trial): sequence numbers skip or repeat")
+            let errors = read.problems.filter(\.isError)
+            #expect(errors.count <= 1, "trial \(trial): \(errors)")
+            if let e = errors.first { #expect(e.kind == .tornLastLine && e.line == read.events.count + 1) }
+        }
+        #expect(killedMidRun > 50, "the probe finished before it was killed: the test exercised nothing")
+    }
+
+    @Test("two processes appending to one file never interleave a line, and sequence numbers stay unique")
+    func concurrentAppendersDoNotInterleave() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("shared.jsonl").path
+        #expect(try TestSupport.run(Self.probe, ["create", path]).status == 0)
+        let perWriter = 300
+        // 100 KB lines: far past the pipe-atomic size, so without the lock writes could mix.
+        let (a, outA) = try startAppender(path: path, count: perWriter, size: 100_000, tag: "A")
+        let (b, outB) = try startAppender(path: path, count: perWriter, size: 100_000, tag: "B")
+        _ = outA.fileHandleForReading.readDataToEndOfFile()
+        _ = outB.fileHandleForReading.readDataToEndOfFile()
+        a.waitUntilExit()
+        b.waitUntilExit()
+        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+
+        let read = try TranscriptReader.read(path: path)
+        #expect(read.problems.isEmpty, "\(read.problems.count) problem(s), first: \(read.problems.prefix(3))")
+        #expect(read.events.count == 1 + 2 * perWriter)
+        let seqs = read.events.map(\.seq)
+        let numberedInOrder = seqs == Array(1...(1 + 2 * perWriter))
+        #expect(numberedInOrder, "sequence numbers repeat or skip, first: \(seqs.prefix(12))")
+        for tag in ["A", "B"] {
+            let order = read.events.compactMap { event -> Int? in
+                guard case .sessionEnd(let e) = event.body else { return nil }
+                let parts = e.reason.split(separator: "-")
+                return parts[0] == tag ? Int(parts[1]) : nil
+            }
+            #expect(order == Array(0..<perWriter), "writer \(tag)'s events are missing or out of order")
+        }
+    }
+}
