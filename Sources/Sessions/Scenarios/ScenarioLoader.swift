@@ -23,7 +23,7 @@ public enum ScenarioLoader {
     }
 
     public static func parse(_ text: String, path: String) throws(ScenarioErrors) -> Scenario {
-        var v = Validator(file: path)
+        var v = YAMLValidator(file: path)
         let root: Node
         do {
             guard let node = try Yams.compose(yaml: text) else {
@@ -33,7 +33,7 @@ public enum ScenarioLoader {
         } catch let e as ScenarioErrors {
             throw e
         } catch {
-            throw ScenarioErrors([yamlError(error, file: path)])
+            throw ScenarioErrors([YAMLValidator.yamlError(error, file: path)])
         }
         guard let map = root.mapping else {
             throw ScenarioErrors([v.error(root, "a scenario must be a mapping of keys (id, title, secret, …)")])
@@ -150,105 +150,6 @@ public enum ScenarioLoader {
         }
         return (1, 1)
     }
-
-    static func yamlError(_ error: Error, file: String) -> ScenarioError {
-        guard let y = error as? YamlError else {
-            return ScenarioError(file: file, line: 1, column: 1, message: "not valid YAML: \(error)")
-        }
-        switch y {
-        case let .scanner(_, problem, mark, _), let .parser(_, problem, mark, _), let .composer(_, problem, mark, _):
-            return ScenarioError(file: file, line: mark.line, column: mark.column, message: "not valid YAML: \(problem)")
-        case let .duplicatedKeysInMapping(duplicates, context):
-            return ScenarioError(file: file, line: context.mark.line, column: context.mark.column,
-                                 message: "duplicate key \(duplicates.map { "'\($0)'" }.joined(separator: ", ")): each key may appear once")
-        case let .reader(problem, _, _, _):
-            return ScenarioError(file: file, line: 1, column: 1, message: "cannot read YAML: \(problem)")
-        default:
-            return ScenarioError(file: file, line: 1, column: 1, message: "not valid YAML: \(y)")
-        }
-    }
 }
 
-/// All the errors found in one or more scenario files.
-public struct ScenarioErrors: Error, Sendable, CustomStringConvertible {
-    public var errors: [ScenarioError]
-    public init(_ errors: [ScenarioError]) { self.errors = errors }
-    public var description: String { errors.map(\.description).joined(separator: "\n") }
-}
 
-/// Collects located errors while reading a scenario's YAML tree.
-private struct Validator {
-    let file: String
-    var errors: [ScenarioError] = []
-
-    func error(_ node: Node?, _ message: String) -> ScenarioError {
-        let m = node?.mark
-        return ScenarioError(file: file, line: m?.line ?? 1, column: m?.column ?? 1, message: message)
-    }
-
-    mutating func report(_ node: Node?, _ message: String) { errors.append(error(node, message)) }
-
-    mutating func rejectUnknownKeys(_ map: Node.Mapping, allowed: [String], in context: String) {
-        for (key, _) in map {
-            guard let k = key.string else { report(key, "keys must be text"); continue }
-            if !allowed.contains(k) {
-                let hint = closest(k, in: allowed).map { " (did you mean '\($0)'?)" } ?? ""
-                report(key, "unknown key '\(k)' in \(context)\(hint); allowed: \(allowed.joined(separator: ", "))")
-            }
-        }
-    }
-
-    mutating func requiredString(_ map: Node.Mapping, _ key: String, parent: Node? = nil, context: String = "scenario") -> String? {
-        guard let node = map[key] else {
-            let anchor = parent ?? Node.mapping(map)
-            report(anchor, "missing \(key) in \(context)")
-            return nil
-        }
-        return nonEmptyString(node, key)
-    }
-
-    mutating func optionalString(_ map: Node.Mapping, _ key: String) -> String? {
-        guard let node = map[key] else { return nil }
-        return nonEmptyString(node, key)
-    }
-
-    private mutating func nonEmptyString(_ node: Node, _ key: String) -> String? {
-        guard case .scalar(let scalar) = node else { report(node, "\(key) must be text"); return nil }
-        if isNull(node) || scalar.string.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            report(node, "\(key) must not be empty"); return nil
-        }
-        return scalar.string
-    }
-
-    private func isNull(_ node: Node) -> Bool {
-        guard case .scalar(let s) = node, s.style == .plain else { return false }
-        return ["", "~", "null", "Null", "NULL"].contains(s.string)
-    }
-
-    mutating func stringList(_ map: Node.Mapping, _ key: String) -> [String] {
-        guard let node = map[key] else { return [] }
-        guard let seq = node.sequence else { report(node, "\(key) must be a list of text items"); return [] }
-        var out: [String] = []
-        for item in seq {
-            if case .scalar = item, let s = item.string { out.append(s) } else { report(item, "each item of \(key) must be text") }
-        }
-        return out
-    }
-
-    private func closest(_ word: String, in candidates: [String]) -> String? {
-        candidates.map { ($0, editDistance(word, $0)) }.filter { $0.1 <= 2 }.min { $0.1 < $1.1 }?.0
-    }
-
-    private func editDistance(_ a: String, _ b: String) -> Int {
-        let a = Array(a), b = Array(b)
-        var prev = Array(0...b.count)
-        for i in 1...max(a.count, 1) where !a.isEmpty {
-            var cur = [i] + Array(repeating: 0, count: b.count)
-            for j in stride(from: 1, through: b.count, by: 1) {
-                cur[j] = min(prev[j] + 1, cur[j - 1] + 1, prev[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            prev = cur
-        }
-        return a.isEmpty ? b.count : prev[b.count]
-    }
-}
