@@ -3,7 +3,7 @@ import PackageDescription
 
 let package = Package(
     name: "interrogate",
-    platforms: [.macOS(.v14)],
+    platforms: [.macOS(.v15)],
     products: [
         .executable(name: "interrogate", targets: ["InterrogateTUI"]),
     ],
@@ -11,6 +11,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.0.0"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.0"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.30.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.90.0"),
     ],
     targets: [
         // ncursesw behind a module map and a shim header; only the renderer's Curses/ folder imports it.
@@ -28,6 +30,9 @@ let package = Package(
                 "Annotate",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ],
             resources: [.copy("Resources/transcript.schema.json")]
         ),
@@ -44,7 +49,16 @@ let package = Package(
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
         .target(name: "TestSupport", path: "Tests/TestSupport"),
         .testTarget(name: "AnnotateTests", dependencies: ["Annotate"]),
-        .testTarget(name: "SessionsTests", dependencies: ["Sessions", "TranscriptProbe", "TestSupport"]),
+        .testTarget(
+            name: "SessionsTests",
+            dependencies: [
+                "Sessions", "TranscriptProbe", "TestSupport",
+                // The misbehaving HTTP server the model clients are tested against.
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         .testTarget(name: "InterrogateTUITests", dependencies: ["InterrogateTUI", "Sessions", "TestSupport"]),
     ]
 )

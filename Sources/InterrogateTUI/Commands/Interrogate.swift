@@ -2,7 +2,7 @@ import ArgumentParser
 import Sessions
 
 @main
-struct Interrogate: ParsableCommand {
+struct Interrogate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interrogate",
         abstract: "Interrogation studies of language models: scenarios, durable deception transcripts, scores.",
@@ -14,7 +14,7 @@ struct Interrogate: ParsableCommand {
         Exit codes: 0 success, 1 the input was checked and found invalid, 64 bad arguments.
         """,
         version: AppVersion.current,
-        subcommands: [ScenariosCommand.self, TranscriptsCommand.self]
+        subcommands: [ScenariosCommand.self, TranscriptsCommand.self, ModelsCommand.self]
     )
 }
 

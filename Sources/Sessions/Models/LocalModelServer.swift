@@ -1,0 +1,236 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The embedded default model: llama.cpp's server (llama-cpp-python, from `.venv`) with the
+/// small GGUF model that set-up assembled, on a free loopback port. Its log goes to a file,
+/// never to the terminal. It is stopped on exit, and it stops itself within a second if the
+/// app dies without stopping it (a watchdog in the child checks that its parent is alive).
+public final class LocalModelServer: @unchecked Sendable {
+    // @unchecked: the Process is only touched under `lock`.
+
+    public struct Installation: Sendable, Equatable {
+        public var root: String
+        public var python: String
+        public var modelPath: String
+
+        public static let modelFileName = "gemma-3-270m-q4_k_m.gguf"
+
+        public init(root: String) {
+            self.root = root
+            python = (root as NSString).appendingPathComponent(".venv/bin/python")
+            modelPath = (root as NSString).appendingPathComponent("models/\(Self.modelFileName)")
+        }
+
+        var isComplete: Bool {
+            FileManager.default.isExecutableFile(atPath: python) && FileManager.default.fileExists(atPath: modelPath)
+        }
+
+        /// `$INTERROGATE_HOME`, else the first folder holding `.venv` and `models/` above the
+        /// executable or the current directory.
+        public static func locate(environment: [String: String] = ProcessInfo.processInfo.environment,
+                                  executable: String = CommandLine.arguments[0],
+                                  currentDirectory: String = FileManager.default.currentDirectoryPath) -> Installation? {
+            if let home = environment["INTERROGATE_HOME"] { return Installation(root: home) }
+            let exe = URL(fileURLWithPath: executable, relativeTo: URL(fileURLWithPath: currentDirectory)).resolvingSymlinksInPath()
+            for start in [exe.deletingLastPathComponent(), URL(fileURLWithPath: currentDirectory)] {
+                var dir = start.standardizedFileURL
+                while true {
+                    let candidate = Installation(root: dir.path)
+                    if candidate.isComplete { return candidate }
+                    let parent = dir.deletingLastPathComponent()
+                    if parent.path == dir.path { break }
+                    dir = parent
+                }
+            }
+            return nil
+        }
+    }
+
+    public struct Options: Sendable {
+        public var contextSize = 2048
+        public var threads: Int?
+        public var startupTimeout: Double = 90
+        /// The Gemma GGUF carries no chat template of its own.
+        public var chatFormat = "gemma"
+        public var logPath: String?
+        public init() {}
+    }
+
+    public let installation: Installation
+    public let options: Options
+    private let lock = NSLock()
+    private var process: Process?
+    private var baseURL: String?
+
+    public init(installation: Installation, options: Options = .init()) {
+        self.installation = installation
+        self.options = options
+    }
+
+    public var logPath: String {
+        options.logPath ?? (installation.root as NSString).appendingPathComponent(".interrogate/local-model.log")
+    }
+
+    public var processIdentifier: Int32? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+
+    /// The Python code that runs the server: a watchdog thread ends the process as soon as
+    /// its parent (this app) is gone, however the app ended.
+    static let launcher = """
+    import os, sys, threading, time, runpy
+    parent = os.getppid()
+    def watch():
+        while True:
+            time.sleep(0.25)
+            if os.getppid() != parent:
+                os._exit(0)
+    threading.Thread(target=watch, daemon=True).start()
+    sys.argv = ["llama_cpp.server"] + sys.argv[1:]
+    runpy.run_module("llama_cpp.server", run_name="__main__")
+    """
+
+    /// Starts the server and waits until it answers; returns its base URL (`…/v1`).
+    public func start() async throws(ModelError) -> String {
+        if let url = lock.withLock({ process?.isRunning == true ? baseURL : nil }) { return url }
+        guard installation.isComplete else {
+            throw .localServer("the local model is not installed in \(installation.root) (missing .venv/bin/python or models/\(Installation.modelFileName)): run `make setup`")
+        }
+        let port = try Self.freeLoopbackPort()
+        let log = try openLog()
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: installation.python)
+        var args = ["-c", Self.launcher, "--model", installation.modelPath, "--host", "127.0.0.1", "--port", String(port),
+                    "--chat_format", options.chatFormat, "--n_ctx", String(options.contextSize)]
+        if let t = options.threads { args += ["--n_threads", String(t)] }
+        p.arguments = args
+        var env = ProcessInfo.processInfo.environment
+        // The server needs no credentials; keep them out of its environment and its log.
+        for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") { env[key] = nil }
+        p.environment = env
+        p.standardInput = FileHandle.nullDevice
+        p.standardOutput = log
+        p.standardError = log
+        do { try p.run() } catch {
+            throw .localServer("cannot start \(installation.python): \(error.localizedDescription)")
+        }
+        try? log.close()
+        let url = "http://127.0.0.1:\(port)/v1"
+        lock.withLock { process = p; baseURL = url }
+        do {
+            try await waitUntilReady(url: url, process: p)
+        } catch {
+            stop()
+            throw error
+        }
+        return url
+    }
+
+    private func waitUntilReady(url: String, process p: Process) async throws(ModelError) {
+        let deadline = ContinuousClock.now + .milliseconds(Int64(options.startupTimeout * 1000))
+        let client = HTTPClients.client(connectTimeout: 1)
+        while ContinuousClock.now < deadline {
+            if !p.isRunning {
+                throw .localServer("the local model server exited (status \(p.terminationStatus)) before it was ready. Last lines of \(logPath):\n\(logTail())")
+            }
+            let request = HTTPClientRequestBuilder.get(url + "/models", bearer: nil)
+            if let response = try? await client.execute(request, timeout: .seconds(2)), response.status == .ok {
+                _ = try? await response.body.collect(upTo: 1 << 20)
+                return
+            }
+            do { try await Task.sleep(for: .milliseconds(200)) } catch { throw .localServer("start of the local model was cancelled") }
+        }
+        throw .localServer("the local model server did not answer within \(ModelError.format(options.startupTimeout)) s. Last lines of \(logPath):\n\(logTail())")
+    }
+
+    /// Stops the server: SIGTERM, then SIGKILL if it has not gone within 5 s.
+    public func stop() {
+        guard let p = lock.withLock({ () -> Process? in defer { process = nil; baseURL = nil }; return process }) else { return }
+        guard p.isRunning else { return }
+        kill(p.processIdentifier, SIGTERM)
+        let deadline = Date().addingTimeInterval(5)
+        while p.isRunning && Date() < deadline { usleep(20_000) }
+        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
+        p.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// The last lines of the server's log, for error messages.
+    public func logTail(lines: Int = 15) -> String {
+        guard let data = FileManager.default.contents(atPath: logPath) else { return "(no log)" }
+        return String(decoding: data.suffix(16_384), as: UTF8.self)
+            .split(separator: "\n", omittingEmptySubsequences: false).suffix(lines).joined(separator: "\n")
+    }
+
+    private func openLog() throws(ModelError) -> FileHandle {
+        let dir = (logPath as NSString).deletingLastPathComponent
+        try? FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        if !FileManager.default.fileExists(atPath: logPath) { FileManager.default.createFile(atPath: logPath, contents: nil) }
+        guard let h = FileHandle(forWritingAtPath: logPath) else { throw .localServer("cannot write the local model's log \(logPath)") }
+        h.seekToEndOfFile()
+        h.write(Data("\n--- interrogate starting the local model at \(Date()) ---\n".utf8))
+        return h
+    }
+
+    /// A port that was free a moment ago on 127.0.0.1 (the kernel picks it).
+    static func freeLoopbackPort() throws(ModelError) -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw .localServer("cannot open a socket to find a free port") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let ok = withUnsafeMutablePointer(to: &addr) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in
+                bind(fd, sa, len) == 0 && getsockname(fd, sa, &len) == 0
+            }
+        }
+        guard ok else { throw .localServer("cannot find a free loopback port") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
+
+/// The `local` model: starts its server in `prepare`, then talks to it as an
+/// OpenAI-compatible server.
+public final class LocalModel: ChatModel, @unchecked Sendable {
+    public let server: LocalModelServer
+    public let parameters: ModelParameters
+    private let endpoint: EndpointOptions
+    private let lock = NSLock()
+    private var client: OpenAICompatibleModel?
+
+    public init(server: LocalModelServer, parameters: ModelParameters, options: EndpointOptions = .init()) {
+        self.server = server
+        self.parameters = parameters
+        endpoint = options
+    }
+
+    public var description: ModelDescription {
+        let name = (LocalModelServer.Installation.modelFileName as NSString).deletingPathExtension
+        return ModelDescription(provider: "local", name: name, baseURL: lock.withLock { client?.description.baseURL }, parameters: parameters)
+    }
+
+    public func prepare() async throws(ModelError) {
+        let url = try await server.start()
+        let c = OpenAICompatibleModel(baseURL: url, model: description.name, apiKey: nil, parameters: parameters,
+                                      options: endpoint, provider: "local")
+        lock.withLock { client = c }
+    }
+
+    public func shutdown() async {
+        server.stop()
+        lock.withLock { client = nil }
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {
+        guard let c = lock.withLock({ client }) else {
+            return AsyncStream { $0.yield(.failed(.localServer("the local model is not running (it was not started, or it was stopped)"))); $0.finish() }
+        }
+        return c.stream(request)
+    }
+}

@@ -1,0 +1,59 @@
+import Foundation
+
+/// Why a reply failed, each with a message that says what to do about it.
+public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
+    case configuration(String)
+    case cannotConnect(url: String, reason: String)
+    case connectTimeout(url: String, seconds: Double)
+    case firstByteTimeout(seconds: Double)
+    case idleTimeout(seconds: Double)
+    case http(status: Int, message: String)
+    /// An error object the server sent inside the stream (often with HTTP 200).
+    case server(message: String)
+    case malformed(String)
+    case invalidUTF8
+    case replyTooLarge(capBytes: Int)
+    /// The connection ended before the reply said it was complete.
+    case incomplete
+    case connectionLost(String)
+    case scriptExhausted(replies: Int)
+    case localServer(String)
+
+    public var description: String {
+        switch self {
+        case .configuration(let m): m
+        case let .cannotConnect(url, reason):
+            "cannot connect to \(url): \(reason). Is the server running, and is the base URL right?"
+        case let .connectTimeout(url, s):
+            "no connection to \(url) within \(Self.format(s)) s: check the address and the network"
+        case .firstByteTimeout(let s):
+            "the server accepted the request but sent nothing for \(Self.format(s)) s; it may be overloaded or loading the model. Try again or raise the first-byte timeout"
+        case .idleTimeout(let s):
+            "the reply stalled: nothing arrived for \(Self.format(s)) s. The text received so far is kept; send again to retry"
+        case let .http(status, message):
+            "the server answered HTTP \(status)\(message.isEmpty ? "" : ": \(message)")" + Self.hint(status)
+        case .server(let m): "the server reported an error during the reply: \(m)"
+        case .malformed(let m): "the server sent a stream this app cannot read: \(m)"
+        case .invalidUTF8: "the server sent bytes that are not UTF-8 text; the reply was stopped there"
+        case .replyTooLarge(let cap): "the reply passed the size cap of \(cap) bytes and was stopped; raise max_reply_bytes to allow longer replies"
+        case .incomplete: "the connection closed before the reply was complete (no finish reason, no [DONE]); the text received so far is kept"
+        case .connectionLost(let m): "the connection was lost during the reply (\(m)); the text received so far is kept"
+        case .scriptExhausted(let n): "the script has \(n) repl\(n == 1 ? "y" : "ies") and all have been used"
+        case .localServer(let m): m
+        }
+    }
+
+    private static func hint(_ status: Int) -> String {
+        switch status {
+        case 401, 403: " (check the API key variable of this model)"
+        case 404: " (check the base URL and the model name)"
+        case 429: " (rate limited; retries were used up)"
+        case 500...599: " (the server failed; retries were used up)"
+        default: ""
+        }
+    }
+
+    static func format(_ s: Double) -> String {
+        s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
+    }
+}

@@ -1,0 +1,133 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+
+/// Chat completions over HTTP with server-sent events: OpenAI, vLLM, llama.cpp's server,
+/// Ollama, LM Studio, OpenRouter.
+public struct OpenAICompatibleModel: ChatModel {
+    public let description: ModelDescription
+    private let url: String
+    private let apiKey: String?
+    private let streamer: SSEStreamer
+
+    /// - Parameters:
+    ///   - baseURL: up to and including `/v1`, e.g. `http://127.0.0.1:8080/v1`.
+    ///   - apiKey: sent as a bearer token; never written to transcripts or logs.
+    public init(baseURL: String, model: String, apiKey: String?, parameters: ModelParameters,
+                options: EndpointOptions = .init(), provider: String = "openai") {
+        let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
+        description = ModelDescription(provider: provider, name: model, baseURL: base, parameters: parameters)
+        url = base + "/chat/completions"
+        self.apiKey = apiKey
+        streamer = SSEStreamer(url: url, options: options, errorMessage: OpenAIErrorBody.message)
+    }
+
+    public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {
+        let body = RequestBody(model: description.name, parameters: description.parameters, messages: request.messages).encoded
+        let (url, apiKey) = (url, apiKey)
+        return streamer.stream({ () throws(ModelError) -> HTTPClientRequest in
+            var r = HTTPClientRequest(url: url)
+            r.method = .POST
+            r.headers.add(name: "content-type", value: "application/json")
+            r.headers.add(name: "accept", value: "text/event-stream")
+            if let apiKey, !apiKey.isEmpty { r.headers.add(name: "authorization", value: "Bearer \(apiKey)") }
+            r.body = .bytes(ByteBuffer(bytes: body))
+            return r
+        }, reader: OpenAIStreamReader())
+    }
+
+    /// The JSON body of a chat completion request.
+    struct RequestBody: Sendable {
+        var model: String
+        var parameters: ModelParameters
+        var messages: [ChatMessage]
+
+        var encoded: Data {
+            var o: [String: Any] = [
+                "model": model,
+                "stream": true,
+                "stream_options": ["include_usage": true],
+                "messages": messages.map { ["role": $0.role.rawValue, "content": $0.content] },
+            ]
+            let p = parameters
+            if let v = p.temperature { o["temperature"] = v }
+            if let v = p.topP { o["top_p"] = v }
+            if let v = p.maxTokens { o["max_tokens"] = v }
+            if let v = p.seed { o["seed"] = v }
+            if let v = p.stop, !v.isEmpty { o["stop"] = v }
+            if let v = p.logprobs { o["logprobs"] = v }
+            if let v = p.topLogprobs, p.logprobs == true { o["top_logprobs"] = v }
+            return (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data()
+        }
+    }
+}
+
+/// Error bodies come as `{"error": {"message": …}}`, `{"error": "…"}` or the flat
+/// `{"object": "error", "message": …}` of vLLM; anything else is shown as it came.
+enum OpenAIErrorBody {
+    static func message(_ body: String) -> String {
+        guard let json = try? JSONValue.parse(Data(body.utf8)) else {
+            return body.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500).description
+        }
+        return message(json) ?? body.trimmingCharacters(in: .whitespacesAndNewlines).prefix(500).description
+    }
+
+    /// The message of an error object, or nil when `json` is not one.
+    static func message(_ json: JSONValue) -> String? {
+        if let err = json["error"] {
+            if let s = err.string { return s }
+            let m = err["message"]?.string ?? err.jsonText
+            let kind = err["type"]?.string ?? err["code"].flatMap { $0.string ?? $0.number.map { String(Int($0)) } }
+            return kind.map { "\(m) (\($0))" } ?? m
+        }
+        if json["object"]?.string == "error" {
+            let m = json["message"]?.string ?? json.jsonText
+            return json["type"]?.string.map { "\(m) (\($0))" } ?? m
+        }
+        return nil
+    }
+}
+
+struct OpenAIStreamReader: StreamReader {
+    private(set) var finishReason: String?
+    private var reportedModel = false
+
+    mutating func read(_ event: ServerSentEvent) throws(ModelError) -> (events: [ChatEvent], done: Bool) {
+        let data = event.data.trimmingCharacters(in: .whitespaces)
+        if data == "[DONE]" { return ([.finished(reason: finishReason)], true) }
+        if event.event == "error" { throw .server(message: OpenAIErrorBody.message(data)) }
+        guard let json = try? JSONValue.parse(Data(data.utf8)) else {
+            throw .malformed("a chunk is not JSON: \(data.prefix(120))")
+        }
+        if let message = OpenAIErrorBody.message(json) { throw .server(message: message) }
+        var out: [ChatEvent] = []
+        if !reportedModel, let model = json["model"]?.string, !model.isEmpty {
+            reportedModel = true
+            out.append(.model(model))
+        }
+        // The usage chunk comes last, with empty or null choices.
+        if let usage = json["usage"], case .object = usage {
+            out.append(.usage(promptTokens: usage["prompt_tokens"]?.number.map { Int($0) },
+                              completionTokens: usage["completion_tokens"]?.number.map { Int($0) }))
+        }
+        if case .array(let choices)? = json["choices"], let choice = choices.first {
+            let delta = choice["delta"]
+            if let r = delta?["reasoning_content"]?.string ?? delta?["reasoning"]?.string, !r.isEmpty { out.append(.reasoning(r)) }
+            if let t = delta?["content"]?.string, !t.isEmpty { out.append(.text(t)) }
+            if case .array(let tokens)? = choice["logprobs"]?["content"], !tokens.isEmpty {
+                out.append(.logprobs(tokens.map(Self.logprob)))
+            }
+            if let reason = choice["finish_reason"]?.string { finishReason = reason }
+        } else if json["choices"] == nil && json["usage"] == nil {
+            throw .malformed("a chunk has neither choices nor usage: \(data.prefix(120))")
+        }
+        return (out, false)
+    }
+
+    private static func logprob(_ t: JSONValue) -> TokenLogprob {
+        let top: [TokenLogprob.Alternative] = if case .array(let alts)? = t["top_logprobs"] {
+            alts.map { .init(token: $0["token"]?.string ?? "", logprob: $0["logprob"]?.number ?? 0) }
+        } else { [] }
+        return TokenLogprob(token: t["token"]?.string ?? "", logprob: t["logprob"]?.number ?? 0, top: top)
+    }
+}

@@ -1,0 +1,166 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// Sends a streaming HTTP request and turns its server-sent events into chat events, with
+/// the guarantees every provider shares: connect, first-byte and idle timeouts; retries with
+/// backoff on 429 and 5xx (honouring `Retry-After`) before any text arrived; a size cap;
+/// and a typed error for every failure, after which the text already delivered stays valid.
+struct SSEStreamer: Sendable {
+    var url: String
+    var options: EndpointOptions
+    /// The human part of an error body (`{"error":{"message":…}}` and the like).
+    var errorMessage: @Sendable (String) -> String
+
+    enum Outcome: Sendable {
+        case done
+        case retry(afterSeconds: Double, reason: String)
+        case failed(ModelError)
+        case cancelled
+    }
+
+    typealias RequestBuilder = @Sendable () throws(ModelError) -> HTTPClientRequest
+
+    /// `makeRequest` is called for each attempt, so a retry sends a fresh request.
+    func stream<R: StreamReader>(_ makeRequest: @escaping RequestBuilder, reader: R) -> AsyncStream<ChatEvent> {
+        AsyncStream { continuation in
+            let task = Task {
+                await run(makeRequest, reader: reader, continuation: continuation)
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
+    }
+
+    private func run<R: StreamReader>(_ makeRequest: @escaping RequestBuilder, reader: R, continuation: AsyncStream<ChatEvent>.Continuation) async {
+        var retries = 0
+        while true {
+            let watch = StreamWatch(options: options)
+            let done = retries
+            let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
+                group.addTask { await attemptOnce(makeRequest, reader: reader, retriesSoFar: done, watch: watch, continuation: continuation) }
+                group.addTask { await watch.run(); return nil }
+                // Whichever ends first, the other is cancelled; the attempt's outcome is kept.
+                var result: Outcome?
+                while let next = await group.next() {
+                    group.cancelAll()
+                    if let next { result = next }
+                }
+                return result ?? .cancelled
+            }
+            switch outcome {
+            case .done, .cancelled:
+                return
+            case .failed(let error):
+                continuation.yield(.failed(error))
+                return
+            case let .retry(delay, reason):
+                retries += 1
+                continuation.yield(.retrying(attempt: retries, afterSeconds: delay, reason: reason))
+                do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return }
+            }
+        }
+    }
+
+    private func attemptOnce<R: StreamReader>(_ makeRequest: RequestBuilder, reader: R, retriesSoFar: Int, watch: StreamWatch,
+                                              continuation: AsyncStream<ChatEvent>.Continuation) async -> Outcome {
+        var reader = reader
+        var connected = false
+        watch.enter(.connecting)
+        do {
+            let request = try makeRequest()
+            let response = try await HTTPClients.client(connectTimeout: options.connectTimeout)
+                .execute(request, deadline: .distantFuture)
+            connected = true
+            watch.enter(.waitingFirstByte)
+            guard response.status == .ok else {
+                let body = try await readErrorBody(response, watch: watch)
+                let status = Int(response.status.code)
+                let message = errorMessage(body)
+                if (status == 429 || status >= 500) && retriesSoFar < options.maxRetries {
+                    let delay = retryDelay(response.headers, attempt: retriesSoFar)
+                    return .retry(afterSeconds: delay, reason: "HTTP \(status)" + (message.isEmpty ? "" : ": \(message)"))
+                }
+                return .failed(.http(status: status, message: message))
+            }
+            var parser = ServerSentEventParser(maxLineBytes: options.maxReplyBytes + 64 * 1024)
+            var replyBytes = 0
+            var started = false
+            func deliver(_ events: [ServerSentEvent]) throws(ModelError) -> Bool {
+                for sse in events {
+                    let (chatEvents, done) = try reader.read(sse)
+                    for event in chatEvents {
+                        switch event {
+                        case .text(let t), .reasoning(let t):
+                            replyBytes += t.utf8.count
+                            if replyBytes > options.maxReplyBytes { throw .replyTooLarge(capBytes: options.maxReplyBytes) }
+                        default: break
+                        }
+                        continuation.yield(event)
+                    }
+                    if done { return true }
+                }
+                return false
+            }
+            for try await buffer in response.body {
+                if !started { started = true; watch.enter(.streaming) } else { watch.touch() }
+                if try deliver(try parser.feed(buffer.readableBytesView)) { return .done }
+            }
+            if try deliver(try parser.finish()) { return .done }
+            if let reason = reader.finishReason {
+                continuation.yield(.finished(reason: reason))
+                return .done
+            }
+            return .failed(.incomplete)
+        } catch let error as ModelError {
+            return .failed(error)
+        } catch {
+            if let fired = watch.fired { return .failed(fired) }
+            if Task.isCancelled { return .cancelled }
+            return .failed(classify(error, connected: connected))
+        }
+    }
+
+    private func readErrorBody(_ response: HTTPClientResponse, watch: StreamWatch) async throws -> String {
+        var body = ByteBuffer()
+        for try await var part in response.body {
+            watch.touch()
+            if body.readableBytes < 64 * 1024 { body.writeBuffer(&part) }
+        }
+        return String(decoding: body.readableBytesView.prefix(64 * 1024), as: UTF8.self)
+    }
+
+    /// `Retry-After` in seconds or as an HTTP date; else exponential backoff. Capped.
+    func retryDelay(_ headers: HTTPHeaders, attempt: Int) -> Double {
+        var delay = options.retryBaseDelay * pow(2, Double(attempt))
+        if let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) {
+            if let seconds = Double(value), seconds >= 0 {
+                delay = seconds
+            } else {
+                let f = DateFormatter()
+                f.locale = Locale(identifier: "en_US_POSIX")
+                f.timeZone = TimeZone(identifier: "GMT")
+                f.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
+                if let date = f.date(from: value) { delay = max(0, date.timeIntervalSinceNow) }
+            }
+        }
+        return min(delay, options.maxRetryDelay)
+    }
+
+    private func classify(_ error: Error, connected: Bool) -> ModelError {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout: return .connectTimeout(url: url, seconds: options.connectTimeout)
+            case .remoteConnectionClosed: return connected ? .connectionLost("the server closed the connection") : .cannotConnect(url: url, reason: "the server closed the connection")
+            default: break
+            }
+        }
+        let text = String(describing: error)
+        if !connected {
+            if text.lowercased().contains("refused") { return .cannotConnect(url: url, reason: "connection refused") }
+            return .cannotConnect(url: url, reason: text)
+        }
+        return .connectionLost(text)
+    }
+}

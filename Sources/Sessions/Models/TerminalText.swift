@@ -1,0 +1,18 @@
+/// Model text is shown inert: control characters and escape sequences are never passed to
+/// the terminal. Tabs and newlines survive; everything else below U+0020, DEL and the C1
+/// controls become visible symbols.
+public enum TerminalText {
+    public static func inert(_ text: String) -> String {
+        var out = String.UnicodeScalarView()
+        for s in text.unicodeScalars {
+            switch s.value {
+            case 0x0A, 0x09: out.append(s)
+            case 0x00...0x1F: out.append(Unicode.Scalar(0x2400 + s.value)!) // ␛ for ESC, ␍ for CR, …
+            case 0x7F: out.append("\u{2421}")
+            case 0x80...0x9F: out.append("\u{FFFD}")
+            default: out.append(s)
+            }
+        }
+        return String(out)
+    }
+}

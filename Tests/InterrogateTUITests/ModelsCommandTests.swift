@@ -1,0 +1,110 @@
+import Foundation
+import Testing
+import TestSupport
+
+@Suite("interrogate models", .serialized)
+struct ModelsCommandTests {
+    static let binary = TestSupport.product("interrogate")
+
+    func interrogate(_ args: [String], env extra: [String: String] = [:], in dir: URL? = nil) throws -> TestSupport.Result {
+        var env = ProcessInfo.processInfo.environment
+        for k in env.keys where k.hasPrefix("OPENAI_") || k.hasPrefix("ANTHROPIC_") { env[k] = nil }
+        env["XDG_CONFIG_HOME"] = "/nonexistent"
+        env["INTERROGATE_HOME"] = TestSupport.packageRoot.path
+        env.merge(extra) { $1 }
+        return try TestSupport.run(Self.binary, args, environment: env, currentDirectory: dir)
+    }
+
+    @Test("models list shows the built-in local model, and an OpenAI server named by OPENAI_BASE_URL alone")
+    func list() throws {
+        let plain = try interrogate(["models", "list"])
+        #expect(plain.status == 0)
+        #expect(plain.stdout.contains("local"))
+        #expect(!plain.stdout.contains("openai "))
+        let withServer = try interrogate(["models", "list"], env: ["OPENAI_BASE_URL": "http://127.0.0.1:9999/v1"])
+        #expect(withServer.stdout.contains("http://127.0.0.1:9999/v1"))
+        #expect(withServer.stdout.contains("OPENAI_API_KEY (unset)"))
+    }
+
+    @Test("models check streams a scripted reply to stdout and reports how it went")
+    func checkScripted() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let script = dir.appendingPathComponent("s.yaml").path
+        try "pace_ms: 1\nreplies:\n  - text: \"Nothing to see \\u001b[31mhere\"\n".write(toFile: script, atomically: true, encoding: .utf8)
+        let r = try interrogate(["models", "check", "scripted:\(script)"])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("Nothing to see ␛[31mhere"), "escape sequences must be shown inert: \(r.stdout)")
+        #expect(!r.stdout.contains("\u{1B}"))
+        #expect(r.stdout.contains("streaming:    yes"))
+        #expect(r.stdout.contains("finish:       stop"))
+    }
+
+    @Test("models check of an unreachable server prints the reason on stderr and exits 1")
+    func checkFailure() throws {
+        let r = try interrogate(["models", "check", "openai"], env: ["OPENAI_BASE_URL": "http://127.0.0.1:9/v1", "OPENAI_MODEL": "m"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("cannot connect to http://127.0.0.1:9/v1"), "\(r.stderr)")
+    }
+
+    @Test("models check local starts the real server, streams, reports logprobs, and leaves no server behind")
+    func checkLocal() throws {
+        let r = try interrogate(["models", "check", "local", "--prompt", "Say hello."])
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stdout.contains("streaming:    yes"))
+        #expect(r.stdout.contains("logprobs:     yes"))
+        // Servers other tests of this process started are its own children; any other is an orphan.
+        #expect(serverChildren(of: nil).filter { ppid($0) != getpid() }.isEmpty)
+    }
+
+    @Test("killing the app with SIGKILL mid-reply leaves no orphan model server")
+    func noOrphanAfterCrash() async throws {
+        let p = Process()
+        p.executableURL = Self.binary
+        p.arguments = ["models", "check", "local", "--prompt", "Tell me a long story about a lighthouse."]
+        var env = ProcessInfo.processInfo.environment
+        env["INTERROGATE_HOME"] = TestSupport.packageRoot.path
+        p.environment = env
+        p.standardOutput = FileHandle.nullDevice
+        p.standardError = FileHandle.nullDevice
+        try p.run()
+        // Wait until the app has started its server.
+        var server: Int32?
+        for _ in 0..<600 where server == nil {
+            try await Task.sleep(for: .milliseconds(100))
+            server = serverChildren(of: p.processIdentifier).first
+        }
+        let pid = try #require(server, "the local model server never started")
+        try await Task.sleep(for: .seconds(2))
+        kill(p.processIdentifier, SIGKILL)
+        p.waitUntilExit()
+        var gone = false
+        for _ in 0..<100 where !gone {
+            try await Task.sleep(for: .milliseconds(100))
+            gone = kill(pid, 0) != 0 || isZombie(pid)
+        }
+        #expect(gone, "the model server \(pid) outlived the app")
+    }
+
+    /// Python processes running the llama.cpp server, children of `parent` (any parent if nil).
+    func serverChildren(of parent: Int32?) -> [Int32] {
+        let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
+        return pids.filter { pid in
+            guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), cmd.contains("llama_cpp.server") else { return false }
+            guard let parent else { return true }
+            return ppid(pid) == parent
+        }
+    }
+
+    func ppid(_ pid: Int32) -> Int32? {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return nil }
+        let fields = stat[stat.index(after: close)...].split(separator: " ")
+        return fields.count > 1 ? Int32(fields[1]) : nil
+    }
+
+    func isZombie(_ pid: Int32) -> Bool {
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8), let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].split(separator: " ").first == "Z"
+    }
+}
