@@ -2,16 +2,16 @@
 .PHONY: run test setup build clean-build
 
 SWIFT_TEST_FLAGS ?=
-ARGS ?=
+# The main job: interrogate the embedded local model on a default scenario.
+ARGS ?= run --scenario detective-culprit --model local
 
 setup:
 	bash scripts/setup.sh
 
 build: setup
 
-# The main job. Until the live-interrogation screen lands, this lists the scenarios it would offer.
 run: setup
-	.build/debug/interrogate $(if $(ARGS),$(ARGS),scenarios list)
+	.build/debug/interrogate $(ARGS)
 
 test: setup
 	swift build --build-tests

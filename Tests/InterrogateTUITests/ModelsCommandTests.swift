@@ -48,8 +48,8 @@ struct ModelsCommandTests {
     }
 
     @Test("models check local starts the real server, streams, reports logprobs, and leaves no server behind")
-    func checkLocal() throws {
-        let r = try interrogate(["models", "check", "local", "--prompt", "Say hello."])
+    func checkLocal() async throws {
+        let r = try await TestSupport.offPool { try Self().interrogate(["models", "check", "local", "--prompt", "Say hello."]) }
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("streaming:    yes"))
         #expect(r.stdout.contains("logprobs:     yes"))

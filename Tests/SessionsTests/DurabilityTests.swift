@@ -22,7 +22,11 @@ struct DurabilityTests {
     }
 
     @Test("an event reported as saved survives SIGKILL of the writer at any moment (60 trials)")
-    func sigkillLosesNothingReported() throws {
+    func sigkillLosesNothingReported() async throws {
+        try await TestSupport.offPool { try Self().sigkillTrials() }
+    }
+
+    func sigkillTrials() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         var generator = SystemRandomNumberGenerator()
@@ -56,7 +60,11 @@ struct DurabilityTests {
     }
 
     @Test("two processes appending to one file never interleave a line, and sequence numbers stay unique")
-    func concurrentAppendersDoNotInterleave() throws {
+    func concurrentAppendersDoNotInterleave() async throws {
+        try await TestSupport.offPool { try Self().concurrentAppenders() }
+    }
+
+    func concurrentAppenders() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("shared.jsonl").path

@@ -149,14 +149,14 @@ struct ModelFaultTests {
 
     @Test("a stall past the idle timeout ends the reply; the text so far is kept")
     func idleStall() async throws {
-        let (r, _) = try await reply { _, _ in [.head(200), SSE.delta("I was "), .pause(milliseconds: 5_000), SSE.delta("late"), .end] }
+        let (r, _) = try await reply { _, _ in [.head(200), SSE.delta("I was "), .pause(milliseconds: 60_000), SSE.delta("late"), .end] }
         #expect(r.text == "I was ")
         #expect(r.error == .idleTimeout(seconds: 0.5))
     }
 
     @Test("headers but no body within the first-byte timeout is reported as such")
     func firstByteStall() async throws {
-        let (r, _) = try await reply { _, _ in [.head(200), .pause(milliseconds: 5_000), .end] }
+        let (r, _) = try await reply { _, _ in [.head(200), .pause(milliseconds: 60_000), .end] }
         #expect(r.text.isEmpty)
         #expect(r.error == .firstByteTimeout(seconds: 1))
     }
@@ -234,7 +234,7 @@ struct ModelFaultTests {
         #expect(recorder.message(index: 1).status == .cancelled)
         // The server sees its connection closed long before its 200 pieces are sent.
         var waited = 0
-        while server.closedConnections == 0 && waited < 200 { try await Task.sleep(for: .milliseconds(10)); waited += 1 }
+        while server.closedConnections == 0 && waited < 2_000 { try await Task.sleep(for: .milliseconds(10)); waited += 1 }
         #expect(server.closedConnections == 1)
         await server.shutdown()
     }

@@ -114,14 +114,16 @@ struct ModelsCommand: AsyncParsableCommand {
 final class SignalStopper: @unchecked Sendable {
     private var sources: [DispatchSourceSignal] = []
 
-    init(_ stop: @escaping @Sendable () async -> Void) {
+    /// With `exit`, the process ends after `stop` (commands); without, `stop` only asks the
+    /// owner to wind down (the interrogation loop, which restores the terminal itself).
+    init(exit shouldExit: Bool = true, _ stop: @escaping @Sendable () async -> Void) {
         for sig in [SIGINT, SIGTERM, SIGHUP] {
             signal(sig, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: sig, queue: .global())
             source.setEventHandler {
                 Task {
                     await stop()
-                    exit(128 + sig)
+                    if shouldExit { exit(128 + sig) }
                 }
             }
             source.resume()

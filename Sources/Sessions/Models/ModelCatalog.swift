@@ -224,3 +224,23 @@ public enum ModelFactory {
         }
     }
 }
+
+extension ModelEntry {
+    /// The model a transcript was recorded with, to continue it on resume. Keys come from
+    /// the provider's usual variable, never from the transcript.
+    public static func resuming(_ record: SessionHeader.ModelRecord) -> ModelEntry {
+        let provider = Provider(rawValue: record.provider) ?? .openai
+        switch provider {
+        case .local:
+            return ModelEntry(name: "local", provider: .local, parameters: record.parameters, source: "transcript")
+        case .scripted:
+            return ModelEntry(name: "scripted:\(record.baseUrl ?? "")", provider: .scripted, script: record.baseUrl, source: "transcript")
+        case .anthropic:
+            return ModelEntry(name: record.name, provider: .anthropic, baseURL: record.baseUrl, model: record.name,
+                              apiKeyEnv: "ANTHROPIC_API_KEY", parameters: record.parameters, source: "transcript")
+        case .openai:
+            return ModelEntry(name: record.name, provider: .openai, baseURL: record.baseUrl, model: record.name,
+                              apiKeyEnv: "OPENAI_API_KEY", parameters: record.parameters, source: "transcript")
+        }
+    }
+}

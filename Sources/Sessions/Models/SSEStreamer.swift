@@ -37,18 +37,13 @@ struct SSEStreamer: Sendable {
         var retries = 0
         while true {
             let watch = StreamWatch(options: options)
-            let done = retries
-            let outcome: Outcome = await withTaskGroup(of: Outcome?.self) { group in
-                group.addTask { await attemptOnce(makeRequest, reader: reader, retriesSoFar: done, watch: watch, continuation: continuation) }
-                group.addTask { await watch.run(); return nil }
-                // Whichever ends first, the other is cancelled; the attempt's outcome is kept.
-                var result: Outcome?
-                while let next = await group.next() {
-                    group.cancelAll()
-                    if let next { result = next }
-                }
-                return result ?? .cancelled
-            }
+            let retriesSoFar = retries
+            let attempt = Task { await attemptOnce(makeRequest, reader: reader, retriesSoFar: retriesSoFar, watch: watch, continuation: continuation) }
+            // The watch runs on a timer of its own, so a stall is caught even when every
+            // thread of the cooperative pool is busy.
+            watch.start { attempt.cancel() }
+            let outcome = await withTaskCancellationHandler { await attempt.value } onCancel: { attempt.cancel() }
+            watch.stop()
             switch outcome {
             case .done, .cancelled:
                 return

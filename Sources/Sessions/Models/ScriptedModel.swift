@@ -44,8 +44,9 @@ public struct ScriptedModel: ChatModel {
         description = ModelDescription(provider: "scripted", name: script.modelName, baseURL: path, parameters: .init())
     }
 
+    /// The path is recorded absolute, so a resumed session finds the script from anywhere.
     public init(path: String) throws(ModelError) {
-        self.init(script: try Self.load(path: path), path: path)
+        self.init(script: try Self.load(path: path), path: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 
     public static func load(path: String) throws(ModelError) -> Script {

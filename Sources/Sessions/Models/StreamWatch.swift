@@ -1,4 +1,6 @@
 import Foundation
+import Dispatch
+import Foundation
 import Synchronization
 
 /// Watches a streaming request and cancels it when the server is silent for too long. It
@@ -21,22 +23,40 @@ final class StreamWatch: Sendable {
     func touch() { state.withLock { $0.since = .now } }
     var fired: ModelError? { state.withLock { $0.fired } }
 
-    /// Returns when a limit is passed (having recorded why) or when cancelled.
-    func run() async {
-        while !Task.isCancelled {
-            try? await Task.sleep(for: .milliseconds(50))
-            let expired = state.withLock { s -> Bool in
-                let waited = ContinuousClock.now - s.since
-                let limit: Double? = switch s.phase {
-                case .waitingFirstByte: options.firstByteTimeout
-                case .streaming: options.idleTimeout
-                case .connecting, .idle: nil // connect has its own timeout in the HTTP client
-                }
-                guard let limit, waited > .milliseconds(Int64(limit * 1000)) else { return false }
-                s.fired = s.phase == .waitingFirstByte ? .firstByteTimeout(seconds: limit) : .idleTimeout(seconds: limit)
-                return true
+    // The timer is created, resumed and cancelled under `timerLock`.
+    private let timerLock = NSLock()
+    nonisolated(unsafe) private var timer: DispatchSourceTimer?
+
+    /// Checks the limits every 50 ms on a Dispatch timer and calls `onExpiry` once when one
+    /// is passed, having recorded which.
+    func start(onExpiry: @escaping @Sendable () -> Void) {
+        let t = DispatchSource.makeTimerSource(queue: .global())
+        t.schedule(deadline: .now() + .milliseconds(50), repeating: .milliseconds(50))
+        t.setEventHandler { [weak self] in
+            guard let self, self.checkExpired() else { return }
+            self.stop()
+            onExpiry()
+        }
+        timerLock.withLock { timer = t }
+        t.resume()
+    }
+
+    func stop() {
+        timerLock.withLock { timer?.cancel(); timer = nil }
+    }
+
+    private func checkExpired() -> Bool {
+        state.withLock { s -> Bool in
+            guard s.fired == nil else { return false }
+            let waited = ContinuousClock.now - s.since
+            let limit: Double? = switch s.phase {
+            case .waitingFirstByte: options.firstByteTimeout
+            case .streaming: options.idleTimeout
+            case .connecting, .idle: nil // connect has its own timeout in the HTTP client
             }
-            if expired { return }
+            guard let limit, waited > .milliseconds(Int64(limit * 1000)) else { return false }
+            s.fired = s.phase == .waitingFirstByte ? .firstByteTimeout(seconds: limit) : .idleTimeout(seconds: limit)
+            return true
         }
     }
 }

@@ -1,0 +1,104 @@
+import Annotate
+import Sessions
+
+/// Everything the interrogation screen shows, as one value.
+struct AppState: Equatable, Sendable {
+    struct Info: Equatable, Sendable {
+        var sessionId: String
+        var scenario: Scenario
+        var condition: Scenario.Condition
+        var annotator: String
+        var model: ModelDescription
+
+        var systemPrompt: String { scenario.systemPrompt(for: condition) ?? scenario.systemPrompt }
+    }
+
+    /// One message of the conversation, with the annotator's latest tags for a model reply.
+    struct Turn: Equatable, Sendable {
+        var message: MessageEvent
+        var annotation: Annotation?
+        var isStreaming = false
+
+        var isModel: Bool { message.role == .model }
+        var isTagged: Bool { !(annotation?.labels.isEmpty ?? true) }
+    }
+
+    struct Streaming: Equatable, Sendable {
+        var id: Int
+        var recorder: ReplyRecorder
+        var turn: Int
+    }
+
+    struct TagDraft: Equatable, Sendable {
+        var messageIndex: Int
+        var labels: LabelSet
+        var leak: LeakDecision
+        var note: String
+    }
+
+    enum Mode: Equatable, Sendable {
+        case compose
+        case tagging(TagDraft)
+        case note(TagDraft, TextInput)
+    }
+
+    enum Overlay: Equatable, Sendable {
+        case help
+        case confirmQuit(untagged: Int)
+    }
+
+    enum ModelStatus: Equatable, Sendable {
+        case starting, ready, failed(String)
+    }
+
+    struct Status: Equatable, Sendable {
+        enum Kind: Sendable { case info, warning, error }
+        var kind: Kind
+        var text: String
+    }
+
+    var info: Info
+    var width: Int
+    var height: Int
+    var turns: [Turn] = []
+    var streaming: Streaming?
+    var nextStreamId = 1
+    var input = TextInput()
+    var mode: Mode = .compose
+    var overlay: Overlay?
+    var status: Status?
+    var modelStatus: ModelStatus = .starting
+    /// Lines scrolled up from the end of the conversation; 0 follows the newest text.
+    var scroll = 0
+    var showPanel = true
+    var pendingSaves = 0
+    var lastSavedSeq: Int?
+    var saveError: String?
+    /// The last reply is untagged and Enter was pressed once: the next Enter sends anyway.
+    var sendWarningArmed = false
+    var quitting = false
+    /// Resumed with a question that has no saved reply (the app died mid-reply): ask again
+    /// once the model is ready.
+    var resendUnanswered = false
+
+    init(info: Info, width: Int, height: Int) {
+        self.info = info
+        self.width = width
+        self.height = height
+    }
+
+    static let minimumWidth = 80
+    static let minimumHeight = 24
+    var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
+
+    var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }
+    var untaggedReplies: [Int] { turns.filter { $0.isModel && !$0.isTagged && !$0.isStreaming }.map(\.message.index) }
+
+    /// The message index being tagged (or whose note is being written).
+    var taggedIndex: Int? {
+        switch mode {
+        case .compose: nil
+        case .tagging(let d), .note(let d, _): d.messageIndex
+        }
+    }
+}

@@ -1,0 +1,84 @@
+/// How many terminal columns text takes. Measured per grapheme cluster: combining marks
+/// and joiners take none, East Asian wide characters and emoji take two. Independent of the
+/// process locale, so screens measure the same in tests and in a terminal.
+enum DisplayWidth {
+    static func of(_ c: Character) -> Int {
+        let scalars = c.unicodeScalars
+        guard let first = scalars.first else { return 0 }
+        if scalars.count == 1 && first.value < 0x7F { return first.value < 0x20 ? 0 : 1 }
+        if scalars.contains(where: { $0.value == 0xFE0F || $0.value == 0x200D }) && scalars.contains(where: { $0.properties.isEmoji }) { return 2 }
+        if first.properties.isEmojiPresentation { return 2 }
+        switch first.properties.generalCategory {
+        case .nonspacingMark, .enclosingMark, .format, .control: return 0
+        default: break
+        }
+        return isWide(first.value) ? 2 : 1
+    }
+
+    static func of(_ s: some StringProtocol) -> Int { s.reduce(0) { $0 + of($1) } }
+
+    private static func isWide(_ v: UInt32) -> Bool {
+        switch v {
+        case 0x1100...0x115F, 0x231A...0x231B, 0x2329...0x232A, 0x2E80...0x303E, 0x3041...0x33FF,
+             0x3400...0x4DBF, 0x4E00...0x9FFF, 0xA000...0xA4CF, 0xA960...0xA97F, 0xAC00...0xD7A3,
+             0xF900...0xFAFF, 0xFE10...0xFE19, 0xFE30...0xFE6F, 0xFF00...0xFF60, 0xFFE0...0xFFE6,
+             0x1F300...0x1F64F, 0x1F900...0x1F9FF, 0x20000...0x2FFFD, 0x30000...0x3FFFD:
+            return true
+        default:
+            return false
+        }
+    }
+
+    /// The longest prefix of `s` that fits in `width` columns.
+    static func prefix(_ s: some StringProtocol, fitting width: Int) -> String {
+        var used = 0
+        var out = ""
+        for c in s {
+            let w = of(c)
+            if used + w > width { break }
+            used += w
+            out.append(c)
+        }
+        return out
+    }
+
+    /// Splits text into lines of at most `width` columns, at spaces where possible.
+    static func wrap(_ text: String, width: Int) -> [String] {
+        guard width > 0 else { return [] }
+        var lines: [String] = []
+        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+            var line = ""
+            var lineWidth = 0
+            var word = ""
+            var wordWidth = 0
+            func flushWord() {
+                if lineWidth + wordWidth <= width {
+                    line += word; lineWidth += wordWidth
+                } else if wordWidth <= width {
+                    lines.append(trimTrailing(line)); line = word; lineWidth = wordWidth
+                } else {
+                    // A word longer than the line is cut.
+                    for c in word {
+                        let w = of(c)
+                        if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0 }
+                        line.append(c); lineWidth += w
+                    }
+                }
+                word = ""; wordWidth = 0
+            }
+            for c in paragraph {
+                word.append(c); wordWidth += of(c)
+                if c == " " { flushWord() }
+            }
+            flushWord()
+            lines.append(trimTrailing(line))
+        }
+        return lines
+    }
+
+    private static func trimTrailing(_ s: String) -> String {
+        var s = s
+        while s.last == " " { s.removeLast() }
+        return s
+    }
+}

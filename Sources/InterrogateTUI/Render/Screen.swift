@@ -1,0 +1,74 @@
+/// A grid of styled cells: what a view produces and the renderer draws. A wide character
+/// fills its cell and leaves the next one empty (`""`), as a terminal shows it.
+struct Screen: Equatable, Sendable {
+    struct Cell: Equatable, Sendable {
+        var text: String = " "
+        var role: Role = .text
+    }
+
+    let width: Int
+    let height: Int
+    private(set) var cells: [Cell]
+    /// Where the terminal cursor goes (the input caret), if shown.
+    var cursor: (row: Int, column: Int)? {
+        get { cursorRow.map { ($0, cursorColumn) } }
+        set { cursorRow = newValue?.row; cursorColumn = newValue?.column ?? 0 }
+    }
+    private var cursorRow: Int?
+    private var cursorColumn = 0
+
+    init(width: Int, height: Int) {
+        self.width = max(0, width)
+        self.height = max(0, height)
+        cells = Array(repeating: Cell(), count: self.width * self.height)
+    }
+
+    subscript(row: Int, column: Int) -> Cell { cells[row * width + column] }
+
+    /// Writes `text` from (row, column), clipped to `maxWidth` columns and the screen's edge.
+    /// Model text must already be made inert; this only measures and clips. Returns the
+    /// column after the last cell written.
+    @discardableResult
+    mutating func put(_ text: String, row: Int, column: Int, role: Role, maxWidth: Int? = nil) -> Int {
+        guard row >= 0, row < height, column >= 0 else { return column }
+        let limit = min(width, column + (maxWidth ?? width))
+        var col = column
+        for c in text {
+            let w = DisplayWidth.of(c)
+            if w == 0 { continue }
+            if col + w > limit { break }
+            cells[row * width + col] = Cell(text: String(c), role: role)
+            if w == 2 { cells[row * width + col + 1] = Cell(text: "", role: role) }
+            col += w
+        }
+        return col
+    }
+
+    mutating func fill(row: Int, from column: Int = 0, to end: Int? = nil, with ch: Character = " ", role: Role) {
+        guard row >= 0, row < height else { return }
+        for col in max(0, column)..<min(width, end ?? width) { cells[row * width + col] = Cell(text: String(ch), role: role) }
+    }
+
+    /// The screen as text, one line per row, for snapshots.
+    var text: String {
+        (0..<height).map { r in
+            var line = ""
+            for c in 0..<width { line += self[r, c].text }
+            while line.last == " " { line.removeLast() }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    /// One letter per cell naming its role, for snapshots of styling.
+    var roles: String {
+        (0..<height).map { r in
+            var line = String((0..<width).map { self[r, $0].role.rawValue })
+            while line.last == " " { line.removeLast() }
+            return line
+        }.joined(separator: "\n")
+    }
+
+    static func == (a: Screen, b: Screen) -> Bool {
+        a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorRow == b.cursorRow && a.cursorColumn == b.cursorColumn
+    }
+}

@@ -1,0 +1,89 @@
+import Foundation
+import Sessions
+import Synchronization
+
+/// The loop: draw the state, read a key, hand every action to `update`, run the effects it
+/// returns. Curses is driven from the thread that calls `run` alone; model streams run as
+/// tasks and come back as actions through a locked queue.
+final class Runtime: @unchecked Sendable {
+    // @unchecked: `streams` and `state` are touched only on the loop thread; `inbox` is locked.
+    private let inbox = Mutex<[Action]>([])
+    private var streams: [Int: Task<Void, Never>] = [:]
+    private(set) var state: AppState
+    private let model: any ChatModel
+    private let transcript: TranscriptFile
+    private let terminated = Atomic<Bool>(false)
+
+    init(state: AppState, model: any ChatModel, transcript: TranscriptFile) {
+        self.state = state
+        self.model = model
+        self.transcript = transcript
+    }
+
+    func post(_ action: Action) { inbox.withLock { $0.append(action) } }
+
+    /// Asks the loop to end the session as soon as it can (SIGTERM, SIGHUP).
+    func terminate() { terminated.store(true, ordering: .relaxed) }
+
+    /// Runs until the session is quit; returns the final state.
+    func run(initialEffects: [Effect]) -> AppState {
+        let terminal = CursesTerminal()
+        defer { terminal.close() }
+        let (w, h) = terminal.size
+        dispatch(.resize(width: w, height: h))
+        perform(initialEffects)
+        while !state.quitting {
+            terminal.draw(InterrogationView.view(state))
+            if terminated.load(ordering: .relaxed) {
+                dispatch(.terminate)
+                continue
+            }
+            switch terminal.read() {
+            case .key(let k)?: dispatch(.key(k))
+            case let .resize(w, h)?: dispatch(.resize(width: w, height: h))
+            case nil: break
+            }
+            for action in inbox.withLock({ q -> [Action] in defer { q.removeAll() }; return q }) { dispatch(action) }
+        }
+        for task in streams.values { task.cancel() }
+        return state
+    }
+
+    private func dispatch(_ action: Action) {
+        perform(Update.update(&state, action))
+    }
+
+    private func perform(_ effects: [Effect]) {
+        for effect in effects {
+            switch effect {
+            case .append(let body):
+                // Written and fsync'd before the screen may say saved.
+                do {
+                    let event = try transcript.append(body)
+                    dispatch(.saved(seq: event.seq))
+                } catch {
+                    dispatch(.saveFailed(error.description))
+                }
+            case let .startStream(id, request):
+                let model = model
+                streams[id] = Task { [weak self] in
+                    for await event in model.stream(request) { self?.post(.model(streamId: id, event)) }
+                }
+            case .cancelStream(let id):
+                streams.removeValue(forKey: id)?.cancel()
+            case .prepareModel:
+                let model = model
+                Task { [weak self] in
+                    do {
+                        try await model.prepare()
+                        self?.post(.modelReady(model.description))
+                    } catch {
+                        self?.post(.modelFailed(String(describing: error)))
+                    }
+                }
+            case .quit:
+                break // `state.quitting` ends the loop
+            }
+        }
+    }
+}

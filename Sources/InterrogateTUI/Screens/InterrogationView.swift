@@ -1,0 +1,321 @@
+import Annotate
+import Foundation
+import Sessions
+
+/// Draws the interrogation screen from state. Pure: the same state gives the same screen.
+enum InterrogationView {
+    static let sidePanelWidth = 42
+    static let sidePanelFrom = 120
+
+    static func view(_ s: AppState) -> Screen {
+        var screen = Screen(width: s.width, height: s.height)
+        if s.isTooSmall { return tooSmall(s, screen) }
+        header(s, &screen)
+        let side = s.showPanel && s.width >= sidePanelFrom
+        let convWidth = side ? s.width - sidePanelWidth - 1 : s.width
+        var top = 1
+        if s.showPanel && !side { top = topPanel(s, &screen) }
+        let bottomRows = inputHeight(s) + 2 // tag/separator line + status line
+        let convBottom = s.height - bottomRows
+        conversation(s, &screen, top: top, bottom: convBottom, width: convWidth)
+        if side { sidePanel(s, &screen, top: 1, bottom: convBottom, left: convWidth + 1) }
+        bottom(s, &screen, from: convBottom)
+        switch s.overlay {
+        case .help?: help(s, &screen)
+        case .confirmQuit(let n)?: confirm(s, &screen, untagged: n)
+        case nil: break
+        }
+        return screen
+    }
+
+    // MARK: Header
+
+    static func header(_ s: AppState, _ screen: inout Screen) {
+        screen.fill(row: 0, role: .header)
+        let saved: String
+        if s.saveError != nil { saved = "NOT SAVED" } else if s.pendingSaves > 0 { saved = "saving…" } else if s.lastSavedSeq != nil { saved = "saved ✓" } else { saved = "" }
+        let model: String = switch s.modelStatus {
+        case .starting: "\(s.info.model.name) (starting…)"
+        case .ready: s.info.model.name
+        case .failed: "\(s.info.model.name) (unavailable)"
+        }
+        let condition = s.info.condition == .control ? " [control]" : ""
+        let left = " \(s.info.scenario.id)\(condition) · \(s.info.model.provider) \(model) · \(s.info.annotator) · \(s.info.sessionId)"
+        let right = "Q \(s.questionsAsked)/\(s.info.scenario.turnLimit)  \(saved) "
+        let rightWidth = DisplayWidth.of(right)
+        screen.put(left, row: 0, column: 0, role: .header, maxWidth: s.width - rightWidth - 1)
+        screen.put(right, row: 0, column: s.width - rightWidth, role: s.saveError != nil ? .error : .header)
+    }
+
+    // MARK: Brief and secret
+
+    /// Three rows under the header on narrow terminals; returns the first free row.
+    static func topPanel(_ s: AppState, _ screen: inout Screen) -> Int {
+        let secret = "Secret: " + oneLine(s.info.scenario.secret.text)
+        screen.put(secret, row: 1, column: 1, role: .leak, maxWidth: s.width - 2)
+        let brief = DisplayWidth.wrap("Brief: " + oneLine(s.info.scenario.brief), width: s.width - 2)
+        for (i, line) in brief.prefix(2).enumerated() {
+            let shown = (i == 1 && brief.count > 2) ? DisplayWidth.prefix(line, fitting: s.width - 4) + " …" : line
+            screen.put(shown, row: 2 + i, column: 1, role: .dim)
+        }
+        screen.fill(row: 4, with: "─", role: .dim)
+        return 5
+    }
+
+    static func sidePanel(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, left: Int) {
+        for r in top..<bottom { screen.put("│", row: r, column: left - 1, role: .dim) }
+        let width = s.width - left - 1
+        var row = top
+        func section(_ title: String, _ body: String, role: Role) {
+            guard row < bottom else { return }
+            screen.put(title, row: row, column: left, role: .key); row += 1
+            for line in DisplayWidth.wrap(body, width: width) where row < bottom {
+                screen.put(line, row: row, column: left, role: role); row += 1
+            }
+            row += 1
+        }
+        section("SECRET", oneLine(s.info.scenario.secret.text), role: .leak)
+        section("BRIEF", reflow(s.info.scenario.brief), role: .text)
+        if !s.info.scenario.probes.isEmpty {
+            section("PROBES", s.info.scenario.probes.map { "• " + $0 }.joined(separator: "\n"), role: .dim)
+        }
+    }
+
+    // MARK: Conversation
+
+    struct Line { var segments: [(String, Role)]; var turn: Int?; var indent = 0 }
+
+    static func conversationLines(_ s: AppState, width: Int) -> [Line] {
+        var lines: [Line] = []
+        let modelNumbers = Dictionary(uniqueKeysWithValues: s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) })
+        for (i, turn) in s.turns.enumerated() {
+            let m = turn.message
+            var head: [(String, Role)]
+            if m.role == .interrogator {
+                head = [("You", .interrogator)]
+            } else {
+                let selected = s.taggedIndex == m.index
+                head = [("Model #\(modelNumbers[m.index] ?? 0)", selected ? .selected : .model)]
+                if turn.isStreaming {
+                    head.append(("  streaming… (Esc stops)", .dim))
+                } else {
+                    if let a = turn.annotation, !a.labels.isEmpty {
+                        for l in a.labels.sorted { head.append((" ", .text)); head.append(("[\(l.rawValue.uppercased())]", Role.badge(l))) }
+                        if a.leak.confirmed { head.append((" ", .text)); head.append(("LEAK", .leak)) }
+                        if let note = a.note, !note.isEmpty { head.append(("  ✎ " + oneLine(note), .dim)) }
+                    } else {
+                        head.append((" ", .text)); head.append(("[untagged]", .untagged))
+                        if s.info.scenario.leakDetector.suggestsLeak(m.text) { head.append((" leak?", .warning)) }
+                    }
+                    if m.status == .cancelled { head.append(("  (stopped)", .dim)) }
+                    if m.status == .error { head.append(("  (failed: \(m.error ?? "error"))", .error)) }
+                }
+            }
+            lines.append(Line(segments: head, turn: i))
+            let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
+            let role: Role = m.role == .interrogator ? .interrogator : .text
+            for l in DisplayWidth.wrap(text.isEmpty && turn.isStreaming ? "…" : text, width: width - 2) {
+                lines.append(Line(segments: [(l, role)], turn: i, indent: 2))
+            }
+            lines.append(Line(segments: [], turn: nil))
+        }
+        return lines
+    }
+
+    static func conversation(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, width: Int) {
+        let height = bottom - top
+        guard height > 0 else { return }
+        let lines = conversationLines(s, width: width)
+        if lines.isEmpty {
+            let hint = s.modelStatus == .starting ? "Starting the model… you can type your first question meanwhile."
+                : "Ask your first question below. The brief and the secret are shown above; F2 hides them."
+            screen.put(hint, row: top + 1, column: 2, role: .dim, maxWidth: width - 4)
+            return
+        }
+        // While tagging an earlier reply, keep it in view.
+        var scroll = min(s.scroll, max(0, lines.count - height))
+        if let tagged = s.taggedIndex, let first = lines.firstIndex(where: { $0.turn.map { s.turns[$0].message.index } == tagged }) {
+            let endIndex = lines.count - scroll
+            if first < endIndex - height || first >= endIndex { scroll = max(0, lines.count - first - height) }
+        }
+        let end = lines.count - scroll
+        let start = max(0, end - height)
+        for (row, line) in lines[start..<end].enumerated() {
+            var col = line.indent
+            for (text, role) in line.segments {
+                col = screen.put(text, row: top + row, column: col, role: role, maxWidth: width - col)
+            }
+        }
+        if scroll > 0 {
+            let more = " ↓ \(scroll) more line\(scroll == 1 ? "" : "s") (PgDn) "
+            screen.put(more, row: bottom - 1, column: max(0, width - DisplayWidth.of(more)), role: .warning)
+        }
+    }
+
+    // MARK: Tag bar, input, status
+
+    static func inputHeight(_ s: AppState) -> Int {
+        let lines = s.input.text.split(separator: "\n", omittingEmptySubsequences: false).count
+        return min(5, max(3, lines))
+    }
+
+    static func bottom(_ s: AppState, _ screen: inout Screen, from row: Int) {
+        tagBar(s, &screen, row: row)
+        let inputTop = row + 1
+        let rows = inputHeight(s)
+        inputBox(s, &screen, top: inputTop, rows: rows)
+        statusLine(s, &screen, row: s.height - 1)
+    }
+
+    static func tagBar(_ s: AppState, _ screen: inout Screen, row: Int) {
+        switch s.mode {
+        case .compose:
+            screen.fill(row: row, with: "─", role: .dim)
+            let untagged = s.untaggedReplies.count
+            if untagged > 0 {
+                screen.put(" \(untagged) untagged repl\(untagged == 1 ? "y" : "ies") · Tab to tag ", row: row, column: 2, role: .untagged)
+            }
+        case .tagging(let d), .note(let d, _):
+            screen.fill(row: row, role: .selected)
+            let number = s.turns.filter(\.isModel).firstIndex { $0.message.index == d.messageIndex }.map { $0 + 1 } ?? 0
+            var col = screen.put(" Tag #\(number):", row: row, column: 0, role: .selected)
+            let narrow = s.width < 110
+            for l in Label.allCases {
+                let on = d.labels.contains(l)
+                let name = narrow ? String(l.rawValue.prefix(4)) : l.rawValue
+                col = screen.put(" ", row: row, column: col, role: .selected)
+                col = screen.put("\(l.rawValue.first!):\(name)", row: row, column: col, role: on ? Role.badge(l) : .selected)
+            }
+            col = screen.put("  l:", row: row, column: col, role: .selected)
+            col = screen.put(d.leak.confirmed ? "LEAK" : "no leak", row: row, column: col, role: d.leak.confirmed ? .leak : .selected)
+            if d.leak.suggested { col = screen.put(narrow ? "(sugg.)" : " (suggested)", row: row, column: col, role: .selected) }
+            screen.put(d.note.isEmpty ? "  n:note  ⏎ save" : "  n:✎  ⏎ save", row: row, column: col, role: .selected)
+        }
+    }
+
+    static func inputBox(_ s: AppState, _ screen: inout Screen, top: Int, rows: Int) {
+        let width = s.width - 2
+        if case .note(_, let note) = s.mode {
+            screen.put("Note ›", row: top, column: 0, role: .key)
+            let col = screen.put(" " + TerminalText.inert(note.text), row: top, column: 6, role: .input, maxWidth: width - 6)
+            screen.cursor = (top, min(col, s.width - 1))
+            return
+        }
+        // Lay the question out by display width, tracking where the cursor falls.
+        var lines: [String] = [""]
+        var lineWidths = [0]
+        var cursor = (0, 0)
+        for (i, c) in Array(s.input.text).enumerated() {
+            if i == s.input.cursor { cursor = (lines.count - 1, lineWidths[lineWidths.count - 1]) }
+            if c == "\n" { lines.append(""); lineWidths.append(0); continue }
+            let shown = Character(TerminalText.inert(String(c)))
+            let w = DisplayWidth.of(shown)
+            if lineWidths[lineWidths.count - 1] + w > width { lines.append(""); lineWidths.append(0) }
+            lines[lines.count - 1].append(shown)
+            lineWidths[lineWidths.count - 1] += w
+        }
+        if s.input.cursor >= s.input.text.count { cursor = (lines.count - 1, lineWidths[lineWidths.count - 1]) }
+        let first = max(0, min(cursor.0 - rows + 1, lines.count - rows))
+        let promptRole: Role = s.mode == .compose ? .key : .dim
+        for r in 0..<rows {
+            screen.put(r == 0 ? "›" : " ", row: top + r, column: 0, role: promptRole)
+            let i = first + r
+            if i < lines.count { screen.put(lines[i], row: top + r, column: 2, role: .input) }
+        }
+        if s.input.text.isEmpty && s.mode == .compose {
+            screen.put("Type a question · Enter sends · Ctrl-J new line", row: top, column: 2, role: .dim)
+        }
+        if s.mode == .compose { screen.cursor = (top + cursor.0 - first, 2 + cursor.1) }
+    }
+
+    static func statusLine(_ s: AppState, _ screen: inout Screen, row: Int) {
+        if let status = s.status {
+            let role: Role = switch status.kind {
+            case .info: .ok
+            case .warning: .warning
+            case .error: .error
+            }
+            screen.fill(row: row, role: role)
+            screen.put(" " + oneLine(status.text), row: row, column: 0, role: role)
+            return
+        }
+        let mode: KeyBinding.Mode = s.mode == .compose ? .compose : .tagging
+        var col = 1
+        for b in KeyBindings.hints(for: mode) {
+            let short = b.short
+            let piece = "\(b.keys) \(short)  "
+            guard col + DisplayWidth.of(piece) <= s.width else { break }
+            col = screen.put(b.keys, row: row, column: col, role: .key)
+            col = screen.put(" \(short)  ", row: row, column: col, role: .dim)
+        }
+    }
+
+    // MARK: Overlays
+
+    static func box(_ screen: inout Screen, title: String, lines: [(String, Role)], width: Int) {
+        let w = min(width, screen.width - 4)
+        let h = min(lines.count + 3, screen.height - 1)
+        let top = max(0, (screen.height - h) / 2)
+        let left = max(2, (screen.width - w) / 2)
+        for r in top..<(top + h) { screen.fill(row: r, from: left, to: left + w, role: .text) }
+        screen.put("┌" + String(repeating: "─", count: w - 2) + "┐", row: top, column: left, role: .key)
+        screen.put("└" + String(repeating: "─", count: w - 2) + "┘", row: top + h - 1, column: left, role: .key)
+        for r in (top + 1)..<(top + h - 1) {
+            screen.put("│", row: r, column: left, role: .key)
+            screen.put("│", row: r, column: left + w - 1, role: .key)
+        }
+        screen.put(" \(title) ", row: top, column: left + 2, role: .key)
+        for (i, line) in lines.prefix(h - 3).enumerated() {
+            screen.put(line.0, row: top + 2 + i, column: left + 2, role: line.1, maxWidth: w - 4)
+        }
+    }
+
+    static func help(_ s: AppState, _ screen: inout Screen) {
+        var lines: [(String, Role)] = []
+        let keyWidth = KeyBindings.all.map { DisplayWidth.of($0.keys) }.max() ?? 10
+        for (title, mode) in [("Asking", KeyBinding.Mode.compose), ("Tagging a reply", .tagging), ("Anywhere", .anywhere)] {
+            lines.append((title, .key))
+            for b in KeyBindings.all where b.mode == mode {
+                lines.append(("  " + b.keys.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + b.action, .text))
+            }
+        }
+        lines.append(("Any key closes this help.", .dim))
+        box(&screen, title: "Keys", lines: lines, width: 96)
+    }
+
+    static func confirm(_ s: AppState, _ screen: inout Screen, untagged: Int) {
+        box(&screen, title: "Quit?", lines: [
+            ("\(untagged) repl\(untagged == 1 ? "y is" : "ies are") not tagged yet.", .untagged),
+            ("Quit anyway? You can tag them later with `interrogate run --resume`.", .text),
+            ("", .text),
+            ("y: quit    any other key: go back", .key),
+        ], width: 76)
+    }
+
+    static func tooSmall(_ s: AppState, _ screen: Screen) -> Screen {
+        var screen = screen
+        let lines = [
+            "Terminal too small: \(s.width)×\(s.height).",
+            "interrogate needs at least \(AppState.minimumWidth)×\(AppState.minimumHeight).",
+            "Enlarge the window; your question and your tags are kept.",
+        ]
+        let top = max(0, s.height / 2 - 1)
+        for (i, line) in lines.enumerated() {
+            let clipped = DisplayWidth.prefix(line, fitting: s.width)
+            screen.put(clipped, row: top + i, column: max(0, (s.width - DisplayWidth.of(clipped)) / 2), role: i == 0 ? .warning : .text)
+        }
+        return screen
+    }
+
+    /// Joins the hard-wrapped lines of a YAML block into paragraphs, so they wrap to the panel.
+    static func reflow(_ s: String) -> String {
+        s.trimmingCharacters(in: .whitespacesAndNewlines)
+            .components(separatedBy: "\n\n")
+            .map { $0.split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }.joined(separator: " ") }
+            .joined(separator: "\n\n")
+    }
+
+    static func oneLine(_ s: String) -> String {
+        TerminalText.inert(s.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))
+    }
+}
