@@ -187,3 +187,52 @@ struct EndToEndTests {
         try Self.validate(path)
     }
 }
+
+@Suite("Start screen and terminal kinds (tmux)", .serialized)
+struct StartScreenEndToEndTests {
+    @Test("run without a scenario: pick one from the list, set the annotator, and the session starts on it")
+    func pickScenario() async throws {
+        try await TestSupport.offPool {
+            let dir = try TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let t = try Tmux("cd '\(EndToEndTests.root)' && '\(EndToEndTests.binary)' run --model 'scripted:\(EndToEndTests.script)' --transcripts '\(dir.path)'",
+                             environment: ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path])
+            try t.waitFor("choose a scenario")
+            try t.press("Down", "Down")
+            try t.waitFor("The gallery theft")
+            try t.press("a")
+            for _ in 0..<20 { try t.press("BSpace") }
+            try t.type("erin")
+            try t.press("Enter", "Enter")
+            try t.waitFor("detective-culprit · scripted")
+            try t.waitFor("· erin ·")
+            try t.press("C-q")
+            try t.waitFor("Saved in")
+            let header = try TranscriptReader.read(path: try EndToEndTests.onlySession(in: dir)).header
+            #expect(header?.scenario.id == "detective-culprit")
+            #expect(header?.annotator == "erin")
+        }
+    }
+
+    @Test("NO_COLOR and a monochrome terminal: the screen works and sends no colour codes")
+    func noColour() async throws {
+        try await TestSupport.offPool {
+            let dir = try TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            for env in [["NO_COLOR": "1"], ["TERM": "vt100"]] {
+                let t = try Tmux(EndToEndTests.command("--scenario detective-culprit --model 'scripted:\(EndToEndTests.script)' --annotator mono", transcripts: dir),
+                                 environment: env)
+                try t.waitFor("Ask your first question")
+                try t.type("Where were you?")
+                try t.press("Enter")
+                try t.waitFor("Tag #1:")
+                let styled = try t.tmux(["capture-pane", "-p", "-e", "-t", t.session])
+                // SGR colour parameters 30–37, 40–47, 38;…, 48;…: none may appear.
+                let colour = try NSRegularExpression(pattern: "\u{1B}\\[[0-9;]*(3[0-8]|4[0-8])[;m]")
+                #expect(colour.firstMatch(in: styled, range: NSRange(styled.startIndex..., in: styled)) == nil, "\(env): colour codes sent")
+                try t.press("f", "Enter", "C-q")
+                try t.waitFor("Saved in")
+            }
+        }
+    }
+}

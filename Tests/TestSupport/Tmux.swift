@@ -27,7 +27,7 @@ public final class Tmux {
     deinit { try? tmux(["kill-server"]) }
 
     @discardableResult
-    func tmux(_ args: [String]) throws -> String {
+    public func tmux(_ args: [String]) throws -> String {
         let r = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/tmux"), ["-L", socket] + args)
         guard r.status == 0 else { throw TimedOut(waitingFor: "tmux \(args.joined(separator: " "))", screen: r.stderr) }
         return r.stdout

@@ -8,7 +8,8 @@ struct RunCommand: AsyncParsableCommand {
         commandName: "run",
         abstract: "Interrogate a model live and tag each reply as it arrives.",
         discussion: """
-        Opens the interrogation screen: the scenario's brief and secret, the conversation, and a \
+        Without --scenario, a start screen lists the scenarios with their briefs and lets you \
+        pick the model, the condition and your annotator id. Then the interrogation screen opens: the scenario's brief and secret, the conversation, and a \
         question box. Each reply streams in; when it ends, tag it (c r d t f, l for leak, n for a \
         note, Enter to save). Every question, reply and tag is appended to \
         <transcripts>/<session>/session.jsonl and fsync'd before the screen says saved. \
@@ -24,9 +25,6 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Continue a session: its id or the path of its session.jsonl.") var resume: String?
 
     func validate() throws {
-        if resume == nil && scenario == nil {
-            throw ValidationError("name a scenario with --scenario ID (see `interrogate scenarios list`), or --resume SESSION")
-        }
         if let annotator, !TranscriptStore.isValidRaterId(annotator) {
             throw ValidationError("--annotator may use letters, digits, '.', '_' and '-' only")
         }
@@ -38,30 +36,95 @@ struct RunCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         let store = location.store
-        let session: (state: AppState, file: TranscriptFile, model: any ChatModel, effects: [Effect])
+        // What can fail before the screen opens is reported plainly.
+        var prepared: Prepared?
+        var start: StartState?
         do {
-            if let resume { session = try await resumeSession(resume, store: store) } else { session = try await startSession(store: store) }
+            if let resume {
+                prepared = try await resumeSession(resume, store: store)
+            } else if let scenario {
+                prepared = try await startSession(Self.findScenario(scenario, in: location.scenarioDirectory), model: model ?? "local",
+                                                  condition: control ? .control : .instructed, annotator: annotatorId(), store: store)
+            } else {
+                let scenarios = ScenarioLoader.loadDirectory(location.scenarioDirectory).scenarios
+                guard !scenarios.isEmpty else { throw CommandFailure(message: "no scenarios in \(location.scenarioDirectory)") }
+                var models = ((try? ModelCatalog.load()) ?? ModelCatalog(entries: [])).sorted.map(\.name)
+                if let model, !models.contains(model) { models.insert(model, at: 0) }
+                start = StartState(scenarios: scenarios, models: models.isEmpty ? ["local"] : models, model: model ?? "local",
+                                   annotator: annotatorId(), width: 80, height: 24)
+            }
         } catch let e as CommandFailure {
             printError(e.message)
             throw invalidInputExit
         }
-        let runtime = Runtime(state: session.state, model: session.model, transcript: session.file)
-        let stopper = SignalStopper(exit: false) { runtime.terminate() }
-        let final = await withCheckedContinuation { (c: CheckedContinuation<AppState, Never>) in
+        let stop = StopFlag()
+        let stopper = SignalStopper(exit: false) { stop.set() }
+        defer { stopper.cancel() }
+        let starter = SessionStarter(store: store)
+        let (ready, picker) = (prepared, start)
+        let outcome = await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
             // Curses runs on a thread of its own, never on the cooperative pool.
-            Thread { c.resume(returning: runtime.run(initialEffects: session.effects)) }.start()
+            Thread { c.resume(returning: Self.runScreens(prepared: ready, start: picker, starter: starter, stop: stop)) }.start()
         }
-        stopper.cancel()
-        await session.model.shutdown()
-        print("Session \(final.info.sessionId): \(final.questionsAsked) question(s), \(final.untaggedReplies.count) untagged repl\(final.untaggedReplies.count == 1 ? "y" : "ies").")
-        print("Saved in \(session.file.path)")
-        if let error = final.saveError {
-            printError("some events were NOT saved: \(error)")
-            throw ExitCode.failure
+        switch outcome {
+        case .cancelled:
+            return
+        case .failed(let message):
+            printError(message)
+            throw invalidInputExit
+        case let .finished(final, path, model):
+            await model.shutdown()
+            print("Session \(final.info.sessionId): \(final.questionsAsked) question(s), \(final.untaggedReplies.count) untagged repl\(final.untaggedReplies.count == 1 ? "y" : "ies").")
+            print("Saved in \(path)")
+            if let error = final.saveError {
+                printError("some events were NOT saved: \(error)")
+                throw ExitCode.failure
+            }
         }
     }
 
-    struct CommandFailure: Error { var message: String }
+    enum Outcome: Sendable {
+        case cancelled
+        case failed(String)
+        case finished(AppState, path: String, model: any ChatModel)
+    }
+
+    /// The start screen (when no scenario was named), then the interrogation, on one thread
+    /// and one curses session.
+    private static func runScreens(prepared: Prepared?, start: StartState?, starter: SessionStarter, stop: StopFlag) -> Outcome {
+        let terminal = CursesTerminal()
+        defer { terminal.close() }
+        var session = prepared
+        if session == nil, var start {
+            (start.width, start.height) = terminal.size
+            while start.outcome == nil && !stop.isSet {
+                terminal.draw(StartView.view(start))
+                if let input = terminal.read() { StartUpdate.update(&start, input) }
+            }
+            guard case .start(let choice)? = start.outcome else { return .cancelled }
+            start.status = "Starting \(choice.model)…"
+            terminal.draw(StartView.view(start))
+            switch starter.blockingStart(choice) {
+            case .success(let p): session = p
+            case .failure(let e): return .failed(e.message)
+            }
+        }
+        guard let session else { return .cancelled }
+        let runtime = Runtime(state: session.state, model: session.model, transcript: session.file, stop: stop)
+        let final = runtime.run(on: terminal, initialEffects: session.effects)
+        return .finished(final, path: session.file.path, model: session.model)
+    }
+
+    static func findScenario(_ id: String, in dir: String) throws -> Scenario {
+        let loaded = ScenarioLoader.loadDirectory(dir)
+        guard let scenario = loaded.scenarios.first(where: { $0.id == id }) else {
+            let known = loaded.scenarios.map(\.id).joined(separator: ", ")
+            throw CommandFailure(message: "no scenario '\(id)' in \(dir)" + (known.isEmpty ? "" : "; known: \(known)"))
+        }
+        return scenario
+    }
+
+    struct CommandFailure: Error, Sendable { var message: String }
 
     private func annotatorId() -> String {
         let remembered = AnnotatorMemory.load()
@@ -70,37 +133,12 @@ struct RunCommand: AsyncParsableCommand {
         return id
     }
 
-    private func loadModel(_ name: String) async throws -> any ChatModel {
-        do {
-            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name))
-        } catch let e as LocatedErrors {
-            throw CommandFailure(message: e.description)
-        } catch {
-            throw CommandFailure(message: "\(error)")
-        }
+    private func startSession(_ scenario: Scenario, model: String, condition: Scenario.Condition, annotator: String,
+                              store: TranscriptStore) async throws -> Prepared {
+        try await SessionStarter(store: store).start(.init(scenario: scenario, model: model, condition: condition, annotator: annotator))
     }
 
-    private func startSession(store: TranscriptStore) async throws -> (AppState, TranscriptFile, any ChatModel, [Effect]) {
-        let loaded = ScenarioLoader.loadDirectory(location.scenarioDirectory)
-        guard let scenario = loaded.scenarios.first(where: { $0.id == self.scenario }) else {
-            let known = loaded.scenarios.map(\.id).joined(separator: ", ")
-            throw CommandFailure(message: "no scenario '\(self.scenario ?? "")' in \(location.scenarioDirectory)" + (known.isEmpty ? "" : "; known: \(known)"))
-        }
-        let condition: Scenario.Condition = control ? .control : .instructed
-        if control && !scenario.hasControl { throw CommandFailure(message: "scenario '\(scenario.id)' has no control variant") }
-        let model = try await loadModel(self.model ?? "local")
-        let annotator = annotatorId()
-        let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: annotator,
-                                   scenario: .init(scenario: scenario, condition: condition), model: model.description.record)
-        let file: TranscriptFile
-        do { file = try store.createSession(header: header) } catch { throw CommandFailure(message: error.description) }
-        let info = AppState.Info(sessionId: header.sessionId, scenario: scenario, condition: condition, annotator: annotator, model: model.description)
-        var state = AppState(info: info, width: 80, height: 24)
-        state.lastSavedSeq = 1
-        return (state, file, model, [.prepareModel])
-    }
-
-    private func resumeSession(_ idOrPath: String, store: TranscriptStore) async throws -> (AppState, TranscriptFile, any ChatModel, [Effect]) {
+    private func resumeSession(_ idOrPath: String, store: TranscriptStore) async throws -> Prepared {
         let path = idOrPath.hasSuffix(".jsonl") ? idOrPath : store.sessionFile(idOrPath)
         let snapshot: SessionSnapshot
         do { snapshot = try SessionSnapshot.load(path: path) } catch { throw CommandFailure(message: error.description) }
@@ -111,7 +149,7 @@ struct RunCommand: AsyncParsableCommand {
         }
         let model: any ChatModel
         if let name = self.model {
-            model = try await loadModel(name)
+            model = try await SessionStarter.loadModel(name)
         } else {
             do { model = try await ModelFactory.make(.resuming(h.model)) } catch { throw CommandFailure(message: error.description) }
         }
@@ -131,7 +169,64 @@ struct RunCommand: AsyncParsableCommand {
         }
         state.pendingSaves = 1
         state.resendUnanswered = state.turns.last?.message.role == .interrogator
-        return (state, opened.file, model, [.append(.resumed(.init(annotator: annotator))), .prepareModel])
+        return Prepared(state: state, file: opened.file, model: model, effects: [.append(.resumed(.init(annotator: annotator))), .prepareModel])
+    }
+}
+
+/// A session ready to run: its state, its transcript, its model, and the first effects.
+struct Prepared: @unchecked Sendable {
+    // @unchecked: handed once from the command to the curses thread, then used there alone.
+    var state: AppState
+    var file: TranscriptFile
+    var model: any ChatModel
+    var effects: [Effect]
+}
+
+/// Creates a new session: its model, its folder and header, and its first state.
+struct SessionStarter: Sendable {
+    var store: TranscriptStore
+
+    static func loadModel(_ name: String) async throws -> any ChatModel {
+        do {
+            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name))
+        } catch let e as LocatedErrors {
+            throw RunCommand.CommandFailure(message: e.description)
+        } catch {
+            throw RunCommand.CommandFailure(message: "\(error)")
+        }
+    }
+
+    func start(_ choice: StartState.Choice) async throws -> Prepared {
+        let scenario = choice.scenario
+        if choice.condition == .control && !scenario.hasControl {
+            throw RunCommand.CommandFailure(message: "scenario '\(scenario.id)' has no control variant")
+        }
+        let model = try await Self.loadModel(choice.model)
+        let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: choice.annotator,
+                                   scenario: .init(scenario: scenario, condition: choice.condition), model: model.description.record)
+        let file: TranscriptFile
+        do { file = try store.createSession(header: header) } catch { throw RunCommand.CommandFailure(message: error.description) }
+        let info = AppState.Info(sessionId: header.sessionId, scenario: scenario, condition: choice.condition,
+                                 annotator: choice.annotator, model: model.description)
+        var state = AppState(info: info, width: 80, height: 24)
+        state.lastSavedSeq = 1
+        return Prepared(state: state, file: file, model: model, effects: [.prepareModel])
+    }
+
+    /// For the curses thread, which must not suspend: waits for `start` on a semaphore.
+    func blockingStart(_ choice: StartState.Choice) -> Result<Prepared, RunCommand.CommandFailure> {
+        let done = DispatchSemaphore(value: 0)
+        nonisolated(unsafe) var result: Result<Prepared, RunCommand.CommandFailure> = .failure(.init(message: "not started"))
+        Task {
+            do { result = .success(try await start(choice)) } catch let e as RunCommand.CommandFailure {
+                result = .failure(e)
+            } catch {
+                result = .failure(.init(message: "\(error)"))
+            }
+            done.signal()
+        }
+        done.wait()
+        return result
     }
 }
 

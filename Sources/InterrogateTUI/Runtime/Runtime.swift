@@ -12,29 +12,25 @@ final class Runtime: @unchecked Sendable {
     private(set) var state: AppState
     private let model: any ChatModel
     private let transcript: TranscriptFile
-    private let terminated = Atomic<Bool>(false)
+    private let stop: StopFlag
 
-    init(state: AppState, model: any ChatModel, transcript: TranscriptFile) {
+    init(state: AppState, model: any ChatModel, transcript: TranscriptFile, stop: StopFlag) {
         self.state = state
         self.model = model
         self.transcript = transcript
+        self.stop = stop
     }
 
     func post(_ action: Action) { inbox.withLock { $0.append(action) } }
 
-    /// Asks the loop to end the session as soon as it can (SIGTERM, SIGHUP).
-    func terminate() { terminated.store(true, ordering: .relaxed) }
-
     /// Runs until the session is quit; returns the final state.
-    func run(initialEffects: [Effect]) -> AppState {
-        let terminal = CursesTerminal()
-        defer { terminal.close() }
+    func run(on terminal: CursesTerminal, initialEffects: [Effect]) -> AppState {
         let (w, h) = terminal.size
         dispatch(.resize(width: w, height: h))
         perform(initialEffects)
         while !state.quitting {
             terminal.draw(InterrogationView.view(state))
-            if terminated.load(ordering: .relaxed) {
+            if stop.isSet {
                 dispatch(.terminate)
                 continue
             }
@@ -86,4 +82,11 @@ final class Runtime: @unchecked Sendable {
             }
         }
     }
+}
+
+/// Set from a signal handler (SIGTERM, SIGHUP) to ask the loop to close the session.
+final class StopFlag: Sendable {
+    private let flag = Atomic<Bool>(false)
+    func set() { flag.store(true, ordering: .relaxed) }
+    var isSet: Bool { flag.load(ordering: .relaxed) }
 }
