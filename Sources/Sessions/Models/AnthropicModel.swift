@@ -33,14 +33,7 @@ public struct AnthropicModel: ChatModel {
         let body = requestBody(request)
         let (url, apiKey) = (url, apiKey)
         return streamer.stream({ () throws(ModelError) -> HTTPClientRequest in
-            var r = HTTPClientRequest(url: url)
-            r.method = .POST
-            r.headers.add(name: "content-type", value: "application/json")
-            r.headers.add(name: "accept", value: "text/event-stream")
-            r.headers.add(name: "x-api-key", value: apiKey)
-            r.headers.add(name: "anthropic-version", value: Self.apiVersion)
-            r.body = .bytes(ByteBuffer(bytes: body))
-            return r
+            HTTPClientRequestBuilder.streamingPost(url, json: body, headers: [("x-api-key", apiKey), ("anthropic-version", Self.apiVersion)])
         }, reader: AnthropicStreamReader())
     }
 

@@ -24,15 +24,10 @@ public struct OpenAICompatibleModel: ChatModel {
 
     public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {
         let body = RequestBody(model: description.name, parameters: description.parameters, messages: request.messages).encoded
-        let (url, apiKey) = (url, apiKey)
+        let url = url
+        let auth = apiKey.flatMap { $0.isEmpty ? nil : [("authorization", "Bearer \($0)")] } ?? []
         return streamer.stream({ () throws(ModelError) -> HTTPClientRequest in
-            var r = HTTPClientRequest(url: url)
-            r.method = .POST
-            r.headers.add(name: "content-type", value: "application/json")
-            r.headers.add(name: "accept", value: "text/event-stream")
-            if let apiKey, !apiKey.isEmpty { r.headers.add(name: "authorization", value: "Bearer \(apiKey)") }
-            r.body = .bytes(ByteBuffer(bytes: body))
-            return r
+            HTTPClientRequestBuilder.streamingPost(url, json: body, headers: auth)
         }, reader: OpenAIStreamReader())
     }
 
