@@ -234,6 +234,20 @@ struct UpdateTests {
         #expect(s.turns.count == 2 && s.turns[1].isStreaming)
     }
 
+    @Test("a reply that failed before any text is recorded, not offered for tagging, and does not block sending or quitting")
+    func failedEmptyReply() throws {
+        var s = try Self.state()
+        type(&s, "Code?")
+        let effects = send(&s, .key(.enter), .model(streamId: 1, .failed(.cannotConnect(url: "http://x", reason: "connection refused"))))
+        guard case .append(.message(let m))? = effects.last else { Issue.record("\(effects)"); return }
+        #expect(m.status == .error && m.text.isEmpty && m.error?.contains("connection refused") == true)
+        #expect(s.mode == .compose)
+        #expect(s.status?.kind == .error)
+        #expect(s.untaggedReplies.isEmpty)
+        type(&s, "Again?")
+        #expect(send(&s, .key(.enter)).count == 2)
+    }
+
     @Test("a retry notice shows while the server is busy, then clears when the reply ends")
     func retryNotice() throws {
         var s = try Self.state()

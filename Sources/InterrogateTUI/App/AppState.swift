@@ -20,6 +20,8 @@ struct AppState: Equatable, Sendable {
         var isStreaming = false
 
         var isModel: Bool { message.role == .model }
+        /// A failed reply with no text said nothing, so there is nothing to tag.
+        var isTaggable: Bool { isModel && !isStreaming && !(message.status == .error && message.text.isEmpty) }
         var isTagged: Bool { !(annotation?.labels.isEmpty ?? true) }
     }
 
@@ -92,7 +94,7 @@ struct AppState: Equatable, Sendable {
     var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
 
     var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }
-    var untaggedReplies: [Int] { turns.filter { $0.isModel && !$0.isTagged && !$0.isStreaming }.map(\.message.index) }
+    var untaggedReplies: [Int] { turns.filter { $0.isTaggable && !$0.isTagged }.map(\.message.index) }
 
     /// The message index being tagged (or whose note is being written).
     var taggedIndex: Int? {

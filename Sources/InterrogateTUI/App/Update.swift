@@ -142,7 +142,7 @@ enum Update {
         case .escape:
             if s.streaming != nil { return cancelReply(&s) }
         case .tab:
-            if let latest = s.turns.lastIndex(where: { $0.isModel && !$0.isStreaming }) {
+            if let latest = s.turns.lastIndex(where: \.isTaggable) {
                 s.mode = .tagging(draft(for: latest, in: s))
             } else {
                 s.status = .init(kind: .info, text: "No reply to tag yet.")
@@ -172,7 +172,7 @@ enum Update {
             s.status = .init(kind: .warning, text: "The scenario's turn limit (\(s.info.scenario.turnLimit) questions) is reached. Tag the replies, then quit with Ctrl-Q.")
             return []
         }
-        if let last = s.turns.last, last.isModel, !last.isTagged, !s.sendWarningArmed {
+        if let last = s.turns.last, last.isTaggable, !last.isTagged, !s.sendWarningArmed {
             s.sendWarningArmed = true
             s.status = .init(kind: .warning, text: "The last reply is untagged. Press Enter again to send anyway, or Tab to tag it.")
             return []
@@ -251,7 +251,7 @@ enum Update {
     }
 
     private static func moveSelection(_ s: inout AppState, _ d: AppState.TagDraft, by step: Int) {
-        let replies = s.turns.indices.filter { s.turns[$0].isModel && !s.turns[$0].isStreaming }
+        let replies = s.turns.indices.filter { s.turns[$0].isTaggable }
         guard let current = replies.firstIndex(where: { s.turns[$0].message.index == d.messageIndex }) else { return }
         let next = current + step
         guard replies.indices.contains(next) else { return }

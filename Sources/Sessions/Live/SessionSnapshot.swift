@@ -37,9 +37,10 @@ public struct SessionSnapshot: Sendable {
     public var modelMessages: [MessageEvent] { messages.filter { $0.role == .model } }
     public var questions: Int { messages.filter { $0.role == .interrogator }.count }
 
-    /// Model messages without a label by the rater.
+    /// Model messages without a label by the rater (a failed reply with no text has nothing to tag).
     public var untagged: [Int] {
-        modelMessages.map(\.index).filter { annotations[$0].map { $0.labels.isEmpty } ?? true }
+        modelMessages.filter { !($0.status == .error && $0.text.isEmpty) }.map(\.index)
+            .filter { annotations[$0].map { $0.labels.isEmpty } ?? true }
     }
 }
 
