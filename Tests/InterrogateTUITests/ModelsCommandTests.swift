@@ -59,25 +59,20 @@ struct ModelsCommandTests {
 
     @Test("killing the app with SIGKILL mid-reply leaves no orphan model server")
     func noOrphanAfterCrash() async throws {
-        let p = Process()
-        p.executableURL = Self.binary
-        p.arguments = ["models", "check", "local", "--prompt", "Tell me a long story about a lighthouse."]
         var env = ProcessInfo.processInfo.environment
         env["INTERROGATE_HOME"] = TestSupport.packageRoot.path
-        p.environment = env
-        p.standardOutput = FileHandle.nullDevice
-        p.standardError = FileHandle.nullDevice
-        try p.run()
+        let app = try TestSupport.spawn(Self.binary.path, ["models", "check", "local", "--prompt", "Tell me a long story about a lighthouse."],
+                                        environment: env)
         // Wait until the app has started its server.
         var server: Int32?
         for _ in 0..<600 where server == nil {
             try await Task.sleep(for: .milliseconds(100))
-            server = serverChildren(of: p.processIdentifier).first
+            server = serverChildren(of: app).first
         }
         let pid = try #require(server, "the local model server never started")
         try await Task.sleep(for: .seconds(2))
-        kill(p.processIdentifier, SIGKILL)
-        p.waitUntilExit()
+        kill(app, SIGKILL)
+        _ = try await TestSupport.offPool { TestSupport.waitForExit(app) }
         var gone = false
         for _ in 0..<100 where !gone {
             try await Task.sleep(for: .milliseconds(100))

@@ -9,16 +9,17 @@ import TestSupport
 struct DurabilityTests {
     static let probe = TestSupport.product("TranscriptProbe")
 
-    /// Starts the probe appending and returns it with a pipe of its "saved N" lines.
-    func startAppender(path: String, count: Int, size: Int, tag: String) throws -> (Process, Pipe) {
-        let p = Process()
-        p.executableURL = Self.probe
-        p.arguments = ["append", path, String(count), String(size), tag]
-        let out = Pipe()
-        p.standardOutput = out
-        p.standardError = FileHandle.nullDevice
-        try p.run()
-        return (p, out)
+    /// Starts the probe appending; its "saved N" lines go to `report` (each written before
+    /// the next append starts, so a line there is a promise the event is on disk).
+    func startAppender(path: String, count: Int, size: Int, tag: String, report: String) throws -> pid_t {
+        try TestSupport.spawn(Self.probe.path, ["append", path, String(count), String(size), tag], stdout: report)
+    }
+
+    func savedSeqs(_ report: String) -> [Int] {
+        ((try? String(contentsOfFile: report, encoding: .utf8)) ?? "").split(separator: "\n").compactMap { line -> Int? in
+            let parts = line.split(separator: " ")
+            return parts.count >= 2 && parts[0] == "saved" ? Int(parts[1]) : nil
+        }
     }
 
     @Test("an event reported as saved survives SIGKILL of the writer at any moment (60 trials)")
@@ -37,16 +38,12 @@ struct DurabilityTests {
             try #require(created.status == 0, "\(created.stderr)")
             // Lines of varied size so that kills land in writes of different lengths.
             let size = [10, 2_000, 70_000][trial % 3]
-            let (p, out) = try startAppender(path: path, count: 100_000, size: size, tag: "t")
+            let report = path + ".report"
+            let pid = try startAppender(path: path, count: 100_000, size: size, tag: "t", report: report)
             usleep(UInt32.random(in: 2_000...60_000, using: &generator))
-            kill(p.processIdentifier, SIGKILL)
-            p.waitUntilExit()
-            if p.terminationReason == .uncaughtSignal { killedMidRun += 1 }
-            let reported = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                .split(separator: "\n").compactMap { line -> Int? in
-                    let parts = line.split(separator: " ")
-                    return parts.count >= 2 && parts[0] == "saved" ? Int(parts[1]) : nil
-                }
+            kill(pid, SIGKILL)
+            if TestSupport.waitForExit(pid) == 128 + SIGKILL { killedMidRun += 1 }
+            let reported = savedSeqs(report)
 
             let read = try TranscriptReader.read(path: path)
             let onDisk = Set(read.events.map(\.seq))
@@ -71,13 +68,9 @@ struct DurabilityTests {
         #expect(try TestSupport.run(Self.probe, ["create", path]).status == 0)
         let perWriter = 300
         // 100 KB lines: far past the pipe-atomic size, so without the lock writes could mix.
-        let (a, outA) = try startAppender(path: path, count: perWriter, size: 100_000, tag: "A")
-        let (b, outB) = try startAppender(path: path, count: perWriter, size: 100_000, tag: "B")
-        _ = outA.fileHandleForReading.readDataToEndOfFile()
-        _ = outB.fileHandleForReading.readDataToEndOfFile()
-        a.waitUntilExit()
-        b.waitUntilExit()
-        #expect(a.terminationStatus == 0 && b.terminationStatus == 0)
+        let a = try startAppender(path: path, count: perWriter, size: 100_000, tag: "A", report: path + ".a")
+        let b = try startAppender(path: path, count: perWriter, size: 100_000, tag: "B", report: path + ".b")
+        #expect(TestSupport.waitForExit(a) == 0 && TestSupport.waitForExit(b) == 0)
 
         let read = try TranscriptReader.read(path: path)
         #expect(read.problems.isEmpty, "\(read.problems.count) problem(s), first: \(read.problems.prefix(3))")

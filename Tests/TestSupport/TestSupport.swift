@@ -42,55 +42,63 @@ public enum TestSupport {
         public var stderr: String
     }
 
-    /// Runs a program to completion and collects its output.
-    /// With `captureOutput` false the program's output goes nowhere: for programs that leave
-    /// a daemon behind (tmux), which would keep a pipe open forever.
+    /// Runs a program to completion and collects its output (through files, not pipes, so
+    /// a daemon it leaves behind cannot hold the output open).
     public static func run(_ executable: URL, _ arguments: [String], environment: [String: String]? = nil,
                            currentDirectory: URL? = nil, captureOutput: Bool = true) throws -> Result {
-        let p = Process()
-        p.executableURL = executable
-        p.arguments = arguments
-        if let environment { p.environment = environment }
-        if let currentDirectory { p.currentDirectoryURL = currentDirectory }
-        guard captureOutput else { return try spawnAndWait(executable.path, arguments) }
-        let out = Pipe(), err = Pipe()
-        p.standardOutput = out
-        p.standardError = err
-        try p.run()
-        // Read both pipes to the end before waiting, so a full pipe cannot block the child.
-        let errData = DataBox()
-        let group = DispatchGroup()
-        DispatchQueue.global().async(group: group) { errData.data = err.fileHandleForReading.readDataToEndOfFile() }
-        let outData = out.fileHandleForReading.readDataToEndOfFile()
-        group.wait()
-        p.waitUntilExit()
-        return Result(status: p.terminationStatus,
-                      stdout: String(decoding: outData, as: UTF8.self),
-                      stderr: String(decoding: errData.data, as: UTF8.self))
+        let dir = FileManager.default.temporaryDirectory
+        let out = dir.appendingPathComponent("run-\(UUID().uuidString).out").path
+        let err = dir.appendingPathComponent("run-\(UUID().uuidString).err").path
+        defer { unlink(out); unlink(err) }
+        let pid = try spawn(executable.path, arguments, environment: environment, currentDirectory: currentDirectory?.path,
+                            stdout: captureOutput ? out : "/dev/null", stderr: captureOutput ? err : "/dev/null")
+        let status = waitForExit(pid)
+        return Result(status: status,
+                      stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
+                      stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
-}
 
-extension TestSupport {
-    /// posix_spawn and waitpid, output to /dev/null. Foundation's Process does not notice the
-    /// exit of a program whose daemon child lives on (tmux), so this does it by hand.
-    static func spawnAndWait(_ path: String, _ arguments: [String]) throws -> Result {
+    /// Starts a program with posix_spawn, its output going to the given files. Foundation's
+    /// Process is not used: on Linux its exit monitoring can miss exits when many processes
+    /// run at once, and a test then hangs.
+    public static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
+                             currentDirectory: String? = nil, stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 2, "/dev/null", O_WRONLY, 0)
-        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        // The folder is changed by a shell that then becomes the program (no addchdir in Swift's Glibc).
+        let (program, args) = currentDirectory.map { ("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", $0, path] + arguments) } ?? (path, arguments)
+        let argv = ([program] + args).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
+        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in env { free(e) } }
+        // A thread of a concurrent runtime may block signals; the child must not inherit that,
+        // or SIGTERM cannot stop it.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attr, &allSignals)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
         var pid: pid_t = 0
-        let rc = posix_spawn(&pid, path, &actions, nil, argv, environ)
-        guard rc == 0 else { throw NSError(domain: "spawn", code: Int(rc)) }
+        let rc = posix_spawn(&pid, program, &actions, &attr, argv, env)
+        guard rc == 0 else { throw NSError(domain: "spawn \(path)", code: Int(rc)) }
+        return pid
+    }
+
+    /// Waits for a spawned program; its exit status, or 128 + the signal that ended it.
+    @discardableResult
+    public static func waitForExit(_ pid: pid_t) -> Int32 {
         var status: Int32 = 0
         while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        let exited = (status & 0x7f) == 0
-        return Result(status: exited ? (status >> 8) & 0xff : 128 + (status & 0x7f), stdout: "", stderr: "")
+        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
     }
 }
 
-private final class DataBox: @unchecked Sendable {
-    var data = Data()
-}

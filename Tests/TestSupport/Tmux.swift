@@ -17,8 +17,7 @@ public final class Tmux {
         let exports = environment.map { "export \($0.key)='\($0.value)';" }.joined(separator: " ")
         // The first command starts the tmux server, which must not inherit a pipe of ours.
         let started = try TestSupport.run(URL(fileURLWithPath: "/usr/bin/tmux"),
-                                          ["-L", socket, "new-session", "-d", "-s", session, "-x", String(width), "-y", String(height), "\(exports) \(command)"],
-                                          captureOutput: false)
+                                          ["-L", socket, "new-session", "-d", "-s", session, "-x", String(width), "-y", String(height), "\(exports) \(command)"])
         guard started.status == 0 else { throw TimedOut(waitingFor: "tmux to start", screen: "") }
         // Keep the pane readable after the program exits.
         try tmux(["set-option", "-t", session, "remain-on-exit", "on"])

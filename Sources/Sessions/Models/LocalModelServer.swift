@@ -10,7 +10,7 @@ import Glibc
 /// never to the terminal. It is stopped on exit, and it stops itself within a second if the
 /// app dies without stopping it (a watchdog in the child checks that its parent is alive).
 public final class LocalModelServer: @unchecked Sendable {
-    // @unchecked: the Process is only touched under `lock`.
+    // @unchecked: `process` and `baseURL` are only touched under `lock`.
 
     public struct Installation: Sendable, Equatable {
         public var root: String
@@ -63,7 +63,7 @@ public final class LocalModelServer: @unchecked Sendable {
     public let installation: Installation
     public let options: Options
     private let lock = NSLock()
-    private var process: Process?
+    private var process: ChildProcess?
     private var baseURL: String?
 
     public init(installation: Installation, options: Options = .init()) {
@@ -75,7 +75,7 @@ public final class LocalModelServer: @unchecked Sendable {
         options.logPath ?? (installation.root as NSString).appendingPathComponent(".interrogate/local-model.log")
     }
 
-    public var processIdentifier: Int32? { lock.withLock { process?.isRunning == true ? process?.processIdentifier : nil } }
+    public var processIdentifier: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
 
     /// The Python code that runs the server: a watchdog thread ends the process as soon as
     /// its parent (this app) is gone, however the app ended.
@@ -100,22 +100,13 @@ public final class LocalModelServer: @unchecked Sendable {
         }
         let port = try Self.freeLoopbackPort()
         let log = try openLog()
-        let p = Process()
-        p.executableURL = URL(fileURLWithPath: installation.python)
         var args = ["-c", Self.launcher, "--model", installation.modelPath, "--host", "127.0.0.1", "--port", String(port),
                     "--chat_format", options.chatFormat, "--n_ctx", String(options.contextSize)]
         if let t = options.threads { args += ["--n_threads", String(t)] }
-        p.arguments = args
         var env = ProcessInfo.processInfo.environment
         // The server needs no credentials; keep them out of its environment and its log.
         for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") { env[key] = nil }
-        p.environment = env
-        p.standardInput = FileHandle.nullDevice
-        p.standardOutput = log
-        p.standardError = log
-        do { try p.run() } catch {
-            throw .localServer("cannot start \(installation.python): \(error.localizedDescription)")
-        }
+        let p = try ChildProcess(path: installation.python, arguments: args, environment: env, output: log.fileDescriptor)
         try? log.close()
         let url = "http://127.0.0.1:\(port)/v1"
         lock.withLock { process = p; baseURL = url }
@@ -128,12 +119,12 @@ public final class LocalModelServer: @unchecked Sendable {
         return url
     }
 
-    private func waitUntilReady(url: String, process p: Process) async throws(ModelError) {
+    private func waitUntilReady(url: String, process p: ChildProcess) async throws(ModelError) {
         let deadline = ContinuousClock.now + .milliseconds(Int64(options.startupTimeout * 1000))
         let client = HTTPClients.client(connectTimeout: 1)
         while ContinuousClock.now < deadline {
             if !p.isRunning {
-                throw .localServer("the local model server exited (status \(p.terminationStatus)) before it was ready. Last lines of \(logPath):\n\(logTail())")
+                throw .localServer("the local model server exited (status \(p.status ?? -1)) before it was ready. Last lines of \(logPath):\n\(logTail())")
             }
             let request = HTTPClientRequestBuilder.get(url + "/models", bearer: nil)
             if let response = try? await client.execute(request, timeout: .seconds(2)), response.status == .ok {
@@ -147,13 +138,8 @@ public final class LocalModelServer: @unchecked Sendable {
 
     /// Stops the server: SIGTERM, then SIGKILL if it has not gone within 5 s.
     public func stop() {
-        guard let p = lock.withLock({ () -> Process? in defer { process = nil; baseURL = nil }; return process }) else { return }
-        guard p.isRunning else { return }
-        kill(p.processIdentifier, SIGTERM)
-        let deadline = Date().addingTimeInterval(5)
-        while p.isRunning && Date() < deadline { usleep(20_000) }
-        if p.isRunning { kill(p.processIdentifier, SIGKILL) }
-        p.waitUntilExit()
+        guard let p = lock.withLock({ () -> ChildProcess? in defer { process = nil; baseURL = nil }; return process }) else { return }
+        p.stop()
     }
 
     deinit { stop() }

@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// A child process started with posix_spawn and watched with waitpid on its own pid.
+/// Foundation's Process is not used for the model server: on Linux its exit monitoring can
+/// miss an exit, and stopping the server must never hang the app's exit.
+final class ChildProcess: @unchecked Sendable {
+    // @unchecked: `exitStatus` is only touched under `lock`.
+    let pid: pid_t
+    private let lock = NSLock()
+    private var exitStatus: Int32?
+
+    /// Starts `path` with `arguments`; stdin is /dev/null, stdout and stderr go to `output`.
+    init(path: String, arguments: [String], environment: [String: String], output: Int32) throws(ModelError) {
+        var actions = posix_spawn_file_actions_t()
+        posix_spawn_file_actions_init(&actions)
+        defer { posix_spawn_file_actions_destroy(&actions) }
+        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
+        posix_spawn_file_actions_adddup2(&actions, output, 1)
+        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        let argv = ([path] + arguments).map { strdup($0) } + [nil]
+        defer { for a in argv { free(a) } }
+        let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
+        defer { for e in env { free(e) } }
+        // A thread of a concurrent runtime may block signals; the child must not inherit that,
+        // or SIGTERM cannot stop it.
+        var attr = posix_spawnattr_t()
+        posix_spawnattr_init(&attr)
+        defer { posix_spawnattr_destroy(&attr) }
+        var noSignals = sigset_t()
+        sigemptyset(&noSignals)
+        posix_spawnattr_setsigmask(&attr, &noSignals)
+        var allSignals = sigset_t()
+        sigfillset(&allSignals)
+        posix_spawnattr_setsigdefault(&attr, &allSignals)
+        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var pid: pid_t = 0
+        let rc = posix_spawn(&pid, path, &actions, &attr, argv, env)
+        guard rc == 0 else { throw .localServer("cannot start \(path): \(String(cString: strerror(rc)))") }
+        self.pid = pid
+    }
+
+    /// Whether it still runs; reaps it once it has ended.
+    var isRunning: Bool {
+        lock.withLock {
+            guard exitStatus == nil else { return false }
+            var status: Int32 = 0
+            let r = waitpid(pid, &status, WNOHANG)
+            if r == pid { exitStatus = (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f); return false }
+            if r < 0 && errno == ECHILD { exitStatus = -1; return false }
+            return true
+        }
+    }
+
+    /// The exit status (128 + signal for a signal), once it has ended.
+    var status: Int32? { _ = isRunning; return lock.withLock { exitStatus } }
+
+    /// SIGTERM, then SIGKILL after `grace` seconds; returns when it has ended.
+    func stop(grace: Double = 5) {
+        guard isRunning else { return }
+        kill(pid, SIGTERM)
+        let deadline = Date().addingTimeInterval(grace)
+        while isRunning && Date() < deadline { usleep(20_000) }
+        if isRunning { kill(pid, SIGKILL) }
+        while isRunning { usleep(5_000) }
+    }
+}
