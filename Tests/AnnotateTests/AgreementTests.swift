@@ -1,0 +1,86 @@
+import Foundation
+import Testing
+@testable import Annotate
+
+/// Every agreement figure against the reference implementations (scikit-learn,
+/// statsmodels, krippendorff, Gwet's formula), on the data sets that
+/// scripts/agreement_fixtures.py wrote, edge cases included.
+@Suite("Agreement statistics against reference implementations")
+struct AgreementTests {
+    struct Fixture: Decodable {
+        struct Case: Decodable {
+            var name: String
+            var categories: [String]
+            var ratings: [[String]]
+            var expected: Expected
+        }
+        struct Expected: Decodable {
+            struct Pair: Decodable { var raters: [String]; var kappa: Double?; var units: Int }
+            var percent_agreement: Double?
+            var cohen_kappa: [Pair]
+            var fleiss_kappa: Double?
+            var krippendorff_alpha_nominal: Double?
+            var krippendorff_alpha_ordinal: Double?
+            var gwet_ac1: Double?
+        }
+        var cases: [Case]
+    }
+
+    static let fixture: Fixture = {
+        let url = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures/agreement.json")
+        return try! JSONDecoder().decode(Fixture.self, from: Data(contentsOf: url))
+    }()
+
+    static var caseNames: [String] { fixture.cases.map(\.name) }
+
+    func matrix(_ c: Fixture.Case) throws -> RatingMatrix {
+        try RatingMatrix(ratings: c.ratings.map { .init(unit: $0[0], rater: $0[1], category: $0[2]) }, order: c.categories)
+    }
+
+    func check(_ figure: AgreementFigure, _ expected: Double?, _ what: String, _ name: String) {
+        if let expected {
+            guard let value = figure.value else {
+                Issue.record("\(name): \(what) is undefined (\(figure.undefinedReason ?? "")), reference says \(expected)")
+                return
+            }
+            #expect(abs(value - expected) <= 1e-9, "\(name): \(what) \(value) ≠ \(expected)")
+        } else {
+            #expect(figure.value == nil, "\(name): \(what) is \(String(describing: figure.value)), reference says undefined")
+            #expect(figure.undefinedReason?.isEmpty == false, "\(name): an undefined \(what) must say why")
+        }
+    }
+
+    @Test("each figure equals the reference to 1e-9, and is undefined exactly where the reference is", arguments: caseNames)
+    func matchesReference(name: String) throws {
+        let c = try #require(Self.fixture.cases.first { $0.name == name })
+        let m = try matrix(c)
+        check(Agreement.percentAgreement(m), c.expected.percent_agreement, "percent agreement", name)
+        check(Agreement.fleissKappa(m), c.expected.fleiss_kappa, "Fleiss' kappa", name)
+        check(Agreement.krippendorffAlpha(m, level: .nominal), c.expected.krippendorff_alpha_nominal, "alpha (nominal)", name)
+        check(Agreement.krippendorffAlpha(m, level: .ordinal), c.expected.krippendorff_alpha_ordinal, "alpha (ordinal)", name)
+        check(Agreement.gwetAC1(m), c.expected.gwet_ac1, "Gwet's AC1", name)
+        for pair in c.expected.cohen_kappa {
+            let a = try #require(m.raters.firstIndex(of: pair.raters[0])), b = try #require(m.raters.firstIndex(of: pair.raters[1]))
+            let figure = Agreement.cohenKappa(m, a, b)
+            check(figure, pair.kappa, "Cohen's kappa \(pair.raters)", name)
+            #expect(figure.units == pair.units)
+            #expect(Agreement.confusion(m, a, b).joined().reduce(0, +) == pair.units)
+        }
+    }
+
+    @Test("the fixtures cover the edge cases: one category, no overlap, one unit")
+    func edgeCasesPresent() {
+        let names = Set(Self.caseNames)
+        for n in ["one category only", "no overlap between the raters", "a single unit"] { #expect(names.contains(n)) }
+    }
+
+    @Test("long-format ratings with a category outside the given order, or a rater rating a unit twice, are refused")
+    func badInput() {
+        #expect(throws: RatingMatrix.BuildError.categoryNotInOrder("odd")) {
+            try RatingMatrix(ratings: [.init(unit: "u", rater: "a", category: "odd")], order: ["x"])
+        }
+        #expect(throws: RatingMatrix.BuildError.conflictingRatings(unit: "u", rater: "a")) {
+            try RatingMatrix(ratings: [.init(unit: "u", rater: "a", category: "x"), .init(unit: "u", rater: "a", category: "y")])
+        }
+    }
+}
