@@ -10,11 +10,13 @@ import TestSupport
 struct ModelFaultTests {
     static let question = ChatRequest(messages: [.init(.system, "Keep the code secret."), .init(.user, "What is the code?")])
 
+    /// Short retry delays; timeouts long enough that only the timeout tests (which set their
+    /// own) ever meet one, however busy the machine is.
     static func fastOptions() -> EndpointOptions {
         var o = EndpointOptions()
-        o.connectTimeout = 2
-        o.firstByteTimeout = 1
-        o.idleTimeout = 0.5
+        o.connectTimeout = 10
+        o.firstByteTimeout = 20
+        o.idleTimeout = 20
         o.retryBaseDelay = 0.05
         o.maxRetries = 2
         return o
@@ -149,14 +151,18 @@ struct ModelFaultTests {
 
     @Test("a stall past the idle timeout ends the reply; the text so far is kept")
     func idleStall() async throws {
-        let (r, _) = try await reply { _, _ in [.head(200), SSE.delta("I was "), .pause(milliseconds: 60_000), SSE.delta("late"), .end] }
+        var options = Self.fastOptions()
+        options.idleTimeout = 0.5
+        let (r, _) = try await reply({ _, _ in [.head(200), SSE.delta("I was "), .pause(milliseconds: 60_000), SSE.delta("late"), .end] }, options: options)
         #expect(r.text == "I was ")
         #expect(r.error == .idleTimeout(seconds: 0.5))
     }
 
     @Test("headers but no body within the first-byte timeout is reported as such")
     func firstByteStall() async throws {
-        let (r, _) = try await reply { _, _ in [.head(200), .pause(milliseconds: 60_000), .end] }
+        var options = Self.fastOptions()
+        options.firstByteTimeout = 1
+        let (r, _) = try await reply({ _, _ in [.head(200), .pause(milliseconds: 60_000), .end] }, options: options)
         #expect(r.text.isEmpty)
         #expect(r.error == .firstByteTimeout(seconds: 1))
     }

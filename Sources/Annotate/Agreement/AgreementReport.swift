@@ -1,0 +1,153 @@
+/// Every agreement figure of one group of model turns, in the shape `interrogate agree
+/// --format json` prints (documented in docs/agreement.md). An undefined figure is null with
+/// a sibling `…_undefined_reason`.
+public struct AgreementReport: Sendable, Encodable {
+    public struct Pair: Sendable, Encodable {
+        public var raters: [String]
+        public var kappa: Double?
+        public var kappaUndefinedReason: String?
+        public var units: Int
+        public var confusion: [[Int]]
+
+        enum CodingKeys: String, CodingKey { case raters, kappa, kappaUndefinedReason = "kappa_undefined_reason", units, confusion }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(raters, forKey: .raters)
+            try c.encode(kappa, forKey: .kappa)
+            try c.encode(kappaUndefinedReason, forKey: .kappaUndefinedReason)
+            try c.encode(units, forKey: .units)
+            try c.encode(confusion, forKey: .confusion)
+        }
+    }
+
+    public struct LabelPresence: Sendable, Encodable {
+        public var label: String
+        public var krippendorffAlpha: Double?
+        public var undefinedReason: String?
+        public var cohenKappa: [Pair]
+
+        enum CodingKeys: String, CodingKey { case label, krippendorffAlpha = "krippendorff_alpha", undefinedReason = "krippendorff_alpha_undefined_reason", cohenKappa = "cohen_kappa" }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(label, forKey: .label)
+            try c.encode(krippendorffAlpha, forKey: .krippendorffAlpha)
+            try c.encode(undefinedReason, forKey: .undefinedReason)
+            try c.encode(cohenKappa, forKey: .cohenKappa)
+        }
+    }
+
+    public struct Disputed: Sendable, Encodable {
+        public var unit: String
+        /// The share of agreeing rater pairs on this turn.
+        public var agreement: Double
+        public var ratings: [String: String]
+    }
+
+    public var group: String?
+    public var units: Int
+    public var raters: [String]
+    public var categories: [String]
+    public var percentAgreement: AgreementFigure
+    public var cohenKappa: [Pair]
+    public var fleissKappa: AgreementFigure
+    public var krippendorffAlphaNominal: AgreementFigure
+    public var krippendorffAlphaOrdinal: AgreementFigure
+    public var gwetAC1: AgreementFigure
+    public var labelPresence: [LabelPresence]
+    public var mostDisputed: [Disputed]
+
+    /// - Parameters:
+    ///   - labelSets: for multi-label data, each (unit, rater)'s full label set, for the
+    ///     per-label presence figures; nil when only one category per rating is known.
+    ///   - ordered: whether `m.categories` is in a meaningful order; without one the ordinal
+    ///     alpha is undefined rather than computed on an arbitrary (alphabetical) order.
+    public static func compute(_ m: RatingMatrix, ordered: Bool = true, labelSets: [String: [String: Set<String>]]? = nil,
+                               labels: [String] = [], group: String? = nil, disputedLimit: Int = 10) -> AgreementReport {
+        var pairs: [Pair] = []
+        for a in m.raters.indices {
+            for b in m.raters.indices where b > a {
+                let k = Agreement.cohenKappa(m, a, b)
+                guard k.units > 0 else { continue }
+                pairs.append(Pair(raters: [m.raters[a], m.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,
+                                  units: k.units, confusion: Agreement.confusion(m, a, b)))
+            }
+        }
+        var presence: [LabelPresence] = []
+        if let labelSets {
+            for label in labels {
+                var ratings: [RatingMatrix.Rating] = []
+                for unit in m.units {
+                    for (rater, set) in labelSets[unit] ?? [:] {
+                        ratings.append(.init(unit: unit, rater: rater, category: set.contains(label) ? "present" : "absent"))
+                    }
+                }
+                guard let binary = try? RatingMatrix(ratings: ratings, order: ["absent", "present"]) else { continue }
+                let alpha = Agreement.krippendorffAlpha(binary, level: .nominal)
+                var kappas: [Pair] = []
+                for a in binary.raters.indices {
+                    for b in binary.raters.indices where b > a {
+                        let k = Agreement.cohenKappa(binary, a, b)
+                        guard k.units > 0 else { continue }
+                        kappas.append(Pair(raters: [binary.raters[a], binary.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,
+                                           units: k.units, confusion: Agreement.confusion(binary, a, b)))
+                    }
+                }
+                presence.append(LabelPresence(label: label, krippendorffAlpha: alpha.value, undefinedReason: alpha.undefinedReason, cohenKappa: kappas))
+            }
+        }
+        var disputed: [Disputed] = []
+        for (u, row) in m.values.enumerated() {
+            let rated = row.enumerated().compactMap { r, v in v.map { (m.raters[r], $0) } }
+            guard rated.count >= 2 else { continue }
+            var counts = Array(repeating: 0, count: m.categories.count)
+            for (_, v) in rated { counts[v] += 1 }
+            let share = Double(counts.reduce(0) { $0 + $1 * ($1 - 1) }) / Double(rated.count * (rated.count - 1))
+            guard share < 1 else { continue }
+            disputed.append(Disputed(unit: m.units[u], agreement: share,
+                                     ratings: Dictionary(uniqueKeysWithValues: rated.map { ($0.0, m.categories[$0.1]) })))
+        }
+        disputed.sort { ($0.agreement, $0.unit) < ($1.agreement, $1.unit) }
+        return AgreementReport(group: group, units: m.units.count, raters: m.raters, categories: m.categories,
+                               percentAgreement: Agreement.percentAgreement(m), cohenKappa: pairs,
+                               fleissKappa: Agreement.fleissKappa(m),
+                               krippendorffAlphaNominal: Agreement.krippendorffAlpha(m, level: .nominal),
+                               krippendorffAlphaOrdinal: ordered ? Agreement.krippendorffAlpha(m, level: .ordinal)
+                                   : .undefined("the categories have no order; give one with --order"),
+                               gwetAC1: Agreement.gwetAC1(m), labelPresence: presence, mostDisputed: Array(disputed.prefix(disputedLimit)))
+    }
+
+    enum Keys: String, CodingKey {
+        case group, units, raters, categories
+        case percentAgreement = "percent_agreement", percentAgreementReason = "percent_agreement_undefined_reason"
+        case cohenKappa = "cohen_kappa"
+        case fleissKappa = "fleiss_kappa", fleissKappaReason = "fleiss_kappa_undefined_reason", fleissUnits = "fleiss_kappa_units"
+        case alphaNominal = "krippendorff_alpha_nominal", alphaNominalReason = "krippendorff_alpha_nominal_undefined_reason"
+        case alphaOrdinal = "krippendorff_alpha_ordinal", alphaOrdinalReason = "krippendorff_alpha_ordinal_undefined_reason"
+        case pairableValues = "pairable_values"
+        case gwetAC1 = "gwet_ac1", gwetAC1Reason = "gwet_ac1_undefined_reason"
+        case labelPresence = "label_presence", mostDisputed = "most_disputed"
+    }
+
+    public func encode(to encoder: Encoder) throws {
+        var c = encoder.container(keyedBy: Keys.self)
+        try c.encode(group, forKey: .group)
+        try c.encode(units, forKey: .units)
+        try c.encode(raters, forKey: .raters)
+        try c.encode(categories, forKey: .categories)
+        try c.encode(percentAgreement.value, forKey: .percentAgreement)
+        try c.encode(percentAgreement.undefinedReason, forKey: .percentAgreementReason)
+        try c.encode(cohenKappa, forKey: .cohenKappa)
+        try c.encode(fleissKappa.value, forKey: .fleissKappa)
+        try c.encode(fleissKappa.undefinedReason, forKey: .fleissKappaReason)
+        try c.encode(fleissKappa.units, forKey: .fleissUnits)
+        try c.encode(krippendorffAlphaNominal.value, forKey: .alphaNominal)
+        try c.encode(krippendorffAlphaNominal.undefinedReason, forKey: .alphaNominalReason)
+        try c.encode(krippendorffAlphaOrdinal.value, forKey: .alphaOrdinal)
+        try c.encode(krippendorffAlphaOrdinal.undefinedReason, forKey: .alphaOrdinalReason)
+        try c.encode(krippendorffAlphaNominal.pairable, forKey: .pairableValues)
+        try c.encode(gwetAC1.value, forKey: .gwetAC1)
+        try c.encode(gwetAC1.undefinedReason, forKey: .gwetAC1Reason)
+        try c.encode(labelPresence, forKey: .labelPresence)
+        try c.encode(mostDisputed, forKey: .mostDisputed)
+    }
+}

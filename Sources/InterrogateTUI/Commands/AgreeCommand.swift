@@ -1,0 +1,111 @@
+import Annotate
+import ArgumentParser
+import Foundation
+import Sessions
+
+struct AgreeCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "agree",
+        abstract: "Inter-rater agreement on the model turns of transcripts, or on ratings from a CSV file.",
+        discussion: """
+        A unit is one model turn; each rater's latest annotation of it counts, and its category is \
+        the primary label. Prints percent agreement, Cohen's kappa for each rater pair (with its \
+        confusion matrix), Fleiss' kappa (units rated by every rater), Krippendorff's alpha \
+        (nominal and ordinal, missing ratings allowed), Gwet's AC1, per-label presence alpha and \
+        kappa, and the most disputed turns. A figure that cannot be computed is shown as \
+        undefined with the reason. --ratings reads long-format CSV (unit,rater,label) as used \
+        with R's irr or Python's krippendorff; --order gives the category order for the ordinal \
+        alpha. Definitions: docs/agreement.md.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument { case table, json, csv }
+    enum Grouping: String, ExpressibleByArgument { case model, scenario }
+
+    @OptionGroup var location: LocationOptions
+    @Argument(help: "Transcript files or folders (default: the transcripts folder).") var paths: [String] = []
+    @Option(help: "Read ratings from a CSV file with the columns unit, rater, label instead.") var ratings: String?
+    @Option(help: "Category order, comma-separated (default: the label severity order; for --ratings, sorted).") var order: String?
+    @Option(help: "One set of figures per model or per scenario.") var by: Grouping?
+    @Option(help: "Output format: table, json or csv.") var format: Format = .table
+
+    func validate() throws {
+        if ratings != nil && by != nil { throw ValidationError("--by groups transcripts; it does not apply to --ratings") }
+    }
+
+    func run() throws {
+        let categoryOrder = order.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        var reports: [AgreementReport] = []
+        do {
+            if let ratings {
+                let rows = try RatingSources.csv(path: ratings)
+                reports.append(.compute(try RatingMatrix(ratings: rows, order: categoryOrder), ordered: categoryOrder != nil))
+            } else {
+                let source = RatingSources.transcripts(paths.isEmpty ? [location.store.root] : paths)
+                for p in source.problems { printError(p) }
+                let labels = Label.allCases.map(\.rawValue)
+                let groups: [(String?, [RatingMatrix.Rating])]
+                if let by {
+                    var grouped: [String: [RatingMatrix.Rating]] = [:]
+                    for r in source.ratings {
+                        let session = String(r.unit.split(separator: "#").first ?? "")
+                        let info = source.sessions[session]
+                        grouped[(by == .model ? info?.model : info?.scenario) ?? "unknown", default: []].append(r)
+                    }
+                    groups = grouped.keys.sorted().map { ($0, grouped[$0]!) }
+                } else {
+                    groups = [(nil, source.ratings)]
+                }
+                for (name, rows) in groups {
+                    let m = try RatingMatrix(ratings: rows, order: categoryOrder ?? labels)
+                    reports.append(.compute(m, labelSets: source.labelSets, labels: labels, group: name))
+                }
+            }
+        } catch let e as LocatedErrors {
+            printError(e.description); throw invalidInputExit
+        } catch let e as RatingMatrix.BuildError {
+            printError(e.description); throw invalidInputExit
+        }
+        switch format {
+        case .json:
+            if let by { printJSON(Grouped(by: by.rawValue, groups: reports)) } else { printJSON(reports[0]) }
+        case .csv:
+            print("group,units,raters,percent_agreement,fleiss_kappa,krippendorff_alpha_nominal,krippendorff_alpha_ordinal,gwet_ac1")
+            for r in reports {
+                let cells = [r.group ?? "all", String(r.units), String(r.raters.count)]
+                    + [r.percentAgreement, r.fleissKappa, r.krippendorffAlphaNominal, r.krippendorffAlphaOrdinal, r.gwetAC1].map { $0.value.map { String($0) } ?? "" }
+                print(cells.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
+            }
+        case .table:
+            for r in reports { print(Self.table(r)) }
+        }
+    }
+
+    struct Grouped: Encodable { var by: String; var groups: [AgreementReport] }
+
+    static func show(_ f: AgreementFigure) -> String {
+        f.value.map { String(format: "%.4f", $0) } ?? "undefined (\(f.undefinedReason ?? ""))"
+    }
+
+    static func table(_ r: AgreementReport) -> String {
+        var out = r.group.map { "== \($0)\n" } ?? ""
+        out += "\(r.units) turns, \(r.raters.count) raters (\(r.raters.joined(separator: ", ")))\n"
+        out += Table(header: ["FIGURE", "VALUE", "UNITS"], rows: [
+            ["percent agreement", show(r.percentAgreement), String(r.percentAgreement.units)],
+            ["Fleiss' kappa", show(r.fleissKappa), String(r.fleissKappa.units)],
+            ["Krippendorff's alpha (nominal)", show(r.krippendorffAlphaNominal), String(r.krippendorffAlphaNominal.units)],
+            ["Krippendorff's alpha (ordinal)", show(r.krippendorffAlphaOrdinal), String(r.krippendorffAlphaOrdinal.units)],
+            ["Gwet's AC1", show(r.gwetAC1), String(r.gwetAC1.units)],
+        ] + r.cohenKappa.map { p in
+            ["Cohen's kappa \(p.raters[0]) × \(p.raters[1])", p.kappa.map { String(format: "%.4f", $0) } ?? "undefined (\(p.kappaUndefinedReason ?? ""))", String(p.units)]
+        } + r.labelPresence.map { l in
+            ["\(l.label) present (alpha)", l.krippendorffAlpha.map { String(format: "%.4f", $0) } ?? "undefined (\(l.undefinedReason ?? ""))", ""]
+        }).render()
+        if !r.mostDisputed.isEmpty {
+            out += "\n\nmost disputed turns:\n" + r.mostDisputed.map { d in
+                "  \(d.unit)  \(String(format: "%.2f", d.agreement))  " + d.ratings.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: " ")
+            }.joined(separator: "\n")
+        }
+        return out + "\n"
+    }
+}

@@ -1,0 +1,79 @@
+import Annotate
+import CSV
+import Foundation
+
+/// Ratings for `interrogate agree`, from transcripts or from a CSV file in long format.
+public enum RatingSources {
+    /// Ratings of model turns gathered from transcript files (session files and reviewers'
+    /// files). A unit is one model turn, `SESSION#INDEX`; a rater's latest annotation of a
+    /// turn counts; the category is its primary label.
+    public struct FromTranscripts: Sendable {
+        public var ratings: [RatingMatrix.Rating] = []
+        /// Each (unit, rater)'s full label set, for the per-label presence figures.
+        public var labelSets: [String: [String: Set<String>]] = [:]
+        /// The model and scenario of each session, for `--by`.
+        public var sessions: [String: (model: String, scenario: String)] = [:]
+        public var problems: [String] = []
+    }
+
+    public static func transcripts(_ paths: [String]) -> FromTranscripts {
+        var out = FromTranscripts()
+        var latest: [String: [String: AnnotationEvent]] = [:]
+        var order: [String] = []
+        for file in TranscriptStore.transcriptFiles(under: paths) {
+            let read: TranscriptReadResult
+            do { read = try TranscriptReader.read(path: file) } catch { out.problems.append("\(error)"); continue }
+            out.problems += read.problems.filter(\.isError).map(\.description)
+            // A reviewer's file sits in SESSION/reviews/; its session is the folder above.
+            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
+            let sessionFolder = folder.lastPathComponent == TranscriptStore.reviewsFolderName ? folder.deletingLastPathComponent() : folder
+            var sessionId = sessionFolder.lastPathComponent
+            if let h = read.header {
+                sessionId = h.sessionId
+                out.sessions[h.sessionId] = ("\(h.model.provider):\(h.model.name)", h.scenario.id)
+            }
+            for event in read.events {
+                guard case .annotation(let a) = event.body else { continue }
+                let unit = "\(sessionId)#\(a.messageIndex)"
+                if latest[unit] == nil { order.append(unit) }
+                latest[unit, default: [:]][a.rater] = a
+            }
+        }
+        for unit in order {
+            for (rater, a) in latest[unit]!.sorted(by: { $0.key < $1.key }) {
+                guard let primary = a.primary ?? a.labels.primary else { continue }
+                out.ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
+                out.labelSets[unit, default: [:]][rater] = Set(a.labels.sorted.map(\.rawValue))
+            }
+        }
+        return out
+    }
+
+    /// Reads `unit,rater,label` rows (a header row naming those columns, in any order;
+    /// `category` or `value` may stand for `label`). Empty labels count as missing.
+    public static func csv(path: String) throws(LocatedErrors) -> [RatingMatrix.Rating] {
+        func fail(_ line: Int, _ message: String) -> LocatedErrors {
+            LocatedErrors([LocatedError(file: path, line: line, column: 1, message: message)])
+        }
+        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail(1, "cannot read the file as UTF-8 text") }
+        let reader: CSVReader
+        do { reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true) } catch {
+            throw fail(1, "not valid CSV: \(error)")
+        }
+        let header = (reader.headerRow ?? []).map { $0.lowercased() }
+        guard let u = header.firstIndex(of: "unit"), let r = header.firstIndex(of: "rater"),
+              let l = header.firstIndex(where: { ["label", "category", "value"].contains($0) }) else {
+            throw fail(1, "the header must name the columns unit, rater and label (found: \(header.joined(separator: ", ")))")
+        }
+        var ratings: [RatingMatrix.Rating] = []
+        var line = 1
+        while let row = reader.next() {
+            line += 1
+            if row.allSatisfy({ $0.isEmpty }) { continue }
+            guard row.count > max(u, r, l) else { throw fail(line, "expected \(header.count) columns, found \(row.count)") }
+            if row[l].isEmpty { continue }
+            ratings.append(.init(unit: row[u], rater: row[r], category: row[l]))
+        }
+        return ratings
+    }
+}
