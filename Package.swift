@@ -49,7 +49,7 @@ let package = Package(
         ),
         // A child process for the durability tests: appends events and reports each one saved.
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
-        .target(name: "TestSupport", path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Sessions"], path: "Tests/TestSupport"),
         .testTarget(name: "AnnotateTests", dependencies: ["Annotate"]),
         .testTarget(
             name: "SessionsTests",

@@ -67,12 +67,12 @@ struct ModelsCommandTests {
         var server: Int32?
         for _ in 0..<600 where server == nil {
             try await Task.sleep(for: .milliseconds(100))
-            server = serverChildren(of: app).first
+            server = serverChildren(of: app.pid).first
         }
         let pid = try #require(server, "the local model server never started")
         try await Task.sleep(for: .seconds(2))
-        kill(app, SIGKILL)
-        _ = try await TestSupport.offPool { TestSupport.waitForExit(app) }
+        kill(app.pid, SIGKILL)
+        _ = try await TestSupport.offPool { app.waitUntilExit() }
         var gone = false
         for _ in 0..<100 where !gone {
             try await Task.sleep(for: .milliseconds(100))

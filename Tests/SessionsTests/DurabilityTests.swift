@@ -11,7 +11,7 @@ struct DurabilityTests {
 
     /// Starts the probe appending; its "saved N" lines go to `report` (each written before
     /// the next append starts, so a line there is a promise the event is on disk).
-    func startAppender(path: String, count: Int, size: Int, tag: String, report: String) throws -> pid_t {
+    func startAppender(path: String, count: Int, size: Int, tag: String, report: String) throws -> ChildProcess {
         try TestSupport.spawn(Self.probe.path, ["append", path, String(count), String(size), tag], stdout: report)
     }
 
@@ -39,10 +39,10 @@ struct DurabilityTests {
             // Lines of varied size so that kills land in writes of different lengths.
             let size = [10, 2_000, 70_000][trial % 3]
             let report = path + ".report"
-            let pid = try startAppender(path: path, count: 100_000, size: size, tag: "t", report: report)
+            let appender = try startAppender(path: path, count: 100_000, size: size, tag: "t", report: report)
             usleep(UInt32.random(in: 2_000...60_000, using: &generator))
-            kill(pid, SIGKILL)
-            if TestSupport.waitForExit(pid) == 128 + SIGKILL { killedMidRun += 1 }
+            kill(appender.pid, SIGKILL)
+            if appender.waitUntilExit() == 128 + SIGKILL { killedMidRun += 1 }
             let reported = savedSeqs(report)
 
             let read = try TranscriptReader.read(path: path)
@@ -70,7 +70,7 @@ struct DurabilityTests {
         // 100 KB lines: far past the pipe-atomic size, so without the lock writes could mix.
         let a = try startAppender(path: path, count: perWriter, size: 100_000, tag: "A", report: path + ".a")
         let b = try startAppender(path: path, count: perWriter, size: 100_000, tag: "B", report: path + ".b")
-        #expect(TestSupport.waitForExit(a) == 0 && TestSupport.waitForExit(b) == 0)
+        #expect(a.waitUntilExit() == 0 && b.waitUntilExit() == 0)
 
         let read = try TranscriptReader.read(path: path)
         #expect(read.problems.isEmpty, "\(read.problems.count) problem(s), first: \(read.problems.prefix(3))")

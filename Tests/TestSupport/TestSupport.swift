@@ -1,4 +1,5 @@
 import Foundation
+import Sessions
 
 /// Paths and child processes for tests that use the real binaries and files of the package.
 public enum TestSupport {
@@ -50,55 +51,25 @@ public enum TestSupport {
         let out = dir.appendingPathComponent("run-\(UUID().uuidString).out").path
         let err = dir.appendingPathComponent("run-\(UUID().uuidString).err").path
         defer { unlink(out); unlink(err) }
-        let pid = try spawn(executable.path, arguments, environment: environment, currentDirectory: currentDirectory?.path,
-                            stdout: captureOutput ? out : "/dev/null", stderr: captureOutput ? err : "/dev/null")
-        let status = waitForExit(pid)
+        let child = try spawn(executable.path, arguments, environment: environment, currentDirectory: currentDirectory?.path,
+                              stdout: captureOutput ? out : "/dev/null", stderr: captureOutput ? err : "/dev/null")
+        let status = child.waitUntilExit()
         return Result(status: status,
                       stdout: (try? String(contentsOfFile: out, encoding: .utf8)) ?? "",
                       stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
     }
 
-    /// Starts a program with posix_spawn, its output going to the given files. Foundation's
-    /// Process is not used: on Linux its exit monitoring can miss exits when many processes
-    /// run at once, and a test then hangs.
+    /// Starts a program (the app's own `ChildProcess`: posix_spawn, waited on by pid), its
+    /// output going to the given files.
     public static func spawn(_ path: String, _ arguments: [String], environment: [String: String]? = nil,
-                             currentDirectory: String? = nil, stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> pid_t {
-        var actions = posix_spawn_file_actions_t()
-        posix_spawn_file_actions_init(&actions)
-        defer { posix_spawn_file_actions_destroy(&actions) }
-        posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_addopen(&actions, 1, stdout, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        posix_spawn_file_actions_addopen(&actions, 2, stderr, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        // The folder is changed by a shell that then becomes the program (no addchdir in Swift's Glibc).
+                             currentDirectory: String? = nil, stdout: String = "/dev/null", stderr: String = "/dev/null") throws -> ChildProcess {
+        let out = open(stdout, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        let err = open(stderr, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        defer { close(out); close(err) }
+        // The folder is changed by a shell that then becomes the program.
         let (program, args) = currentDirectory.map { ("/bin/sh", ["-c", "cd \"$0\" && exec \"$@\"", $0, path] + arguments) } ?? (path, arguments)
-        let argv = ([program] + args).map { strdup($0) } + [nil]
-        defer { for a in argv { free(a) } }
-        let env = (environment ?? ProcessInfo.processInfo.environment).map { strdup("\($0.key)=\($0.value)") } + [nil]
-        defer { for e in env { free(e) } }
-        // A thread of a concurrent runtime may block signals; the child must not inherit that,
-        // or SIGTERM cannot stop it.
-        var attr = posix_spawnattr_t()
-        posix_spawnattr_init(&attr)
-        defer { posix_spawnattr_destroy(&attr) }
-        var noSignals = sigset_t()
-        sigemptyset(&noSignals)
-        posix_spawnattr_setsigmask(&attr, &noSignals)
-        var allSignals = sigset_t()
-        sigfillset(&allSignals)
-        posix_spawnattr_setsigdefault(&attr, &allSignals)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
-        var pid: pid_t = 0
-        let rc = posix_spawn(&pid, program, &actions, &attr, argv, env)
-        guard rc == 0 else { throw NSError(domain: "spawn \(path)", code: Int(rc)) }
-        return pid
-    }
-
-    /// Waits for a spawned program; its exit status, or 128 + the signal that ended it.
-    @discardableResult
-    public static func waitForExit(_ pid: pid_t) -> Int32 {
-        var status: Int32 = 0
-        while waitpid(pid, &status, 0) < 0 && errno == EINTR {}
-        return (status & 0x7f) == 0 ? (status >> 8) & 0xff : 128 + (status & 0x7f)
+        return try ChildProcess(path: program, arguments: args, environment: environment ?? ProcessInfo.processInfo.environment,
+                                stdout: out, stderr: err)
     }
 }
 

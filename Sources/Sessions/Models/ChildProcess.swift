@@ -4,22 +4,23 @@ import Glibc
 #endif
 
 /// A child process started with posix_spawn and watched with waitpid on its own pid.
-/// Foundation's Process is not used for the model server: on Linux its exit monitoring can
-/// miss an exit, and stopping the server must never hang the app's exit.
-final class ChildProcess: @unchecked Sendable {
+/// Foundation's Process is not used: on Linux its exit monitoring can miss an exit when many
+/// processes run at once, and stopping the model server must never hang the app's exit.
+public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `exitStatus` is only touched under `lock`.
-    let pid: pid_t
+    public let pid: pid_t
     private let lock = NSLock()
     private var exitStatus: Int32?
 
-    /// Starts `path` with `arguments`; stdin is /dev/null, stdout and stderr go to `output`.
-    init(path: String, arguments: [String], environment: [String: String], output: Int32) throws(ModelError) {
+    /// Starts `path` with `arguments`; stdin is /dev/null, stdout and stderr go to the given
+    /// open descriptors (which the caller closes afterwards).
+    public init(path: String, arguments: [String], environment: [String: String], stdout: Int32, stderr: Int32) throws(ModelError) {
         var actions = posix_spawn_file_actions_t()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
-        posix_spawn_file_actions_adddup2(&actions, output, 1)
-        posix_spawn_file_actions_adddup2(&actions, output, 2)
+        posix_spawn_file_actions_adddup2(&actions, stdout, 1)
+        posix_spawn_file_actions_adddup2(&actions, stderr, 2)
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -43,7 +44,7 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// Whether it still runs; reaps it once it has ended.
-    var isRunning: Bool {
+    public var isRunning: Bool {
         lock.withLock {
             guard exitStatus == nil else { return false }
             var status: Int32 = 0
@@ -55,10 +56,17 @@ final class ChildProcess: @unchecked Sendable {
     }
 
     /// The exit status (128 + signal for a signal), once it has ended.
-    var status: Int32? { _ = isRunning; return lock.withLock { exitStatus } }
+    public var status: Int32? { _ = isRunning; return lock.withLock { exitStatus } }
+
+    /// Blocks until it has ended; its exit status, or 128 + the signal that ended it.
+    @discardableResult
+    public func waitUntilExit() -> Int32 {
+        while isRunning { usleep(2_000) }
+        return status ?? -1
+    }
 
     /// SIGTERM, then SIGKILL after `grace` seconds; returns when it has ended.
-    func stop(grace: Double = 5) {
+    public func stop(grace: Double = 5) {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)

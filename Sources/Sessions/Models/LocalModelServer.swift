@@ -106,7 +106,7 @@ public final class LocalModelServer: @unchecked Sendable {
         var env = ProcessInfo.processInfo.environment
         // The server needs no credentials; keep them out of its environment and its log.
         for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") { env[key] = nil }
-        let p = try ChildProcess(path: installation.python, arguments: args, environment: env, output: log.fileDescriptor)
+        let p = try ChildProcess(path: installation.python, arguments: args, environment: env, stdout: log.fileDescriptor, stderr: log.fileDescriptor)
         try? log.close()
         let url = "http://127.0.0.1:\(port)/v1"
         lock.withLock { process = p; baseURL = url }
