@@ -49,7 +49,7 @@ enum Update {
         streaming.recorder.apply(event)
         s.turns[streaming.turn].message.text = streaming.recorder.text
         if case let .retrying(attempt, after, reason) = event {
-            s.status = .init(kind: .warning, text: "\(reason): retry \(attempt) in \(ModelErrorFormat.seconds(after)) s")
+            s.status = .init(kind: .warning, text: "\(reason): retry \(attempt) in \(ModelError.format(after)) s")
         }
         s.streaming = streaming
         guard streaming.recorder.isFinished else { return [] }
@@ -279,8 +279,9 @@ enum Update {
 
     private static func quit(_ s: inout AppState, confirmed: Bool, reason: String = "quit") -> [Effect] {
         var effects: [Effect] = []
-        if let streaming = s.streaming {
-            effects += cancelReplyEffects(&s, streaming)
+        if s.streaming != nil {
+            effects += cancelReply(&s)
+            s.mode = .compose
         }
         let untagged = s.untaggedReplies.count
         if untagged > 0 && !confirmed {
@@ -292,17 +293,4 @@ enum Update {
         s.pendingSaves += 1
         return effects + [.append(.sessionEnd(.init(reason: reason))), .quit]
     }
-
-    private static func cancelReplyEffects(_ s: inout AppState, _ streaming: AppState.Streaming) -> [Effect] {
-        var streaming = streaming
-        streaming.recorder.cancel()
-        s.streaming = streaming
-        let effects = [Effect.cancelStream(id: streaming.id)] + finishReply(&s)
-        s.mode = .compose
-        return effects
-    }
-}
-
-enum ModelErrorFormat {
-    static func seconds(_ s: Double) -> String { s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s) }
 }

@@ -53,7 +53,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
-    static func format(_ s: Double) -> String {
+    /// Seconds as a person reads them: "2", "0.5".
+    public static func format(_ s: Double) -> String {
         s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
     }
 }
