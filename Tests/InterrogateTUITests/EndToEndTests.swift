@@ -11,8 +11,12 @@ struct EndToEndTests {
     static let root = TestSupport.packageRoot.path
     static let script = TestSupport.packageRoot.appendingPathComponent("examples/scripted/detective-culprit.yaml").path
 
+    /// The tests' own configuration folder, so that `--annotator` is not remembered in the
+    /// user's.
+    static let config = FileManager.default.temporaryDirectory.appendingPathComponent("interrogate-test-config-\(UUID().uuidString)").path
+
     static func command(_ args: String, transcripts: URL, exec: Bool = false, in dir: String = Self.root) -> String {
-        "cd '\(dir)' && \(exec ? "exec " : "")'\(Self.binary)' run \(args) --transcripts '\(transcripts.path)' --scenarios '\(Self.root)/Scenarios'"
+        "export XDG_CONFIG_HOME='\(config)'; cd '\(dir)' && \(exec ? "exec " : "")'\(Self.binary)' run \(args) --transcripts '\(transcripts.path)' --scenarios '\(Self.root)/Scenarios'"
     }
 
     static func onlySession(in dir: URL) throws -> String {
