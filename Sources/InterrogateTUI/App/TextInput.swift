@@ -1,3 +1,5 @@
+import Foundation
+
 /// The question being typed: multi-line, with a cursor, edited by display characters.
 struct TextInput: Equatable, Sendable {
     private(set) var text = ""
@@ -43,5 +45,3 @@ struct TextInput: Equatable, Sendable {
         return i
     }
 }
-
-import Foundation
