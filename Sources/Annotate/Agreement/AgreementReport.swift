@@ -63,15 +63,6 @@ public struct AgreementReport: Sendable, Encodable {
     ///     alpha is undefined rather than computed on an arbitrary (alphabetical) order.
     public static func compute(_ m: RatingMatrix, ordered: Bool = true, labelSets: [String: [String: Set<String>]]? = nil,
                                labels: [String] = [], group: String? = nil, disputedLimit: Int = 10) -> AgreementReport {
-        var pairs: [Pair] = []
-        for a in m.raters.indices {
-            for b in m.raters.indices where b > a {
-                let k = Agreement.cohenKappa(m, a, b)
-                guard k.units > 0 else { continue }
-                pairs.append(Pair(raters: [m.raters[a], m.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,
-                                  units: k.units, confusion: Agreement.confusion(m, a, b)))
-            }
-        }
         var presence: [LabelPresence] = []
         if let labelSets {
             for label in labels {
@@ -83,16 +74,8 @@ public struct AgreementReport: Sendable, Encodable {
                 }
                 guard let binary = try? RatingMatrix(ratings: ratings, order: ["absent", "present"]) else { continue }
                 let alpha = Agreement.krippendorffAlpha(binary, level: .nominal)
-                var kappas: [Pair] = []
-                for a in binary.raters.indices {
-                    for b in binary.raters.indices where b > a {
-                        let k = Agreement.cohenKappa(binary, a, b)
-                        guard k.units > 0 else { continue }
-                        kappas.append(Pair(raters: [binary.raters[a], binary.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,
-                                           units: k.units, confusion: Agreement.confusion(binary, a, b)))
-                    }
-                }
-                presence.append(LabelPresence(label: label, krippendorffAlpha: alpha.value, undefinedReason: alpha.undefinedReason, cohenKappa: kappas))
+                presence.append(LabelPresence(label: label, krippendorffAlpha: alpha.value, undefinedReason: alpha.undefinedReason,
+                                              cohenKappa: cohenPairs(binary)))
             }
         }
         var disputed: [Disputed] = []
@@ -108,12 +91,26 @@ public struct AgreementReport: Sendable, Encodable {
         }
         disputed.sort { ($0.agreement, $0.unit) < ($1.agreement, $1.unit) }
         return AgreementReport(group: group, units: m.units.count, raters: m.raters, categories: m.categories,
-                               percentAgreement: Agreement.percentAgreement(m), cohenKappa: pairs,
+                               percentAgreement: Agreement.percentAgreement(m), cohenKappa: cohenPairs(m),
                                fleissKappa: Agreement.fleissKappa(m),
                                krippendorffAlphaNominal: Agreement.krippendorffAlpha(m, level: .nominal),
                                krippendorffAlphaOrdinal: ordered ? Agreement.krippendorffAlpha(m, level: .ordinal)
                                    : .undefined("the categories have no order; give one with --order"),
                                gwetAC1: Agreement.gwetAC1(m), labelPresence: presence, mostDisputed: Array(disputed.prefix(disputedLimit)))
+    }
+
+    /// Cohen's kappa and the confusion matrix of every rater pair that rated a unit in common.
+    static func cohenPairs(_ m: RatingMatrix) -> [Pair] {
+        var pairs: [Pair] = []
+        for a in m.raters.indices {
+            for b in m.raters.indices where b > a {
+                let k = Agreement.cohenKappa(m, a, b)
+                guard k.units > 0 else { continue }
+                pairs.append(Pair(raters: [m.raters[a], m.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,
+                                  units: k.units, confusion: Agreement.confusion(m, a, b)))
+            }
+        }
+        return pairs
     }
 
     enum Keys: String, CodingKey {
