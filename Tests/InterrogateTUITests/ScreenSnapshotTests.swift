@@ -77,7 +77,17 @@ struct ScreenSnapshotTests {
         _ = Update.update(&s, .key(.function(1)))
         let screen = InterrogationView.view(s)
         try assertSnapshot(screen, "help-\(width)x\(height)")
-        for b in KeyBindings.all { #expect(screen.text.contains(b.keys), "\(b.keys) missing from help") }
+        for b in KeyBindings.all where b.mode != .reviewing { #expect(screen.text.contains(b.keys), "\(b.keys) missing from help") }
+    }
+
+    @Test("a reviewer's help lists the reviewing keys instead of the asking ones")
+    func reviewHelp() throws {
+        var s = try ReviewFlowTests.reviewState()
+        s.mode = .compose
+        _ = Update.update(&s, .key(.char("?")))
+        let screen = InterrogationView.view(s)
+        for b in KeyBindings.all where b.mode != .compose { #expect(screen.text.contains(b.keys), "\(b.keys) missing from help") }
+        #expect(!screen.text.contains("send the question"))
     }
 
     @Test("quitting with untagged replies asks first")

@@ -1,3 +1,4 @@
+import Annotate
 import Foundation
 import Testing
 import TestSupport
@@ -23,6 +24,9 @@ struct SchemaTests {
         (#"{"v":1,"seq":2,"ts":"2026-11-28T01:00:00.000Z","type":"session_end","reason":"quit","api_key":"sk-123"}"#, "unknown property 'api_key'"),
         (#"{"v":1,"seq":2,"ts":"2026-11-28T01:00:00.000Z","type":"gossip"}"#, "/type"),
         (#"{"v":1,"seq":2,"ts":"2026-11-28T01:00:00.000Z","type":"annotation","message_index":1,"rater":"bob","labels":["candid","candid"],"leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, "the same"),
+        (#"{"v":1,"seq":2,"ts":"2026-11-28T01:00:00.000Z","type":"adjudication","message_index":1,"rater":"carol","labels":["candid"],"leak":{"suggested":false,"confirmed":false,"matches":[]},"ratings":[]}"#, "missing required property 'reason'"),
+        (#"{"v":1,"seq":2,"ts":"2026-11-28T01:00:00.000Z","type":"adjudication","message_index":1,"rater":"carol","labels":[],"reason":"x","leak":{"suggested":false,"confirmed":false,"matches":[]},"ratings":[]}"#, "at least 1"),
+        (#"{"v":1,"seq":1,"ts":"2026-11-28T01:00:00.000Z","type":"review","session_id":"s1","rater":"bob","purpose":"gossip","app":{"name":"interrogate","version":"0.1.0"},"own_session":false}"#, "/purpose"),
     ]
 
     @Test("the docs/ schema is the one the app checks with")
@@ -77,7 +81,18 @@ struct SchemaTests {
         try #require(FileManager.default.isExecutableFile(atPath: python.path), "run `make setup` first: .venv is missing")
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let good = try String(contentsOfFile: try writeSession(in: dir), encoding: .utf8).split(separator: "\n").map(String.init)
+        var good = try String(contentsOfFile: try writeSession(in: dir), encoding: .utf8).split(separator: "\n").map(String.init)
+        // A review and an adjudication, as the review and adjudicate screens write them.
+        let store = TranscriptStore(root: dir.path)
+        let id = try TranscriptFixtures.header().sessionId
+        let review = try store.openRaterFile(ReviewHeader(sessionId: id, rater: "bob", purpose: .review, ownSession: false)).file
+        try review.append(.annotation(.init(messageIndex: 1, rater: "bob", annotation: .init(labels: LabelSet([.deflection]), leak: .init(suggested: true, confirmed: false)))))
+        let adjudication = try store.openRaterFile(ReviewHeader(sessionId: id, rater: "carol", purpose: .adjudication)).file
+        try adjudication.append(.adjudication(.init(messageIndex: 1, rater: "carol", labels: LabelSet([.fabrication]), leak: .init(suggested: true, confirmed: true),
+                                                    reason: "states a false code", ratings: [.init(rater: "alice", labels: LabelSet([.fabrication]), leak: true)])))
+        for path in [review.path, adjudication.path] {
+            good += try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        }
         let all = good + Self.badLines.map(\.0)
         let linesPath = dir.appendingPathComponent("lines.jsonl").path
         try (all.joined(separator: "\n") + "\n").write(toFile: linesPath, atomically: true, encoding: .utf8)

@@ -49,6 +49,13 @@ struct AppState: Equatable, Sendable {
         case confirmQuit(untagged: Int)
     }
 
+    /// A blind review replays a recorded session: no model, no question box, and the turns
+    /// are revealed one reply at a time so that the reviewer reads them as they unfolded.
+    struct Review: Equatable, Sendable {
+        /// How many turns (from the start) are on screen.
+        var revealed = 0
+    }
+
     enum ModelStatus: Equatable, Sendable {
         case starting, ready, failed(String)
     }
@@ -82,6 +89,8 @@ struct AppState: Equatable, Sendable {
     /// Resumed with a question that has no saved reply (the app died mid-reply): ask again
     /// once the model is ready.
     var resendUnanswered = false
+    /// Set when the screen reviews a recorded session instead of interrogating a model.
+    var review: Review?
 
     init(info: Info, width: Int, height: Int) {
         self.info = info
@@ -92,6 +101,10 @@ struct AppState: Equatable, Sendable {
     static let minimumWidth = 80
     static let minimumHeight = 24
     var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
+
+    /// The turns on screen: all of them live, the revealed ones in a review.
+    var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix($0.revealed) } ?? turns[...] }
+    var taggableCount: Int { turns.filter(\.isTaggable).count }
 
     var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }
     var untaggedReplies: [Int] { turns.filter { $0.isTaggable && !$0.isTagged }.map(\.message.index) }

@@ -1,7 +1,7 @@
 /// The keys, as data: the help screen and the hint line are both drawn from this list, so
 /// they cannot disagree with each other.
 struct KeyBinding: Equatable, Sendable {
-    enum Mode: Sendable { case compose, tagging, anywhere }
+    enum Mode: Sendable { case compose, reviewing, tagging, anywhere }
     var keys: String
     var action: String
     var mode: Mode
@@ -18,11 +18,12 @@ enum KeyBindings {
         .init(keys: "Esc", action: "stop the reply while it streams", mode: .compose, hint: true, short: "stop reply"),
         .init(keys: "Tab", action: "tag the latest reply", mode: .compose, hint: true, short: "tag"),
         .init(keys: "←/→ Home/End", action: "move in the question", mode: .compose, hint: false),
+        .init(keys: "Tab / Enter", action: "tag the next reply (reveals it when unseen)", mode: .reviewing, hint: true, short: "tag next"),
         .init(keys: "c r d t f", action: "toggle a label: candid … fabrication", mode: .tagging, hint: true, short: "labels"),
         .init(keys: "l", action: "toggle leak (pre-set when a secret pattern matches)", mode: .tagging, hint: true, short: "leak"),
         .init(keys: "n", action: "write a note (Enter ends it)", mode: .tagging, hint: true, short: "note"),
         .init(keys: "Enter", action: "save the tags", mode: .tagging, hint: true, short: "save"),
-        .init(keys: "↑/↓", action: "choose an earlier or later reply to tag", mode: .tagging, hint: true, short: "other reply"),
+        .init(keys: "↑/↓", action: "choose another reply (in a review, ↓ shows the next)", mode: .tagging, hint: true, short: "other reply"),
         .init(keys: "Esc / Tab", action: "back to the question without saving", mode: .tagging, hint: true, short: "back"),
         .init(keys: "PgUp/PgDn, wheel", action: "scroll the conversation", mode: .anywhere, hint: false),
         .init(keys: "Ctrl-T / Ctrl-B", action: "scroll to the top / the bottom", mode: .anywhere, hint: false),

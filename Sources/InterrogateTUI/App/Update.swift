@@ -69,7 +69,7 @@ enum Update {
         s.turns[streaming.turn].isStreaming = false
         s.streaming = nil
         s.pendingSaves += 1
-        var effects: [Effect] = [.append(.message(message))]
+        let effects: [Effect] = [.append(.message(message))]
         if message.text.isEmpty && message.status == .error {
             // Nothing to tag: the model said nothing.
             return effects
@@ -78,7 +78,7 @@ enum Update {
         return effects
     }
 
-    private static func draft(for turn: Int, in s: AppState) -> AppState.TagDraft {
+    static func draft(for turn: Int, in s: AppState) -> AppState.TagDraft {
         let t = s.turns[turn]
         if let a = t.annotation {
             return .init(messageIndex: t.message.index, labels: a.labels, leak: a.leak, note: a.note ?? "")
@@ -119,6 +119,7 @@ enum Update {
         default: break
         }
         switch s.mode {
+        case .compose where s.review != nil: return reviewReadingKey(&s, key)
         case .compose: return composeKey(&s, key)
         case .tagging(let d): return taggingKey(&s, d, key)
         case .note(let d, let note): return noteKey(&s, d, note, key)
@@ -208,15 +209,8 @@ enum Update {
     private static func taggingKey(_ s: inout AppState, _ d: AppState.TagDraft, _ key: Key) -> [Effect] {
         var d = d
         switch key {
-        case .char(let c) where "crdtf".contains(c):
-            let label: Label = switch c {
-            case "c": .candid
-            case "r": .refusal
-            case "d": .deflection
-            case "t": .transformation
-            default: .fabrication
-            }
-            d.labels.toggle(label)
+        case .char(let c) where Label.forKey(c) != nil:
+            d.labels.toggle(Label.forKey(c)!)
             s.mode = .tagging(d)
         case .char("l"):
             d.leak.confirmed.toggle()
@@ -233,6 +227,7 @@ enum Update {
             moveSelection(&s, d, by: 1)
         case .escape, .tab:
             s.mode = .compose
+            if s.review != nil { s.status = .init(kind: .info, text: "Reading: PgUp/PgDn scroll, Tab goes back to tagging.") }
         case .enter:
             guard !d.labels.isEmpty else {
                 s.status = .init(kind: .warning, text: "Choose at least one label (c r d t f) before saving, or Esc to leave it untagged.")
@@ -244,6 +239,7 @@ enum Update {
             s.sendWarningArmed = false
             s.pendingSaves += 1
             s.status = nil
+            if s.review != nil { nextInReview(&s) }
             return [.append(.annotation(AnnotationEvent(messageIndex: d.messageIndex, rater: s.info.annotator, annotation: annotation)))]
         default: break
         }
@@ -251,11 +247,68 @@ enum Update {
     }
 
     private static func moveSelection(_ s: inout AppState, _ d: AppState.TagDraft, by step: Int) {
-        let replies = s.turns.indices.filter { s.turns[$0].isTaggable }
+        let replies = s.visibleTurns.indices.filter { s.turns[$0].isTaggable }
         guard let current = replies.firstIndex(where: { s.turns[$0].message.index == d.messageIndex }) else { return }
         let next = current + step
+        if next == replies.count, s.review != nil {
+            // Past the last reply on screen: a reviewer moves on to the next one unseen.
+            if let revealed = revealNext(&s) { s.mode = .tagging(draft(for: revealed, in: s)) }
+            return
+        }
         guard replies.indices.contains(next) else { return }
         s.mode = .tagging(draft(for: replies[next], in: s))
+    }
+
+    // MARK: Blind review
+
+    /// Opens a review: shows the turns up to the first reply the reviewer has not labelled
+    /// (all of them when the review is complete) and starts tagging it.
+    static func startReview(_ s: inout AppState) {
+        let firstOpen = s.turns.indices.first { s.turns[$0].isTaggable && !s.turns[$0].isTagged }
+        // Everything before the first unlabelled reply was seen in an earlier sitting.
+        s.review = .init(revealed: firstOpen ?? s.turns.count)
+        s.modelStatus = .ready
+        nextInReview(&s)
+        if s.mode == .compose { s.status = .init(kind: .info, text: "This review is complete: all \(s.taggableCount) replies are labelled. ↑/↓ after Tab re-tags one; Ctrl-Q ends.") }
+    }
+
+    /// After a save: tag the first unlabelled reply on screen, else reveal the next one.
+    private static func nextInReview(_ s: inout AppState) {
+        if let i = s.visibleTurns.indices.first(where: { s.turns[$0].isTaggable && !s.turns[$0].isTagged }) {
+            s.mode = .tagging(draft(for: i, in: s))
+        } else if let i = revealNext(&s) {
+            s.mode = .tagging(draft(for: i, in: s))
+        } else {
+            s.mode = .compose
+            s.status = .init(kind: .info, text: "All \(s.taggableCount) replies are reviewed and saved. Ctrl-Q ends the review.")
+        }
+    }
+
+    /// Shows the turns up to and including the next reply to rate; returns its turn index, or
+    /// nil (everything shown) when none is left.
+    private static func revealNext(_ s: inout AppState) -> Int? {
+        guard let review = s.review else { return nil }
+        s.scroll = 0
+        if let next = s.turns.indices.first(where: { $0 >= review.revealed && s.turns[$0].isTaggable }) {
+            s.review?.revealed = next + 1
+            return next
+        }
+        s.review?.revealed = s.turns.count
+        return nil
+    }
+
+    private static func reviewReadingKey(_ s: inout AppState, _ key: Key) -> [Effect] {
+        switch key {
+        case .char("?"): s.overlay = .help
+        case .tab, .enter, .down, .char("j"):
+            let before = s.mode
+            nextInReview(&s)
+            if s.mode == before, let last = s.visibleTurns.indices.last(where: { s.turns[$0].isTaggable }) {
+                s.mode = .tagging(draft(for: last, in: s))
+            }
+        default: break
+        }
+        return []
     }
 
     private static func noteKey(_ s: inout AppState, _ d: AppState.TagDraft, _ note: TextInput, _ key: Key) -> [Effect] {

@@ -62,10 +62,7 @@ struct RunCommand: AsyncParsableCommand {
         defer { stopper.cancel() }
         let starter = SessionStarter(store: store)
         let (ready, picker) = (prepared, start)
-        let outcome = await withCheckedContinuation { (c: CheckedContinuation<Outcome, Never>) in
-            // Curses runs on a thread of its own, never on the cooperative pool.
-            Thread { c.resume(returning: Self.runScreens(prepared: ready, start: picker, starter: starter, stop: stop)) }.start()
-        }
+        let outcome = await onCursesThread { Self.runScreens(prepared: ready, start: picker, starter: starter, stop: stop) }
         switch outcome {
         case .cancelled:
             return
@@ -112,7 +109,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let session else { return .cancelled }
         let runtime = Runtime(state: session.state, model: session.model, transcript: session.file, stop: stop)
         let final = runtime.run(on: terminal, initialEffects: session.effects)
-        return .finished(final, path: session.file.path, model: session.model)
+        return .finished(final, path: session.file.path, model: session.model!)
     }
 
     static func findScenario(_ id: String, in dir: String) throws -> Scenario {
@@ -178,7 +175,8 @@ struct Prepared: @unchecked Sendable {
     // @unchecked: handed once from the command to the curses thread, then used there alone.
     var state: AppState
     var file: TranscriptFile
-    var model: any ChatModel
+    /// None in a review.
+    var model: (any ChatModel)?
     var effects: [Effect]
 }
 

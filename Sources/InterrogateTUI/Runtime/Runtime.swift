@@ -10,11 +10,12 @@ final class Runtime: @unchecked Sendable {
     private let inbox = Mutex<[Action]>([])
     private var streams: [Int: Task<Void, Never>] = [:]
     private(set) var state: AppState
-    private let model: any ChatModel
+    /// None in a review, which replays a recorded session.
+    private let model: (any ChatModel)?
     private let transcript: TranscriptFile
     private let stop: StopFlag
 
-    init(state: AppState, model: any ChatModel, transcript: TranscriptFile, stop: StopFlag) {
+    init(state: AppState, model: (any ChatModel)?, transcript: TranscriptFile, stop: StopFlag) {
         self.state = state
         self.model = model
         self.transcript = transcript
@@ -61,14 +62,14 @@ final class Runtime: @unchecked Sendable {
                     dispatch(.saveFailed(error.description))
                 }
             case let .startStream(id, request):
-                let model = model
+                guard let model else { continue }
                 streams[id] = Task { [weak self] in
                     for await event in model.stream(request) { self?.post(.model(streamId: id, event)) }
                 }
             case .cancelStream(let id):
                 streams.removeValue(forKey: id)?.cancel()
             case .prepareModel:
-                let model = model
+                guard let model else { continue }
                 Task { [weak self] in
                     do {
                         try await model.prepare()

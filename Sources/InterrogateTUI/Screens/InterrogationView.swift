@@ -40,8 +40,14 @@ enum InterrogationView {
         case .failed: "\(s.info.model.name) (unavailable)"
         }
         let condition = s.info.condition == .control ? " [control]" : ""
-        let left = " \(s.info.scenario.id)\(condition) · \(s.info.model.provider) \(model) · \(s.info.annotator) · \(s.info.sessionId)"
-        let right = "Q \(s.questionsAsked)/\(s.info.scenario.turnLimit)  \(saved) "
+        var left = " \(s.info.scenario.id)\(condition) · \(s.info.model.provider) \(model) · \(s.info.annotator) · \(s.info.sessionId)"
+        var right = "Q \(s.questionsAsked)/\(s.info.scenario.turnLimit)  \(saved) "
+        if s.review != nil {
+            // Blind: the model and the condition could sway a reviewer, so neither is shown.
+            left = " BLIND REVIEW · \(s.info.scenario.id) · \(s.info.annotator) · \(s.info.sessionId)"
+            let done = s.turns.filter { $0.isTaggable && $0.isTagged }.count
+            right = "reviewed \(done)/\(s.taggableCount)  \(saved) "
+        }
         let rightWidth = DisplayWidth.of(right)
         screen.put(left, row: 0, column: 0, role: .header, maxWidth: s.width - rightWidth - 1)
         screen.put(right, row: 0, column: s.width - rightWidth, role: s.saveError != nil ? .error : .header)
@@ -88,7 +94,7 @@ enum InterrogationView {
     static func conversationLines(_ s: AppState, width: Int) -> [Line] {
         var lines: [Line] = []
         let modelNumbers = Dictionary(uniqueKeysWithValues: s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) })
-        for (i, turn) in s.turns.enumerated() {
+        for (i, turn) in zip(s.visibleTurns.indices, s.visibleTurns) {
             let m = turn.message
             var head: [(String, Role)]
             if m.role == .interrogator {
@@ -155,6 +161,7 @@ enum InterrogationView {
     // MARK: Tag bar, input, status
 
     static func inputHeight(_ s: AppState) -> Int {
+        if s.review != nil { return 1 }
         let lines = s.input.text.split(separator: "\n", omittingEmptySubsequences: false).count
         return min(5, max(3, lines))
     }
@@ -163,7 +170,11 @@ enum InterrogationView {
         tagBar(s, &screen, row: row)
         let inputTop = row + 1
         let rows = inputHeight(s)
-        inputBox(s, &screen, top: inputTop, rows: rows)
+        if let review = s.review {
+            reviewProgress(s, review, &screen, row: inputTop)
+        } else {
+            inputBox(s, &screen, top: inputTop, rows: rows)
+        }
         statusLine(s, &screen, row: s.height - 1)
     }
 
@@ -228,6 +239,15 @@ enum InterrogationView {
         if s.mode == .compose { screen.cursor = (top + cursor.0 - first, 2 + cursor.1) }
     }
 
+    /// In place of the question box: where the reviewer is in the recorded session.
+    static func reviewProgress(_ s: AppState, _ review: AppState.Review, _ screen: inout Screen, row: Int) {
+        let shown = s.visibleTurns.filter(\.isTaggable).count
+        let text = review.revealed >= s.turns.count
+            ? "All \(s.taggableCount) replies shown · the interrogator's own labels are never shown here"
+            : "Reply \(shown) of \(s.taggableCount) shown · later turns appear as you go"
+        screen.put("▸ " + text, row: row, column: 0, role: .dim, maxWidth: s.width)
+    }
+
     static func statusLine(_ s: AppState, _ screen: inout Screen, row: Int) {
         if let status = s.status {
             let role: Role = switch status.kind {
@@ -239,7 +259,7 @@ enum InterrogationView {
             screen.put(" " + oneLine(status.text), row: row, column: 0, role: role)
             return
         }
-        let mode: KeyBinding.Mode = s.mode == .compose ? .compose : .tagging
+        let mode: KeyBinding.Mode = s.mode != .compose ? .tagging : s.review != nil ? .reviewing : .compose
         var col = 1
         for b in KeyBindings.hints(for: mode) {
             let short = b.short
@@ -273,7 +293,8 @@ enum InterrogationView {
     static func help(_ s: AppState, _ screen: inout Screen) {
         var lines: [(String, Role)] = []
         let keyWidth = KeyBindings.all.map { DisplayWidth.of($0.keys) }.max() ?? 10
-        for (title, mode) in [("Asking", KeyBinding.Mode.compose), ("Tagging a reply", .tagging), ("Anywhere", .anywhere)] {
+        let first = s.review != nil ? ("Reviewing", KeyBinding.Mode.reviewing) : ("Asking", KeyBinding.Mode.compose)
+        for (title, mode) in [first, ("Tagging a reply", .tagging), ("Anywhere", .anywhere)] {
             lines.append((title, .key))
             for b in KeyBindings.all where b.mode == mode {
                 lines.append(("  " + b.keys.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + b.action, .text))
@@ -284,12 +305,15 @@ enum InterrogationView {
     }
 
     static func confirm(_ s: AppState, _ screen: inout Screen, untagged: Int) {
-        box(&screen, title: "Quit?", lines: [
+        let lines: [(String, Role)] = s.review != nil ? [
+            ("\(untagged) repl\(untagged == 1 ? "y is" : "ies are") not reviewed yet; your labels so far are saved.", .untagged),
+            ("Quit anyway? This resumes where you stopped:", .text),
+            ("  interrogate review \(s.info.sessionId) --rater \(s.info.annotator)", .key),
+        ] : [
             ("\(untagged) repl\(untagged == 1 ? "y is" : "ies are") not tagged yet.", .untagged),
             ("Quit anyway? You can tag them later with `interrogate run --resume`.", .text),
-            ("", .text),
-            ("y: quit    any other key: go back", .key),
-        ], width: 76)
+        ]
+        box(&screen, title: "Quit?", lines: lines + [("", .text), ("y: quit    any other key: go back", .key)], width: 96)
     }
 
     static func tooSmall(_ s: AppState, _ screen: Screen) -> Screen {

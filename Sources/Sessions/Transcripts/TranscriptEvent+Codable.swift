@@ -17,6 +17,8 @@ extension TranscriptEvent: Codable {
         case "resumed": body = .resumed(try ResumedEvent(from: decoder))
         case "recovery": body = .recovery(try RecoveryEvent(from: decoder))
         case "session_end": body = .sessionEnd(try SessionEndEvent(from: decoder))
+        case "review": body = .review(try ReviewHeader(from: decoder))
+        case "adjudication": body = .adjudication(try AdjudicationEvent(from: decoder))
         default: body = .unknown(type: type)
         }
     }
@@ -34,6 +36,8 @@ extension TranscriptEvent: Codable {
         case .resumed(let b): try b.encode(to: encoder)
         case .recovery(let b): try b.encode(to: encoder)
         case .sessionEnd(let b): try b.encode(to: encoder)
+        case .review(let b): try b.encode(to: encoder)
+        case .adjudication(let b): try b.encode(to: encoder)
         case .unknown: break
         }
     }

@@ -26,6 +26,8 @@ public enum EventBody: Sendable, Equatable {
     case resumed(ResumedEvent)
     case recovery(RecoveryEvent)
     case sessionEnd(SessionEndEvent)
+    case review(ReviewHeader)
+    case adjudication(AdjudicationEvent)
     /// A type this version does not know (written by a newer version); kept, not dropped.
     case unknown(type: String)
 
@@ -37,6 +39,8 @@ public enum EventBody: Sendable, Equatable {
         case .resumed: "resumed"
         case .recovery: "recovery"
         case .sessionEnd: "session_end"
+        case .review: "review"
+        case .adjudication: "adjudication"
         case .unknown(let t): t
         }
     }

@@ -37,6 +37,12 @@ public struct TranscriptReadResult: Sendable {
         if case .header(let h) = events.first?.body { return h }
         return nil
     }
+
+    /// The header of a reviewer's or adjudicator's file.
+    public var reviewHeader: ReviewHeader? {
+        if case .review(let h) = events.first?.body { return h }
+        return nil
+    }
 }
 
 public enum TranscriptReader {

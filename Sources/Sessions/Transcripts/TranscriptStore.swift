@@ -7,6 +7,7 @@ public struct TranscriptStore: Sendable {
     public static let environmentVariable = "INTERROGATE_TRANSCRIPTS"
     public static let sessionFileName = "session.jsonl"
     public static let reviewsFolderName = "reviews"
+    public static let adjudicationsFolderName = "adjudications"
 
     public let root: String
 
@@ -24,6 +25,33 @@ public struct TranscriptStore: Sendable {
     public func reviewFile(_ sessionId: String, rater: String) -> String {
         ((sessionFolder(sessionId) as NSString).appendingPathComponent(Self.reviewsFolderName) as NSString)
             .appendingPathComponent("\(rater).jsonl")
+    }
+    public func adjudicationFile(_ sessionId: String, rater: String) -> String {
+        ((sessionFolder(sessionId) as NSString).appendingPathComponent(Self.adjudicationsFolderName) as NSString)
+            .appendingPathComponent("\(rater).jsonl")
+    }
+
+    /// A rater's own file for a session (their review or their adjudication): opened to append
+    /// when it exists (a review resumed), else created with its header, durably. `recovered`
+    /// tells of a torn last line that was ended.
+    public func openRaterFile(_ header: ReviewHeader) throws(TranscriptError) -> (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?) {
+        guard Self.isValidRaterId(header.rater) else {
+            throw .invalid("rater id '\(header.rater)' may use letters, digits, '.', '_' and '-' only")
+        }
+        let path = header.purpose == .review ? reviewFile(header.sessionId, rater: header.rater)
+            : adjudicationFile(header.sessionId, rater: header.rater)
+        if FileManager.default.fileExists(atPath: path) {
+            let opened = try TranscriptFile.openForAppend(path: path)
+            return (opened.file, false, opened.recovered)
+        }
+        let folder = (path as NSString).deletingLastPathComponent
+        do {
+            try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
+        } catch {
+            throw .invalid("cannot create \(folder): \(error.localizedDescription)")
+        }
+        TranscriptFile.fsyncDirectory(of: folder)
+        return (try TranscriptFile.create(path: path, first: .review(header)), true, nil)
     }
 
     /// A new, unique session id: sortable by start time, readable, and safe as a folder name.
@@ -55,6 +83,14 @@ public struct TranscriptStore: Sendable {
         }
         TranscriptFile.fsyncDirectory(of: folder)
         return try TranscriptFile.create(path: sessionFile(header.sessionId), first: .header(header))
+    }
+
+    /// The folder of a session named by its id, its folder or its `session.jsonl`.
+    public func folder(forSession ref: String) -> String {
+        if ref.hasSuffix(".jsonl") { return (ref as NSString).deletingLastPathComponent }
+        let asPath = (ref as NSString).appendingPathComponent(Self.sessionFileName)
+        if ref.contains("/"), FileManager.default.fileExists(atPath: asPath) { return ref }
+        return sessionFolder(ref)
     }
 
     /// The session ids in this store, oldest first.

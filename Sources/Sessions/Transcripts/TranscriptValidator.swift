@@ -27,6 +27,8 @@ public struct TranscriptValidator: Sendable {
         var unreadable: [(Int, String)] = []
         var sawFirst = false
         let isSessionFile = (path as NSString).lastPathComponent == TranscriptStore.sessionFileName
+        let folder = ((path as NSString).deletingLastPathComponent as NSString).lastPathComponent
+        let isRaterFile = folder == TranscriptStore.reviewsFolderName || folder == TranscriptStore.adjudicationsFolderName
         func add(_ line: Int, _ kind: TranscriptProblem.Kind, _ m: String) {
             problems.append(.init(file: path, line: line, kind: kind, message: m))
         }
@@ -49,14 +51,17 @@ public struct TranscriptValidator: Sendable {
                 if !sawFirst {
                     sawFirst = true
                     if isSessionFile && type != "header" { add(n, .unreadable, "the first event of a session file must be its header, found '\(type)'") }
+                    if isRaterFile && type != "review" { add(n, .unreadable, "the first event of a review or adjudication file must be its review header, found '\(type)'") }
                 }
                 if let seq = value["seq"]?.number.map({ Int($0) }) {
                     if seq != expectedSeq { add(n, .sequence, "sequence number \(seq), expected \(expectedSeq)") }
                     expectedSeq = seq + 1
                 }
                 switch type {
-                case "header" where n != 1:
+                case "header" where n != 1, "review" where n != 1:
                     add(n, .unreadable, "a header may only be the first event")
+                case "message" where isRaterFile:
+                    add(n, .unreadable, "a review or adjudication file holds no messages; they belong to session.jsonl")
                 case "message":
                     let index = Int(value["index"]?.number ?? -1)
                     if index != nextMessageIndex { add(n, .sequence, "message index \(index), expected \(nextMessageIndex)") }

@@ -1,0 +1,102 @@
+import ArgumentParser
+import Foundation
+import Sessions
+
+struct AdjudicateCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "adjudicate",
+        abstract: "Settle disputed turns: every rater's labels side by side, a final decision with a reason.",
+        discussion: """
+        Shows each model turn of the session with every rater's latest labels (live tags and \
+        reviews), disputed turns first and highlighted. Set the final labels (c r d t f) and leak \
+        decision (l), press Enter, give a reason, Enter again: the decision is appended to \
+        <session>/adjudications/<rater>.jsonl and fsync'd. Nothing is overwritten; a new \
+        decision on a turn supersedes the earlier one and both stay on disk.
+        """
+    )
+
+    @OptionGroup var location: LocationOptions
+    @Argument(help: "The session: its id, its folder or its session.jsonl.") var session: String
+    @Option(help: "Your rater id as adjudicator (letters, digits, . _ -).") var rater: String
+
+    func validate() throws {
+        guard TranscriptStore.isValidRaterId(rater) else { throw ValidationError("--rater may use letters, digits, '.', '_' and '-' only") }
+    }
+
+    func run() async throws {
+        guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+            printError("adjudicate needs a terminal (stdin and stdout must be a TTY)")
+            throw invalidInputExit
+        }
+        let store = location.store
+        let ratings: SessionRatings
+        let scenario: Scenario
+        do {
+            ratings = try SessionRatings.load(folder: store.folder(forSession: session))
+            let h = ratings.header.scenario
+            scenario = try ScenarioLoader.parse(h.content, path: h.path)
+        } catch let e as TranscriptError {
+            printError(e.description)
+            throw invalidInputExit
+        } catch {
+            printError("the scenario recorded in the session no longer reads: \(error)")
+            throw invalidInputExit
+        }
+        for p in ratings.problems where p.isError { printError(p.description) }
+        let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
+        do {
+            opened = try store.openRaterFile(ReviewHeader(sessionId: ratings.sessionId, rater: rater, purpose: .adjudication))
+        } catch {
+            printError(error.description)
+            throw invalidInputExit
+        }
+        var state = AdjudicationState(sessionId: ratings.sessionId, scenario: scenario, adjudicator: rater,
+                                      turns: AdjudicationState.turns(from: ratings), width: 80, height: 24)
+        var first: [Effect] = []
+        if opened.created { state.lastSavedSeq = 1 } else {
+            state.pendingSaves = 1
+            first.append(.append(.resumed(.init(annotator: rater))))
+        }
+        if state.disputedCount == 0 {
+            state.status = .init(kind: .info, text: "No disputed turns: the raters agree everywhere (or only one rated). Decisions are optional.")
+        }
+        let stop = StopFlag()
+        let stopper = SignalStopper(exit: false) { stop.set() }
+        defer { stopper.cancel() }
+        let (start, file, initial) = (state, opened.file, first)
+        let final = await onCursesThread { Self.loop(start, file: file, initial: initial, stop: stop) }
+        print("Adjudication of \(final.sessionId) by \(rater): \(final.decidedDisputes) of \(final.disputedCount) disputed turns decided.")
+        print("Saved in \(file.path)")
+        if let error = final.saveError {
+            printError("some decisions were NOT saved: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    /// Draw, read, update; each append is on disk before the next draw says saved.
+    private static func loop(_ start: AdjudicationState, file: TranscriptFile, initial: [Effect], stop: StopFlag) -> AdjudicationState {
+        let terminal = CursesTerminal()
+        defer { terminal.close() }
+        var s = start
+        func perform(_ effects: [Effect]) {
+            for case .append(let body) in effects {
+                do { perform(AdjudicationUpdate.update(&s, .saved(seq: try file.append(body).seq))) } catch {
+                    perform(AdjudicationUpdate.update(&s, .saveFailed(error.description)))
+                }
+            }
+        }
+        let (w, h) = terminal.size
+        perform(AdjudicationUpdate.update(&s, .resize(width: w, height: h)))
+        perform(initial)
+        while !s.quitting {
+            terminal.draw(AdjudicationView.view(s))
+            if stop.isSet { perform(AdjudicationUpdate.update(&s, .terminate)); continue }
+            switch terminal.read() {
+            case .key(let k)?: perform(AdjudicationUpdate.update(&s, .key(k)))
+            case let .resize(w, h)?: perform(AdjudicationUpdate.update(&s, .resize(width: w, height: h)))
+            case nil: break
+            }
+        }
+        return s
+    }
+}

@@ -1,0 +1,173 @@
+import Annotate
+import ArgumentParser
+import Foundation
+import Sessions
+
+struct ReviewCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "review",
+        abstract: "Review a recorded session blind: replay it turn by turn and tag each model reply.",
+        discussion: """
+        The session is replayed one reply at a time, the interrogator's question then the \
+        model's reply; tag each with the keys of a live session (c r d t f, l, n, Enter). The \
+        review is blind: no other rater's labels, notes or leak decisions are read, and the model \
+        and condition are not shown. Your labels go to <session>/reviews/<rater>.jsonl, each \
+        fsync'd before the screen says saved; run the same command again to resume. Reviewing a \
+        session you tagged yourself is refused unless --force.
+
+        Without SESSION, the review queue lists the sessions you may review, fewest reviews \
+        first (never your own); pick one with Enter. --list prints the queue instead.
+        """
+    )
+
+    @OptionGroup var location: LocationOptions
+    @Argument(help: "The session: its id, its folder or its session.jsonl. Omit it for the review queue.") var session: String?
+    @Option(help: "Your rater id (letters, digits, . _ -).") var rater: String
+    @Flag(help: "Review a session you tagged yourself (the review is marked own_session).") var force = false
+    @Flag(help: "Print the review queue and exit.") var list = false
+    @Option(help: "Output format of --list: text or json.") var format: OutputFormat = .text
+
+    func validate() throws {
+        guard TranscriptStore.isValidRaterId(rater) else { throw ValidationError("--rater may use letters, digits, '.', '_' and '-' only") }
+    }
+
+    func run() async throws {
+        let store = location.store
+        var chosen = session
+        if chosen == nil {
+            let queue = ReviewQueue.entries(store: store, rater: rater)
+            for p in queue.problems { printError("skipped \(p)") }
+            let interactive = isatty(STDIN_FILENO) == 1 && isatty(STDOUT_FILENO) == 1
+            if list || !interactive {
+                printQueue(queue.entries)
+                return
+            }
+            if queue.entries.isEmpty {
+                print("Nothing for \(rater) to review in \(store.root): every session is yours, reviewed by you, or has no replies.")
+                return
+            }
+            let state = ReviewQueueState(rater: rater, entries: queue.entries, width: 80, height: 24)
+            guard let picked = await onCursesThread({ Self.pick(state) }) else { return }
+            chosen = picked
+        }
+        let prepared: Prepared
+        do {
+            // Refusals (own session, nothing to review) come before the terminal check and
+            // before any file is created.
+            let checked = try check(folder: store.folder(forSession: chosen!))
+            guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
+                throw RunCommand.CommandFailure(message: "review needs a terminal (stdin and stdout must be a TTY)")
+            }
+            prepared = try open(checked)
+        } catch let e as RunCommand.CommandFailure {
+            printError(e.message)
+            throw invalidInputExit
+        }
+        let stop = StopFlag()
+        let stopper = SignalStopper(exit: false) { stop.set() }
+        defer { stopper.cancel() }
+        let final = await onCursesThread {
+            let terminal = CursesTerminal()
+            defer { terminal.close() }
+            return Runtime(state: prepared.state, model: nil, transcript: prepared.file, stop: stop).run(on: terminal, initialEffects: prepared.effects)
+        }
+        let done = final.turns.filter { $0.isTaggable && $0.isTagged }.count
+        print("Review of \(final.info.sessionId) by \(rater): \(done) of \(final.taggableCount) replies reviewed.")
+        print("Saved in \(prepared.file.path)")
+        if let error = final.saveError {
+            printError("some events were NOT saved: \(error)")
+            throw ExitCode.failure
+        }
+    }
+
+    private func printQueue(_ entries: [ReviewQueue.Entry]) {
+        switch format {
+        case .json: printJSON(entries)
+        case .text:
+            if entries.isEmpty { print("Nothing for \(rater) to review."); return }
+            print(Table(header: ["SESSION", "SCENARIO", "REPLIES", "REVIEWS", "YOURS"], rows: entries.map {
+                [$0.sessionId, $0.scenario, String($0.replies), String($0.reviews), $0.reviewedByYou == 0 ? "-" : "\($0.reviewedByYou)/\($0.replies)"]
+            }).render())
+        }
+    }
+
+    private static func pick(_ start: ReviewQueueState) -> String? {
+        let terminal = CursesTerminal()
+        defer { terminal.close() }
+        var s = start
+        (s.width, s.height) = terminal.size
+        while s.outcome == nil {
+            terminal.draw(ReviewQueueView.view(s))
+            if let input = terminal.read() { ReviewQueueUpdate.update(&s, input) }
+        }
+        if case .review(let id)? = s.outcome { return id }
+        return nil
+    }
+
+    struct Checked {
+        var ratings: SessionRatings
+        var scenario: Scenario
+        var own: Bool
+    }
+
+    /// The session can be reviewed by this rater.
+    func check(folder: String) throws -> Checked {
+        let ratings: SessionRatings
+        do { ratings = try SessionRatings.load(folder: folder) } catch { throw RunCommand.CommandFailure(message: error.description) }
+        let h = ratings.header
+        let own = ratings.liveRaters.contains(rater)
+        if own && !force {
+            throw RunCommand.CommandFailure(message: "\(rater) tagged session \(h.sessionId) live; a review must come from someone else (--force reviews it anyway, marked own_session)")
+        }
+        guard !ratings.ratableTurns.isEmpty else {
+            throw RunCommand.CommandFailure(message: "session \(h.sessionId) has no model replies to review")
+        }
+        let scenario: Scenario
+        do { scenario = try ScenarioLoader.parse(h.scenario.content, path: h.scenario.path) } catch {
+            throw RunCommand.CommandFailure(message: "the scenario recorded in session \(h.sessionId) no longer reads: \(error)")
+        }
+        return Checked(ratings: ratings, scenario: scenario, own: own)
+    }
+
+    /// Opens (or resumes) this rater's review.
+    func open(_ checked: Checked) throws -> Prepared {
+        let (ratings, scenario, own, h) = (checked.ratings, checked.scenario, checked.own, checked.ratings.header)
+        let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
+        do {
+            opened = try location.store.openRaterFile(ReviewHeader(sessionId: h.sessionId, rater: rater, purpose: .review, ownSession: own))
+        } catch {
+            throw RunCommand.CommandFailure(message: error.description)
+        }
+        // Blind by construction: only this rater's own file is read for labels.
+        let mine = try Self.ownAnnotations(path: opened.file.path, rater: rater)
+        let model = ModelDescription(provider: h.model.provider, name: h.model.name, baseURL: h.model.baseUrl, parameters: h.model.parameters)
+        let info = AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: rater, model: model)
+        var state = AppState(info: info, width: 80, height: 24)
+        state.turns = ratings.messages.map { AppState.Turn(message: $0, annotation: mine[$0.index]?.annotation) }
+        Update.startReview(&state)
+        var effects: [Effect] = []
+        if let r = opened.recovered {
+            state.status = .init(kind: .warning, text: "Line \(r.tornLine) of your review file was torn by a crash; it is kept and recorded. Your earlier labels are here.")
+        } else if !opened.created, state.mode != .compose {
+            let done = state.turns.filter { $0.isTaggable && $0.isTagged }.count
+            state.status = .init(kind: .info, text: "Resumed your review: \(done) of \(state.taggableCount) replies already reviewed.")
+        }
+        if opened.created {
+            state.lastSavedSeq = 1
+        } else {
+            state.pendingSaves = 1
+            effects.append(.append(.resumed(.init(annotator: rater))))
+        }
+        return Prepared(state: state, file: opened.file, model: nil, effects: effects)
+    }
+
+    static func ownAnnotations(path: String, rater: String) throws -> [Int: AnnotationEvent] {
+        let read: TranscriptReadResult
+        do { read = try TranscriptReader.read(path: path) } catch { throw RunCommand.CommandFailure(message: error.description) }
+        var out: [Int: AnnotationEvent] = [:]
+        for event in read.events {
+            if case .annotation(let a) = event.body, a.rater == rater { out[a.messageIndex] = a }
+        }
+        return out
+    }
+}
