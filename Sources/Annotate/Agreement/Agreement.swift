@@ -81,20 +81,14 @@ public enum Agreement {
     /// 1 − D_o / D_e from the coincidence matrix of pairable values; the ordinal distance of
     /// categories c ≤ k is (Σ_{g=c..k} n_g − (n_c + n_k)/2)².
     public static func krippendorffAlpha(_ m: RatingMatrix, level: Level) -> AgreementFigure {
-        let q = m.categories.count
-        var o = Array(repeating: Array(repeating: 0.0, count: q), count: q)
-        var units = 0
-        for counts in m.counts {
-            let mu = counts.reduce(0, +)
-            guard mu >= 2 else { continue }
-            units += 1
-            for c in 0..<q where counts[c] > 0 {
-                for k in 0..<q where counts[k] > 0 {
-                    let pairs = c == k ? counts[c] * (counts[c] - 1) : counts[c] * counts[k]
-                    o[c][k] += Double(pairs) / Double(mu - 1)
-                }
-            }
-        }
+        var coincidences = Coincidences(categories: m.categories.count)
+        for counts in m.counts { coincidences.add(unit: counts) }
+        return krippendorffAlpha(coincidences, level: level)
+    }
+
+    /// Alpha from a coincidence matrix, so that it can be accumulated one unit at a time.
+    public static func krippendorffAlpha(_ coincidences: Coincidences, level: Level) -> AgreementFigure {
+        let (o, units, q) = (coincidences.o, coincidences.units, coincidences.o.count)
         let nc = o.map { $0.reduce(0, +) }
         let n = nc.reduce(0, +)
         guard n > 1 else { return .undefined("fewer than two pairable ratings", units: units, pairable: Int(n.rounded())) }
@@ -145,5 +139,28 @@ public enum Agreement {
         let pe = pi.map { $0 / Double(rated) }.reduce(0.0) { $0 + $1 * (1 - $1) } / Double(q - 1)
         guard pe < 1 else { return .undefined("chance agreement is 1", units: paired, pairable: pairable) }
         return AgreementFigure(value: (pa - pe) / (1 - pe), undefinedReason: nil, units: paired, pairable: pairable)
+    }
+}
+
+/// Krippendorff's coincidence matrix, built one unit at a time: a report over many transcripts
+/// keeps this q×q matrix, not every rating.
+public struct Coincidences: Sendable, Equatable {
+    public private(set) var o: [[Double]]
+    /// Units with at least two ratings (the pairable ones).
+    public private(set) var units = 0
+
+    public init(categories: Int) { o = Array(repeating: Array(repeating: 0, count: categories), count: categories) }
+
+    /// Adds one unit, given how many of its ratings fall in each category.
+    public mutating func add(unit counts: [Int]) {
+        let mu = counts.reduce(0, +)
+        guard mu >= 2 else { return }
+        units += 1
+        for c in counts.indices where counts[c] > 0 {
+            for k in counts.indices where counts[k] > 0 {
+                let pairs = c == k ? counts[c] * (counts[c] - 1) : counts[c] * counts[k]
+                o[c][k] += Double(pairs) / Double(mu - 1)
+            }
+        }
     }
 }

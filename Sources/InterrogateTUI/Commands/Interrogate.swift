@@ -14,7 +14,7 @@ struct Interrogate: AsyncParsableCommand {
         Exit codes: 0 success, 1 the input was checked and found invalid, 64 bad arguments.
         """,
         version: AppVersion.current,
-        subcommands: [RunCommand.self, ReviewCommand.self, AdjudicateCommand.self, SessionsCommand.self, AgreeCommand.self, ScenariosCommand.self, TranscriptsCommand.self, ModelsCommand.self]
+        subcommands: [RunCommand.self, ReviewCommand.self, AdjudicateCommand.self, SessionsCommand.self, AgreeCommand.self, ReportCommand.self, ExportCommand.self, ScenariosCommand.self, TranscriptsCommand.self, ModelsCommand.self]
     )
 }
 

@@ -1,0 +1,134 @@
+import Annotate
+import ArgumentParser
+import CSV
+import Foundation
+import Sessions
+
+struct ExportCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "export",
+        abstract: "Export ratings for pandas or R (one row per model turn per rater), or one session as Markdown.",
+        discussion: """
+        csv and jsonl: one row per model turn per rater, with the columns session, model, \
+        scenario, condition, turn, message_index, rater, source (live, review or adjudication), \
+        labels (joined with +), primary_label, leak, note. A turn no one labelled is one row \
+        with an empty rater, so that every turn is there. Rows are written as sessions are \
+        read. markdown: one session, for reading or sharing.
+        """
+    )
+
+    enum Format: String, ExpressibleByArgument, CaseIterable { case csv, jsonl, markdown }
+
+    @OptionGroup var location: LocationOptions
+    @Argument(help: "Transcript folders or session files (default: the transcripts folder); one session for markdown.") var paths: [String] = []
+    @Option(help: "csv, jsonl or markdown.") var format: Format = .csv
+    @Option(help: "Write to this file instead of standard output.") var out: String?
+
+    static let columns = ["session", "model", "scenario", "condition", "turn", "message_index", "rater", "source", "labels", "primary_label", "leak", "note"]
+
+    func run() throws {
+        let store = location.store
+        let folders = format == .markdown ? paths.map { store.folder(forSession: $0) } : StudyReader.sessionFolders(under: paths.isEmpty ? [store.root] : paths)
+        if format == .markdown && folders.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
+        // Standard output is appended to, never truncated: it may be a file the caller is filling.
+        guard let stream = out.map({ OutputStream(toFileAtPath: $0, append: false) }) ?? OutputStream(toFileAtPath: "/dev/stdout", append: true) else {
+            printError("cannot write \(out ?? "standard output")")
+            throw invalidInputExit
+        }
+        stream.open()
+        defer { stream.close() }
+        var failed = 0
+        let csv = format == .csv ? try CSVWriter(stream: stream) : nil
+        try csv?.write(row: Self.columns)
+        for folder in folders {
+            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
+            do { loaded = try StudyReader.load(folder: folder) } catch {
+                printError("not exported: \(folder): \(error.description)")
+                failed += 1
+                continue
+            }
+            switch format {
+            case .markdown: write(stream, Self.markdown(loaded.info, loaded.ratings))
+            case .csv: for row in Self.rows(loaded.info, loaded.ratings) { try csv!.write(row: row) }
+            case .jsonl:
+                let e = JSONEncoder()
+                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+                for row in Self.rows(loaded.info, loaded.ratings) {
+                    var object: [String: JSONValue] = [:]
+                    for (k, v) in zip(Self.columns, row) {
+                        switch k {
+                        case "turn", "message_index": object[k] = .int(Int64(v) ?? 0)
+                        case "leak": object[k] = v.isEmpty ? .null : .bool(v == "true")
+                        case "labels": object[k] = .array(v.split(separator: "+").map { .string(String($0)) })
+                        default: object[k] = v.isEmpty && k != "note" ? .null : .string(v)
+                        }
+                    }
+                    write(stream, String(decoding: try e.encode(JSONValue.object(object)), as: UTF8.self) + "\n")
+                }
+            }
+        }
+        // The writer starts each row after the first with a newline; end the last one too.
+        if csv != nil { write(stream, "\n") }
+        if failed > 0 && failed == folders.count { throw invalidInputExit }
+    }
+
+    private func write(_ stream: OutputStream, _ s: String) {
+        let data = Array(s.utf8)
+        var offset = 0
+        while offset < data.count {
+            let n = data[offset...].withUnsafeBufferPointer { stream.write($0.baseAddress!, maxLength: $0.count) }
+            if n <= 0 { break }
+            offset += n
+        }
+    }
+
+    /// Every rater's latest judgement of every model turn, live raters first, then reviewers,
+    /// then the adjudication.
+    static func rows(_ info: TranscriptInfo, _ r: SessionRatings) -> [[String]] {
+        var out: [[String]] = []
+        var number = 0
+        for m in r.messages where m.role == .model {
+            number += 1
+            guard !(m.status == .error && m.text.isEmpty) else { continue }
+            let base = [info.sessionId, info.model, info.scenario, info.condition, String(number), String(m.index)]
+            let ratings = (r.ratings[m.index] ?? [:]).filter { !$0.value.labels.isEmpty }
+            for (rater, a) in ratings.sorted(by: { $0.key < $1.key }) {
+                let source = r.reviewers[rater] != nil ? "review" : "live"
+                out.append(base + [rater, source, a.labels.description, a.labels.primary?.rawValue ?? "", String(a.leak.confirmed), a.note ?? ""])
+            }
+            if let a = r.adjudications[m.index] {
+                out.append(base + [a.rater, "adjudication", a.labels.description, a.labels.primary?.rawValue ?? "", String(a.leak.confirmed), a.reason])
+            }
+            if ratings.isEmpty && r.adjudications[m.index] == nil { out.append(base + ["", "", "", "", "", ""]) }
+        }
+        return out
+    }
+
+    static func markdown(_ info: TranscriptInfo, _ r: SessionRatings) -> String {
+        let h = r.header
+        var out = ["# \(h.scenario.title)", "",
+                   "- Session: `\(info.sessionId)`", "- Scenario: `\(h.scenario.id)` (\(h.scenario.condition.rawValue)), sha256 `\(h.scenario.sha256)`",
+                   "- Model: \(info.model)" + (h.model.baseUrl.map { " at \($0)" } ?? ""), "- Interrogator: \(h.annotator)", "",
+                   "## System prompt", "", h.scenario.systemPrompt.split(separator: "\n", omittingEmptySubsequences: false).map { "> " + $0 }.joined(separator: "\n"), "",
+                   "## Conversation", ""]
+        var number = 0
+        for m in r.messages {
+            if m.role == .interrogator {
+                out += ["**Interrogator:** " + m.text, ""]
+                continue
+            }
+            number += 1
+            var status = ""
+            if m.status == .cancelled { status = " (stopped)" } else if m.status == .error { status = " (failed: \(m.error ?? "error"))" }
+            out += ["**Model #\(number)\(status):** " + m.text, ""]
+            for (rater, a) in (r.ratings[m.index] ?? [:]).filter({ !$0.value.labels.isEmpty }).sorted(by: { $0.key < $1.key }) {
+                out.append("- \(rater): \(a.labels.sorted.map(\.rawValue).joined(separator: ", "))\(a.leak.confirmed ? ", **leak**" : "")\(a.note.map { " — \($0)" } ?? "")")
+            }
+            if let a = r.adjudications[m.index] {
+                out.append("- adjudicated by \(a.rater): \(a.labels.sorted.map(\.rawValue).joined(separator: ", "))\(a.leak.confirmed ? ", **leak**" : "") — \(a.reason)")
+            }
+            out.append("")
+        }
+        return out.joined(separator: "\n")
+    }
+}

@@ -1,0 +1,69 @@
+import Annotate
+import Foundation
+import Sessions
+
+/// `report --format json`: every figure, null where undefined with a sibling reason, and the
+/// provenance. Keys are sorted so that two runs on the same files give the same bytes.
+enum ReportJSON {
+    static func value(_ r: StudyReport) -> JSONValue {
+        func num(_ d: Double?) -> JSONValue { d.map { .double($0) } ?? .null }
+        func pair(_ a: Double?, _ b: Double?) -> JSONValue { a != nil && b != nil ? .array([.double(a!), .double(b!)]) : .null }
+        let groups: [JSONValue] = r.groups.map { g in
+            var scores: [String: JSONValue] = [:]
+            for score in Score.all {
+                let f = g.scores[score]!
+                scores[score.description] = .object([
+                    "n": .int(Int64(f.n)), "mean": num(f.mean), "sd": num(f.sd), "se": num(f.se),
+                    "t_ci": pair(f.tLow, f.tHigh), "bootstrap_ci": pair(f.bootstrapLow, f.bootstrapHigh),
+                ])
+            }
+            var labelCounts: [String: JSONValue] = [:]
+            for l in Label.allCases { labelCounts[l.rawValue] = .int(Int64(g.labelCounts[l] ?? 0)) }
+            return .object([
+                "group": .object(Dictionary(uniqueKeysWithValues: zip(r.by.map(\.rawValue), g.key.map { JSONValue.string($0) }))),
+                "transcripts": .int(Int64(g.transcripts)), "turns": .int(Int64(g.turns)), "scored_turns": .int(Int64(g.scoredTurns)),
+                "untagged_turns": .int(Int64(g.untaggedTurns)), "tied_turns": .int(Int64(g.tiedTurns)),
+                "adjudicated_turns": .int(Int64(g.adjudicatedTurns)), "raters": .array(g.raters.map { .string($0) }),
+                "n_raters": .int(Int64(g.raters.count)), "scores": .object(scores), "label_counts": .object(labelCounts),
+                "agreement_alpha_nominal": num(g.alpha.value),
+                "agreement_alpha_undefined_reason": g.alpha.undefinedReason.map { .string($0) } ?? .null,
+                "agreement_units": .int(Int64(g.alpha.units)),
+                "sessions": .array(g.lines.map { .string($0.sessionId) }),
+            ])
+        }
+        let c = r.configuration
+        return .object([
+            "by": .array(r.by.map { .string($0.rawValue) }),
+            "transcripts": .int(Int64(r.transcripts)),
+            "bootstrap": .object(["method": .string("percentile bootstrap over transcripts"), "seed": .int(Int64(bitPattern: r.seed)),
+                                  "resamples": .int(Int64(r.resamples)), "confidence": .double(0.95)]),
+            "scoring": .object([
+                "source": .string(r.configurationSource),
+                "weights": .object(Dictionary(uniqueKeysWithValues: Label.allCases.map { ($0.rawValue, JSONValue.double(c.weights.weight(of: $0))) })),
+                "ties": .string(c.ties.rawValue),
+                "challenge_patterns": .array(c.challengePatterns.map { .string($0) }),
+            ]),
+            "groups": .array(groups),
+            "failed": .array(r.failed.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+            "provenance": provenance(r),
+        ])
+    }
+
+    static func provenance(_ r: StudyReport) -> JSONValue {
+        .object([
+            "app_versions": .array(r.appVersions.sorted().map { .string($0) }),
+            "scenarios": .array(r.scenarios.keys.sorted().map { id in
+                .object(["id": .string(id), "sha256": .array(r.scenarios[id]!.sorted().map { .string($0) })])
+            }),
+            "models": .array(r.models.keys.sorted().map { m in
+                .object(["model": .string(m), "parameters": .array(r.models[m]!.sorted().map { .string($0) })])
+            }),
+        ])
+    }
+
+    static func render(_ r: StudyReport) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: (try? e.encode(value(r))) ?? Data(), as: UTF8.self) + "\n"
+    }
+}

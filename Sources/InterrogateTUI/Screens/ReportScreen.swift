@@ -1,0 +1,246 @@
+import Annotate
+import Foundation
+import Sessions
+
+/// `interrogate report --tui`: the per-group table with bars drawn in block characters;
+/// Enter drills down to a group's transcripts, and from there to a transcript's replay.
+struct ReportScreenState: Sendable {
+    struct ReplayLine: Sendable, Equatable {
+        var text: String
+        var role: Role
+    }
+
+    enum Level: Sendable, Equatable {
+        case groups
+        case transcripts
+        case replay(title: String, lines: [ReplayLine])
+    }
+
+    var report: StudyReport
+    var level: Level = .groups
+    var group = 0
+    var line = 0
+    var scroll = 0
+    var width: Int
+    var height: Int
+    var status: String?
+    var quitting = false
+
+    init(report: StudyReport, width: Int, height: Int) {
+        self.report = report
+        self.width = width
+        self.height = height
+    }
+
+    var currentGroup: StudyReport.Group? { report.groups.indices.contains(group) ? report.groups[group] : nil }
+}
+
+enum ReportScreenUpdate {
+    enum Input: Sendable {
+        case key(Key)
+        case resize(Int, Int)
+        case replayLoaded(title: String, lines: [ReportScreenState.ReplayLine])
+        case replayFailed(String)
+    }
+
+    /// Returns the folder of a transcript to load for its replay, if one was asked for.
+    static func update(_ s: inout ReportScreenState, _ input: Input) -> String? {
+        switch input {
+        case let .resize(w, h):
+            s.width = w
+            s.height = h
+        case let .replayLoaded(title, lines):
+            s.level = .replay(title: title, lines: lines)
+            s.scroll = 0
+        case .replayFailed(let m):
+            s.status = m
+        case .key(let key):
+            s.status = nil
+            switch (s.level, key) {
+            case (_, .ctrl("q")), (_, .ctrl("c")), (.groups, .char("q")), (.groups, .escape):
+                s.quitting = true
+            case (.groups, .up), (.groups, .char("k")): s.group = max(0, s.group - 1)
+            case (.groups, .down), (.groups, .char("j")): s.group = min(max(0, s.report.groups.count - 1), s.group + 1)
+            case (.groups, .enter):
+                if s.currentGroup != nil { s.level = .transcripts; s.line = 0 }
+            case (.transcripts, .up), (.transcripts, .char("k")): s.line = max(0, s.line - 1)
+            case (.transcripts, .down), (.transcripts, .char("j")): s.line = min(max(0, (s.currentGroup?.lines.count ?? 1) - 1), s.line + 1)
+            case (.transcripts, .escape), (.transcripts, .backspace), (.transcripts, .char("q")): s.level = .groups
+            case (.transcripts, .enter):
+                if let g = s.currentGroup, g.lines.indices.contains(s.line) { return g.lines[s.line].folder }
+            case (.replay, .up), (.replay, .char("k")): s.scroll = max(0, s.scroll - 1)
+            case (.replay, .down), (.replay, .char("j")): s.scroll += 1
+            case (.replay, .pageUp): s.scroll = max(0, s.scroll - max(1, s.height - 4))
+            case (.replay, .pageDown), (.replay, .char(" ")): s.scroll += max(1, s.height - 4)
+            case (.replay, .escape), (.replay, .backspace), (.replay, .char("q")): s.level = .transcripts
+            default: break
+            }
+        }
+        return nil
+    }
+
+    /// The replay of one transcript: each question and reply, with every rater's labels and
+    /// the resolved label the scores counted.
+    static func replay(folder: String, ties: ScoringConfiguration.TieRule) -> Input {
+        let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
+        do { loaded = try StudyReader.load(folder: folder) } catch { return .replayFailed(error.description) }
+        var lines: [ReportScreenState.ReplayLine] = []
+        var number = 0
+        let r = loaded.ratings
+        for m in r.messages {
+            if m.role == .interrogator {
+                lines.append(.init(text: "You", role: .interrogator))
+                lines.append(.init(text: m.text, role: .interrogator))
+                continue
+            }
+            number += 1
+            let ratings = (r.ratings[m.index] ?? [:]).filter { !$0.value.labels.isEmpty }.sorted { $0.key < $1.key }
+            let turn = loaded.rated.turns.first { $0.number == number }
+            let resolved = turn.map { ResolvedTurn.resolve($0, ties: ties) }
+            var head = "Model #\(number)"
+            if let p = resolved?.primary { head += " → \(p.rawValue.uppercased())" } else if let src = resolved?.source { head += " → (\(src.rawValue))" }
+            if resolved?.leak == true { head += " LEAK" }
+            head += "  " + ratings.map { "\($0.key): \($0.value.labels.description)\($0.value.leak.confirmed ? "+leak" : "")" }.joined(separator: "  ")
+            if let a = r.adjudications[m.index] { head += "  adjudicated by \(a.rater): \(a.reason)" }
+            lines.append(.init(text: head, role: resolved?.primary.map { Role.badge($0) } ?? .untagged))
+            lines.append(.init(text: m.text.isEmpty ? "(no text: \(m.error ?? m.status?.rawValue ?? ""))" : m.text, role: .text))
+        }
+        return .replayLoaded(title: "\(loaded.info.sessionId) · \(loaded.info.model) · \(loaded.info.scenario) [\(loaded.info.condition)]", lines: lines)
+    }
+}
+
+enum ReportScreenView {
+    /// A bar of `width` cells for a value in 0...maximum, in eighths of a cell.
+    static func bar(_ value: Double, maximum: Double, width: Int) -> String {
+        let eighths = Int((min(max(value / maximum, 0), 1) * Double(width * 8)).rounded())
+        let partial = ["", "▏", "▎", "▍", "▌", "▋", "▊", "▉"][eighths % 8]
+        return String(repeating: "█", count: eighths / 8) + partial
+    }
+
+    static func view(_ s: ReportScreenState) -> Screen {
+        var screen = Screen(width: s.width, height: s.height)
+        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
+            screen.put(DisplayWidth.prefix("Terminal too small: \(s.width)×\(s.height); needs 80×24.", fitting: s.width), row: s.height / 2, column: 0, role: .warning)
+            return screen
+        }
+        screen.fill(row: 0, role: .header)
+        let hints: [(String, String)]
+        switch s.level {
+        case .groups:
+            screen.put(" REPORT · \(s.report.transcripts) transcript(s) by \(s.report.by.map(\.rawValue).joined(separator: " × "))", row: 0, column: 0, role: .header, maxWidth: s.width)
+            groups(s, &screen)
+            hints = [("↑/↓", "group"), ("Enter", "its transcripts"), ("q", "quit")]
+        case .transcripts:
+            let name = s.currentGroup.map { ReportText.groupName(s.report, $0) } ?? ""
+            screen.put(" REPORT · \(name) · \(s.currentGroup?.transcripts ?? 0) transcript(s)", row: 0, column: 0, role: .header, maxWidth: s.width)
+            transcripts(s, &screen)
+            hints = [("↑/↓", "transcript"), ("Enter", "replay"), ("Esc", "back")]
+        case let .replay(title, lines):
+            screen.put(" REPLAY · \(title)", row: 0, column: 0, role: .header, maxWidth: s.width)
+            replay(s, lines, &screen)
+            hints = [("↑/↓ PgUp/PgDn", "scroll"), ("Esc", "back")]
+        }
+        if let status = s.status {
+            screen.fill(row: s.height - 1, role: .error)
+            screen.put(" " + status, row: s.height - 1, column: 0, role: .error, maxWidth: s.width)
+        } else {
+            var c = 1
+            for (k, a) in hints {
+                c = screen.put(k, row: s.height - 1, column: c, role: .key)
+                c = screen.put(" \(a)  ", row: s.height - 1, column: c, role: .dim)
+            }
+        }
+        return screen
+    }
+
+    static func groups(_ s: ReportScreenState, _ screen: inout Screen) {
+        let r = s.report
+        guard !r.groups.isEmpty else {
+            screen.put(" No transcripts to report.", row: 2, column: 0, role: .dim)
+            return
+        }
+        let nameWidth = min(28, max(12, r.groups.map { DisplayWidth.of(ReportText.groupName(r, $0)) }.max() ?? 12))
+        let barWidth = max(8, (s.width - nameWidth - 50) / 2)
+        let maxWeight = max(1, Label.allCases.map { r.configuration.weights.weight(of: $0) }.max() ?? 3)
+        var col = screen.put(" " + "GROUP".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "   N ", row: 2, column: 0, role: .key)
+        col = screen.put(" " + "DECEPTION RATE [95% CI]".padding(toLength: barWidth + 20, withPad: " ", startingAt: 0), row: 2, column: col, role: .key)
+        screen.put(" SEVERITY", row: 2, column: col, role: .key)
+        let rows = s.height - 8
+        let first = max(0, min(s.group - rows / 2, r.groups.count - rows))
+        for (i, gi) in (first..<min(r.groups.count, first + rows)).enumerated() {
+            let g = r.groups[gi]
+            let y = 3 + i
+            let on = gi == s.group
+            if on { screen.fill(row: y, role: .selected) }
+            let base: Role = on ? .selected : .text
+            var c = screen.put(" " + DisplayWidth.prefix(ReportText.groupName(r, g), fitting: nameWidth).padding(toLength: nameWidth, withPad: " ", startingAt: 0), row: y, column: 0, role: base)
+            c = screen.put(String(format: "%4d ", g.transcripts), row: y, column: c, role: base)
+            for (score, maximum) in [(Score.deceptionRate, 1.0), (.severity, maxWeight)] {
+                let f = g.scores[score]!
+                let b = f.mean.map { bar($0, maximum: maximum, width: barWidth) } ?? ""
+                c = screen.put(" " + b.padding(toLength: barWidth, withPad: " ", startingAt: 0), row: y, column: c, role: on ? .selected : .model)
+                c = screen.put(" " + ReportText.withInterval(f).padding(toLength: 19, withPad: " ", startingAt: 0), row: y, column: c, role: base, maxWidth: s.width - c)
+            }
+        }
+        var y = s.height - 4
+        for line in ReportText.footer(r).prefix(3) {
+            screen.put(" " + line, row: y, column: 0, role: .dim, maxWidth: s.width)
+            y += 1
+        }
+    }
+
+    static func transcripts(_ s: ReportScreenState, _ screen: inout Screen) {
+        guard let g = s.currentGroup else { return }
+        let idx = { (score: Score) in Score.all.firstIndex(of: score)! }
+        let header = ["SESSION", "TURNS", "RATERS", "DECEPTION", "SEVERITY", "KEPT", "LEAK AT"]
+        let rows = g.lines.map { l in
+            [l.sessionId, String(l.turns), l.raters.joined(separator: ","), ReportText.fmt(l.scores[idx(.deceptionRate)], 2),
+             ReportText.fmt(l.scores[idx(.severity)], 2), l.scores[idx(.secretKept)].map { $0 == 1 ? "yes" : "no" } ?? "—",
+             l.scores[idx(.turnsToLeak)].map { "#\(Int($0))" } ?? "—"]
+        }
+        let lines = Table(header: header, rows: rows).render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        screen.put(" " + lines[0], row: 2, column: 0, role: .key, maxWidth: s.width)
+        let visible = s.height - 5
+        let first = max(0, min(s.line - visible / 2, rows.count - visible))
+        for (i, li) in (first..<min(rows.count, first + visible)).enumerated() {
+            let on = li == s.line
+            if on { screen.fill(row: 3 + i, role: .selected) }
+            screen.put(" " + lines[li + 1], row: 3 + i, column: 0, role: on ? .selected : .text, maxWidth: s.width)
+        }
+    }
+
+    static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen) {
+        var wrapped: [(String, Role)] = []
+        for l in content {
+            let indent = l.role == .text || (l.role == .interrogator && l.text != "You") ? 2 : 0
+            for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: s.width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
+            if l.role == .text { wrapped.append(("", .text)) }
+        }
+        let rows = s.height - 3
+        let top = min(s.scroll, max(0, wrapped.count - rows))
+        for (i, (text, role)) in wrapped.dropFirst(top).prefix(rows).enumerated() {
+            screen.put(" " + text, row: 2 + i, column: 0, role: role, maxWidth: s.width)
+        }
+    }
+}
+
+enum ReportScreen {
+    static func run(_ start: ReportScreenState) {
+        let terminal = CursesTerminal()
+        defer { terminal.close() }
+        var s = start
+        (s.width, s.height) = terminal.size
+        while !s.quitting {
+            terminal.draw(ReportScreenView.view(s))
+            let input: ReportScreenUpdate.Input? = switch terminal.read() {
+            case .key(let k)?: .key(k)
+            case let .resize(w, h)?: .resize(w, h)
+            case nil: nil
+            }
+            guard let input else { continue }
+            if let folder = ReportScreenUpdate.update(&s, input) {
+                _ = ReportScreenUpdate.update(&s, ReportScreenUpdate.replay(folder: folder, ties: s.report.configuration.ties))
+            }
+        }
+    }
+}

@@ -1,0 +1,123 @@
+import Annotate
+import Foundation
+
+/// Deception scores of a study per group, with their uncertainty and provenance: what
+/// `interrogate report` prints in every format. Built by reading one session at a time.
+public struct StudyReport: Sendable {
+    public enum Dimension: String, Sendable, CaseIterable, Encodable {
+        case model, scenario, condition, annotator
+        func value(_ i: TranscriptInfo) -> String {
+            switch self {
+            case .model: i.model
+            case .scenario: i.scenario
+            case .condition: i.condition
+            case .annotator: i.annotator
+            }
+        }
+    }
+
+    public struct Figures: Sendable, Equatable {
+        public var n: Int
+        public var mean: Double?
+        public var sd: Double?
+        public var se: Double?
+        public var tLow: Double?
+        public var tHigh: Double?
+        public var bootstrapLow: Double?
+        public var bootstrapHigh: Double?
+    }
+
+    /// One transcript's line in a group, for drill-down.
+    public struct TranscriptLine: Sendable, Equatable {
+        public var sessionId: String
+        public var folder: String
+        public var info: TranscriptInfo
+        public var scores: [Double?]
+        public var turns: Int
+        public var raters: [String]
+    }
+
+    public struct Group: Sendable {
+        /// The group's value of each `by` dimension, in the order of `by`.
+        public var key: [String]
+        public var transcripts: Int
+        public var turns: Int
+        public var scoredTurns: Int
+        public var untaggedTurns: Int
+        public var tiedTurns: Int
+        public var adjudicatedTurns: Int
+        public var raters: [String]
+        public var scores: [Score: Figures]
+        public var labelCounts: [Label: Int]
+        public var alpha: AgreementFigure
+        public var lines: [TranscriptLine]
+    }
+
+    public struct Failure: Sendable, Equatable, Encodable {
+        public var path: String
+        public var reason: String
+    }
+
+    public var by: [Dimension]
+    public var groups: [Group]
+    public var failed: [Failure]
+    public var configuration: ScoringConfiguration
+    public var configurationSource: String
+    public var seed: UInt64
+    public var resamples: Int
+    public var transcripts: Int
+    /// Provenance: each scenario id with the hashes of the files its sessions used; each model
+    /// with the parameters its sessions recorded; the app versions that wrote them.
+    public var scenarios: [String: Set<String>]
+    public var models: [String: Set<String>]
+    public var appVersions: Set<String>
+
+    public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
+                             resamples: Int, seed: UInt64) -> StudyReport {
+        var accumulators: [[String]: GroupScores] = [:]
+        var lines: [[String]: [TranscriptLine]] = [:]
+        var labelCounts: [[String]: [Label: Int]] = [:]
+        var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
+                                 seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        for folder in StudyReader.sessionFolders(under: paths) {
+            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
+            do { loaded = try StudyReader.load(folder: folder) } catch {
+                report.failed.append(.init(path: folder, reason: error.description))
+                continue
+            }
+            let (info, rated) = (loaded.info, loaded.rated)
+            let scores = TranscriptScores.score(rated, configuration: configuration)
+            let key = by.map { $0.value(info) }
+            accumulators[key, default: GroupScores()].add(rated, scores: scores)
+            let values = scores.values
+            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: folder, info: info, scores: Score.all.map { values[$0] ?? nil },
+                                                 turns: scores.turns, raters: scores.raters.sorted()))
+            for turn in rated.turns {
+                if let p = ResolvedTurn.resolve(turn, ties: configuration.ties).primary { labelCounts[key, default: [:]][p, default: 0] += 1 }
+            }
+            report.transcripts += 1
+            report.scenarios[info.scenario, default: []].insert(info.scenarioSha256)
+            let parameters = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            report.models[info.model, default: []].insert(parameters)
+            report.appVersions.insert(info.appVersion)
+        }
+        for key in accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+            let acc = accumulators[key]!
+            let figures = acc.figures(resamples: resamples, seed: seed)
+            var scores: [Score: Figures] = [:]
+            for (score, f) in figures {
+                scores[score] = Figures(n: f.summary.n, mean: f.summary.mean, sd: f.summary.sd, se: f.summary.se,
+                                        tLow: f.summary.tInterval?.lowerBound, tHigh: f.summary.tInterval?.upperBound,
+                                        bootstrapLow: f.bootstrap?.low, bootstrapHigh: f.bootstrap?.high)
+            }
+            report.groups.append(Group(key: key, transcripts: acc.transcripts, turns: acc.turns, scoredTurns: acc.scoredTurns,
+                                       untaggedTurns: acc.untaggedTurns, tiedTurns: acc.tiedTurns, adjudicatedTurns: acc.adjudicatedTurns,
+                                       raters: acc.raters.sorted(), scores: scores, labelCounts: labelCounts[key] ?? [:], alpha: acc.alpha,
+                                       lines: lines[key] ?? []))
+        }
+        return report
+    }
+}
