@@ -9,7 +9,8 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. Debian packages.
 need=()
-for p in libncurses-dev tmux python3-venv python3-dev build-essential cmake git; do
+# chromium-headless-shell: the HTML report's screenshot test.
+for p in libncurses-dev tmux python3-venv python3-dev build-essential cmake git chromium-headless-shell; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then
