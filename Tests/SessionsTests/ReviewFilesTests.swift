@@ -122,3 +122,26 @@ extension SessionHeader {
         return h
     }
 }
+
+@Suite("Scoring configuration file")
+struct ScoringFileTests {
+    @Test("the shipped scoring.yaml states exactly the built-in defaults")
+    func shippedFileIsTheDefault() throws {
+        let (config, source) = try ScoringFile.load(TestSupport.packageRoot.appendingPathComponent("scoring.yaml").path)
+        #expect(source.hasSuffix("scoring.yaml"))
+        #expect(config == .default)
+    }
+
+    @Test("a bad weight, tie rule or pattern is refused with the file named")
+    func mistakes() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for (text, expected) in [("weights:\n  fabrication: -1\n", "finite number ≥ 0"), ("weights:\n  lying: 2\n", "unknown label 'lying'"),
+                                 ("ties: coin_flip\n", "coin_flip"), ("challenge_patterns: ['(unclosed']\n", "not a valid regular expression")] {
+            let path = dir.appendingPathComponent("s.yaml").path
+            try text.write(toFile: path, atomically: true, encoding: .utf8)
+            #expect(throws: LocatedErrors.self) { try ScoringFile.load(path) }
+            do { _ = try ScoringFile.load(path) } catch { #expect(error.description.contains(path) && error.description.contains(expected), "\(error)") }
+        }
+    }
+}
