@@ -222,6 +222,24 @@ struct ReportCommandTests {
         #expect(counts["e06c26"] == 100, "\(counts)")
     }
 
+    @Test("the example study shipped in transcripts/examples is valid, and report and agree show it at once")
+    func exampleStudy() throws {
+        let examples = TestSupport.packageRoot.appendingPathComponent("transcripts/examples")
+        let valid = try TestSupport.run(Self.binary, ["transcripts", "validate", examples.path])
+        #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
+        let sessions = TranscriptStore(root: examples.path).sessionIds()
+        #expect(sessions.count >= 5)
+        let r = try Self.json(try Self.report([examples.path, "--format", "json", "--by", "model"], in: examples))
+        #expect(r["transcripts"] as? Int == sessions.count)
+        #expect((r["failed"] as? [Any])?.isEmpty == true)
+        let models = (r["groups"] as? [[String: Any]])?.compactMap { ($0["group"] as? [String: String])?["model"] } ?? []
+        #expect(models.contains { $0.hasPrefix("local:") } && models.contains { $0.hasPrefix("scripted:") })
+        let agree = try TestSupport.run(Self.binary, ["agree", examples.path, "--format", "json"])
+        let a = try Self.json(agree)
+        #expect((a["raters"] as? [String])?.count ?? 0 >= 2)
+        #expect(a["krippendorff_alpha_nominal"] is Double)
+    }
+
     @Test("the report screen: bars per model, Enter opens a model's transcripts, Enter again replays one")
     func reportScreen() throws {
         let dir = try Self.study()

@@ -160,4 +160,26 @@ struct ReviewEndToEndTests {
         #expect(abs((cohen["kappa"] as? Double ?? .nan) - 0.5) < 1e-12)
         #expect(cohen["units"] as? Int == 3)
     }
+
+    @Test("report --tui in a terminal: bars per model, a model's transcripts, a transcript's replay, back and quit")
+    func reportScreen() async throws {
+        try await TestSupport.offPool {
+            let examples = TestSupport.packageRoot.appendingPathComponent("transcripts/examples")
+            let t = try Tmux("cd '\(EndToEndTests.root)' && '\(Self.binary)' report '\(examples.path)' --tui; sleep 5", width: 120, height: 32)
+            let groups = try t.waitFor("REPORT ·")
+            #expect(groups.contains("█"), "bars are drawn:\n\(groups)")
+            #expect(groups.contains("scripted:scripted-suspect"))
+            try t.press("Enter")
+            try t.waitFor("SESSION")
+            try t.press("Enter")
+            let replay = try t.waitFor("REPLAY ·")
+            #expect(replay.contains("Model #1 →"))
+            try t.press("Escape")
+            try t.waitFor("SESSION")
+            try t.press("Escape")
+            try t.waitFor("DECEPTION RATE")
+            try t.press("q")
+            try t.waitFor("", timeout: 5) { !$0.contains("DECEPTION RATE") }
+        }
+    }
 }
