@@ -140,7 +140,7 @@ def main():
             generate(tmp, n)
             gen = time.time() - t0
             results = {
-                "interrogate report": measure([str(BIN), "report", str(tmp), "--format", "json", "--out", os.devnull]),
+                "interrogate report": measure([str(BIN), "report", str(tmp), "--format", "json", "--out", str(tmp / "report.json")]),
                 "interrogate agree": measure([str(BIN), "agree", str(tmp), "--format", "json"]),
                 "pandas + krippendorff": measure([sys.executable, __file__, "--pandas", str(tmp)]),
             }

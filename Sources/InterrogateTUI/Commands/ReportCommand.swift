@@ -77,7 +77,7 @@ struct ReportCommand: AsyncParsableCommand {
         case .html: ReportHTML.render(report)
         }
         if let out {
-            do { try text.write(toFile: out, atomically: true, encoding: .utf8) } catch {
+            do { try Self.write(text, to: out) } catch {
                 printError("cannot write \(out): \(error.localizedDescription)")
                 throw invalidInputExit
             }
@@ -86,5 +86,19 @@ struct ReportCommand: AsyncParsableCommand {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
         if report.transcripts == 0 && !report.failed.isEmpty { throw invalidInputExit }
+    }
+
+    /// A regular file is replaced whole (written beside it, then renamed over it), so that a
+    /// reader never sees half a report; a device or a pipe (/dev/stdout, a FIFO) is written
+    /// into, never replaced.
+    static func write(_ text: String, to path: String) throws {
+        var st = stat()
+        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
+            guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission) }
+            defer { try? handle.close() }
+            try handle.write(contentsOf: Data(text.utf8))
+            return
+        }
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

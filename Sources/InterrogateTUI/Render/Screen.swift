@@ -49,6 +49,24 @@ struct Screen: Equatable, Sendable {
         for col in max(0, column)..<min(width, end ?? width) { cells[row * width + col] = Cell(text: String(ch), role: role) }
     }
 
+    /// A hint bar: each key, then what it does, while they fit.
+    mutating func putHints(_ hints: [(key: String, action: String)], row: Int) {
+        var c = 1
+        for (k, a) in hints {
+            guard c + DisplayWidth.of(k) + DisplayWidth.of(a) + 3 <= width else { break }
+            c = put(k, row: row, column: c, role: .key)
+            c = put(" \(a)  ", row: row, column: c, role: .dim)
+        }
+    }
+
+    /// The whole screen says the terminal is too small, on the middle row.
+    static func tooSmall(width: Int, height: Int, note: String = "") -> Screen {
+        var screen = Screen(width: width, height: height)
+        let line = "Terminal too small: \(width)×\(height); needs \(AppState.minimumWidth)×\(AppState.minimumHeight)." + (note.isEmpty ? "" : " " + note)
+        screen.put(DisplayWidth.prefix(line, fitting: width), row: height / 2, column: 0, role: .warning)
+        return screen
+    }
+
     /// The screen as text, one line per row, for snapshots.
     var text: String {
         (0..<height).map { r in

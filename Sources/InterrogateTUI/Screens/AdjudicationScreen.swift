@@ -220,12 +220,10 @@ extension Label {
 
 enum AdjudicationView {
     static func view(_ s: AdjudicationState) -> Screen {
-        var screen = Screen(width: s.width, height: s.height)
         if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
-            let line = DisplayWidth.prefix("Terminal too small: \(s.width)×\(s.height); needs 80×24. Your decisions are kept.", fitting: s.width)
-            screen.put(line, row: s.height / 2, column: 0, role: .warning)
-            return screen
+            return Screen.tooSmall(width: s.width, height: s.height, note: "Your decisions are kept.")
         }
+        var screen = Screen(width: s.width, height: s.height)
         header(s, &screen)
         guard let t = s.current else {
             screen.put(" No rated model turns in this session yet: nothing to adjudicate. Ctrl-Q quits.", row: 2, column: 0, role: .dim)
@@ -346,11 +344,6 @@ enum AdjudicationView {
             screen.put(" " + InterrogationView.oneLine(st.text), row: row, column: 0, role: role)
             return
         }
-        var c = 1
-        for (k, a) in [("↑/↓", "turn"), ("c r d t f", "labels"), ("l", "leak"), ("Enter", "reason & save"), ("PgUp/PgDn", "scroll"), ("Ctrl-Q", "quit")] {
-            guard c + k.count + a.count + 3 <= s.width else { break }
-            c = screen.put(k, row: row, column: c, role: .key)
-            c = screen.put(" \(a)  ", row: row, column: c, role: .dim)
-        }
+        screen.putHints([("↑/↓", "turn"), ("c r d t f", "labels"), ("l", "leak"), ("Enter", "reason & save"), ("PgUp/PgDn", "scroll"), ("Ctrl-Q", "quit")], row: row)
     }
 }

@@ -118,11 +118,8 @@ enum ReportScreenView {
     }
 
     static func view(_ s: ReportScreenState) -> Screen {
+        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight { return Screen.tooSmall(width: s.width, height: s.height) }
         var screen = Screen(width: s.width, height: s.height)
-        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
-            screen.put(DisplayWidth.prefix("Terminal too small: \(s.width)×\(s.height); needs 80×24.", fitting: s.width), row: s.height / 2, column: 0, role: .warning)
-            return screen
-        }
         screen.fill(row: 0, role: .header)
         let hints: [(String, String)]
         switch s.level {
@@ -144,11 +141,7 @@ enum ReportScreenView {
             screen.fill(row: s.height - 1, role: .error)
             screen.put(" " + status, row: s.height - 1, column: 0, role: .error, maxWidth: s.width)
         } else {
-            var c = 1
-            for (k, a) in hints {
-                c = screen.put(k, row: s.height - 1, column: c, role: .key)
-                c = screen.put(" \(a)  ", row: s.height - 1, column: c, role: .dim)
-            }
+            screen.putHints(hints, row: s.height - 1)
         }
         return screen
     }

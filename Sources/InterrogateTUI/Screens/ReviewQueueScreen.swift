@@ -34,11 +34,8 @@ enum ReviewQueueUpdate {
 
 enum ReviewQueueView {
     static func view(_ s: ReviewQueueState) -> Screen {
+        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight { return Screen.tooSmall(width: s.width, height: s.height) }
         var screen = Screen(width: s.width, height: s.height)
-        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
-            screen.put(DisplayWidth.prefix("Terminal too small: \(s.width)×\(s.height); needs 80×24.", fitting: s.width), row: s.height / 2, column: 0, role: .warning)
-            return screen
-        }
         screen.fill(row: 0, role: .header)
         screen.put(" interrogate · sessions for \(s.rater) to review (fewest reviews first; never your own)", row: 0, column: 0, role: .header, maxWidth: s.width)
         let columns = ["SESSION", "SCENARIO", "REPLIES", "REVIEWS", "YOURS"]
@@ -55,11 +52,7 @@ enum ReviewQueueView {
             screen.put(" " + lines[i + 1], row: 3 + row, column: 0, role: on ? .selected : .text, maxWidth: s.width)
         }
         if rows.isEmpty { screen.put(" Nothing to review: every session is yours, reviewed by you, or has no replies.", row: 4, column: 0, role: .dim) }
-        var c = 1
-        for (k, a) in [("↑/↓", "session"), ("Enter", "review it"), ("Esc", "quit")] {
-            c = screen.put(k, row: s.height - 1, column: c, role: .key)
-            c = screen.put(" \(a)  ", row: s.height - 1, column: c, role: .dim)
-        }
+        screen.putHints([("↑/↓", "session"), ("Enter", "review it"), ("Esc", "quit")], row: s.height - 1)
         return screen
     }
 }

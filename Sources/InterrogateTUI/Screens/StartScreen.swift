@@ -81,12 +81,8 @@ enum StartUpdate {
 
 enum StartView {
     static func view(_ s: StartState) -> Screen {
+        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight { return Screen.tooSmall(width: s.width, height: s.height) }
         var screen = Screen(width: s.width, height: s.height)
-        if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
-            let line = DisplayWidth.prefix("Terminal too small: \(s.width)×\(s.height); needs 80×24.", fitting: s.width)
-            screen.put(line, row: s.height / 2, column: 0, role: .warning)
-            return screen
-        }
         screen.fill(row: 0, role: .header)
         screen.put(" interrogate · choose a scenario", row: 0, column: 0, role: .header)
         let listWidth = min(34, s.width / 3)
@@ -132,11 +128,7 @@ enum StartView {
         } else {
             let hints = s.editingAnnotator ? [("Enter", "done")] :
                 [("↑/↓", "scenario"), ("m", "model"), ("c", "condition"), ("a", "annotator"), ("Enter", "start"), ("Esc", "quit")]
-            var c = 1
-            for (k, a) in hints {
-                c = screen.put(k, row: s.height - 1, column: c, role: .key)
-                c = screen.put(" \(a)  ", row: s.height - 1, column: c, role: .dim)
-            }
+            screen.putHints(hints, row: s.height - 1)
         }
         return screen
     }
