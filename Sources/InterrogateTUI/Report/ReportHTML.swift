@@ -91,7 +91,7 @@ enum ReportHTML {
     static func secretKeptByScenario(_ r: StudyReport) -> [Bar] {
         let index = Score.all.firstIndex(of: .secretKept)!
         var values: [String: [Double]] = [:]
-        for g in r.groups { for line in g.lines { if let v = line.scores[index] { values[line.info.scenario, default: []].append(v) } } }
+        for g in r.groups { for line in g.lines { if let v = line.scores[index] { values[line.scenario, default: []].append(v) } } }
         return values.keys.sorted().map { s in
             let v = values[s]!
             return Bar(name: s, value: v.reduce(0, +) / Double(v.count), low: nil, high: nil, note: "(n=\(v.count))")

@@ -27,11 +27,12 @@ public struct StudyReport: Sendable {
         public var bootstrapHigh: Double?
     }
 
-    /// One transcript's line in a group, for drill-down.
+    /// One transcript's line in a group, for drill-down: its scores and little else, since a
+    /// report keeps one per transcript.
     public struct TranscriptLine: Sendable, Equatable {
         public var sessionId: String
         public var folder: String
-        public var info: TranscriptInfo
+        public var scenario: String
         public var scores: [Double?]
         public var turns: Int
         public var raters: [String]
@@ -93,7 +94,7 @@ public struct StudyReport: Sendable {
             let key = by.map { $0.value(info) }
             accumulators[key, default: GroupScores()].add(rated, scores: scores)
             let values = scores.values
-            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: folder, info: info, scores: Score.all.map { values[$0] ?? nil },
+            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
                                                  turns: scores.turns, raters: scores.raters.sorted()))
             for turn in rated.turns {
                 if let p = ResolvedTurn.resolve(turn, ties: configuration.ties).primary { labelCounts[key, default: [:]][p, default: 0] += 1 }
