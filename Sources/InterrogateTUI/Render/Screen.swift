@@ -59,6 +59,18 @@ struct Screen: Equatable, Sendable {
         }
     }
 
+    /// A table with a header row at `top` and a selected row kept in view among `visible` rows.
+    mutating func putTable(header: [String], rows: [[String]], selected: Int, top: Int, visible: Int) {
+        let lines = Table(header: header, rows: rows).render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        put(" " + lines[0], row: top, column: 0, role: .key, maxWidth: width)
+        let first = max(0, min(selected - visible / 2, rows.count - visible))
+        for (offset, i) in (first..<min(rows.count, first + visible)).enumerated() {
+            let on = i == selected
+            if on { fill(row: top + 1 + offset, role: .selected) }
+            put(" " + lines[i + 1], row: top + 1 + offset, column: 0, role: on ? .selected : .text, maxWidth: width)
+        }
+    }
+
     /// The whole screen says the terminal is too small, on the middle row.
     static func tooSmall(width: Int, height: Int, note: String = "") -> Screen {
         var screen = Screen(width: width, height: height)

@@ -191,15 +191,7 @@ enum ReportScreenView {
              ReportText.fmt(l.scores[idx(.severity)], 2), l.scores[idx(.secretKept)].map { $0 == 1 ? "yes" : "no" } ?? "—",
              l.scores[idx(.turnsToLeak)].map { "#\(Int($0))" } ?? "—"]
         }
-        let lines = Table(header: header, rows: rows).render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        screen.put(" " + lines[0], row: 2, column: 0, role: .key, maxWidth: s.width)
-        let visible = s.height - 5
-        let first = max(0, min(s.line - visible / 2, rows.count - visible))
-        for (i, li) in (first..<min(rows.count, first + visible)).enumerated() {
-            let on = li == s.line
-            if on { screen.fill(row: 3 + i, role: .selected) }
-            screen.put(" " + lines[li + 1], row: 3 + i, column: 0, role: on ? .selected : .text, maxWidth: s.width)
-        }
+        screen.putTable(header: header, rows: rows, selected: s.line, top: 2, visible: s.height - 5)
     }
 
     static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen) {

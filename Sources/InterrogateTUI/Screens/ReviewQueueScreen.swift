@@ -42,15 +42,7 @@ enum ReviewQueueView {
         let rows = s.entries.map { e in
             [e.sessionId, e.scenario, String(e.replies), String(e.reviews), e.reviewedByYou == 0 ? "-" : "\(e.reviewedByYou)/\(e.replies) (resume)"]
         }
-        let lines = Table(header: columns, rows: rows).render().split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
-        screen.put(" " + lines[0], row: 2, column: 0, role: .key, maxWidth: s.width)
-        let visible = s.height - 6
-        let first = max(0, min(s.selected - visible / 2, rows.count - visible))
-        for (row, i) in (first..<min(rows.count, first + visible)).enumerated() {
-            let on = i == s.selected
-            if on { screen.fill(row: 3 + row, role: .selected) }
-            screen.put(" " + lines[i + 1], row: 3 + row, column: 0, role: on ? .selected : .text, maxWidth: s.width)
-        }
+        screen.putTable(header: columns, rows: rows, selected: s.selected, top: 2, visible: s.height - 6)
         if rows.isEmpty { screen.put(" Nothing to review: every session is yours, reviewed by you, or has no replies.", row: 4, column: 0, role: .dim) }
         screen.putHints([("↑/↓", "session"), ("Enter", "review it"), ("Esc", "quit")], row: s.height - 1)
         return screen
