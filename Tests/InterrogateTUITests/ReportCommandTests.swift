@@ -222,6 +222,25 @@ struct ReportCommandTests {
         #expect(counts["e06c26"] == 100, "\(counts)")
     }
 
+    @Test("without a path, report, agree and export read the store's own sessions, not a study kept inside it such as examples/")
+    func defaultPathsLeaveExamplesOut() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        typealias R = StudyFixture.Reply
+        try StudyFixture.session(in: root, id: "mine", replies: [R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.refusal], false)])])
+        try StudyFixture.session(in: root.appendingPathComponent("examples"), id: "example", replies: [R("Code?", "4417.", ["alice": ([.candid], false), "bob": ([.fabrication], false)])])
+        let store = ["--transcripts", root.path]
+        let report = try Self.json(try TestSupport.run(Self.binary, ["report", "--format", "json"] + store))
+        #expect(report["transcripts"] as? Int == 1)
+        let agree = try Self.json(try TestSupport.run(Self.binary, ["agree", "--format", "json"] + store))
+        #expect(agree["units"] as? Int == 1)
+        let export = try TestSupport.run(Self.binary, ["export"] + store)
+        #expect(export.stdout.split(separator: "\n").count == 3) // header + alice + bob
+        let named = try Self.json(try TestSupport.run(Self.binary, ["report", root.appendingPathComponent("examples").path, "--format", "json"]))
+        #expect(named["transcripts"] as? Int == 1)
+        #expect((named["groups"] as? [[String: Any]])?.first?["sessions"] as? [String] == ["example"])
+    }
+
     @Test("the example study shipped in transcripts/examples is valid, and report and agree show it at once")
     func exampleStudy() throws {
         let examples = TestSupport.packageRoot.appendingPathComponent("transcripts/examples")

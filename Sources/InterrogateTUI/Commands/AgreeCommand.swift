@@ -23,7 +23,7 @@ struct AgreeCommand: ParsableCommand {
     enum Grouping: String, ExpressibleByArgument { case model, scenario }
 
     @OptionGroup var location: LocationOptions
-    @Argument(help: "Transcript files or folders (default: the transcripts folder).") var paths: [String] = []
+    @Argument(help: "Transcript files or folders (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
     @Option(help: "Read ratings from a CSV file with the columns unit, rater, label instead.") var ratings: String?
     @Option(help: "Category order, comma-separated (default: the label severity order; for --ratings, sorted).") var order: String?
     @Option(help: "One set of figures per model or per scenario.") var by: Grouping?
@@ -41,7 +41,7 @@ struct AgreeCommand: ParsableCommand {
                 let rows = try RatingSources.csv(path: ratings)
                 reports.append(.compute(try RatingMatrix(ratings: rows, order: categoryOrder), ordered: categoryOrder != nil))
             } else {
-                let source = RatingSources.transcripts(paths.isEmpty ? [location.store.root] : paths)
+                let source = RatingSources.transcripts(paths.isEmpty ? location.store.defaultPaths : paths)
                 for p in source.problems { printError(p) }
                 let labels = Label.allCases.map(\.rawValue)
                 let groups: [(String?, [RatingMatrix.Rating])]

@@ -20,7 +20,7 @@ struct ExportCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, jsonl, markdown }
 
     @OptionGroup var location: LocationOptions
-    @Argument(help: "Transcript folders or session files (default: the transcripts folder); one session for markdown.") var paths: [String] = []
+    @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named); one session for markdown.") var paths: [String] = []
     @Option(help: "csv, jsonl or markdown.") var format: Format = .csv
     @Option(help: "Write to this file instead of standard output.") var out: String?
 
@@ -28,7 +28,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = location.store
-        let folders = format == .markdown ? paths.map { store.folder(forSession: $0) } : StudyReader.sessionFolders(under: paths.isEmpty ? [store.root] : paths)
+        let folders = format == .markdown ? paths.map { store.folder(forSession: $0) } : StudyReader.sessionFolders(under: paths.isEmpty ? store.defaultPaths : paths)
         if format == .markdown && folders.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
         // Standard output is appended to, never truncated: it may be a file the caller is filling.
         guard let stream = out.map({ OutputStream(toFileAtPath: $0, append: false) }) ?? OutputStream(toFileAtPath: "/dev/stdout", append: true) else {

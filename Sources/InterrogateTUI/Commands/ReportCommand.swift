@@ -22,7 +22,7 @@ struct ReportCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json, html }
 
     @OptionGroup var location: LocationOptions
-    @Argument(help: "Transcript folders or session files (default: the transcripts folder).") var paths: [String] = []
+    @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
     @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition or annotator; repeat or comma-separate to combine (default: model).")
     var by: [String] = []
     @Option(help: "Output format: table, markdown, csv, json or html.") var format: Format = .table
@@ -57,7 +57,7 @@ struct ReportCommand: AsyncParsableCommand {
             printError(error.description)
             throw invalidInputExit
         }
-        let report = StudyReport.build(paths: paths.isEmpty ? [location.store.root] : paths, by: try dimensions,
+        let report = StudyReport.build(paths: paths.isEmpty ? location.store.defaultPaths : paths, by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed)
         for f in report.failed { printError("not counted: \(f.path): \(f.reason)") }
         if tui {

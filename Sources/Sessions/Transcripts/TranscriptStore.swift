@@ -93,6 +93,11 @@ public struct TranscriptStore: Sendable {
         return sessionFolder(ref)
     }
 
+    /// What a command reads when no path is named: the store's own sessions (its direct
+    /// subfolders), so that a study kept inside it, such as `transcripts/examples/`, is never
+    /// mixed into the figures unless named.
+    public var defaultPaths: [String] { sessionIds().map(sessionFolder) }
+
     /// The session ids in this store, oldest first.
     public func sessionIds() -> [String] {
         let names = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
