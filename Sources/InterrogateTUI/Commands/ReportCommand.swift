@@ -49,6 +49,8 @@ struct ReportCommand: AsyncParsableCommand {
     func validate() throws {
         _ = try dimensions
         guard resamples >= 1 else { throw ValidationError("--resamples must be at least 1") }
+        // JSON readers take integers up to 2^63 - 1 safely; the seed is printed as one.
+        guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most \(Int64.max)") }
     }
 
     func run() async throws {
