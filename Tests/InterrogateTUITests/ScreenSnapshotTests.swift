@@ -127,4 +127,24 @@ struct ScreenSnapshotTests {
         #expect(screen.text == "ab今")
         #expect(screen[0, 3].text == "")
     }
+
+    @Test("a blind review at 80x24 and 160x48: the revealed turns, the tag bar, the progress line", arguments: [(80, 24), (160, 48)])
+    func review(width: Int, height: Int) throws {
+        var s = try ReviewFlowTests.reviewState()
+        s.width = width
+        s.height = height
+        _ = Update.update(&s, .key(.char("f")))
+        _ = Update.update(&s, .key(.enter))
+        _ = Update.update(&s, .saved(seq: 2))
+        try assertSnapshot(InterrogationView.view(s), "review-\(width)x\(height)")
+    }
+
+    @Test("adjudication at 80x24 and 160x48: raters side by side, disputed first, the decision bar", arguments: [(80, 24), (160, 48)])
+    func adjudication(width: Int, height: Int) throws {
+        var s = try ReviewFlowTests.adjudication()
+        s.width = width
+        s.height = height
+        _ = AdjudicationUpdate.update(&s, .key(.char("l")))
+        try assertSnapshot(AdjudicationView.view(s), "adjudicate-\(width)x\(height)")
+    }
 }
