@@ -20,8 +20,7 @@ struct AppState: Equatable, Sendable {
         var isStreaming = false
 
         var isModel: Bool { message.role == .model }
-        /// A failed reply with no text said nothing, so there is nothing to tag.
-        var isTaggable: Bool { isModel && !isStreaming && !(message.status == .error && message.text.isEmpty) }
+        var isTaggable: Bool { message.isRatable && !isStreaming }
         var isTagged: Bool { !(annotation?.labels.isEmpty ?? true) }
     }
 

@@ -70,7 +70,7 @@ enum Update {
         s.streaming = nil
         s.pendingSaves += 1
         let effects: [Effect] = [.append(.message(message))]
-        if message.text.isEmpty && message.status == .error {
+        if message.saidNothing {
             // Nothing to tag: the model said nothing.
             return effects
         }

@@ -86,11 +86,9 @@ struct ExportCommand: ParsableCommand {
     /// then the adjudication.
     static func rows(_ info: TranscriptInfo, _ r: SessionRatings) -> [[String]] {
         var out: [[String]] = []
-        var number = 0
-        for m in r.messages where m.role == .model {
-            number += 1
-            guard !(m.status == .error && m.text.isEmpty) else { continue }
-            let base = [info.sessionId, info.model, info.scenario, info.condition, String(number), String(m.index)]
+        for t in r.modelTurns {
+            let m = t.reply
+            let base = [info.sessionId, info.model, info.scenario, info.condition, String(t.number), String(m.index)]
             let ratings = (r.ratings[m.index] ?? [:]).filter { !$0.value.labels.isEmpty }
             for (rater, a) in ratings.sorted(by: { $0.key < $1.key }) {
                 let source = r.reviewers[rater] != nil ? "review" : "live"

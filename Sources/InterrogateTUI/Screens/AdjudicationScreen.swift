@@ -67,20 +67,12 @@ struct AdjudicationState: Equatable, Sendable {
 
     /// Builds the turns from everything rated about a session.
     static func turns(from r: SessionRatings) -> [Turn] {
-        var out: [Turn] = []
-        var question: String?
-        var number = 0
-        for m in r.messages {
-            if m.role == .interrogator { question = m.text; continue }
-            number += 1
-            guard !(m.status == .error && m.text.isEmpty) else { continue }
-            let ratings = (r.ratings[m.index] ?? [:]).sorted { $0.key < $1.key }
+        r.modelTurns.map { t in
+            let ratings = (r.ratings[t.reply.index] ?? [:]).sorted { $0.key < $1.key }
                 .filter { !$0.value.labels.isEmpty }
                 .map { Rating(rater: $0.key, annotation: $0.value.annotation) }
-            out.append(Turn(number: number, question: question, reply: m, ratings: ratings, decision: r.adjudications[m.index]))
-            question = nil
+            return Turn(number: t.number, question: t.question, reply: t.reply, ratings: ratings, decision: r.adjudications[t.reply.index])
         }
-        return out
     }
 
     var current: Turn? { turns.indices.contains(selected) ? turns[selected] : nil }

@@ -39,7 +39,7 @@ public struct SessionSnapshot: Sendable {
 
     /// Model messages without a label by the rater (a failed reply with no text has nothing to tag).
     public var untagged: [Int] {
-        modelMessages.filter { !($0.status == .error && $0.text.isEmpty) }.map(\.index)
+        modelMessages.filter(\.isRatable).map(\.index)
             .filter { annotations[$0].map { $0.labels.isEmpty } ?? true }
     }
 }

@@ -66,10 +66,29 @@ public struct SessionRatings: Sendable {
         return out
     }
 
-    /// Model turns that can be rated (a failed reply with no text said nothing).
-    public var ratableTurns: [MessageEvent] {
-        messages.filter { $0.role == .model && !($0.status == .error && $0.text.isEmpty) }
+    /// A model turn that can be rated, with its number among the model turns (from 1, failed
+    /// replies counted, as the screens number them) and the question it answers.
+    public struct ModelTurn: Sendable {
+        public var number: Int
+        public var question: String?
+        public var reply: MessageEvent
     }
+
+    public var modelTurns: [ModelTurn] {
+        var out: [ModelTurn] = []
+        var question: String?
+        var number = 0
+        for m in messages {
+            if m.role == .interrogator { question = m.text; continue }
+            number += 1
+            if m.isRatable { out.append(ModelTurn(number: number, question: question, reply: m)) }
+            question = nil
+        }
+        return out
+    }
+
+    /// Model turns that can be rated (a failed reply with no text said nothing).
+    public var ratableTurns: [MessageEvent] { messages.filter(\.isRatable) }
 
     /// Every rater with at least one label on this session, sorted.
     public var raters: [String] {

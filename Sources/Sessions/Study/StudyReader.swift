@@ -50,20 +50,13 @@ public enum StudyReader {
 
     /// The model turns with every rater's latest judgement and the latest adjudication.
     public static func rated(_ r: SessionRatings) -> RatedTranscript {
-        var turns: [RatedTranscript.Turn] = []
-        var question = ""
-        var number = 0
-        for m in r.messages {
-            if m.role == .interrogator { question = m.text; continue }
-            number += 1
-            guard !(m.status == .error && m.text.isEmpty) else { continue }
+        RatedTranscript(turns: r.modelTurns.map { t in
             var ratings: [String: RatedTranscript.Judgement] = [:]
-            for (rater, a) in r.ratings[m.index] ?? [:] where !a.labels.isEmpty {
+            for (rater, a) in r.ratings[t.reply.index] ?? [:] where !a.labels.isEmpty {
                 ratings[rater] = .init(labels: a.labels, leak: a.leak.confirmed)
             }
-            let adjudication = r.adjudications[m.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
-            turns.append(.init(number: number, question: question, ratings: ratings, adjudication: adjudication))
-        }
-        return RatedTranscript(turns: turns)
+            let adjudication = r.adjudications[t.reply.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
+            return .init(number: t.number, question: t.question ?? "", ratings: ratings, adjudication: adjudication)
+        })
     }
 }

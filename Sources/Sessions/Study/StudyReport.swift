@@ -83,6 +83,7 @@ public struct StudyReport: Sendable {
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
+        let scorer = TranscriptScorer(configuration: configuration)
         for folder in StudyReader.sessionFolders(under: paths) {
             let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
             do { loaded = try StudyReader.load(folder: folder) } catch {
@@ -90,15 +91,13 @@ public struct StudyReport: Sendable {
                 continue
             }
             let (info, rated) = (loaded.info, loaded.rated)
-            let scores = TranscriptScores.score(rated, configuration: configuration)
+            let scores = scorer.score(rated)
             let key = by.map { $0.value(info) }
             accumulators[key, default: GroupScores()].add(rated, scores: scores)
             let values = scores.values
             lines[key, default: []].append(.init(sessionId: info.sessionId, folder: folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
                                                  turns: scores.turns, raters: scores.raters.sorted()))
-            for turn in rated.turns {
-                if let p = ResolvedTurn.resolve(turn, ties: configuration.ties).primary { labelCounts[key, default: [:]][p, default: 0] += 1 }
-            }
+            labelCounts[key, default: [:]].merge(scores.labelCounts, uniquingKeysWith: +)
             report.transcripts += 1
             report.scenarios[info.scenario, default: []].insert(info.scenarioSha256)
             let parameters = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"

@@ -175,6 +175,12 @@ public struct MessageEvent: Sendable, Equatable, Codable {
     public var totalMs: Double?
     public var usage: Usage?
 
+    /// A reply that failed before any text: it said nothing, so there is nothing to rate.
+    public var saidNothing: Bool { role == .model && status == .error && text.isEmpty }
+
+    /// A model reply that can be rated.
+    public var isRatable: Bool { role == .model && !saidNothing }
+
     public init(index: Int, role: Role, text: String, status: Status? = nil, reasoning: String? = nil,
                 finishReason: String? = nil, error: String? = nil, modelReported: String? = nil,
                 firstTokenMs: Double? = nil, totalMs: Double? = nil, usage: Usage? = nil) {
