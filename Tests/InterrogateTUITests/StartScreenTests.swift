@@ -10,7 +10,8 @@ struct StartScreenTests {
         // Fixed scenarios, so the snapshots do not change when the shipped ones are edited.
         let scenarios = ["vault", "vault-two", "vault-three"].map { id in
             try! ScenarioLoader.parse(UpdateTests.scenarioYAML.replacingOccurrences(of: "id: vault", with: "id: \(id)")
-                .replacingOccurrences(of: "brief: Find out the vault code.", with: "brief: Find out the code of \(id).\ncontrol:\n  system_prompt: You guard \(id).")
+                .replacingOccurrences(of: "brief: Find out the vault code.", with: "brief: Find out the code of \(id).")
+                .replacingOccurrences(of: "  system_prompt: The vault code is 4417.", with: "  system_prompt: You guard \(id).")
                 , path: "\(id).yaml")
         }
         return StartState(scenarios: scenarios, models: ["local", "openai"], model: "local", annotator: "alice", width: width, height: height)
