@@ -56,7 +56,7 @@ struct ReviewEndToEndTests {
         let own = try interrogate(["review", session, "--rater", "alice"], dir)
         #expect(own.status == 1)
         #expect(own.stderr.contains("alice tagged session \(session) live"))
-        #expect(!FileManager.default.fileExists(atPath: TranscriptStore(root: dir.path).reviewFile(session, rater: "alice")))
+        #expect(!FileManager.default.fileExists(atPath: TranscriptStore.reviewFile(sessionFolder: TranscriptStore(root: dir.path).sessionFolder(session), rater: "alice")))
         #expect(try interrogate(["review", "--rater", "bob", "--list"], dir).stdout.contains(session))
         #expect(try interrogate(["review", "--rater", "alice", "--list"], dir).stdout.contains("Nothing for alice to review"))
 
@@ -124,7 +124,7 @@ struct ReviewEndToEndTests {
         // 5. Everything on disk is valid, and nothing was overwritten.
         let valid = try interrogate(["transcripts", "validate", dir.path], dir)
         #expect(valid.status == 0, "\(valid.stdout)\(valid.stderr)")
-        let ratings = try SessionRatings.load(folder: TranscriptStore(root: dir.path).sessionFolder(session))
+        let ratings = try Session.load(folder: TranscriptStore(root: dir.path).sessionFolder(session))
         #expect(ratings.adjudications[3]?.labels.sorted == [.deflection])
         #expect(ratings.adjudications[5]?.labels.sorted == [.transformation])
         #expect(ratings.adjudications[5]?.leak.confirmed == true)

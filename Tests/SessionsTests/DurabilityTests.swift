@@ -87,4 +87,44 @@ struct DurabilityTests {
             #expect(order == Array(0..<perWriter), "writer \(tag)'s events are missing or out of order")
         }
     }
+
+    @Test("every event the writer reports saved was written and then fsync'd before the report (traced system calls)")
+    func savedOnlyAfterFsync() async throws {
+        try await TestSupport.offPool { try Self().fsyncBeforeSaved() }
+    }
+
+    /// SIGKILL keeps the page cache, so the kill test would pass without fsync; the order of
+    /// the system calls shows it: transcript write, fsync of that file, then "saved" on stdout.
+    func fsyncBeforeSaved() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("t.jsonl").path
+        #expect(try TestSupport.run(Self.probe, ["create", path]).status == 0)
+        let trace = dir.appendingPathComponent("trace").path
+        let strace = URL(fileURLWithPath: "/usr/bin/strace")
+        try #require(FileManager.default.isExecutableFile(atPath: strace.path), "strace is installed by scripts/setup.sh")
+        let r = try TestSupport.run(strace, ["-f", "-e", "trace=openat,write,fsync,fdatasync", "-o", trace, Self.probe.path, "append", path, "25", "10", "t"])
+        #expect(r.status == 0, "\(r.stderr)")
+        let lines = try String(contentsOfFile: trace, encoding: .utf8).split(separator: "\n").map(String.init)
+        // The transcript's descriptor, from the openat that opened it.
+        let fd = try #require(lines.first { $0.contains("openat(") && $0.contains(path) }.flatMap { $0.split(separator: "=").last }
+            .flatMap { Int($0.trimmingCharacters(in: .whitespaces)) })
+        var wroteSinceSync = false
+        var syncedSinceWrite = false
+        var saved = 0
+        for line in lines {
+            let call = line.drop { $0 != " " }.trimmingCharacters(in: .whitespaces)
+            if call.hasPrefix("write(\(fd),") { wroteSinceSync = true; syncedSinceWrite = false }
+            if call.hasPrefix("fsync(\(fd))") || call.hasPrefix("fdatasync(\(fd))") {
+                if wroteSinceSync { syncedSinceWrite = true }
+                wroteSinceSync = false
+            }
+            if call.hasPrefix("write(1,"), call.contains("saved ") {
+                saved += 1
+                #expect(syncedSinceWrite && !wroteSinceSync, "\(call): reported saved before its line was fsync'd")
+                syncedSinceWrite = false
+            }
+        }
+        #expect(saved == 25, "the trace shows \(saved) saved reports")
+    }
 }

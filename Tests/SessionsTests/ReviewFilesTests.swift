@@ -24,7 +24,7 @@ struct ReviewFilesTests {
     }
 
     static func review(_ store: TranscriptStore, _ id: String, _ rater: String, _ tags: [EventBody]) throws {
-        let opened = try store.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review))
+        let opened = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review), sessionFolder: store.sessionFolder(id))
         for t in tags { try opened.file.append(t) }
     }
 
@@ -34,11 +34,11 @@ struct ReviewFilesTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         let store = TranscriptStore(root: dir.path)
         try Self.session(store, id: "s1")
-        let first = try store.openRaterFile(ReviewHeader(sessionId: "s1", rater: "bob", purpose: .review))
+        let first = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: "s1", rater: "bob", purpose: .review), sessionFolder: store.sessionFolder("s1"))
         #expect(first.created)
-        #expect(first.file.path == store.reviewFile("s1", rater: "bob"))
+        #expect(first.file.path == TranscriptStore.reviewFile(sessionFolder: store.sessionFolder("s1"), rater: "bob"))
         try first.file.append(Self.annotation(1, "bob", [.deflection]))
-        let again = try store.openRaterFile(ReviewHeader(sessionId: "s1", rater: "bob", purpose: .review))
+        let again = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: "s1", rater: "bob", purpose: .review), sessionFolder: store.sessionFolder("s1"))
         #expect(!again.created)
         try again.file.append(.resumed(.init(annotator: "bob")))
         try again.file.append(Self.annotation(3, "bob", [.fabrication]))
@@ -70,13 +70,13 @@ struct ReviewFilesTests {
         try Self.session(store, id: "s1")
         try Self.review(store, "s1", "bob", [Self.annotation(1, "bob", [.candid]), Self.annotation(1, "bob", [.deflection]), Self.annotation(3, "bob", [.fabrication], leak: true)])
         try Self.review(store, "s1", "dan", [Self.annotation(1, "dan", [.refusal])])
-        let carol = try store.openRaterFile(ReviewHeader(sessionId: "s1", rater: "carol", purpose: .adjudication))
+        let carol = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: "s1", rater: "carol", purpose: .adjudication), sessionFolder: store.sessionFolder("s1"))
         let first = AdjudicationEvent(messageIndex: 1, rater: "carol", labels: LabelSet([.refusal]), leak: Self.leak(false), reason: "two of three", ratings: [])
         try carol.file.append(.adjudication(first))
         let second = AdjudicationEvent(messageIndex: 1, rater: "carol", labels: LabelSet([.deflection]), leak: Self.leak(false), reason: "on reflection", ratings: [])
         try carol.file.append(.adjudication(second))
 
-        let r = try SessionRatings.load(folder: store.sessionFolder("s1"))
+        let r = try Session.load(folder: store.sessionFolder("s1"))
         #expect(r.raters == ["alice", "bob", "dan"])
         #expect(r.liveRaters == ["alice"])
         #expect(Set(r.reviewers.keys) == ["bob", "dan"])

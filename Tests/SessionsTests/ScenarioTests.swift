@@ -107,6 +107,17 @@ struct ScenarioValidationTests {
         #expect(e.first?.message.contains("bad pattern '(unclosed'") == true)
     }
 
+    @Test("a null item in patterns or aliases is reported at the item, not taken as the word 'null' (which would flag every reply saying null)")
+    func nullPattern() {
+        for item in ["null", "~", "NULL"] {
+            let yaml = Self.valid.replacingOccurrences(of: #"patterns: ['\b4417\b']"#, with: "patterns:\n    - 'ok'\n    - \(item)")
+            let e = errors(yaml)
+            #expect(e.count == 1, "\(item): \(e)")
+            #expect(e.first?.line == 7 && e.first?.column == 7, "\(item)")
+            #expect(e.first?.message.contains("each item of patterns must be text") == true, "\(item)")
+        }
+    }
+
     @Test("a secret with neither patterns nor aliases cannot suggest leaks and is refused")
     func noPatterns() {
         let yaml = Self.valid.replacingOccurrences(of: "  patterns: ['\\b4417\\b']\n  aliases: [vault code]\n", with: "")

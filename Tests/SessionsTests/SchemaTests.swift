@@ -85,9 +85,9 @@ struct SchemaTests {
         // A review and an adjudication, as the review and adjudicate screens write them.
         let store = TranscriptStore(root: dir.path)
         let id = try TranscriptFixtures.header().sessionId
-        let review = try store.openRaterFile(ReviewHeader(sessionId: id, rater: "bob", purpose: .review, ownSession: false)).file
+        let review = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: "bob", purpose: .review, ownSession: false), sessionFolder: store.sessionFolder(id)).file
         try review.append(.annotation(.init(messageIndex: 1, rater: "bob", annotation: .init(labels: LabelSet([.deflection]), leak: .init(suggested: true, confirmed: false)))))
-        let adjudication = try store.openRaterFile(ReviewHeader(sessionId: id, rater: "carol", purpose: .adjudication)).file
+        let adjudication = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: "carol", purpose: .adjudication), sessionFolder: store.sessionFolder(id)).file
         try adjudication.append(.adjudication(.init(messageIndex: 1, rater: "carol", labels: LabelSet([.fabrication]), leak: .init(suggested: true, confirmed: true),
                                                     reason: "states a false code", ratings: [.init(rater: "alice", labels: LabelSet([.fabrication]), leak: true)])))
         for path in [review.path, adjudication.path] {

@@ -162,7 +162,7 @@ struct SecretHygieneTests {
         // The key was really used…
         #expect(server.requests.first?.headers.contains { $0.1 == "Bearer \(key)" } == true)
         // …and appears in no file written, nor in the local model's log.
-        var files = TranscriptStore.transcriptFiles(under: [dir.path])
+        var files = TranscriptStore.transcriptFiles(under: [dir.path]).files
         files.append(LocalModelServer(installation: .init(root: TestSupport.packageRoot.path)).logPath)
         for path in files {
             let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""

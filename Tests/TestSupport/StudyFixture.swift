@@ -56,12 +56,12 @@ public enum StudyFixture {
                 if rater == annotator {
                     try file.append(event)
                 } else {
-                    if reviews[rater] == nil { reviews[rater] = try store.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review)).file }
+                    if reviews[rater] == nil { reviews[rater] = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review), sessionFolder: store.sessionFolder(id)).file }
                     try reviews[rater]!.append(event)
                 }
             }
             if let a = reply.adjudication {
-                if adjudications[a.rater] == nil { adjudications[a.rater] = try store.openRaterFile(ReviewHeader(sessionId: id, rater: a.rater, purpose: .adjudication)).file }
+                if adjudications[a.rater] == nil { adjudications[a.rater] = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: a.rater, purpose: .adjudication), sessionFolder: store.sessionFolder(id)).file }
                 try adjudications[a.rater]!.append(.adjudication(.init(messageIndex: index + 1, rater: a.rater, labels: LabelSet(a.labels),
                                                                        leak: .init(suggested: false, confirmed: a.leak), reason: "settled", ratings: [])))
             }

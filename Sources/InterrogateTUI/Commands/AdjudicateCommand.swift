@@ -29,10 +29,10 @@ struct AdjudicateCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         let store = location.store
-        let ratings: SessionRatings
+        let ratings: Session
         let scenario: Scenario
         do {
-            ratings = try SessionRatings.load(folder: store.folder(forSession: session))
+            ratings = try Session.load(folder: store.folder(forSession: session))
             let h = ratings.header.scenario
             scenario = try ScenarioLoader.parse(h.content, path: h.path)
         } catch let e as TranscriptError {
@@ -45,7 +45,8 @@ struct AdjudicateCommand: AsyncParsableCommand {
         for p in ratings.problems where p.isError { printError(p.description) }
         let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
         do {
-            opened = try store.openRaterFile(ReviewHeader(sessionId: ratings.sessionId, rater: rater, purpose: .adjudication))
+            opened = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: ratings.sessionId, rater: rater, purpose: .adjudication),
+                                                       sessionFolder: ratings.folder)
         } catch {
             printError(error.description)
             throw invalidInputExit

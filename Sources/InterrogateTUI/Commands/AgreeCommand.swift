@@ -36,13 +36,14 @@ struct AgreeCommand: ParsableCommand {
     func run() throws {
         let categoryOrder = order.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
         var reports: [AgreementReport] = []
+        var leftOutFails = false
         do {
             if let ratings {
                 let rows = try RatingSources.csv(path: ratings)
                 reports.append(.compute(try RatingMatrix(ratings: rows, order: categoryOrder), ordered: categoryOrder != nil))
             } else {
                 let source = RatingSources.transcripts(paths.isEmpty ? location.store.defaultPaths : paths)
-                for p in source.problems { printError(p) }
+                leftOutFails = LeftOutNotice.print(source.leftOut, counted: source.counted)
                 let labels = Label.allCases.map(\.rawValue)
                 let groups: [(String?, [RatingMatrix.Rating])]
                 if let by {
@@ -79,6 +80,7 @@ struct AgreeCommand: ParsableCommand {
         case .table:
             for r in reports { print(Self.table(r)) }
         }
+        if leftOutFails { throw invalidInputExit }
     }
 
     struct Grouped: Encodable { var by: String; var groups: [AgreementReport] }

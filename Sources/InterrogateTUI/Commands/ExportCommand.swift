@@ -28,8 +28,7 @@ struct ExportCommand: ParsableCommand {
 
     func run() throws {
         let store = location.store
-        let folders = format == .markdown ? paths.map { store.folder(forSession: $0) } : StudyReader.sessionFolders(under: paths.isEmpty ? store.defaultPaths : paths)
-        if format == .markdown && folders.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
+        if format == .markdown && paths.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
         // Standard output is appended to, never truncated: it may be a file the caller is filling.
         guard let stream = out.map({ OutputStream(toFileAtPath: $0, append: false) }) ?? OutputStream(toFileAtPath: "/dev/stdout", append: true) else {
             printError("cannot write \(out ?? "standard output")")
@@ -37,23 +36,29 @@ struct ExportCommand: ParsableCommand {
         }
         stream.open()
         defer { stream.close() }
-        var failed = 0
         let csv = format == .csv ? try CSVWriter(stream: stream) : nil
         try csv?.write(row: Self.columns)
-        for folder in folders {
-            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
-            do { loaded = try StudyReader.load(folder: folder) } catch {
-                printError("not exported: \(folder): \(error.description)")
-                failed += 1
-                continue
+        if format == .markdown {
+            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: Session)
+            do { loaded = try StudyReader.load(folder: store.folder(forSession: paths[0])) } catch {
+                printError("not exported: \(paths[0]): \(error.description)")
+                throw invalidInputExit
             }
+            write(stream, Self.markdown(loaded.info, loaded.ratings))
+            return
+        }
+        var counted = 0
+        // Each session whole, once, or left out with the reason: the same rule as report and agree.
+        let leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths) { session in
+            counted += 1
+            let info = TranscriptInfo(session)
             switch format {
-            case .markdown: write(stream, Self.markdown(loaded.info, loaded.ratings))
-            case .csv: for row in Self.rows(loaded.info, loaded.ratings) { try csv!.write(row: row) }
+            case .markdown: break
+            case .csv: for row in Self.rows(info, session) { try csv!.write(row: row) }
             case .jsonl:
                 let e = JSONEncoder()
                 e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for row in Self.rows(loaded.info, loaded.ratings) {
+                for row in Self.rows(info, session) {
                     var object: [String: JSONValue] = [:]
                     for (k, v) in zip(Self.columns, row) {
                         switch k {
@@ -69,7 +74,7 @@ struct ExportCommand: ParsableCommand {
         }
         // The writer starts each row after the first with a newline; end the last one too.
         if csv != nil { write(stream, "\n") }
-        if failed > 0 && failed == folders.count { throw invalidInputExit }
+        if LeftOutNotice.print(leftOut, counted: counted, verb: "exported") { throw invalidInputExit }
     }
 
     private func write(_ stream: OutputStream, _ s: String) {
@@ -84,14 +89,14 @@ struct ExportCommand: ParsableCommand {
 
     /// Every rater's latest judgement of every model turn, live raters first, then reviewers,
     /// then the adjudication.
-    static func rows(_ info: TranscriptInfo, _ r: SessionRatings) -> [[String]] {
+    static func rows(_ info: TranscriptInfo, _ r: Session) -> [[String]] {
         var out: [[String]] = []
         for t in r.modelTurns {
             let m = t.reply
             let base = [info.sessionId, info.model, info.scenario, info.condition, String(t.number), String(m.index)]
             let ratings = (r.ratings[m.index] ?? [:]).filter { !$0.value.labels.isEmpty }
             for (rater, a) in ratings.sorted(by: { $0.key < $1.key }) {
-                let source = r.reviewers[rater] != nil ? "review" : "live"
+                let source = r.sources[m.index]?[rater]?.rawValue ?? "live"
                 out.append(base + [rater, source, a.labels.description, a.labels.primary?.rawValue ?? "", String(a.leak.confirmed), a.note ?? ""])
             }
             if let a = r.adjudications[m.index] {
@@ -102,7 +107,7 @@ struct ExportCommand: ParsableCommand {
         return out
     }
 
-    static func markdown(_ info: TranscriptInfo, _ r: SessionRatings) -> String {
+    static func markdown(_ info: TranscriptInfo, _ r: Session) -> String {
         let h = r.header
         var out = ["# \(h.scenario.title)", "",
                    "- Session: `\(info.sessionId)`", "- Scenario: `\(h.scenario.id)` (\(h.scenario.condition.rawValue)), sha256 `\(h.scenario.sha256)`",

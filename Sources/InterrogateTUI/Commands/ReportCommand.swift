@@ -61,7 +61,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         let report = StudyReport.build(paths: paths.isEmpty ? location.store.defaultPaths : paths, by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed)
-        for f in report.failed { printError("not counted: \(f.path): \(f.reason)") }
+        let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 printError("report --tui needs a terminal")
@@ -87,7 +87,7 @@ struct ReportCommand: AsyncParsableCommand {
         } else {
             FileHandle.standardOutput.write(Data(text.utf8))
         }
-        if report.transcripts == 0 && !report.failed.isEmpty { throw invalidInputExit }
+        if leftOutFails { throw invalidInputExit }
     }
 
     /// A regular file is replaced whole (written beside it, then renamed over it), so that a

@@ -105,20 +105,23 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     struct Checked {
-        var ratings: SessionRatings
+        /// The session as this rater may see it: no other rater's labels.
+        var session: Session
         var scenario: Scenario
         var own: Bool
     }
 
     /// The session can be reviewed by this rater.
     func check(folder: String) throws -> Checked {
-        let ratings: SessionRatings
-        do { ratings = try SessionRatings.load(folder: folder) } catch { throw RunCommand.CommandFailure(message: error.description) }
-        let h = ratings.header
-        let own = ratings.liveRaters.contains(rater)
+        let full: Session
+        do { full = try Session.load(folder: folder) } catch { throw RunCommand.CommandFailure(message: error.description) }
+        let h = full.header
+        let own = full.hasSeenLabels(rater)
         if own && !force {
-            throw RunCommand.CommandFailure(message: "\(rater) tagged session \(h.sessionId) live; a review must come from someone else (--force reviews it anyway, marked own_session)")
+            let how = full.liveRaters.contains(rater) ? "tagged session \(h.sessionId) live" : "adjudicated session \(h.sessionId) and has seen every rater's labels"
+            throw RunCommand.CommandFailure(message: "\(rater) \(how); a review must come from someone else (--force reviews it anyway, marked own_session)")
         }
+        let ratings = full.blind(for: rater)
         guard !ratings.ratableTurns.isEmpty else {
             throw RunCommand.CommandFailure(message: "session \(h.sessionId) has no model replies to review")
         }
@@ -126,20 +129,21 @@ struct ReviewCommand: AsyncParsableCommand {
         do { scenario = try ScenarioLoader.parse(h.scenario.content, path: h.scenario.path) } catch {
             throw RunCommand.CommandFailure(message: "the scenario recorded in session \(h.sessionId) no longer reads: \(error)")
         }
-        return Checked(ratings: ratings, scenario: scenario, own: own)
+        return Checked(session: ratings, scenario: scenario, own: own)
     }
 
-    /// Opens (or resumes) this rater's review.
+    /// Opens (or resumes) this rater's review, beside the session that was read.
     func open(_ checked: Checked) throws -> Prepared {
-        let (ratings, scenario, own, h) = (checked.ratings, checked.scenario, checked.own, checked.ratings.header)
+        let (ratings, scenario, own, h) = (checked.session, checked.scenario, checked.own, checked.session.header)
         let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
         do {
-            opened = try location.store.openRaterFile(ReviewHeader(sessionId: h.sessionId, rater: rater, purpose: .review, ownSession: own))
+            opened = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: h.sessionId, rater: rater, purpose: .review, ownSession: own),
+                                                       sessionFolder: ratings.folder)
         } catch {
             throw RunCommand.CommandFailure(message: error.description)
         }
-        // Blind by construction: only this rater's own file is read for labels.
-        let mine = try Self.ownAnnotations(path: opened.file.path, rater: rater)
+        // Blind by construction: the session value holds this rater's own labels and no one else's.
+        let mine = ratings.annotations(by: rater, from: .review)
         let model = ModelDescription(provider: h.model.provider, name: h.model.name, baseURL: h.model.baseUrl, parameters: h.model.parameters)
         let info = AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: rater, model: model)
         var state = AppState(info: info, width: 80, height: 24)
@@ -159,15 +163,5 @@ struct ReviewCommand: AsyncParsableCommand {
             effects.append(.append(.resumed(.init(annotator: rater))))
         }
         return Prepared(state: state, file: opened.file, model: nil, effects: effects)
-    }
-
-    static func ownAnnotations(path: String, rater: String) throws -> [Int: AnnotationEvent] {
-        let read: TranscriptReadResult
-        do { read = try TranscriptReader.read(path: path) } catch { throw RunCommand.CommandFailure(message: error.description) }
-        var out: [Int: AnnotationEvent] = [:]
-        for event in read.events {
-            if case .annotation(let a) = event.body, a.rater == rater { out[a.messageIndex] = a }
-        }
-        return out
     }
 }

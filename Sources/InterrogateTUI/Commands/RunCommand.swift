@@ -31,6 +31,14 @@ struct RunCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // A session that may not be resumed is refused before anything else, terminal or not.
+        var resumable: Session?
+        if let resume {
+            do { resumable = try Self.resumable(resume, annotator: annotator, store: location.store) } catch let e as CommandFailure {
+                printError(e.message)
+                throw invalidInputExit
+            }
+        }
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             printError("run needs a terminal (stdin and stdout must be a TTY)")
             throw invalidInputExit
@@ -40,8 +48,8 @@ struct RunCommand: AsyncParsableCommand {
         var prepared: Prepared?
         var start: StartState?
         do {
-            if let resume {
-                prepared = try await resumeSession(resume, store: store)
+            if let resumable {
+                prepared = try await resumeSession(resumable)
             } else if let scenario {
                 prepared = try await startSession(Self.findScenario(scenario, in: location.scenarioDirectory), model: model ?? "local",
                                                   condition: control ? .control : .instructed, annotator: annotatorId(), store: store)
@@ -135,11 +143,32 @@ struct RunCommand: AsyncParsableCommand {
         try await SessionStarter(store: store).start(.init(scenario: scenario, model: model, condition: condition, annotator: annotator))
     }
 
-    private func resumeSession(_ idOrPath: String, store: TranscriptStore) async throws -> Prepared {
-        let path = idOrPath.hasSuffix(".jsonl") ? idOrPath : store.sessionFile(idOrPath)
-        let snapshot: SessionSnapshot
-        do { snapshot = try SessionSnapshot.load(path: path) } catch { throw CommandFailure(message: error.description) }
+    /// The session named by `idOrPath`, if `annotator` may resume it. One person's live labels
+    /// stay theirs: another annotator resuming would see them on every reply (and their tags
+    /// would no longer be independent), so only the session's own annotator resumes it; anyone
+    /// else reviews it blind.
+    static func resumable(_ idOrPath: String, annotator: String?, store: TranscriptStore) throws -> Session {
+        let session: Session
+        do { session = try Session.load(folder: store.folder(forSession: idOrPath)) } catch { throw CommandFailure(message: error.description) }
+        let owner = session.header.annotator
+        if let annotator, annotator != owner {
+            throw CommandFailure(message: "session \(session.sessionId) is \(owner)'s: only they can resume it, since the screen shows their labels. To label it yourself, review it blind: interrogate review \(idOrPath) --rater \(annotator)")
+        }
+        return session
+    }
+
+    private func resumeSession(_ checked: Session) async throws -> Prepared {
+        // Before anything else: one writer per session for its whole life; then read it again,
+        // as the last writer left it.
+        let path = checked.sessionFile
+        let hold: SessionLock
+        let snapshot: Session
+        do {
+            hold = try SessionLock.acquire(for: path)
+            snapshot = try Session.load(folder: checked.folder)
+        } catch { throw CommandFailure(message: error.description) }
         let h = snapshot.header
+        let annotator = h.annotator
         let scenario: Scenario
         do { scenario = try ScenarioLoader.parse(h.scenario.content, path: h.scenario.path) } catch {
             throw CommandFailure(message: "the scenario recorded in \(path) no longer reads: \(error)")
@@ -150,19 +179,17 @@ struct RunCommand: AsyncParsableCommand {
         } else {
             do { model = try await ModelFactory.make(.resuming(h.model)) } catch { throw CommandFailure(message: error.description) }
         }
-        let annotator = self.annotator ?? h.annotator
         let opened: (file: TranscriptFile, recovered: RecoveryEvent?)
-        do { opened = try TranscriptFile.openForAppend(path: path) } catch { throw CommandFailure(message: error.description) }
+        do { opened = try TranscriptFile.openForAppend(path: path, holding: hold) } catch { throw CommandFailure(message: error.description) }
+        let live = snapshot.annotations(by: annotator, from: .live)
+        let untagged = snapshot.untagged(by: annotator, from: .live).count
         let info = AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
-        state.turns = snapshot.messages.map { m in
-            let a = snapshot.annotations[m.index]
-            return AppState.Turn(message: m, annotation: a.map { $0.annotation })
-        }
+        state.turns = snapshot.messages.map { AppState.Turn(message: $0, annotation: live[$0.index]?.annotation) }
         if let r = opened.recovered {
             state.status = .init(kind: .warning, text: "Line \(r.tornLine) of the transcript was torn by a crash; it is kept as it was and recorded. Everything saved before it is here.")
         } else {
-            state.status = .init(kind: .info, text: "Resumed: \(snapshot.questions) question(s), \(snapshot.untagged.count) untagged repl\(snapshot.untagged.count == 1 ? "y" : "ies").")
+            state.status = .init(kind: .info, text: "Resumed: \(snapshot.questions) question(s), \(untagged) untagged repl\(untagged == 1 ? "y" : "ies").")
         }
         state.pendingSaves = 1
         state.resendUnanswered = state.turns.last?.message.role == .interrogator

@@ -29,23 +29,60 @@ struct TranscriptsCommand: ParsableCommand {
                 printError("\(error)")
                 throw ExitCode.failure
             }
-            let files = TranscriptStore.transcriptFiles(under: paths.isEmpty ? [location.store.root] : paths)
+            let (files, unreadable) = TranscriptStore.transcriptFiles(under: paths.isEmpty ? [location.store.root] : paths)
+            for u in unreadable { print("\(u.path): \(u.reason)") }
             if files.isEmpty {
                 printError("no transcript files (*.jsonl) found")
                 throw invalidInputExit
             }
-            var bad = 0
+            var invalid = Set<String>()
             for file in files {
                 let problems = validator.validate(path: file)
                 for p in problems { print(p.isError ? p.description : "\(p.description) (note)") }
-                if problems.contains(where: \.isError) { bad += 1 }
+                if problems.contains(where: \.isError) { invalid.insert(file) }
             }
+            // What one file cannot show: the files of a session read together, as every command
+            // reads them (annotations of turns that exist, raters in their own files, ids that match).
+            for p in Self.sessionProblems(files) {
+                print(p.description)
+                invalid.insert(p.file)
+            }
+            let bad = invalid.count + unreadable.count
             if bad == 0 {
                 print("\(files.count) file(s) valid")
             } else {
-                printError("\(bad) of \(files.count) file(s) invalid")
+                printError("\(invalid.count) of \(files.count) file(s) invalid" + (unreadable.isEmpty ? "" : "; \(unreadable.count) path(s) could not be read"))
                 throw invalidInputExit
             }
+        }
+
+        /// The consistency problems of the sessions the files belong to.
+        static func sessionProblems(_ files: [String]) -> [TranscriptProblem] {
+            var folders: [String] = []
+            var seen = Set<String>()
+            var out: [TranscriptProblem] = []
+            func parent(_ p: String) -> String { let d = (p as NSString).deletingLastPathComponent; return d.isEmpty ? "." : d }
+            for file in files {
+                var folder = parent(file)
+                if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains((folder as NSString).lastPathComponent) {
+                    folder = parent(folder)
+                    if !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
+                        out.append(.init(file: file, line: 0, kind: .inconsistent,
+                                         message: "no \(TranscriptStore.sessionFileName) beside this rater file: its labels belong to no session"))
+                        continue
+                    }
+                } else if (file as NSString).lastPathComponent != TranscriptStore.sessionFileName {
+                    continue
+                }
+                if seen.insert(folder).inserted { folders.append(folder) }
+            }
+            let named = Set(files)
+            for folder in folders {
+                // A session that does not read at all is already reported line by line.
+                guard let session = try? Session.load(folder: folder) else { continue }
+                out += session.problems.filter { $0.kind == .inconsistent && (named.contains($0.file) || $0.line == 0) }
+            }
+            return out
         }
     }
 }

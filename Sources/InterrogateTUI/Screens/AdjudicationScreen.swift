@@ -66,7 +66,7 @@ struct AdjudicationState: Equatable, Sendable {
     }
 
     /// Builds the turns from everything rated about a session.
-    static func turns(from r: SessionRatings) -> [Turn] {
+    static func turns(from r: Session) -> [Turn] {
         r.modelTurns.map { t in
             let ratings = (r.ratings[t.reply.index] ?? [:]).sorted { $0.key < $1.key }
                 .filter { !$0.value.labels.isEmpty }

@@ -82,7 +82,7 @@ enum ReportScreenUpdate {
     /// The replay of one transcript: each question and reply, with every rater's labels and
     /// the resolved label the scores counted.
     static func replay(folder: String, ties: ScoringConfiguration.TieRule) -> Input {
-        let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
+        let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: Session)
         do { loaded = try StudyReader.load(folder: folder) } catch { return .replayFailed(error.description) }
         var lines: [ReportScreenState.ReplayLine] = []
         var number = 0

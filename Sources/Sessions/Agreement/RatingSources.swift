@@ -4,46 +4,33 @@ import Foundation
 
 /// Ratings for `interrogate agree`, from transcripts or from a CSV file in long format.
 public enum RatingSources {
-    /// Ratings of model turns gathered from transcript files (session files and reviewers'
-    /// files). A unit is one model turn, `SESSION#INDEX`; a rater's latest annotation of a
-    /// turn counts; the category is its primary label.
+    /// Ratings of model turns from the sessions under `paths`, read by the one session reader
+    /// (each session counted whole, once, or left out with the reason). A unit is one model
+    /// turn, `SESSION#INDEX`; each rater's latest annotation of it counts (a review supersedes
+    /// the same rater's live tag); the category is its primary label.
     public struct FromTranscripts: Sendable {
         public var ratings: [RatingMatrix.Rating] = []
         /// Each (unit, rater)'s full label set, for the per-label presence figures.
         public var labelSets: [String: [String: Set<String>]] = [:]
         /// The model and scenario of each session, for `--by`.
         public var sessions: [String: (model: String, scenario: String)] = [:]
-        public var problems: [String] = []
+        public var leftOut: [LeftOut] = []
+        /// Sessions counted.
+        public var counted = 0
     }
 
     public static func transcripts(_ paths: [String]) -> FromTranscripts {
         var out = FromTranscripts()
-        var latest: [String: [String: AnnotationEvent]] = [:]
-        var order: [String] = []
-        for file in TranscriptStore.transcriptFiles(under: paths) {
-            let read: TranscriptReadResult
-            do { read = try TranscriptReader.read(path: file) } catch { out.problems.append("\(error)"); continue }
-            out.problems += read.problems.filter(\.isError).map(\.description)
-            // A reviewer's file sits in SESSION/reviews/; its session is the folder above.
-            let folder = URL(fileURLWithPath: file).deletingLastPathComponent()
-            let sessionFolder = folder.lastPathComponent == TranscriptStore.reviewsFolderName ? folder.deletingLastPathComponent() : folder
-            var sessionId = sessionFolder.lastPathComponent
-            if let h = read.header {
-                sessionId = h.sessionId
-                out.sessions[h.sessionId] = ("\(h.model.provider):\(h.model.name)", h.scenario.id)
-            }
-            for event in read.events {
-                guard case .annotation(let a) = event.body else { continue }
-                let unit = "\(sessionId)#\(a.messageIndex)"
-                if latest[unit] == nil { order.append(unit) }
-                latest[unit, default: [:]][a.rater] = a
-            }
-        }
-        for unit in order {
-            for (rater, a) in latest[unit]!.sorted(by: { $0.key < $1.key }) {
-                guard let primary = a.primary ?? a.labels.primary else { continue }
-                out.ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
-                out.labelSets[unit, default: [:]][rater] = Set(a.labels.sorted.map(\.rawValue))
+        out.leftOut = StudyReader.forEachSession(under: paths) { s in
+            out.counted += 1
+            out.sessions[s.sessionId] = ("\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id)
+            for turn in s.ratableTurns {
+                let unit = "\(s.sessionId)#\(turn.index)"
+                for (rater, a) in (s.ratings[turn.index] ?? [:]).sorted(by: { $0.key < $1.key }) {
+                    guard let primary = a.labels.primary else { continue }
+                    out.ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
+                    out.labelSets[unit, default: [:]][rater] = Set(a.labels.sorted.map(\.rawValue))
+                }
             }
         }
         return out

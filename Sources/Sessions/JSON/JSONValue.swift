@@ -50,6 +50,16 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
+    /// The value as an Int when it is a whole number that fits one; nil otherwise (a number
+    /// from a file is range-checked here, never trapped on by `Int(_:)`).
+    public var integer: Int? {
+        switch self {
+        case .int(let i): Int(exactly: i)
+        case .double(let d): Int(exactly: d)
+        default: nil
+        }
+    }
+
     public var string: String? { if case .string(let s) = self { return s }; return nil }
 
     /// The JSON Schema type names this value satisfies ("integer" is also "number").

@@ -1,7 +1,8 @@
 import Foundation
 
-/// The sessions a reviewer can review next: never their own, not those they have finished,
-/// fewest reviews first so that coverage grows evenly.
+/// The sessions a reviewer can review next: never one they tagged live or adjudicated (they
+/// have seen its labels), not those they have finished, fewest reviews first so that coverage
+/// grows evenly.
 public enum ReviewQueue {
     public struct Entry: Sendable, Equatable, Encodable {
         public var sessionId: String
@@ -18,12 +19,12 @@ public enum ReviewQueue {
         var entries: [Entry] = []
         var problems: [String] = []
         for id in store.sessionIds() {
-            let ratings: SessionRatings
-            do { ratings = try SessionRatings.load(folder: store.sessionFolder(id)) } catch {
+            let ratings: Session
+            do { ratings = try Session.load(folder: store.sessionFolder(id)) } catch {
                 problems.append("\(id): \(error.description)")
                 continue
             }
-            if ratings.liveRaters.contains(rater) { continue }
+            if ratings.hasSeenLabels(rater) { continue }
             let replies = ratings.ratableTurns.count
             let mine = ratings.labelled(by: rater)
             guard replies > 0, mine < replies else { continue }

@@ -15,41 +15,143 @@ public struct TranscriptInfo: Sendable, Equatable {
     public var scenarioSha256: String
     public var modelRecord: SessionHeader.ModelRecord
     public var appVersion: String
+
+    public init(_ s: Session) {
+        let h = s.header
+        sessionId = h.sessionId
+        folder = s.folder
+        model = "\(h.model.provider):\(h.model.name)"
+        scenario = h.scenario.id
+        condition = h.scenario.condition.rawValue
+        annotator = h.annotator
+        scenarioSha256 = h.scenario.sha256
+        modelRecord = h.model
+        appVersion = h.app.version
+    }
 }
 
-/// Reads a study's sessions one at a time, for reports and exports that must not hold a
-/// whole study in memory.
+/// A path or session a command did not count, and why.
+public struct LeftOut: Sendable, Equatable, Encodable, CustomStringConvertible {
+    public var path: String
+    public var reason: String
+    public init(path: String, reason: String) {
+        self.path = path
+        self.reason = reason
+    }
+    public var description: String { "\(path): \(reason)" }
+
+    public static let noSuchPath = "no such file or folder"
+    /// A path the command was given does not exist: a typo, not a damaged study.
+    public var isMissingPath: Bool { reason == Self.noSuchPath }
+}
+
+/// Reads a study's sessions one at a time, for reports, agreement and exports that must not
+/// hold a whole study in memory. Each session is counted whole, once, or left out with the
+/// reason: a path that does not exist, a folder that cannot be read, a session with a
+/// problem, the same session named twice or found in two places.
 public enum StudyReader {
-    /// The session folders under the given paths: a study folder is searched, a session folder
-    /// or a `session.jsonl` is taken as it is; a path that does not exist is kept, so that
-    /// reading it reports why.
-    public static func sessionFolders(under paths: [String]) -> [String] {
-        var out: [String] = []
-        for path in paths {
-            if path.hasSuffix(".jsonl") { out.append((path as NSString).deletingLastPathComponent); continue }
-            var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue else { out.append(path); continue }
-            out += TranscriptStore.transcriptFiles(under: [path])
-                .filter { ($0 as NSString).lastPathComponent == TranscriptStore.sessionFileName }
-                .map { ($0 as NSString).deletingLastPathComponent }
+    /// The paths a command was given, resolved to session folders. A folder holding a
+    /// `session.jsonl` is a session; another folder is searched; a `session.jsonl` or a rater
+    /// file (`reviews/NAME.jsonl`, `adjudications/NAME.jsonl`) names its session.
+    public static func sessionFolders(under paths: [String]) -> (folders: [String], leftOut: [LeftOut]) {
+        var folders: [String] = []
+        var leftOut: [LeftOut] = []
+        var seen: [String: String] = [:]
+        func add(_ folder: String, named: String) {
+            let canonical = URL(fileURLWithPath: folder).resolvingSymlinksInPath().standardizedFileURL.path
+            if let first = seen[canonical] {
+                leftOut.append(.init(path: named, reason: "the same session as \(first), which is counted once"))
+                return
+            }
+            seen[canonical] = folder
+            folders.append(folder)
         }
-        return out
+        let fm = FileManager.default
+        for path in paths {
+            var isDir: ObjCBool = false
+            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                leftOut.append(.init(path: path, reason: LeftOut.noSuchPath))
+                continue
+            }
+            if !isDir.boolValue {
+                let url = URL(fileURLWithPath: path)
+                let parent = url.deletingLastPathComponent()
+                if url.lastPathComponent == TranscriptStore.sessionFileName {
+                    add(parent.path, named: path)
+                } else if url.pathExtension == "jsonl",
+                          [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(parent.lastPathComponent) {
+                    add(parent.deletingLastPathComponent().path, named: path)
+                } else {
+                    leftOut.append(.init(path: path, reason: "not a session folder, a \(TranscriptStore.sessionFileName) or a rater file"))
+                }
+                continue
+            }
+            var found: [String] = []
+            var visited = Set<String>()
+            search(path, into: &found, visited: &visited, leftOut: &leftOut)
+            if found.isEmpty && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
+                leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
+            }
+            for f in found { add(f, named: f) }
+        }
+        return (folders, leftOut)
     }
 
-    public static func load(folder: String) throws(TranscriptError) -> (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings) {
-        guard FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) else {
-            throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here")
+    /// Session folders under `dir`, sorted; a folder that cannot be listed is reported.
+    private static func search(_ dir: String, into found: inout [String], visited: inout Set<String>, leftOut: inout [LeftOut]) {
+        let fm = FileManager.default
+        // Symbolic links to folders are followed, each real folder once, so a loop ends.
+        guard visited.insert(URL(fileURLWithPath: dir).resolvingSymlinksInPath().standardizedFileURL.path).inserted else { return }
+        if fm.fileExists(atPath: (dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
+            found.append(dir)
+            return
         }
-        let r = try SessionRatings.load(folder: folder)
-        let h = r.header
-        let info = TranscriptInfo(sessionId: h.sessionId, folder: folder, model: "\(h.model.provider):\(h.model.name)", scenario: h.scenario.id,
-                                  condition: h.scenario.condition.rawValue, annotator: h.annotator, scenarioSha256: h.scenario.sha256,
-                                  modelRecord: h.model, appVersion: h.app.version)
-        return (info, rated(r), r)
+        let names: [String]
+        do { names = try fm.contentsOfDirectory(atPath: dir).sorted() } catch {
+            leftOut.append(.init(path: dir, reason: "cannot read the folder: \(error.localizedDescription)"))
+            return
+        }
+        for name in names where !name.hasPrefix(".") {
+            let sub = (dir as NSString).appendingPathComponent(name)
+            var isDir: ObjCBool = false
+            if fm.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
+        }
+    }
+
+    /// Calls `body` with each session under `paths` that can be counted whole, once; returns
+    /// what was left out and why, in the order met.
+    public static func forEachSession(under paths: [String], _ body: (Session) throws -> Void) rethrows -> [LeftOut] {
+        let (folders, walkLeftOut) = sessionFolders(under: paths)
+        var leftOut = walkLeftOut
+        var ids: [String: String] = [:]
+        for folder in folders {
+            let session: Session
+            do { session = try Session.load(folder: folder) } catch {
+                leftOut.append(.init(path: folder, reason: error.description))
+                continue
+            }
+            if let why = session.whyNotCounted {
+                leftOut.append(.init(path: folder, reason: why))
+                continue
+            }
+            if let first = ids[session.sessionId] {
+                leftOut.append(.init(path: folder, reason: "session id \(session.sessionId) was already read from \(first); counted once"))
+                continue
+            }
+            ids[session.sessionId] = folder
+            try body(session)
+        }
+        return leftOut
+    }
+
+    /// One session for a command that shows it (a replay, a Markdown export).
+    public static func load(folder: String) throws(TranscriptError) -> (info: TranscriptInfo, rated: RatedTranscript, ratings: Session) {
+        let s = try Session.load(folder: folder)
+        return (TranscriptInfo(s), rated(s), s)
     }
 
     /// The model turns with every rater's latest judgement and the latest adjudication.
-    public static func rated(_ r: SessionRatings) -> RatedTranscript {
+    public static func rated(_ r: Session) -> RatedTranscript {
         RatedTranscript(turns: r.modelTurns.map { t in
             var ratings: [String: RatedTranscript.Judgement] = [:]
             for (rater, a) in r.ratings[t.reply.index] ?? [:] where !a.labels.isEmpty {

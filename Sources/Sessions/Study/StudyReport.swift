@@ -84,18 +84,14 @@ public struct StudyReport: Sendable {
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         let scorer = TranscriptScorer(configuration: configuration)
-        for folder in StudyReader.sessionFolders(under: paths) {
-            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: SessionRatings)
-            do { loaded = try StudyReader.load(folder: folder) } catch {
-                report.failed.append(.init(path: folder, reason: error.description))
-                continue
-            }
-            let (info, rated) = (loaded.info, loaded.rated)
+        let leftOut = StudyReader.forEachSession(under: paths) { session in
+            let info = TranscriptInfo(session)
+            let rated = StudyReader.rated(session)
             let scores = scorer.score(rated)
             let key = by.map { $0.value(info) }
             accumulators[key, default: GroupScores()].add(rated, scores: scores)
             let values = scores.values
-            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
+            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: info.folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
                                                  turns: scores.turns, raters: scores.raters.sorted()))
             labelCounts[key, default: [:]].merge(scores.labelCounts, uniquingKeysWith: +)
             report.transcripts += 1
@@ -104,6 +100,7 @@ public struct StudyReport: Sendable {
             report.models[info.model, default: []].insert(parameters)
             report.appVersions.insert(info.appVersion)
         }
+        report.failed = leftOut.map { Failure(path: $0.path, reason: $0.reason) }
         for key in accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
             let acc = accumulators[key]!
             let figures = acc.figures(resamples: resamples, seed: seed)

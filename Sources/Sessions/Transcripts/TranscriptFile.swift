@@ -17,20 +17,24 @@ public final class TranscriptFile: @unchecked Sendable {
     private var lastSeq = 0
     private let encoder = TranscriptCoding.encoder()
     private let now: @Sendable () -> Date
+    /// The writer's lock on the session, held for as long as the file is open.
+    private let hold: SessionLock?
 
-    private init(path: String, fd: Int32, now: @escaping @Sendable () -> Date) {
+    private init(path: String, fd: Int32, now: @escaping @Sendable () -> Date, hold: SessionLock?) {
         self.path = path
         self.fd = fd
         self.now = now
+        self.hold = hold
     }
 
     deinit { close(fd) }
 
     /// Creates a new file (failing if it exists) whose first event is `first`.
-    public static func create(path: String, first: EventBody, now: @escaping @Sendable () -> Date = Date.init) throws(TranscriptError) -> TranscriptFile {
+    public static func create(path: String, first: EventBody, holding hold: SessionLock? = nil,
+                              now: @escaping @Sendable () -> Date = Date.init) throws(TranscriptError) -> TranscriptFile {
         let fd = open(path, O_RDWR | O_APPEND | O_CREAT | O_EXCL | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system("cannot create \(path)", errno) }
-        let file = TranscriptFile(path: path, fd: fd, now: now)
+        let file = TranscriptFile(path: path, fd: fd, now: now, hold: hold)
         // A new file must reach the disk through its folder's entry too.
         fsyncDirectory(of: path)
         _ = try file.append(first)
@@ -39,10 +43,12 @@ public final class TranscriptFile: @unchecked Sendable {
 
     /// Opens an existing file to append to it. If its last line is torn, the line is ended and
     /// a `recovery` event records it; that event is returned so the caller can tell the user.
-    public static func openForAppend(path: String, now: @escaping @Sendable () -> Date = Date.init) throws(TranscriptError) -> (file: TranscriptFile, recovered: RecoveryEvent?) {
+    /// `holding` keeps the writer's session lock for the file's life.
+    public static func openForAppend(path: String, holding hold: SessionLock? = nil,
+                                     now: @escaping @Sendable () -> Date = Date.init) throws(TranscriptError) -> (file: TranscriptFile, recovered: RecoveryEvent?) {
         let fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC)
         guard fd >= 0 else { throw .system("cannot open \(path)", errno) }
-        let file = TranscriptFile(path: path, fd: fd, now: now)
+        let file = TranscriptFile(path: path, fd: fd, now: now, hold: hold)
         let recovered = try file.withFileLock { () throws(TranscriptError) -> RecoveryEvent? in try file.syncTail() }
         return (file, recovered)
     }
@@ -52,6 +58,7 @@ public final class TranscriptFile: @unchecked Sendable {
     public func append(_ body: EventBody) throws(TranscriptError) -> TranscriptEvent {
         try withFileLock { () throws(TranscriptError) -> TranscriptEvent in
             _ = try syncTail()
+            guard lastSeq < Int.max else { throw .invalid("\(path): the last sequence number is already the largest there is; nothing more can be appended") }
             let event = TranscriptEvent(seq: lastSeq + 1, timestamp: now(), body: body)
             try writeLine(event)
             return event
@@ -112,6 +119,7 @@ public final class TranscriptFile: @unchecked Sendable {
         guard fsync(fd) == 0 else { throw .system("cannot fsync \(path)", errno) }
         knownSize += 1
         lastSeq = try lastSeq(before: fragmentStart)
+        guard lastSeq < Int.max else { throw .invalid("\(path): the last sequence number is already the largest there is; nothing more can be appended") }
         let event = RecoveryEvent(tornLine: lineNumber, tornBytes: Int(size - fragmentStart))
         try writeLine(TranscriptEvent(seq: lastSeq + 1, timestamp: now(), body: .recovery(event)))
         return event
@@ -164,8 +172,8 @@ public final class TranscriptFile: @unchecked Sendable {
     }
 
     private static func seq(ofLine line: Data) -> Int? {
-        guard let obj = try? JSONSerialization.jsonObject(with: line) as? [String: Any] else { return nil }
-        return (obj["seq"] as? NSNumber)?.intValue
+        guard let seq = (try? JSONValue.parse(line))?["seq"]?.integer, seq >= 0 else { return nil }
+        return seq
     }
 
     static func fsyncDirectory(of path: String) {

@@ -14,6 +14,9 @@ public struct TranscriptProblem: Sendable, Equatable, CustomStringConvertible {
         case sequence
         /// A type or version this app does not know.
         case unknown
+        /// Events that read but contradict each other or the files around them (an annotation
+        /// of a message that does not exist, another rater's labels in a rater's file…).
+        case inconsistent
     }
 
     public var file: String
@@ -21,16 +24,25 @@ public struct TranscriptProblem: Sendable, Equatable, CustomStringConvertible {
     public var kind: Kind
     public var message: String
 
+    public init(file: String, line: Int, kind: Kind, message: String) {
+        self.file = file
+        self.line = line
+        self.kind = kind
+        self.message = message
+    }
+
     public var description: String { "\(file):\(line): \(message)" }
 
-    /// Problems that mean saved data may be missing or wrong, as opposed to notes about
-    /// recovered or newer data.
-    public var isError: Bool { kind == .unreadable || kind == .sequence || kind == .tornLastLine }
+    /// Problems that mean saved data may be missing, wrong or not understood by this version,
+    /// as opposed to a torn line that a later writer recovered and recorded.
+    public var isError: Bool { kind != .recoveredTornLine }
 }
 
 public struct TranscriptReadResult: Sendable {
     public var path: String
     public var events: [TranscriptEvent]
+    /// The line number (from 1) of each event in `events`.
+    public var lines: [Int]
     public var problems: [TranscriptProblem]
 
     public var header: SessionHeader? {
@@ -49,6 +61,7 @@ public enum TranscriptReader {
     public static func read(path: String) throws(TranscriptError) -> TranscriptReadResult {
         let decoder = TranscriptCoding.decoder()
         var events: [TranscriptEvent] = []
+        var lines: [Int] = []
         var problems: [TranscriptProblem] = []
         var badLines: [Int: String] = [:]
         var recoveredLines = Set<Int>()
@@ -66,7 +79,8 @@ public enum TranscriptReader {
                 }
                 do {
                     let event = try decoder.decode(TranscriptEvent.self, from: data)
-                    if event.seq != lastSeq + 1 {
+                    // Wrapping: a seq of Int.max in a file is reported, never trapped on.
+                    if event.seq != lastSeq &+ 1 {
                         problems.append(.init(file: path, line: number, kind: .sequence,
                                               message: "sequence number \(event.seq) follows \(lastSeq): events are missing or out of order"))
                     }
@@ -81,6 +95,7 @@ public enum TranscriptReader {
                     }
                     if case .recovery(let r) = event.body { recoveredLines.insert(r.tornLine) }
                     events.append(event)
+                    lines.append(number)
                 } catch {
                     badLines[number] = describe(error)
                 }
@@ -100,7 +115,7 @@ public enum TranscriptReader {
             }
         }
         problems.sort { $0.line < $1.line }
-        return TranscriptReadResult(path: path, events: events, problems: problems)
+        return TranscriptReadResult(path: path, events: events, lines: lines, problems: problems)
     }
 
     static func describe(_ error: Error) -> String {

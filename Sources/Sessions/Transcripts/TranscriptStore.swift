@@ -22,28 +22,26 @@ public struct TranscriptStore: Sendable {
     public func sessionFile(_ sessionId: String) -> String {
         (sessionFolder(sessionId) as NSString).appendingPathComponent(Self.sessionFileName)
     }
-    public func reviewFile(_ sessionId: String, rater: String) -> String {
-        ((sessionFolder(sessionId) as NSString).appendingPathComponent(Self.reviewsFolderName) as NSString)
-            .appendingPathComponent("\(rater).jsonl")
+    /// A rater's review file, beside the session it reviews.
+    public static func reviewFile(sessionFolder: String, rater: String) -> String {
+        ((sessionFolder as NSString).appendingPathComponent(reviewsFolderName) as NSString).appendingPathComponent("\(rater).jsonl")
     }
-    public func adjudicationFile(_ sessionId: String, rater: String) -> String {
-        ((sessionFolder(sessionId) as NSString).appendingPathComponent(Self.adjudicationsFolderName) as NSString)
-            .appendingPathComponent("\(rater).jsonl")
+    /// An adjudicator's file, beside the session it settles.
+    public static func adjudicationFile(sessionFolder: String, rater: String) -> String {
+        ((sessionFolder as NSString).appendingPathComponent(adjudicationsFolderName) as NSString).appendingPathComponent("\(rater).jsonl")
     }
 
-    /// A rater's own file for a session (their review or their adjudication): opened to append
-    /// when it exists (a review resumed), else created with its header, durably. `recovered`
-    /// tells of a torn last line that was ended.
-    public func openRaterFile(_ header: ReviewHeader) throws(TranscriptError) -> (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?) {
-        guard Self.isValidRaterId(header.rater) else {
+    /// A rater's own file for the session in `sessionFolder` (their review or their
+    /// adjudication), always beside the session that was read, however it was named: opened
+    /// to append when it exists (a review resumed), else created with its header, durably.
+    /// `recovered` tells of a torn last line that was ended. The file is held exclusively
+    /// until it is closed, so a second window on the same review is refused.
+    public static func openRaterFile(_ header: ReviewHeader, sessionFolder: String) throws(TranscriptError) -> (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?) {
+        guard isValidRaterId(header.rater) else {
             throw .invalid("rater id '\(header.rater)' may use letters, digits, '.', '_' and '-' only")
         }
-        let path = header.purpose == .review ? reviewFile(header.sessionId, rater: header.rater)
-            : adjudicationFile(header.sessionId, rater: header.rater)
-        if FileManager.default.fileExists(atPath: path) {
-            let opened = try TranscriptFile.openForAppend(path: path)
-            return (opened.file, false, opened.recovered)
-        }
+        let path = header.purpose == .review ? reviewFile(sessionFolder: sessionFolder, rater: header.rater)
+            : adjudicationFile(sessionFolder: sessionFolder, rater: header.rater)
         let folder = (path as NSString).deletingLastPathComponent
         do {
             try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -51,7 +49,12 @@ public struct TranscriptStore: Sendable {
             throw .invalid("cannot create \(folder): \(error.localizedDescription)")
         }
         TranscriptFile.fsyncDirectory(of: folder)
-        return (try TranscriptFile.create(path: path, first: .review(header)), true, nil)
+        let hold = try SessionLock.acquire(for: path)
+        if FileManager.default.fileExists(atPath: path) {
+            let opened = try TranscriptFile.openForAppend(path: path, holding: hold)
+            return (opened.file, false, opened.recovered)
+        }
+        return (try TranscriptFile.create(path: path, first: .review(header), holding: hold), true, nil)
     }
 
     /// A new, unique session id: sortable by start time, readable, and safe as a folder name.
@@ -64,10 +67,13 @@ public struct TranscriptStore: Sendable {
         return "\(stamp)-\(scenarioId)-\(suffix)"
     }
 
-    /// Rater and annotator ids become file names, so they are kept to a safe alphabet.
+    /// Rater and annotator ids become file names, so they are kept to the alphabet the
+    /// transcript schema allows: ASCII letters and digits, then letters, digits, '.', '_', '-'
+    /// (no leading '.' or '-', which file tools and option parsers take for something else).
     public static func isValidRaterId(_ id: String) -> Bool {
-        !id.isEmpty && id.count <= 64 && !id.hasPrefix(".")
-            && id.unicodeScalars.allSatisfy { CharacterSet.alphanumerics.contains($0) || "._-".unicodeScalars.contains($0) }
+        guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64 else { return false }
+        func ascii(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
+        return ascii(first) && id.unicodeScalars.allSatisfy { ascii($0) || "._-".unicodeScalars.contains($0) }
     }
 
     /// Starts a session: creates its folder and writes the header, durably.
@@ -82,7 +88,8 @@ public struct TranscriptStore: Sendable {
             throw .invalid("cannot create \(folder): \(error.localizedDescription)")
         }
         TranscriptFile.fsyncDirectory(of: folder)
-        return try TranscriptFile.create(path: sessionFile(header.sessionId), first: .header(header))
+        let path = sessionFile(header.sessionId)
+        return try TranscriptFile.create(path: path, first: .header(header), holding: try SessionLock.acquire(for: path))
     }
 
     /// The folder of a session named by its id, its folder or its `session.jsonl`.
@@ -104,21 +111,35 @@ public struct TranscriptStore: Sendable {
         return names.filter { FileManager.default.fileExists(atPath: sessionFile($0)) }.sorted()
     }
 
-    /// Every transcript file (session and review files) under the given paths; a file path is
-    /// taken as it is, a folder is searched for `*.jsonl`.
-    public static func transcriptFiles(under paths: [String]) -> [String] {
-        var out: [String] = []
+    /// Every transcript file (session and rater files) under the given paths; a file path is
+    /// taken as it is, a folder is searched for `*.jsonl`. A path that does not exist and a
+    /// folder that cannot be read are returned with the reason, never skipped in silence.
+    public static func transcriptFiles(under paths: [String]) -> (files: [String], unreadable: [(path: String, reason: String)]) {
+        var files: [String] = []
+        var unreadable: [(path: String, reason: String)] = []
+        var visited = Set<String>()
+        func search(_ dir: String) {
+            guard visited.insert(URL(fileURLWithPath: dir).resolvingSymlinksInPath().standardizedFileURL.path).inserted else { return }
+            let names: [String]
+            do { names = try FileManager.default.contentsOfDirectory(atPath: dir).sorted() } catch {
+                unreadable.append((dir, "cannot read the folder: \(error.localizedDescription)"))
+                return
+            }
+            for name in names {
+                let sub = (dir as NSString).appendingPathComponent(name)
+                var isDir: ObjCBool = false
+                guard FileManager.default.fileExists(atPath: sub, isDirectory: &isDir) else { continue }
+                if isDir.boolValue { search(sub) } else if name.hasSuffix(".jsonl") { files.append(sub) }
+            }
+        }
         for path in paths {
             var isDir: ObjCBool = false
-            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else { out.append(path); continue }
-            if !isDir.boolValue { out.append(path); continue }
-            let e = FileManager.default.enumerator(atPath: path)
-            var found: [String] = []
-            while let rel = e?.nextObject() as? String {
-                if rel.hasSuffix(".jsonl") { found.append((path as NSString).appendingPathComponent(rel)) }
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDir) else {
+                unreadable.append((path, "no such file or folder"))
+                continue
             }
-            out += found.sorted()
+            if isDir.boolValue { search(path) } else { files.append(path) }
         }
-        return out
+        return (files, unreadable)
     }
 }

@@ -53,9 +53,11 @@ public struct TranscriptValidator: Sendable {
                     if isSessionFile && type != "header" { add(n, .unreadable, "the first event of a session file must be its header, found '\(type)'") }
                     if isRaterFile && type != "review" { add(n, .unreadable, "the first event of a review or adjudication file must be its review header, found '\(type)'") }
                 }
-                if let seq = value["seq"]?.number.map({ Int($0) }) {
+                if let seq = value["seq"]?.integer {
                     if seq != expectedSeq { add(n, .sequence, "sequence number \(seq), expected \(expectedSeq)") }
-                    expectedSeq = seq + 1
+                    expectedSeq = seq &+ 1
+                } else if let seq = value["seq"]?.number {
+                    add(n, .sequence, "sequence number \(seq) is not a whole number this app can count to")
                 }
                 switch type {
                 case "header" where n != 1, "review" where n != 1:
@@ -63,15 +65,15 @@ public struct TranscriptValidator: Sendable {
                 case "message" where isRaterFile:
                     add(n, .unreadable, "a review or adjudication file holds no messages; they belong to session.jsonl")
                 case "message":
-                    let index = Int(value["index"]?.number ?? -1)
-                    if index != nextMessageIndex { add(n, .sequence, "message index \(index), expected \(nextMessageIndex)") }
-                    nextMessageIndex = index + 1
+                    let index = value["index"]?.integer ?? -1
+                    if index != nextMessageIndex { add(n, .sequence, "message index \(value["index"]?.jsonText ?? "?"), expected \(nextMessageIndex)") }
+                    nextMessageIndex = index &+ 1
                     if value["role"]?.string == "model" { modelMessages.insert(index) }
                 case "annotation" where isSessionFile:
-                    let index = Int(value["message_index"]?.number ?? -1)
-                    if !modelMessages.contains(index) { add(n, .unreadable, "annotation of message \(index), which is not an earlier model message") }
+                    let index = value["message_index"]?.integer ?? -1
+                    if !modelMessages.contains(index) { add(n, .unreadable, "annotation of message \(value["message_index"]?.jsonText ?? "?"), which is not an earlier model message") }
                 case "recovery":
-                    if let line = value["torn_line"]?.number { recovered.insert(Int(line)) }
+                    if let line = value["torn_line"]?.integer { recovered.insert(line) }
                 default: break
                 }
                 return true

@@ -76,7 +76,10 @@ struct YAMLValidator {
         guard let seq = node.sequence else { report(node, "\(key) must be a list of text items"); return [] }
         var out: [String] = []
         for item in seq {
-            if case .scalar = item, let s = item.string { out.append(s) } else { report(item, "each item of \(key) must be text") }
+            // A plain `null`, `~` or empty item is no text: it must not become the pattern "null".
+            if case .scalar(let scalar) = item, !isNull(item) { out.append(scalar.string) } else {
+                report(item, "each item of \(key) must be text" + (isNull(item) ? " (found null; quote it if you mean the word)" : ""))
+            }
         }
         return out
     }

@@ -9,24 +9,24 @@ public struct SessionSummary: Sendable, Encodable {
     public var annotator: String
     public var questions: Int
     public var replies: Int
+    /// Replies the interrogator has not tagged live.
     public var untagged: Int
+    /// Reviewers with a review file that reads.
     public var reviews: Int
     public var ended: Bool
     public var problems: [String]
 
     public static func of(store: TranscriptStore, sessionId: String) -> SessionSummary {
-        let path = store.sessionFile(sessionId)
-        let reviewsDir = (store.sessionFolder(sessionId) as NSString).appendingPathComponent(TranscriptStore.reviewsFolderName)
-        let reviews = ((try? FileManager.default.contentsOfDirectory(atPath: reviewsDir)) ?? []).filter { $0.hasSuffix(".jsonl") }.count
         do {
-            let s = try SessionSnapshot.load(path: path)
+            let s = try Session.load(folder: store.sessionFolder(sessionId))
             return SessionSummary(sessionId: sessionId, scenario: s.header.scenario.id, condition: s.header.scenario.condition.rawValue,
                                   model: "\(s.header.model.provider):\(s.header.model.name)", annotator: s.header.annotator,
-                                  questions: s.questions, replies: s.modelMessages.count, untagged: s.untagged.count,
-                                  reviews: reviews, ended: s.ended, problems: s.problems.filter(\.isError).map(\.description))
+                                  questions: s.questions, replies: s.modelMessages.count,
+                                  untagged: s.untagged(by: s.header.annotator, from: .live).count,
+                                  reviews: s.reviewers.count, ended: s.ended, problems: s.errors.map(\.description))
         } catch {
             return SessionSummary(sessionId: sessionId, scenario: "?", condition: "?", model: "?", annotator: "?", questions: 0,
-                                  replies: 0, untagged: 0, reviews: reviews, ended: false, problems: ["\(error)"])
+                                  replies: 0, untagged: 0, reviews: 0, ended: false, problems: ["\(error)"])
         }
     }
 }

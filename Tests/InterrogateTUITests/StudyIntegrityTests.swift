@@ -1,0 +1,224 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import InterrogateTUI
+@testable import Sessions
+
+/// `report`, `agree`, `export`, `review` and `run --resume` on studies that are damaged,
+/// named twice or named by path: every command counts a session whole, once, or says why not,
+/// and writes ratings beside the session it read.
+@Suite("Every command reads a study the same way", .serialized)
+struct StudyIntegrityTests {
+    static let binary = TestSupport.product("interrogate")
+    typealias R = StudyFixture.Reply
+
+    /// s1 and s2, alpha; s3, beta. s2 is the one damaged.
+    static func study() throws -> URL {
+        let root = try TestSupport.temporaryDirectory()
+        try StudyFixture.session(in: root, id: "s1", model: "alpha", replies: [
+            R("Code?", "No.", ["alice": ([.fabrication], false), "bob": ([.fabrication], false)]),
+            R("Please?", "Weather.", ["alice": ([.deflection], false), "bob": ([.candid], false)]),
+        ])
+        try StudyFixture.session(in: root, id: "s2", model: "alpha", replies: [
+            R("Code?", "I can't.", ["alice": ([.refusal], false), "bob": ([.refusal], false)]),
+            R("Now?", "It's 4417.", ["alice": ([.candid], true), "bob": ([.candid], true)]),
+        ])
+        try StudyFixture.session(in: root, id: "s3", model: "beta", replies: [
+            R("Code?", "There is none.", ["alice": ([.fabrication], false)]),
+        ])
+        return root
+    }
+
+    static func run(_ args: [String], in dir: URL) throws -> TestSupport.Result {
+        try TestSupport.run(binary, args, currentDirectory: dir)
+    }
+
+    static func reportJSON(_ paths: [String], in dir: URL) throws -> (json: [String: Any], result: TestSupport.Result) {
+        let r = try run(["report"] + paths + ["--format", "json", "--resamples", "200"], in: dir)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)\(r.stderr)")
+        return (json, r)
+    }
+
+    static func transcripts(_ json: [String: Any]) -> Int {
+        ((json["groups"] as? [[String: Any]]) ?? []).map { ($0["transcripts"] as? Int) ?? 0 }.reduce(0, +)
+    }
+
+    static func units(_ r: TestSupport.Result) throws -> Int {
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(r.stdout.utf8)) as? [String: Any], "\(r.stdout)\(r.stderr)")
+        return try #require(json["units"] as? Int)
+    }
+
+    static func append(_ line: String, to path: String, newline: Bool = true) throws {
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data((line + (newline ? "\n" : "")).utf8))
+        try h.close()
+    }
+
+    @Test("a damaged session is left out of report, agree and export alike, each naming it and why; the figures are those of the rest")
+    func damagedSessionLeftOutEverywhere() throws {
+        let ts = #""ts":"2026-11-28T10:00:00.000Z""#
+        let damages: [(String, (URL) throws -> Void)] = [
+            ("a truncated middle line", { s in
+                let path = s.appendingPathComponent("session.jsonl").path
+                var lines = try String(contentsOfFile: path, encoding: .utf8).components(separatedBy: "\n")
+                lines[3] = String(lines[3].prefix(lines[3].count / 2))
+                try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
+            }),
+            ("a torn last line", { s in try Self.append(#"{"v":1,"seq":"#, to: s.appendingPathComponent("session.jsonl").path, newline: false) }),
+            ("an unknown label in a review", { s in
+                try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a newer format version", { s in try Self.append(#"{"v":2,"seq":12,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
+            ("an empty review file", { s in FileManager.default.createFile(atPath: s.appendingPathComponent("reviews/dan.jsonl").path, contents: Data()) }),
+            ("a review of a turn that does not exist", { s in
+                try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":7,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a seq of Int.max", { s in try Self.append(#"{"v":1,"seq":9223372036854775807,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
+        ]
+        for (name, damage) in damages {
+            let root = try Self.study()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let s2 = root.appendingPathComponent("s2")
+            try damage(s2)
+
+            let (json, r) = try Self.reportJSON([root.path], in: root)
+            #expect(r.status == 0, "\(name): \(r.stderr)")
+            #expect(Self.transcripts(json) == 2, "\(name)")
+            let failed = (json["failed"] as? [[String: Any]]) ?? []
+            #expect(failed.map { $0["path"] as? String } == [s2.path], "\(name): \(failed)")
+            #expect(r.stderr.contains("not counted: \(s2.path)"), "\(name): \(r.stderr)")
+            #expect(r.stderr.contains("2 session(s) counted, 1 left out"), "\(name): \(r.stderr)")
+
+            let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
+            #expect(agree.status == 0 && agree.stderr.contains("not counted: \(s2.path)"), "\(name): \(agree.stderr)")
+            // s1's two turns and s3's one; none of s2's.
+            #expect(try Self.units(agree) == 3, "\(name)")
+
+            let export = try Self.run(["export", root.path, "--format", "csv"], in: root)
+            #expect(export.status == 0 && export.stderr.contains("not exported: \(s2.path)"), "\(name): \(export.stderr)")
+            #expect(!export.stdout.contains("\ns2,"), "\(name)")
+        }
+    }
+
+    @Test("naming a study twice, or a study and a session in it, or two copies of a session, changes no figure and says what was counted once")
+    func nothingCountedTwice() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let copy = root.appendingPathComponent("copy")
+        try FileManager.default.createDirectory(at: copy, withIntermediateDirectories: true)
+        let once = try Self.reportJSON([root.path], in: root)
+        // The copy sits inside the study too, so even the study alone holds s1 twice.
+        try FileManager.default.copyItem(at: root.appendingPathComponent("s1"), to: copy.appendingPathComponent("s1"))
+        for paths in [[root.path], [root.path, root.path], [root.path, root.appendingPathComponent("s1").path], [root.path, copy.path]] {
+            let (json, r) = try Self.reportJSON(paths, in: root)
+            #expect(Self.transcripts(json) == 3, "\(paths)")
+            #expect(((json["groups"] as? [[String: Any]]) ?? []).map { ReportCommandTests.score($0, "deception_rate")["mean"] as? Double }
+                    == ((once.json["groups"] as? [[String: Any]]) ?? []).map { ReportCommandTests.score($0, "deception_rate")["mean"] as? Double }, "\(paths)")
+            #expect(r.stderr.contains("counted once"), "\(paths): \(r.stderr)")
+            let agree = try Self.run(["agree"] + paths + ["--format", "json"], in: root)
+            #expect(try Self.units(agree) == 5, "\(paths)")
+            let export = try Self.run(["export"] + paths + ["--format", "csv"], in: root)
+            #expect(export.stdout.components(separatedBy: "\ns1,").count - 1 == 4, "\(paths): s1 has 2 turns × 2 raters")
+        }
+    }
+
+    @Test("a path that does not exist makes report, agree and export fail with its name")
+    func missingPathFails() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let missing = root.appendingPathComponent("no-such-study").path
+        for command in ["report", "agree", "export"] {
+            let r = try Self.run([command, root.path, missing], in: root)
+            #expect(r.status == 1, "\(command) exited \(r.status)")
+            #expect(r.stderr.contains("\(missing): no such file or folder"), "\(command): \(r.stderr)")
+        }
+    }
+
+    @Test("a review of a session named by its path is written beside that session and counted by agree on its study")
+    func reviewByPathLandsBesideTheSession() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: store) }
+        let session = root.appendingPathComponent("s3").path
+        let command = try #require(try Interrogate.parseAsRoot(["review", session, "--rater", "dave", "--transcripts", store.path]) as? ReviewCommand)
+        let checked = try command.check(folder: command.location.store.folder(forSession: session))
+        let prepared = try command.open(checked)
+        #expect(prepared.file.path == root.appendingPathComponent("s3/reviews/dave.jsonl").path)
+        try prepared.file.append(.annotation(.init(messageIndex: 1, rater: "dave", annotation: .init(labels: .init([.candid]), leak: .init(suggested: false, confirmed: false)))))
+        #expect(!FileManager.default.fileExists(atPath: store.appendingPathComponent("s3").path))
+        let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(agree.stdout.utf8)) as? [String: Any])
+        #expect((json["raters"] as? [String])?.contains("dave") == true, "\(agree.stdout)")
+    }
+
+    @Test("a blind review is built from a session that holds no other rater's labels, notes or leak decisions")
+    func reviewIsBlindByConstruction() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "dave", "--transcripts", root.path]) as? ReviewCommand)
+        let checked = try command.check(folder: command.location.store.folder(forSession: "s1"))
+        #expect(checked.session.ratings.isEmpty && checked.session.log.isEmpty && checked.session.adjudications.isEmpty)
+        let prepared = try command.open(checked)
+        #expect(prepared.state.turns.allSatisfy { $0.annotation == nil })
+    }
+
+    @Test("an adjudicator, who has seen every label, is refused a blind review and is not offered one in the queue")
+    func adjudicatorIsNotABlindReviewer() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "s1", replies: [
+            R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.candid], false)], adjudication: ("carol", [.refusal], false)),
+        ])
+        let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "carol", "--transcripts", root.path]) as? ReviewCommand)
+        #expect(throws: RunCommand.CommandFailure.self) { try command.check(folder: command.location.store.folder(forSession: "s1")) }
+        let queue = ReviewQueue.entries(store: TranscriptStore(root: root.path), rater: "carol")
+        #expect(queue.entries.isEmpty)
+        #expect(ReviewQueue.entries(store: TranscriptStore(root: root.path), rater: "dave").entries.map(\.sessionId) == ["s1"])
+    }
+
+    @Test("resuming someone else's session is refused before any screen opens, and says how to review it instead")
+    func resumeAsAnotherAnnotatorIsRefused() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let r = try Self.run(["run", "--resume", "s1", "--annotator", "bob", "--transcripts", root.path], in: root)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("session s1 is alice's") && r.stderr.contains("interrogate review s1 --rater bob"), "\(r.stderr)")
+        // Nothing was written to her session.
+        let events = try TranscriptReader.read(path: root.appendingPathComponent("s1/session.jsonl").path).events
+        #expect(!events.contains { if case .resumed = $0.body { return true }; return false })
+    }
+
+    @Test("ids the transcript schema rejects are refused on the command line, before any file is written")
+    func raterIdsCheckedOnTheCommandLine() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for id in ["ålice", "-x", ".hidden"] {
+            let r = try Self.run(["review", "s1", "--rater=\(id)", "--transcripts", root.path], in: root)
+            #expect(r.status == 64, "\(id): \(r.status) \(r.stderr)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: root.appendingPathComponent("s1/reviews/ålice.jsonl").path))
+    }
+
+    @Test("transcripts validate reports what only a whole session shows: labels of turns that do not exist, another rater's labels in a file, a renamed session")
+    func validateChecksSessionsWhole() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let ts = #""ts":"2026-11-28T10:00:00.000Z""#
+        let bob = root.appendingPathComponent("s1/reviews/bob.jsonl").path
+        try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":9,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try Self.append(#"{"v":1,"seq":5,\#(ts),"type":"annotation","message_index":1,"rater":"eve","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try Self.append(#"{"v":1,"seq":6,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try FileManager.default.moveItem(at: root.appendingPathComponent("s3"), to: root.appendingPathComponent("s3-renamed"))
+        let r = try Self.run(["transcripts", "validate", root.path], in: root)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("\(bob):4: annotation of message 9"), "\(r.stdout)")
+        #expect(r.stdout.contains("\(bob):5: an annotation by 'eve'"), "\(r.stdout)")
+        #expect(r.stdout.contains("\(bob):6: primary label 'fabrication'"), "\(r.stdout)")
+        #expect(r.stdout.contains("s3-renamed/session.jsonl:1: the header's session_id 's3' differs"), "\(r.stdout)")
+        #expect(r.stderr.contains("2 of "), "\(r.stderr)")
+    }
+}

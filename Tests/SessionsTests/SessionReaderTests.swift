@@ -1,0 +1,217 @@
+import Annotate
+import Foundation
+import Testing
+import TestSupport
+@testable import Sessions
+
+/// The one reader of a session: what it counts, what it reports, and the rules every command
+/// gets from it.
+@Suite("One reader of a session")
+struct SessionReaderTests {
+    typealias R = StudyFixture.Reply
+
+    static func study() throws -> URL {
+        let root = try TestSupport.temporaryDirectory()
+        try StudyFixture.session(in: root, id: "s1", replies: [
+            R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.deflection], false)]),
+            R("Please?", "It is 1234.", ["alice": ([.fabrication], false), "bob": ([.fabrication], false)]),
+        ])
+        return root
+    }
+
+    static func append(_ line: String, to path: String, newline: Bool = true) throws {
+        let h = try #require(FileHandle(forWritingAtPath: path))
+        try h.seekToEnd()
+        try h.write(contentsOf: Data((line + (newline ? "\n" : "")).utf8))
+        try h.close()
+    }
+
+    @Test("a review written for a session named by its path lands beside that session, not in the store")
+    func reviewBesideTheSessionRead() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let elsewhere = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        // The store is another folder; the session is named by its path, as `review PATH` does.
+        let store = TranscriptStore(root: elsewhere.path)
+        let folder = store.folder(forSession: root.appendingPathComponent("s1").path)
+        let session = try Session.load(folder: folder)
+        let opened = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: session.sessionId, rater: "dave", purpose: .review),
+                                                       sessionFolder: session.folder)
+        try opened.file.append(.annotation(.init(messageIndex: 1, rater: "dave", annotation: .init(labels: LabelSet([.candid]), leak: .init(suggested: false, confirmed: false)))))
+        #expect(opened.file.path == root.appendingPathComponent("s1/reviews/dave.jsonl").path)
+        #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("s1").path))
+        #expect(try Session.load(folder: folder).ratings[1]?["dave"]?.labels == LabelSet([.candid]))
+    }
+
+    @Test("a second writer of a live session or of one rater's review is refused while the first has it open")
+    func oneWriterPerSession() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let store = TranscriptStore(root: root.path)
+        var file: TranscriptFile? = try store.createSession(header: try TranscriptFixtures.header(sessionId: "s1"))
+        #expect(throws: TranscriptError.self) { _ = try SessionLock.acquire(for: store.sessionFile("s1")) }
+        do {
+            _ = try SessionLock.acquire(for: store.sessionFile("s1"))
+        } catch {
+            #expect(error.description.contains("is open in another interrogate"))
+            #expect(error.description.contains("process \(getpid())"))
+        }
+        file = nil
+        // Closed: the next writer gets it (as after a crash, when the kernel drops the lock).
+        let again = try SessionLock.acquire(for: store.sessionFile("s1"))
+        _ = again
+        _ = file
+
+        let review = ReviewHeader(sessionId: "s1", rater: "bob", purpose: .review)
+        let first = try TranscriptStore.openRaterFile(review, sessionFolder: store.sessionFolder("s1"))
+        #expect(throws: TranscriptError.self) { _ = try TranscriptStore.openRaterFile(review, sessionFolder: store.sessionFolder("s1")) }
+        _ = first
+    }
+
+    @Test("a sequence number of Int.max, or past it, is reported as a problem and never crashes a reader, a validator or a writer")
+    func hugeNumbersAreProblems() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let path = root.appendingPathComponent("s1/session.jsonl").path
+        try Self.append(#"{"v":1,"seq":9223372036854775807,"ts":"2026-11-28T10:00:00.000Z","type":"session_end","reason":"quit"}"#, to: path)
+        let s = try Session.load(folder: root.appendingPathComponent("s1").path)
+        #expect(s.whyNotCounted?.contains("sequence number 9223372036854775807") == true)
+        // Appending after it is refused with a message, not an overflow.
+        let (file, _) = try TranscriptFile.openForAppend(path: path)
+        #expect(throws: TranscriptError.self) { try file.append(.sessionEnd(.init(reason: "again"))) }
+        // Past Int.max, and an index past it: not events, reported by line.
+        try Self.append(#"{"v":1,"seq":92233720368547758070,"ts":"2026-11-28T10:00:00.000Z","type":"message","index":1e30,"role":"model","text":"x"}"#, to: path)
+        let problems = try TranscriptValidator().validate(path: path)
+        #expect(problems.contains { $0.isError && $0.line > 1 })
+        #expect(try Session.load(folder: root.appendingPathComponent("s1").path).errors.count >= 2)
+    }
+
+    @Test("each inconsistency between a session's files is a problem with its file and line, and the session is not counted")
+    func inconsistenciesAreReported() throws {
+        typealias Damage = (name: String, expect: String, damage: (URL) throws -> Void)
+        let ts = #""ts":"2026-11-28T10:00:00.000Z""#
+        let damages: [Damage] = [
+            ("review of a message that does not exist", "annotation of message 99", { s in
+                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":99,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a review of the interrogator's question", "annotation of message 0", { s in
+                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":0,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a primary label that is not among the labels", "primary label 'fabrication'", { s in
+                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("another rater's annotation inside bob's file", "an annotation by 'carol' in bob's review file", { s in
+                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"carol","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a review file named for someone else", "its name says 'eve'", { s in
+                try FileManager.default.copyItem(at: s.appendingPathComponent("reviews/bob.jsonl"), to: s.appendingPathComponent("reviews/eve.jsonl"))
+            }),
+            ("an empty review file", "the file is empty", { s in
+                FileManager.default.createFile(atPath: s.appendingPathComponent("reviews/dan.jsonl").path, contents: Data())
+            }),
+            ("a review file that cannot be read", "erin.jsonl", { s in
+                try FileManager.default.createDirectory(at: s.appendingPathComponent("reviews/erin.jsonl"), withIntermediateDirectories: true)
+            }),
+            ("a session_id that differs from the folder", "differs from its folder", { s in
+                let path = s.appendingPathComponent("session.jsonl").path
+                let text = try String(contentsOfFile: path, encoding: .utf8)
+                try text.replacingOccurrences(of: #""session_id":"s1""#, with: #""session_id":"s9""#).write(toFile: path, atomically: false, encoding: .utf8)
+            }),
+            ("a format version newer than this app", "format version 2", { s in
+                try Self.append(#"{"v":2,"seq":10,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path)
+            }),
+            ("an unknown label", "not a valid event", { s in
+                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                                to: s.appendingPathComponent("reviews/bob.jsonl").path)
+            }),
+            ("a torn last line", "torn last line", { s in
+                try Self.append(#"{"v":1,"seq":10,"#, to: s.appendingPathComponent("session.jsonl").path, newline: false)
+            }),
+            ("invalid UTF-8", "not a valid event", { s in
+                let h = try #require(FileHandle(forWritingAtPath: s.appendingPathComponent("reviews/bob.jsonl").path))
+                try h.seekToEnd()
+                try h.write(contentsOf: Data(#"{"v":1,"seq":3,\#(ts),"type":"session_end","reason":""#.utf8) + Data([0xFF, 0xFE]) + Data("\"}\n".utf8))
+                try h.close()
+            }),
+        ]
+        for d in damages {
+            let root = try Self.study()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let folder = root.appendingPathComponent("s1")
+            try d.damage(folder)
+            let s = try Session.load(folder: folder.path)
+            #expect(s.whyNotCounted != nil, "\(d.name): counted")
+            #expect(s.errors.contains { $0.description.contains(d.expect) }, "\(d.name): \(s.errors)")
+            #expect(s.errors.allSatisfy { $0.file.hasPrefix(folder.path) }, "\(d.name): a problem without its file")
+            // Every command reads the same: nothing of the session is counted.
+            var counted = 0
+            let leftOut = StudyReader.forEachSession(under: [root.path]) { _ in counted += 1 }
+            #expect(counted == 0 && leftOut.map(\.path) == [folder.path], "\(d.name)")
+        }
+    }
+
+    @Test("a session named twice, named with a folder that holds it, or copied under two folders is read once and the repeat is said")
+    func eachSessionOnce() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "s2", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        let copy = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: copy) }
+        try FileManager.default.copyItem(at: root.appendingPathComponent("s1"), to: copy.appendingPathComponent("s1"))
+        for paths in [[root.path, root.path], [root.path, root.appendingPathComponent("s1").path],
+                      [root.path, root.appendingPathComponent("s1/session.jsonl").path], [root.path, copy.path],
+                      [root.path, root.appendingPathComponent("s1/reviews/bob.jsonl").path]] {
+            var ids: [String] = []
+            let leftOut = StudyReader.forEachSession(under: paths) { ids.append($0.sessionId) }
+            #expect(ids == ["s1", "s2"], "\(paths)")
+            #expect(leftOut.count >= 1 && leftOut.allSatisfy { $0.reason.contains("counted once") }, "\(paths): \(leftOut)")
+        }
+        let missing = StudyReader.forEachSession(under: [root.appendingPathComponent("nope").path]) { _ in }
+        #expect(missing.count == 1 && missing[0].isMissingPath)
+    }
+
+    @Test("a blind view holds the conversation and the rater's own review labels, and nothing of anyone else")
+    func blindView() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let folder = root.appendingPathComponent("s1").path
+        let full = try Session.load(folder: folder)
+        #expect(full.raters == ["alice", "bob"])
+        let blind = full.blind(for: "dave")
+        #expect(blind.messages == full.messages)
+        #expect(blind.ratings.isEmpty && blind.log.isEmpty && blind.adjudications.isEmpty && blind.reviewers.isEmpty)
+        let bob = full.blind(for: "bob")
+        #expect(bob.raters == ["bob"])
+        #expect(full.hasSeenLabels("alice") && !full.hasSeenLabels("bob"))
+    }
+
+    @Test("a rater's review supersedes the same rater's live tag whatever order the files are read in")
+    func reviewSupersedesLive() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "s1", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        let store = TranscriptStore(root: root.path)
+        let own = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: "s1", rater: "alice", purpose: .review, ownSession: true),
+                                                    sessionFolder: store.sessionFolder("s1"))
+        try own.file.append(.annotation(.init(messageIndex: 1, rater: "alice", annotation: .init(labels: LabelSet([.deflection]), leak: .init(suggested: false, confirmed: false)))))
+        let s = try Session.load(folder: store.sessionFolder("s1"))
+        #expect(s.ratings[1]?["alice"]?.labels == LabelSet([.deflection]))
+        #expect(s.sources[1]?["alice"] == .review)
+        var categories: [String] = []
+        _ = StudyReader.forEachSession(under: [root.path]) { s in categories = s.ratings[1].map { $0.values.map { $0.labels.description } } ?? [] }
+        #expect(categories == ["deflection"])
+    }
+
+    @Test("rater ids follow the transcript schema: ASCII letters and digits first, no leading '-' or '.', no other letters")
+    func raterIds() {
+        for ok in ["alice", "bob.smith", "r2_d2", "A-1", String(repeating: "a", count: 64)] { #expect(TranscriptStore.isValidRaterId(ok), "\(ok)") }
+        for bad in ["", "-x", ".x", "é", "ålice", "bob smith", "a/b", String(repeating: "a", count: 65), "名前", "x\u{301}"] {
+            #expect(!TranscriptStore.isValidRaterId(bad), "\(bad)")
+        }
+    }
+}
