@@ -105,29 +105,32 @@ struct OutputTests {
 
     @Test("export --format jsonl and csv write into a socket or a pipe given as standard output, every row")
     func exportIntoSocketAndPipe() async throws {
-        try await TestSupport.offPool {
+        struct Outcome: Sendable { var what: String; var status: Int32; var lines: Int; var expected: Int; var stderr: String }
+        // The processes are waited on off the test pool; the expectations are checked here, in the test.
+        let outcomes = try await TestSupport.offPool { () throws -> [Outcome] in
             let dir = try ReportCommandTests.study()
             defer { try? FileManager.default.removeItem(at: dir) }
             let err = dir.appendingPathComponent("err.txt").path
+            var out: [Outcome] = []
             for format in ["jsonl", "csv"] {
-                var sv: [Int32] = [0, 0]
-                #expect(socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &sv) == 0)
-                _ = fcntl(sv[0], F_SETFD, FD_CLOEXEC)
-                _ = fcntl(sv[1], F_SETFD, FD_CLOEXEC)
-                let status = try Self.run(["export", dir.path, "--format", format], stdout: sv[1], stderr: err)
-                let got = Self.readAll(sv[0])
-                #expect(status == 0, "\(format): \((try? String(contentsOfFile: err, encoding: .utf8)) ?? "")")
-                #expect(got.split(separator: "\n").count == (format == "jsonl" ? 13 : 14), "\(format) into a socket: \(got)")
-
-                var p: [Int32] = [0, 0]
-                #expect(pipe(&p) == 0)
-                _ = fcntl(p[0], F_SETFD, FD_CLOEXEC)
-                _ = fcntl(p[1], F_SETFD, FD_CLOEXEC)
-                let pipeStatus = try Self.run(["export", dir.path, "--format", format], stdout: p[1], stderr: err)
-                let piped = Self.readAll(p[0])
-                #expect(pipeStatus == 0)
-                #expect(piped.split(separator: "\n").count == (format == "jsonl" ? 13 : 14), "\(format) into a pipe: \(piped)")
+                for kind in ["socket", "pipe"] {
+                    var fds: [Int32] = [-1, -1]
+                    let made = kind == "socket" ? socketpair(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0, &fds) : pipe(&fds)
+                    guard made == 0 else { throw POSIXError(.EMFILE) }
+                    _ = fcntl(fds[0], F_SETFD, FD_CLOEXEC)
+                    _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+                    let status = try Self.run(["export", dir.path, "--format", format], stdout: fds[1], stderr: err)
+                    let got = Self.readAll(fds[0])
+                    out.append(Outcome(what: "\(format) into a \(kind)", status: status, lines: got.split(separator: "\n").count,
+                                       expected: format == "jsonl" ? 13 : 14, stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""))
+                }
             }
+            return out
+        }
+        #expect(outcomes.count == 4)
+        for o in outcomes {
+            #expect(o.status == 0, "\(o.what): exit \(o.status) \(o.stderr)")
+            #expect(o.lines == o.expected, "\(o.what): \(o.lines) lines")
         }
     }
 

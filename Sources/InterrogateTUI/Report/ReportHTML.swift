@@ -57,8 +57,8 @@ enum ReportHTML {
     /// an em; 0.62 em leaves room for wide fonts.
     static func textWidth(_ s: String, fontSize: Double) -> Double { Double(s.count) * fontSize * 0.62 }
 
-    /// The label legend laid out in rows from `left`, each entry (swatch and name) within
-    /// `right`: an entry that would cross it starts a new row.
+    /// The label legend laid out in rows from `left` (a whole pixel), each entry (swatch and
+    /// name) within `right`: an entry that would cross it starts a new row.
     static func legendLayout(left: Double, right: Double, fontSize: Double = 11, gap: Double = 14) -> [(label: Label, x: Double, row: Int)] {
         var out: [(Label, Double, Int)] = []
         var x = left, row = 0
@@ -66,7 +66,8 @@ enum ReportHTML {
             let w = 14 + textWidth(l.rawValue, fontSize: fontSize)
             if x + w > right && x > left { row += 1; x = left }
             out.append((l, x, row))
-            x += w + gap
+            // Whole pixels, so that the swatches are drawn crisp.
+            x += (w + gap).rounded(.up)
         }
         return out
     }
