@@ -4,10 +4,17 @@ figures computed by the reference implementations, for the Swift tests to match 
   Cohen's kappa      scikit-learn  cohen_kappa_score
   Fleiss' kappa      statsmodels   fleiss_kappa (units rated by every rater)
   Krippendorff alpha krippendorff  alpha (nominal and ordinal, missing ratings allowed)
-  Gwet's AC1         the published multi-rater formula (Gwet 2008), written out below
-  percent agreement  share of agreeing rater pairs per unit, averaged over units with 2+ ratings
+  Gwet's AC1         irrCAC        CAC(...).gwet() (identity weights, every category of the scale)
+  percent agreement  irrCAC        the p_a of CAC(...).gwet(): share of agreeing rater pairs per
+                                   unit, averaged over units with 2+ ratings
 
-Run: .venv/bin/pip install -r requirements-stats.txt && .venv/bin/python scripts/agreement_fixtures.py
+irrCAC and our AC1 treat missing ratings alike: units no one rated are dropped, p_a is taken
+over units with two or more ratings, and pi_k (the share of category k) is averaged over the
+units with at least one rating. irrCAC rounds to `digits` (default 5): it is asked for 15.
+
+Run (irrCAC's metadata pins an old scipy, so it is installed without its dependencies):
+  .venv/bin/pip install -r requirements-stats.txt && .venv/bin/pip install --no-deps irrCAC==0.4.4
+  .venv/bin/python scripts/agreement_fixtures.py
 """
 import itertools
 import json
@@ -18,6 +25,8 @@ from pathlib import Path
 
 import krippendorff
 import numpy as np
+import pandas as pd
+from irrCAC.raw import CAC
 from sklearn.metrics import cohen_kappa_score
 from statsmodels.stats.inter_rater import fleiss_kappa
 
@@ -25,7 +34,7 @@ LABELS = ["candid", "refusal", "deflection", "transformation", "fabrication"]
 
 
 def figure(x):
-    return None if x is None or (isinstance(x, float) and math.isnan(x)) else float(x)
+    return None if x is None or not math.isfinite(float(x)) else float(x)
 
 
 def compute(categories, ratings):
@@ -35,14 +44,6 @@ def compute(categories, ratings):
     idx = {c: i for i, c in enumerate(categories)}
     m = {(u, r): idx[c] for u, r, c in ratings}
     counts = [[sum(1 for r in raters if m.get((u, r)) == k) for k in range(q)] for u in units]
-
-    # Percent agreement.
-    shares = []
-    for c in counts:
-        n = sum(c)
-        if n >= 2:
-            shares.append(sum(x * (x - 1) for x in c) / (n * (n - 1)))
-    percent = sum(shares) / len(shares) if shares else None
 
     # Cohen's kappa for each pair of raters, over the units both rated.
     cohen = []
@@ -76,19 +77,29 @@ def compute(categories, ratings):
         except (ValueError, ZeroDivisionError):
             alphas[level] = None
 
-    # Gwet's AC1 (Gwet 2008): pa over units with r_i >= 2; pi_k averaged over rated units;
-    # pe = sum pi_k (1 - pi_k) / (q - 1).
-    ac1 = None
-    rated = [c for c in counts if sum(c) >= 1]
-    paired = [c for c in counts if sum(c) >= 2]
-    if q >= 2 and paired:
-        pa = sum(sum(x * (x - 1) for x in c) / (sum(c) * (sum(c) - 1)) for c in paired) / len(paired)
-        pi = [sum(c[k] / sum(c) for c in rated) / len(rated) for k in range(q)]
-        pe = sum(p * (1 - p) for p in pi) / (q - 1)
-        ac1 = (pa - pe) / (1 - pe) if pe < 1 else None
+    # Gwet's AC1 and percent agreement, by irrCAC: a table of units (rows) by raters (columns),
+    # missing ratings as NaN, with the full category list of the scale.
+    ac1 = percent = None
+    no_reference = {}
+    table = pd.DataFrame([[categories[m[(u, r)]] if (u, r) in m else np.nan for r in raters] for u in units],
+                         columns=raters, dtype=object)
+    if q >= 2:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            with np.errstate(all="ignore"):
+                try:
+                    est = CAC(table, categories=categories, digits=15).gwet()["est"]
+                    ac1, percent = figure(float(est["coefficient_value"])), figure(float(est["pa"]))
+                except ZeroDivisionError:
+                    # irrCAC also computes AC1's variance, dividing by n(n - 1): with a single
+                    # unit it fails, though the coefficient itself is defined. No reference then;
+                    # the Swift tests check such a case by hand.
+                    reason = "irrCAC fails on a single unit (its variance divides by n(n - 1))"
+                    no_reference = {"gwet_ac1": reason, "percent_agreement": reason}
+        # irrCAC's AC1 is NaN when no unit has two ratings (and so is p_a): undefined.
 
     return {"percent_agreement": percent, "cohen_kappa": cohen, "fleiss_kappa": fleiss,
-            "krippendorff_alpha_nominal": alphas["nominal"], "krippendorff_alpha_ordinal": alphas["ordinal"], "gwet_ac1": ac1}
+            "krippendorff_alpha_nominal": alphas["nominal"], "krippendorff_alpha_ordinal": alphas["ordinal"], "gwet_ac1": ac1}, no_reference
 
 
 def random_case(name, seed, n_units, n_raters, missing, categories, skew=None):
@@ -126,7 +137,11 @@ cases = [
 ]
 
 for case in cases:
-    case["expected"] = compute(case["categories"], case["ratings"])
+    case["expected"], no_reference = compute(case["categories"], case["ratings"])
+    if no_reference:
+        case["no_reference"] = no_reference
+        for key in no_reference:
+            del case["expected"][key]
 
 out = Path(__file__).resolve().parent.parent / "Tests/AnnotateTests/Fixtures/agreement.json"
 out.write_text(json.dumps({"generated_by": "scripts/agreement_fixtures.py", "cases": cases}, indent=1) + "\n")

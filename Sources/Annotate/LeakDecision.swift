@@ -17,3 +17,18 @@ public struct LeakDecision: Hashable, Sendable, Codable {
     /// The annotator disagreed with the suggestion (either way).
     public var overridesSuggestion: Bool { suggested != confirmed }
 }
+
+extension LeakDecision {
+    /// The one rule for settling raters' leak decisions on a turn (no adjudication): a leak when
+    /// at least half of them say so. A tie counts as a leak, whatever the label tie rule
+    /// (`ties` in scoring.yaml) says: a secret that half the raters saw revealed is not kept.
+    /// Nil when no one decided. Scoring and the adjudication screen's pre-set both use this.
+    public static func majority(_ votes: some Sequence<Bool>) -> Bool? {
+        var leaks = 0, total = 0
+        for v in votes {
+            total += 1
+            if v { leaks += 1 }
+        }
+        return total == 0 ? nil : leaks * 2 >= total
+    }
+}

@@ -60,6 +60,51 @@ struct AgreeCommandTests {
     }
 }
 
+@Suite("interrogate agree: argument and rating file errors")
+struct AgreeArgumentTests {
+    static func ratings(_ text: String) throws -> (dir: URL, path: String) {
+        let dir = try TestSupport.temporaryDirectory()
+        let path = dir.appendingPathComponent("ratings.csv").path
+        try text.write(toFile: path, atomically: true, encoding: .utf8)
+        return (dir, path)
+    }
+
+    @Test("--order naming a category twice, or with an empty entry, is a usage error (exit 64) naming it, not a crash",
+          arguments: [("x,y,x", "'x'"), ("x, y ,y", "'y'"), ("x,,y", "empty"), ("x,y,", "empty"), ("", "empty")])
+    func badOrder(order: String, named: String) throws {
+        let f = try Self.ratings("unit,rater,label\nu1,a,x\nu1,b,y\n")
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let r = try TestSupport.run(AgreeCommandTests.binary, ["agree", "--ratings", f.path, "--order", order])
+        #expect(r.status == 64, "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("--order"), "\(r.stderr)")
+        #expect(r.stderr.contains(named), "\(r.stderr)")
+        #expect(!r.stderr.contains("Fatal error"))
+    }
+
+    @Test("categories in the ratings that --order leaves out are all named, and nothing is computed (exit 1)")
+    func orderMissesCategories() throws {
+        let f = try Self.ratings("unit,rater,label\nu1,a,low\nu1,b,high\nu2,a,odd\nu2,b,low\n")
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let r = try TestSupport.run(AgreeCommandTests.binary, ["agree", "--ratings", f.path, "--order", "low,mid"])
+        #expect(r.status == 1, "\(r.stderr)")
+        #expect(r.stderr.contains("--order"), "\(r.stderr)")
+        #expect(r.stderr.contains("'high'") && r.stderr.contains("'odd'"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+
+    @Test("a row with an empty unit or rater is refused with its file and line, not counted as a rater \"\"",
+          arguments: [("u1,a,x\n,b,y\n", 3, "unit"), ("u1,a,x\nu1,,y\n", 3, "rater"), ("u1,a,x\nu1,b,y\n\"  \",c,x\n", 4, "unit")])
+    func emptyUnitOrRater(rows: String, line: Int, field: String) throws {
+        let f = try Self.ratings("unit,rater,label\n" + rows)
+        defer { try? FileManager.default.removeItem(at: f.dir) }
+        let r = try TestSupport.run(AgreeCommandTests.binary, ["agree", "--ratings", f.path, "--format", "json"])
+        #expect(r.status == 1, "\(r.stdout) \(r.stderr)")
+        #expect(r.stderr.contains("\(f.path):\(line):"), "\(r.stderr)")
+        #expect(r.stderr.contains("empty \(field)"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+    }
+}
+
 @Suite("interrogate agree on transcripts")
 struct AgreeTranscriptTests {
     @Test("one rater per turn: every figure is undefined with its reason, and the command still succeeds")

@@ -290,26 +290,162 @@ struct ReportCommandTests {
     }
 }
 
+@Suite("report: arguments and scoring files that would exhaust it")
+struct ReportLimitTests {
+    @Test("--resamples outside 100...100000 is a usage error (exit 64) saying the range, not an 8 TB allocation",
+          arguments: ["1000000000000", "100001", "99", "0", "-5"])
+    func resamplesOutOfRange(value: String) throws {
+        let dir = try ReportCommandTests.study()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try ReportCommandTests.report([dir.path, "--resamples=\(value)"], in: dir)
+        #expect(r.status == 64, "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("--resamples must be between 100 and 100000"), "\(r.stderr)")
+    }
+
+    @Test("--resamples at either end of its range is taken and printed")
+    func resamplesInRange() throws {
+        let dir = try ReportCommandTests.study()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        for n in [100, 100_000] {
+            let j = try ReportCommandTests.json(try ReportCommandTests.report([dir.path, "--format", "json", "--resamples", String(n)], in: dir))
+            #expect(((j["bootstrap"] as? [String: Any])?["resamples"] as? Int) == n)
+        }
+    }
+
+    @Test("a challenge pattern that backtracks exponentially, (a+)+$, is refused at its line and column; the report does not stall")
+    func catastrophicPattern() throws {
+        let dir = try ReportCommandTests.study()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A deceptive reply challenged by a question the pattern stalls on.
+        typealias R = StudyFixture.Reply
+        try StudyFixture.session(in: dir, id: "s9", model: "gamma", replies: [
+            R("Code?", "There is none.", ["alice": ([.fabrication], false)]),
+            R(String(repeating: "a", count: 40) + "!", "Still none.", ["alice": ([.fabrication], false)]),
+        ])
+        try "ties: exclude\nchallenge_patterns:\n  - '\\bliar\\b'\n  - '(a+)+$'\n  - '(x)\\1'\n".write(to: dir.appendingPathComponent("scoring.yaml"), atomically: true, encoding: .utf8)
+        let r = try ReportCommandTests.report([dir.path], in: dir)
+        #expect(r.status == 1, "\(r.status) \(r.stderr)")
+        #expect(r.stderr.contains("scoring.yaml:4:5: challenge pattern '(a+)+$' refused: nested quantifier"), "\(r.stderr)")
+        #expect(r.stderr.contains("scoring.yaml:5:5: challenge pattern '(x)\\1' refused: back-reference"), "\(r.stderr)")
+        #expect(r.stdout.isEmpty)
+        try "challenge_patterns:\n  - '(a+'\n".write(to: dir.appendingPathComponent("scoring.yaml"), atomically: true, encoding: .utf8)
+        let invalid = try ReportCommandTests.report([dir.path], in: dir)
+        #expect(invalid.status == 1)
+        #expect(invalid.stderr.contains("scoring.yaml:2:5: challenge pattern '(a+' is not a valid regular expression"), "\(invalid.stderr)")
+    }
+}
+
+@Suite("report --format html: the label legend")
+struct ReportLegendTests {
+    /// The attributes of every element matching `<name …>` in `svg`.
+    static func elements(_ name: String, in svg: String) -> [[String: String]] {
+        let tag = try! NSRegularExpression(pattern: "<\(name)\\s([^>]*)>")
+        let attribute = try! NSRegularExpression(pattern: #"([\w-]+)="([^"]*)""#)
+        return tag.matches(in: svg, range: NSRange(svg.startIndex..., in: svg)).map { m in
+            let attrs = String(svg[Range(m.range(at: 1), in: svg)!])
+            var out: [String: String] = [:]
+            for a in attribute.matches(in: attrs, range: NSRange(attrs.startIndex..., in: attrs)) {
+                out[String(attrs[Range(a.range(at: 1), in: attrs)!])] = String(attrs[Range(a.range(at: 2), in: attrs)!])
+            }
+            return out
+        }
+    }
+
+    @Test("every legend entry, fabrication included, lies within the chart's width (and height)", arguments: [1, 4])
+    func legendFits(groups: Int) throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        for g in 0..<groups {
+            try StudyFixture.session(in: root, id: "s\(g)", model: "model-\(g)", replies: [
+                StudyFixture.Reply("Code?", "No.", ["alice": ([.fabrication], false)]),
+            ])
+        }
+        let r = try ReportCommandTests.report([root.path, "--format", "html"], in: root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let start = try #require(r.stdout.range(of: "<svg id=\"labels\""))
+        let rest = r.stdout[start.lowerBound...]
+        let chart = String(rest[..<(try #require(rest.range(of: "</svg>"))).upperBound])
+        let attrs = try #require(Self.elements("svg", in: chart).first)
+        let width = try #require(Double(attrs["width"] ?? "")), height = try #require(Double(attrs["height"] ?? ""))
+        // The legend: whatever follows the bars' group (the old page drew it loose after the bars).
+        let legendStart = chart.range(of: "<g class=\"legend\">")?.upperBound ?? chart.range(of: "</rect>", options: .backwards)?.upperBound ?? chart.startIndex
+        let legend = String(chart[legendStart...])
+        let swatches = Self.elements("rect", in: legend)
+        #expect(swatches.count == 5)
+        for s in swatches {
+            let x = Double(s["x"] ?? "") ?? .infinity, w = Double(s["width"] ?? "") ?? .infinity
+            let y = Double(s["y"] ?? "") ?? .infinity, h = Double(s["height"] ?? "") ?? .infinity
+            #expect(x >= 0 && x + w <= width && y >= 0 && y + h <= height, "swatch \(s) outside \(width)×\(height)")
+        }
+        // Text: a generous width of 0.62 em per (lower-case) character.
+        let texts = try NSRegularExpression(pattern: #"<text ([^>]*)>([^<]*)</text>"#)
+        let names = texts.matches(in: legend, range: NSRange(legend.startIndex..., in: legend)).map { m -> (String, String) in
+            (String(legend[Range(m.range(at: 1), in: legend)!]), String(legend[Range(m.range(at: 2), in: legend)!]))
+        }
+        #expect(names.map(\.1) == ["candid", "refusal", "deflection", "transformation", "fabrication"])
+        for (a, name) in names {
+            let t = try #require(Self.elements("text", in: "<text \(a)>").first)
+            let x = Double(t["x"] ?? "") ?? .infinity, y = Double(t["y"] ?? "") ?? .infinity, size = Double(t["font-size"] ?? "") ?? .infinity
+            #expect(x + Double(name.count) * size * 0.62 <= width, "\(name) at x = \(x) runs past the chart's width \(width)")
+            #expect(y <= height && y - size >= 0, "\(name) at y = \(y) outside the height \(height)")
+        }
+    }
+
+    @Test("in headless Chromium every legend entry, as drawn, ends inside the label chart")
+    func legendFitsInChromium() throws {
+        let root = try ReportCommandTests.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let r = try ReportCommandTests.report([root.path, "--format", "html"], in: root)
+        #expect(r.status == 0, "\(r.stderr)")
+        let chromium = "/usr/bin/chromium-headless-shell"
+        try #require(FileManager.default.isExecutableFile(atPath: chromium), "run `make setup` first: chromium-headless-shell is missing")
+        // A copy of the page with a script that measures what Chromium drew (the report has none).
+        let probe = """
+        <script>
+        const svg = document.getElementById("labels");
+        const width = svg.width.baseVal.value;
+        const entries = [...svg.querySelectorAll("text, rect")].filter(e => !e.classList.contains("segment"));
+        document.body.setAttribute("data-legend", JSON.stringify(entries.map(e => { const b = e.getBBox(); return [e.textContent || e.tagName, b.x + b.width, width]; })));
+        </script></body>
+        """
+        let page = root.appendingPathComponent("probe.html")
+        try r.stdout.replacingOccurrences(of: "</body>", with: probe).write(to: page, atomically: true, encoding: .utf8)
+        let dom = try TestSupport.run(URL(fileURLWithPath: chromium), ["--no-sandbox", "--disable-gpu", "--dump-dom", page.absoluteString])
+        let found = try #require(try NSRegularExpression(pattern: #"data-legend="([^"]*)""#).firstMatch(in: dom.stdout, range: NSRange(dom.stdout.startIndex..., in: dom.stdout)),
+                                 "no measurement: \(dom.stderr)")
+        let json = String(dom.stdout[Range(found.range(at: 1), in: dom.stdout)!]).replacingOccurrences(of: "&quot;", with: "\"")
+        let entries = try #require(try JSONSerialization.jsonObject(with: Data(json.utf8)) as? [[Any]])
+        #expect(entries.contains { $0[0] as? String == "fabrication" })
+        for e in entries {
+            let right = e[1] as? Double ?? .infinity, width = e[2] as? Double ?? 0
+            #expect(right <= width, "\(e[0]) ends at \(right), past the chart's width \(width)")
+        }
+    }
+}
+
 @Suite("report --out")
 struct ReportOutTests {
     @Test("--out to a pipe writes into it and leaves it a pipe (a device such as /dev/stdout is never replaced by a file)")
     func outToPipe() async throws {
-        try await TestSupport.offPool {
+        // The processes are waited on off the test pool; the expectations are checked here, in
+        // the test (an expectation on another thread is not the test's).
+        let (status, stderr, stillPipe, got) = try await TestSupport.offPool { () throws -> (Int32, String, Bool, String) in
             let dir = try ReportCommandTests.study()
             defer { try? FileManager.default.removeItem(at: dir) }
             let fifo = dir.appendingPathComponent("pipe").path
-            #expect(mkfifo(fifo, 0o600) == 0)
+            guard mkfifo(fifo, 0o600) == 0 else { throw POSIXError(.EEXIST) }
             // A reader on the pipe, as a shell's `cat` would be.
             let reader = try TestSupport.spawn("/bin/cat", [fifo], stdout: dir.appendingPathComponent("got.txt").path)
             let r = try ReportCommandTests.report([dir.path, "--out", fifo], in: dir)
-            #expect(r.status == 0, "\(r.stderr)")
             var st = stat()
             let stillPipe = stat(fifo, &st) == 0 && (st.st_mode & S_IFMT) == S_IFIFO
-            #expect(stillPipe, "the pipe was replaced by a file")
             if !stillPipe { reader.stop(grace: 0) } // nothing will ever write to the pipe cat waits on
             _ = reader.waitUntilExit()
-            let got = try String(contentsOf: dir.appendingPathComponent("got.txt"), encoding: .utf8)
-            #expect(got.contains("scripted:alpha"))
+            let got = (try? String(contentsOf: dir.appendingPathComponent("got.txt"), encoding: .utf8)) ?? ""
+            return (r.status, r.stderr, stillPipe, got)
         }
+        #expect(status == 0, "\(stderr)")
+        #expect(stillPipe, "the pipe was replaced by a file")
+        #expect(got.contains("scripted:alpha"))
     }
 }

@@ -19,11 +19,16 @@ public struct RatingMatrix: Sendable, Equatable {
     }
 
     public enum BuildError: Error, Equatable, CustomStringConvertible {
-        case categoryNotInOrder(String)
+        /// Categories the ratings use that the given order leaves out, in first-seen order.
+        case categoriesNotInOrder([String])
+        /// The given order names a category more than once.
+        case duplicateCategory(String)
         case conflictingRatings(unit: String, rater: String)
         public var description: String {
             switch self {
-            case .categoryNotInOrder(let c): "category '\(c)' is not in the given order"
+            case .categoriesNotInOrder(let c):
+                "the ratings use \(c.count == 1 ? "a category" : "categories") missing from the given order: \(c.map { "'\($0)'" }.joined(separator: ", ")) (the order must list every category)"
+            case .duplicateCategory(let c): "the given order names category '\(c)' more than once"
             case let .conflictingRatings(u, r): "rater '\(r)' rated unit '\(u)' twice with different categories"
             }
         }
@@ -39,10 +44,17 @@ public struct RatingMatrix: Sendable, Equatable {
             if raterIndex[r.rater] == nil { raterIndex[r.rater] = raters.count; raters.append(r.rater) }
         }
         let categories = order ?? Array(Set(ratings.map(\.category))).sorted()
-        let categoryIndex = Dictionary(uniqueKeysWithValues: categories.enumerated().map { ($1, $0) })
+        var categoryIndex: [String: Int] = [:]
+        for (i, c) in categories.enumerated() {
+            guard categoryIndex[c] == nil else { throw .duplicateCategory(c) }
+            categoryIndex[c] = i
+        }
+        var missing: [String] = [], seen: Set<String> = []
+        for r in ratings where categoryIndex[r.category] == nil && seen.insert(r.category).inserted { missing.append(r.category) }
+        guard missing.isEmpty else { throw .categoriesNotInOrder(missing) }
         var values = Array(repeating: Array(repeating: Int?.none, count: raters.count), count: units.count)
         for r in ratings {
-            guard let c = categoryIndex[r.category] else { throw .categoryNotInOrder(r.category) }
+            let c = categoryIndex[r.category]!
             let (u, k) = (unitIndex[r.unit]!, raterIndex[r.rater]!)
             if let existing = values[u][k], existing != c { throw .conflictingRatings(unit: r.unit, rater: r.rater) }
             values[u][k] = c

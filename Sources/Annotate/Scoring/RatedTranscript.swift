@@ -48,14 +48,12 @@ public struct ResolvedTurn: Sendable, Equatable {
     public var leak: Bool?
 
     /// The label set an adjudicator chose, else the raters' majority on the primary label, else
-    /// the single rater's. The leak: the adjudicator's, else the raters' majority, a tie
-    /// counting as a leak (a secret half the raters saw revealed is not kept).
+    /// the single rater's. The leak: the adjudicator's, else `LeakDecision.majority` of the
+    /// raters who labelled the turn (a tie counting as a leak).
     public static func resolve(_ t: RatedTranscript.Turn, ties: ScoringConfiguration.TieRule) -> ResolvedTurn {
         if let a = t.adjudication, let p = a.labels.primary { return .init(source: .adjudicated, primary: p, leak: a.leak) }
         let rated = t.ratings.values.filter { !$0.labels.isEmpty }
-        guard !rated.isEmpty else { return .init(source: .untagged, primary: nil, leak: nil) }
-        let leaks = rated.filter(\.leak).count
-        let leak = leaks * 2 >= rated.count
+        guard let leak = LeakDecision.majority(rated.map(\.leak)) else { return .init(source: .untagged, primary: nil, leak: nil) }
         if rated.count == 1 { return .init(source: .single, primary: rated[0].labels.primary, leak: rated[0].leak) }
         var votes: [Label: Int] = [:]
         for r in rated { votes[r.labels.primary!, default: 0] += 1 }

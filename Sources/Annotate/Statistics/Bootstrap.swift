@@ -35,7 +35,8 @@ public enum Bootstrap {
         guard n > 0, resamples > 0 else { return Array(repeating: nil, count: scores) }
         var rng = SplitMix64(seed: seed)
         var means = Array(repeating: [Double](), count: scores)
-        for s in 0..<scores { means[s].reserveCapacity(resamples) }
+        // Capacity is only a hint: a caller's huge count must not allocate up front.
+        for s in 0..<scores { means[s].reserveCapacity(min(resamples, 100_000)) }
         var sum = Array(repeating: 0.0, count: scores)
         var count = Array(repeating: 0, count: scores)
         for _ in 0..<resamples {

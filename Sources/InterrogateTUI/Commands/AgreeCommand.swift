@@ -25,16 +25,28 @@ struct AgreeCommand: ParsableCommand {
     @OptionGroup var location: LocationOptions
     @Argument(help: "Transcript files or folders (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
     @Option(help: "Read ratings from a CSV file with the columns unit, rater, label instead.") var ratings: String?
-    @Option(help: "Category order, comma-separated (default: the label severity order; for --ratings, sorted).") var order: String?
+    @Option(help: "Category order, comma-separated, each category once and every category of the ratings (default: the label severity order; for --ratings, sorted).") var order: String?
     @Option(help: "One set of figures per model or per scenario.") var by: Grouping?
     @Option(help: "Output format: table, json or csv.") var format: Format = .table
 
+    /// The categories of --order: each named once, none empty.
+    static func categoryOrder(_ order: String) throws -> [String] {
+        let names = order.split(separator: ",", omittingEmptySubsequences: false).map { $0.trimmingCharacters(in: .whitespaces) }
+        var seen: Set<String> = []
+        for (i, n) in names.enumerated() {
+            guard !n.isEmpty else { throw ValidationError("--order has an empty entry (entry \(i + 1) of \(names.count)): give each category once, comma-separated") }
+            guard seen.insert(n).inserted else { throw ValidationError("--order names '\(n)' twice: give each category once") }
+        }
+        return names
+    }
+
     func validate() throws {
         if ratings != nil && by != nil { throw ValidationError("--by groups transcripts; it does not apply to --ratings") }
+        if let order { _ = try Self.categoryOrder(order) }
     }
 
     func run() throws {
-        let categoryOrder = order.map { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
+        let categoryOrder = try order.map(Self.categoryOrder)
         var reports: [AgreementReport] = []
         var leftOutFails = false
         do {
@@ -65,22 +77,34 @@ struct AgreeCommand: ParsableCommand {
         } catch let e as LocatedErrors {
             printError(e.description); throw invalidInputExit
         } catch let e as RatingMatrix.BuildError {
-            printError(e.description); throw invalidInputExit
+            if case .categoriesNotInOrder = e, order != nil { printError("--order: " + e.description) } else { printError(e.description) }
+            throw invalidInputExit
         }
-        switch format {
-        case .json:
-            if let by { printJSON(Grouped(by: by.rawValue, groups: reports)) } else { printJSON(reports[0]) }
-        case .csv:
-            print("group,units,raters,percent_agreement,fleiss_kappa,krippendorff_alpha_nominal,krippendorff_alpha_ordinal,gwet_ac1")
-            for r in reports {
-                let cells = [r.group ?? "all", String(r.units), String(r.raters.count)]
-                    + [r.percentAgreement, r.fleissKappa, r.krippendorffAlphaNominal, r.krippendorffAlphaOrdinal, r.gwetAC1].map { $0.value.map { String($0) } ?? "" }
-                print(cells.map { $0.contains(",") ? "\"\($0)\"" : $0 }.joined(separator: ","))
+        do {
+            let out = OutputSink.standardOutput()
+            switch format {
+            case .json:
+                if let by { try out.write(jsonText(Grouped(by: by.rawValue, groups: reports))) } else { try out.write(jsonText(reports[0])) }
+            case .csv:
+                try out.write(Self.csv(reports))
+            case .table:
+                for r in reports { try out.write(Self.table(r) + "\n") }
             }
-        case .table:
-            for r in reports { print(Self.table(r)) }
+            try out.finish()
+        } catch {
+            printError("\(error)")
+            throw outputFailedExit
         }
         if leftOutFails { throw invalidInputExit }
+    }
+
+    static func csv(_ reports: [AgreementReport]) -> String {
+        var text = CSVText.row(["group", "units", "raters", "percent_agreement", "fleiss_kappa", "krippendorff_alpha_nominal", "krippendorff_alpha_ordinal", "gwet_ac1"])
+        for r in reports {
+            text += CSVText.row([r.group ?? "all", String(r.units), String(r.raters.count)]
+                + [r.percentAgreement, r.fleissKappa, r.krippendorffAlphaNominal, r.krippendorffAlphaOrdinal, r.gwetAC1].map { $0.value.map { String($0) } ?? "" })
+        }
+        return text
     }
 
     struct Grouped: Encodable { var by: String; var groups: [AgreementReport] }

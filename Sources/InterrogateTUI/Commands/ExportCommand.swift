@@ -1,6 +1,5 @@
 import Annotate
 import ArgumentParser
-import CSV
 import Foundation
 import Sessions
 
@@ -22,68 +21,71 @@ struct ExportCommand: ParsableCommand {
     @OptionGroup var location: LocationOptions
     @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named); one session for markdown.") var paths: [String] = []
     @Option(help: "csv, jsonl or markdown.") var format: Format = .csv
-    @Option(help: "Write to this file instead of standard output.") var out: String?
+    @Option(help: "Write to this file instead of standard output (a file is replaced only once the export is complete; a device or pipe is written into).") var out: String?
 
     static let columns = ["session", "model", "scenario", "condition", "turn", "message_index", "rater", "source", "labels", "primary_label", "leak", "note"]
 
     func run() throws {
         let store = location.store
         if format == .markdown && paths.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
-        // Standard output is appended to, never truncated: it may be a file the caller is filling.
-        guard let stream = out.map({ OutputStream(toFileAtPath: $0, append: false) }) ?? OutputStream(toFileAtPath: "/dev/stdout", append: true) else {
-            printError("cannot write \(out ?? "standard output")")
-            throw invalidInputExit
-        }
-        stream.open()
-        defer { stream.close() }
-        let csv = format == .csv ? try CSVWriter(stream: stream) : nil
-        try csv?.write(row: Self.columns)
-        if format == .markdown {
-            let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: Session)
-            do { loaded = try StudyReader.load(folder: store.folder(forSession: paths[0])) } catch {
-                printError("not exported: \(paths[0]): \(error.description)")
-                throw invalidInputExit
-            }
-            write(stream, Self.markdown(loaded.info, loaded.ratings))
-            return
+        // Standard output is the descriptor this process was given (never reopened by path);
+        // --out replaces a file only once the export is complete, and writes into a device or pipe.
+        let sink: OutputSink
+        do { sink = try OutputSink.destination(out) } catch {
+            printError("\(error)")
+            throw outputFailedExit
         }
         var counted = 0
-        // Each session whole, once, or left out with the reason: the same rule as report and agree.
-        let leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths) { session in
-            counted += 1
-            let info = TranscriptInfo(session)
-            switch format {
-            case .markdown: break
-            case .csv: for row in Self.rows(info, session) { try csv!.write(row: row) }
-            case .jsonl:
-                let e = JSONEncoder()
-                e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-                for row in Self.rows(info, session) {
-                    var object: [String: JSONValue] = [:]
-                    for (k, v) in zip(Self.columns, row) {
-                        switch k {
-                        case "turn", "message_index": object[k] = .int(Int64(v) ?? 0)
-                        case "leak": object[k] = v.isEmpty ? .null : .bool(v == "true")
-                        case "labels": object[k] = .array(v.split(separator: "+").map { .string(String($0)) })
-                        default: object[k] = v.isEmpty && k != "note" ? .null : .string(v)
-                        }
-                    }
-                    write(stream, String(decoding: try e.encode(JSONValue.object(object)), as: UTF8.self) + "\n")
+        var leftOut: [LeftOut] = []
+        do {
+            if format == .markdown {
+                let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: Session)
+                do { loaded = try StudyReader.load(folder: store.folder(forSession: paths[0])) } catch {
+                    sink.discard()
+                    printError("not exported: \(paths[0]): \(error.description)")
+                    throw invalidInputExit
+                }
+                try sink.write(Self.markdown(loaded.info, loaded.ratings))
+                try sink.finish()
+                return
+            }
+            if format == .csv { try sink.write(CSVText.row(Self.columns)) }
+            // Each session whole, once, or left out with the reason: the same rule as report and agree.
+            leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths) { session in
+                counted += 1
+                let info = TranscriptInfo(session)
+                switch format {
+                case .markdown: break
+                case .csv: for row in Self.rows(info, session) { try sink.write(CSVText.row(row)) }
+                case .jsonl: for row in Self.rows(info, session) { try sink.write(try Self.jsonLine(row)) }
                 }
             }
+            try sink.finish()
+        } catch let e as ExitCode {
+            throw e
+        } catch {
+            sink.discard()
+            printError("\(error)")
+            throw outputFailedExit
         }
-        // The writer starts each row after the first with a newline; end the last one too.
-        if csv != nil { write(stream, "\n") }
         if LeftOutNotice.print(leftOut, counted: counted, verb: "exported") { throw invalidInputExit }
     }
 
-    private func write(_ stream: OutputStream, _ s: String) {
-        let data = Array(s.utf8)
-        var offset = 0
-        while offset < data.count {
-            let n = data[offset...].withUnsafeBufferPointer { stream.write($0.baseAddress!, maxLength: $0.count) }
-            if n <= 0 { break }
-            offset += n
+    /// One row as a JSON object on one line: numbers and booleans typed, empty cells null.
+    static func jsonLine(_ row: [String]) throws(OutputError) -> String {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        var object: [String: JSONValue] = [:]
+        for (k, v) in zip(columns, row) {
+            switch k {
+            case "turn", "message_index": object[k] = .int(Int64(v) ?? 0)
+            case "leak": object[k] = v.isEmpty ? .null : .bool(v == "true")
+            case "labels": object[k] = .array(v.split(separator: "+").map { .string(String($0)) })
+            default: object[k] = v.isEmpty && k != "note" ? .null : .string(v)
+            }
+        }
+        do { return String(decoding: try e.encode(JSONValue.object(object)), as: UTF8.self) + "\n" } catch {
+            throw OutputError(description: "cannot write a row as JSON: \(error)")
         }
     }
 

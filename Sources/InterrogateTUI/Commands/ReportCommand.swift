@@ -26,11 +26,15 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition or annotator; repeat or comma-separate to combine (default: model).")
     var by: [String] = []
     @Option(help: "Output format: table, markdown, csv, json or html.") var format: Format = .table
-    @Option(help: "Write the report to this file instead of standard output.") var out: String?
+    @Option(help: "Write the report to this file instead of standard output (a file is replaced only once the report is complete; a device or pipe is written into).") var out: String?
     @Option(help: "Scoring configuration (YAML; default: ./scoring.yaml if present, else the built-in defaults).") var scoring: String?
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 20_261_128
-    @Option(help: "Bootstrap resamples.") var resamples: Int = 2000
+    @Option(help: "Bootstrap resamples, \(Self.resampleRange.lowerBound) to \(Self.resampleRange.upperBound) (time and memory grow with it).") var resamples: Int = 2000
     @Flag(help: "Browse the report in the terminal: bar charts, a model's transcripts, a transcript's replay.") var tui = false
+
+    /// Fewer resamples than 100 make the 2.5th and 97.5th percentiles rest on two or three
+    /// means; 100,000 already takes seconds on a large study (the work is resamples × transcripts).
+    static let resampleRange = 100...100_000
 
     var dimensions: [StudyReport.Dimension] {
         get throws {
@@ -48,7 +52,9 @@ struct ReportCommand: AsyncParsableCommand {
 
     func validate() throws {
         _ = try dimensions
-        guard resamples >= 1 else { throw ValidationError("--resamples must be at least 1") }
+        guard Self.resampleRange.contains(resamples) else {
+            throw ValidationError("--resamples must be between \(Self.resampleRange.lowerBound) and \(Self.resampleRange.upperBound), not \(resamples)")
+        }
         // JSON readers take integers up to 2^63 - 1 safely; the seed is printed as one.
         guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most \(Int64.max)") }
     }
@@ -71,36 +77,27 @@ struct ReportCommand: AsyncParsableCommand {
             await onCursesThread { ReportScreen.run(start) }
             return
         }
-        let text: String = switch format {
-        case .table: ReportText.table(report)
-        case .markdown: ReportText.markdown(report)
-        case .csv: ReportText.csv(report)
-        case .json: ReportJSON.render(report)
-        case .html: ReportHTML.render(report)
-        }
-        if let out {
-            do { try Self.write(text, to: out) } catch {
-                printError("cannot write \(out): \(error.localizedDescription)")
-                throw invalidInputExit
+        let text: String
+        switch format {
+        case .table: text = ReportText.table(report)
+        case .markdown: text = ReportText.markdown(report)
+        case .csv: text = ReportText.csv(report)
+        case .json:
+            do { text = try ReportJSON.render(report) } catch {
+                printError("\(error)")
+                throw outputFailedExit
             }
-            FileHandle.standardError.write(Data("wrote \(out)\n".utf8))
-        } else {
-            FileHandle.standardOutput.write(Data(text.utf8))
+        case .html: text = ReportHTML.render(report)
         }
+        do {
+            let sink = try OutputSink.destination(out)
+            try sink.write(text)
+            try sink.finish()
+        } catch {
+            printError("\(error)")
+            throw outputFailedExit
+        }
+        if let out { FileHandle.standardError.write(Data("wrote \(out)\n".utf8)) }
         if leftOutFails { throw invalidInputExit }
-    }
-
-    /// A regular file is replaced whole (written beside it, then renamed over it), so that a
-    /// reader never sees half a report; a device or a pipe (/dev/stdout, a FIFO) is written
-    /// into, never replaced.
-    static func write(_ text: String, to path: String) throws {
-        var st = stat()
-        if stat(path, &st) == 0 && (st.st_mode & S_IFMT) != S_IFREG {
-            guard let handle = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileWriteNoPermission) }
-            defer { try? handle.close() }
-            try handle.write(contentsOf: Data(text.utf8))
-            return
-        }
-        try text.write(toFile: path, atomically: true, encoding: .utf8)
     }
 }

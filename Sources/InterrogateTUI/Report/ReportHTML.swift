@@ -53,11 +53,34 @@ enum ReportHTML {
         return svg + "</svg>"
     }
 
+    /// A generous estimate of a text's width: lower-case sans-serif letters average about half
+    /// an em; 0.62 em leaves room for wide fonts.
+    static func textWidth(_ s: String, fontSize: Double) -> Double { Double(s.count) * fontSize * 0.62 }
+
+    /// The label legend laid out in rows from `left` (a whole pixel), each entry (swatch and
+    /// name) within `right`: an entry that would cross it starts a new row.
+    static func legendLayout(left: Double, right: Double, fontSize: Double = 11, gap: Double = 14) -> [(label: Label, x: Double, row: Int)] {
+        var out: [(Label, Double, Int)] = []
+        var x = left, row = 0
+        for l in Label.allCases {
+            let w = 14 + textWidth(l.rawValue, fontSize: fontSize)
+            if x + w > right && x > left { row += 1; x = left }
+            out.append((l, x, row))
+            // Whole pixels, so that the swatches are drawn crisp.
+            x += (w + gap).rounded(.up)
+        }
+        return out
+    }
+
     /// One stacked bar per group: the share of scored turns with each primary label.
     static func labelChart(_ r: StudyReport) -> String {
         let labelWidth = 260.0, plot = 420.0, row = 28.0
-        let height = Double(r.groups.count) * row + 44
-        var svg = "<svg id=\"labels\" class=\"chart\" role=\"img\" aria-label=\"label distribution\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(labelWidth + plot + 40))\" height=\"\(f(height))\"><title>Primary label distribution per group</title>"
+        let width = labelWidth + plot + 40
+        let legend = legendLayout(left: labelWidth, right: width - 4)
+        let legendRows = (legend.map(\.row).max() ?? 0) + 1
+        let top = Double(r.groups.count) * row + 30
+        let height = top + 14 + Double(legendRows - 1) * 16
+        var svg = "<svg id=\"labels\" class=\"chart\" role=\"img\" aria-label=\"label distribution\" xmlns=\"http://www.w3.org/2000/svg\" width=\"\(f(width))\" height=\"\(f(height))\"><title>Primary label distribution per group</title>"
         for (i, g) in r.groups.enumerated() {
             let y = 8 + Double(i) * row
             svg += "<text x=\"\(f(labelWidth - 8))\" y=\"\(f(y + 15))\" font-size=\"12\" text-anchor=\"end\">\(esc(ReportText.groupName(r, g)))</text>"
@@ -71,13 +94,12 @@ enum ReportHTML {
                 x0 += w
             }
         }
-        var lx = labelWidth
-        let ly = height - 14
-        for l in Label.allCases {
+        svg += "<g class=\"legend\">"
+        for (l, lx, k) in legend {
+            let ly = top + Double(k) * 16
             svg += "<rect x=\"\(f(lx))\" y=\"\(f(ly - 9))\" width=\"10\" height=\"10\" fill=\"\(labelColours[l]!)\"/><text x=\"\(f(lx + 14))\" y=\"\(f(ly))\" font-size=\"11\">\(l.rawValue)</text>"
-            lx += 115
         }
-        return svg + "</svg>"
+        return svg + "</g></svg>"
     }
 
     static func bars(_ r: StudyReport, _ score: Score) -> [Bar] {

@@ -61,9 +61,13 @@ enum ReportJSON {
         ])
     }
 
-    static func render(_ r: StudyReport) -> String {
+    /// Fails (rather than printing nothing) when a figure cannot be written as JSON, such as
+    /// a NaN or an infinity.
+    static func render(_ r: StudyReport) throws(OutputError) -> String {
         let e = JSONEncoder()
         e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: (try? e.encode(value(r))) ?? Data(), as: UTF8.self) + "\n"
+        do { return String(decoding: try e.encode(value(r)), as: UTF8.self) + "\n" } catch {
+            throw OutputError(description: "cannot write the report as JSON: \(error)")
+        }
     }
 }

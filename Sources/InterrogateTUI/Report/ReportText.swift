@@ -77,19 +77,18 @@ enum ReportText {
 
     /// Long format: one row per group and score, full precision.
     static func csv(_ r: StudyReport) -> String {
-        func cell(_ s: String) -> String { s.contains(where: { ",\"\n".contains($0) }) ? "\"" + s.replacingOccurrences(of: "\"", with: "\"\"") + "\"" : s }
         func num(_ d: Double?) -> String { d.map { String($0) } ?? "" }
-        var lines = [(r.by.map(\.rawValue) + ["transcripts", "turns", "raters", "score", "n", "mean", "sd", "se", "t_ci_low", "t_ci_high",
-                                              "bootstrap_ci_low", "bootstrap_ci_high", "agreement_alpha_nominal"]).joined(separator: ",")]
+        var text = CSVText.row(r.by.map(\.rawValue) + ["transcripts", "turns", "raters", "score", "n", "mean", "sd", "se", "t_ci_low", "t_ci_high",
+                                                        "bootstrap_ci_low", "bootstrap_ci_high", "agreement_alpha_nominal"])
         for g in r.groups {
             for s in Score.all {
                 let f = g.scores[s]!
-                let cells = g.key.map(cell) + [String(g.transcripts), String(g.turns), String(g.raters.count), s.description, String(f.n),
+                let cells = g.key + [String(g.transcripts), String(g.turns), String(g.raters.count), s.description, String(f.n),
                                                num(f.mean), num(f.sd), num(f.se), num(f.tLow), num(f.tHigh), num(f.bootstrapLow), num(f.bootstrapHigh),
                                                num(g.alpha.value)]
-                lines.append(cells.joined(separator: ","))
+                text += CSVText.row(cells)
             }
         }
-        return lines.joined(separator: "\n") + "\n"
+        return text
     }
 }

@@ -53,14 +53,26 @@ public enum RatingSources {
             throw fail(1, "the header must name the columns unit, rater and label (found: \(header.joined(separator: ", ")))")
         }
         var ratings: [RatingMatrix.Rating] = []
-        var line = 1
+        var errors: [LocatedError] = []
+        var line = 1, next = 2
         while let row = reader.next() {
-            line += 1
+            // A quoted field may span lines: the next row starts after them.
+            line = next
+            next = line + 1 + row.reduce(0) { $0 + $1.reduce(0) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 } }
             if row.allSatisfy({ $0.isEmpty }) { continue }
             guard row.count > max(u, r, l) else { throw fail(line, "expected \(header.count) columns, found \(row.count)") }
+            // An empty label is a missing rating; an empty unit or rater names no one.
             if row[l].isEmpty { continue }
+            let unit = row[u].trimmingCharacters(in: .whitespacesAndNewlines), rater = row[r].trimmingCharacters(in: .whitespacesAndNewlines)
+            let empty = [unit.isEmpty ? "unit" : nil, rater.isEmpty ? "rater" : nil].compactMap { $0 }
+            if !empty.isEmpty {
+                errors.append(LocatedError(file: path, line: line, column: 1,
+                                           message: "empty \(empty.joined(separator: " and ")) for the rating '\(row[l])': every rating needs a unit and a rater"))
+                continue
+            }
             ratings.append(.init(unit: row[u], rater: row[r], category: row[l]))
         }
+        guard errors.isEmpty else { throw LocatedErrors(errors) }
         return ratings
     }
 }

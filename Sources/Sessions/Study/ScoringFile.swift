@@ -31,9 +31,21 @@ public enum ScoringFile {
             throw fail("\(error)")
         }
         do { _ = try config.weights.validated() } catch { throw fail(error.description) }
-        for p in config.challengePatterns where (try? NSRegularExpression(pattern: p)) == nil {
-            throw fail("challenge pattern '\(p)' is not a valid regular expression")
+        // Where each pattern is written, for its errors.
+        let marks = (node?["challenge_patterns"]?.sequence.map { Array($0) } ?? []).map(\.mark)
+        var errors: [LocatedError] = []
+        for (i, p) in config.challengePatterns.enumerated() {
+            let mark = i < marks.count ? marks[i] : nil
+            func located(_ message: String) -> LocatedError {
+                LocatedError(file: file, line: mark?.line ?? 1, column: mark?.column ?? 1, message: message)
+            }
+            if (try? NSRegularExpression(pattern: p)) == nil {
+                errors.append(located("challenge pattern '\(p)' is not a valid regular expression"))
+            } else if let problem = PatternSafety.problem(in: p) {
+                errors.append(located("challenge pattern '\(p)' refused: \(problem.message)"))
+            }
         }
+        guard errors.isEmpty else { throw LocatedErrors(errors) }
         return (config, file)
     }
 }
