@@ -150,3 +150,38 @@ struct EndpointSafetyTests {
         #expect(throws: ModelError.self) { try ScriptedModel.load(path: "/dev/zero") }
     }
 }
+
+@Suite("Numbers a server sends")
+struct ServerNumberTests {
+    @Test("token counts and error codes too large for an integer are dropped, not a crash", arguments: ["openai", "anthropic"])
+    func hugeNumbers(provider: String) async throws {
+        let server = try await MisbehavingServer { _, _ in
+            provider == "openai"
+                ? [.head(200), SSE.delta("ok"), SSE.finishStop,
+                   SSE.data(#"{"choices":[],"usage":{"prompt_tokens":1e300,"completion_tokens":-1e300}}"#), SSE.done, .end]
+                : [.head(200),
+                   SSE.event("message_start", #"{"type":"message_start","message":{"model":"c","usage":{"input_tokens":1e300}}}"#),
+                   SSE.event("content_block_delta", #"{"type":"content_block_delta","index":0,"delta":{"type":"text_delta","text":"ok"}}"#),
+                   SSE.event("message_delta", #"{"type":"message_delta","delta":{"stop_reason":"end_turn"},"usage":{"output_tokens":1e300}}"#),
+                   SSE.event("message_stop", #"{"type":"message_stop"}"#), .end]
+        }
+        let model = EndpointSafetyTests().model(provider, port: server.port)
+        let r = await ReplyRecorder.collect(model.stream(ModelFaultTests.question))
+        #expect(r.text == "ok" && r.status == .complete)
+        #expect(r.usage?.promptTokens == nil && r.usage?.completionTokens == nil)
+        await server.shutdown()
+    }
+
+    @Test("an error code too large for an integer is shown as it came")
+    func hugeErrorCode() {
+        #expect(OpenAIErrorBody.message(#"{"error":{"message":"no","code":1e300}}"#).hasPrefix("no"))
+    }
+
+    @Test("seconds of any size are written without a crash")
+    func formatSeconds() {
+        #expect(ModelError.format(2) == "2")
+        #expect(ModelError.format(0.5) == "0.5")
+        #expect(!ModelError.format(.infinity).isEmpty)
+        #expect(!ModelError.format(1e300).isEmpty)
+    }
+}

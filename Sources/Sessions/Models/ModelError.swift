@@ -60,6 +60,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Seconds as a person reads them: "2", "0.5".
     public static func format(_ s: Double) -> String {
-        s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
+        guard s.isFinite, abs(s) < 1e15 else { return String(format: "%g", s) }
+        return s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
     }
 }
