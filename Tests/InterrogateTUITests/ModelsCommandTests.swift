@@ -47,6 +47,54 @@ struct ModelsCommandTests {
         #expect(r.stderr.contains("cannot connect to http://127.0.0.1:9/v1"), "\(r.stderr)")
     }
 
+    @Test("models check with a port above 65535 in OPENAI_BASE_URL or interrogate.yaml says what is wrong instead of crashing")
+    func portOutOfRange() throws {
+        let env = try interrogate(["models", "check", "openai"], env: ["OPENAI_BASE_URL": "http://127.0.0.1:65536/v1", "OPENAI_MODEL": "m"])
+        #expect(env.status == 1, "\(env.stderr)")
+        #expect(env.stderr.contains("OPENAI_BASE_URL") && env.stderr.contains("65536"), "\(env.stderr)")
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "models:\n  far:\n    provider: openai\n    base_url: http://127.0.0.1:70000/v1\n    model: m\n"
+            .write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
+        let yaml = try interrogate(["models", "check", "far"], in: dir)
+        #expect(yaml.status == 1, "\(yaml.stderr)")
+        #expect(yaml.stderr.contains("interrogate.yaml:4:15") && yaml.stderr.contains("70000"), "\(yaml.stderr)")
+    }
+
+    @Test("a line break in OPENAI_BASE_URL is refused and shown escaped, never echoed raw")
+    func controlCharactersInBaseURL() throws {
+        let url = "http://127.0.0.1:9/v1\r\nX-Injected: 1"
+        let check = try interrogate(["models", "check", "openai"], env: ["OPENAI_BASE_URL": url, "OPENAI_MODEL": "m"])
+        #expect(check.status == 1)
+        #expect(check.stderr.contains(#"v1\r\nX-Injected"#), "\(check.stderr)")
+        #expect(!check.stderr.contains("\r"))
+        let list = try interrogate(["models", "list"], env: ["OPENAI_BASE_URL": url])
+        #expect(!list.stdout.contains("\r") && !list.stdout.contains("\nX-Injected"), "\(list.stdout)")
+    }
+
+    @Test("models check against a server that accepts the connection and never answers ends at the first-byte timeout")
+    func checkSilentServer() throws {
+        // A listening socket nobody accepts from: the kernel completes the connection, and nothing ever answers.
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { p in
+            p.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        try #require(bound && listen(fd, 8) == 0)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "models:\n  silent:\n    provider: openai\n    base_url: http://127.0.0.1:\(port)/v1\n    model: m\n    timeouts: {connect: 1, first_byte: 1}\n"
+            .write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
+        let r = try interrogate(["models", "check", "silent"], in: dir)
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("sent nothing for 1 s"), "\(r.stderr)")
+    }
+
     @Test("models check local starts the real server, streams, reports logprobs, and leaves no server behind")
     func checkLocal() async throws {
         let r = try await TestSupport.offPool { try Self().interrogate(["models", "check", "local", "--prompt", "Say hello."]) }

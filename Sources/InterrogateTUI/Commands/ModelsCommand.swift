@@ -28,10 +28,12 @@ struct ModelsCommand: AsyncParsableCommand {
             let env = ProcessInfo.processInfo.environment
             switch format {
             case .text:
+                // Names and addresses come from files and the environment: shown escaped, so a
+                // line break or an escape sequence in them never reaches the terminal raw.
                 let rows = catalog.sorted.map { e in
                     [e.name, e.provider.rawValue, e.model ?? (e.provider == .local ? "gemma-3-270m-q4_k_m" : "(server's first)"),
                      e.baseURL ?? e.script ?? "-",
-                     e.apiKeyEnv.map { "\($0) (\(env[$0] == nil ? "unset" : "set"))" } ?? "-", e.source]
+                     e.apiKeyEnv.map { "\($0) (\(env[$0] == nil ? "unset" : "set"))" } ?? "-", e.source].map(TerminalText.escaped)
                 }
                 print(Table(header: ["NAME", "PROVIDER", "MODEL", "BASE URL", "API KEY", "DEFINED IN"], rows: rows).render())
             case .json:

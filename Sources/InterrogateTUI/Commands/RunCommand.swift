@@ -173,11 +173,14 @@ struct RunCommand: AsyncParsableCommand {
         do { scenario = try ScenarioLoader.parse(h.scenario.content, path: h.scenario.path) } catch {
             throw CommandFailure(message: "the scenario recorded in \(path) no longer reads: \(error)")
         }
+        // The user's configuration, never the transcript, decides where requests and keys go.
         let model: any ChatModel
-        if let name = self.model {
-            model = try await SessionStarter.loadModel(name)
-        } else {
-            do { model = try await ModelFactory.make(.resuming(h.model)) } catch { throw CommandFailure(message: error.description) }
+        do {
+            model = try await ModelFactory.make(try ModelCatalog.load().resumeEntry(for: h.model, named: self.model))
+        } catch let e as LocatedErrors {
+            throw CommandFailure(message: e.description)
+        } catch {
+            throw CommandFailure(message: "\(error)")
         }
         let opened: (file: TranscriptFile, recovered: RecoveryEvent?)
         do { opened = try TranscriptFile.openForAppend(path: path, holding: hold) } catch { throw CommandFailure(message: error.description) }

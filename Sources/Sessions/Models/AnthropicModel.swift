@@ -66,7 +66,7 @@ struct AnthropicStreamReader: StreamReader {
         switch type {
         case "message_start":
             let message = json["message"]
-            promptTokens = message?["usage"]?["input_tokens"]?.number.map { Int($0) }
+            promptTokens = message?["usage"]?["input_tokens"]?.wholeNumber
             return (message?["model"]?.string.map { [.model($0)] } ?? [], false)
         case "content_block_start":
             // A block may start with text already in it.
@@ -81,7 +81,7 @@ struct AnthropicStreamReader: StreamReader {
             }
         case "message_delta":
             if let reason = json["delta"]?["stop_reason"]?.string { finishReason = reason }
-            let output = json["usage"]?["output_tokens"]?.number.map { Int($0) }
+            let output = json["usage"]?["output_tokens"]?.wholeNumber
             return (output == nil ? [] : [.usage(promptTokens: promptTokens, completionTokens: output)], false)
         case "message_stop":
             return ([.finished(reason: finishReason)], true)

@@ -1,6 +1,8 @@
 import Foundation
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// A child process started with posix_spawn and watched with waitpid on its own pid.
@@ -15,7 +17,7 @@ public final class ChildProcess: @unchecked Sendable {
     /// Starts `path` with `arguments`; stdin is /dev/null, stdout and stderr go to the given
     /// open descriptors (which the caller closes afterwards).
     public init(path: String, arguments: [String], environment: [String: String], stdout: Int32, stderr: Int32) throws(ModelError) {
-        var actions = posix_spawn_file_actions_t()
+        var actions = Platform.spawnFileActions()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
@@ -27,7 +29,7 @@ public final class ChildProcess: @unchecked Sendable {
         defer { for e in env { free(e) } }
         // A thread of a concurrent runtime may block signals; the child must not inherit that,
         // or SIGTERM cannot stop it.
-        var attr = posix_spawnattr_t()
+        var attr = Platform.spawnAttributes()
         posix_spawnattr_init(&attr)
         defer { posix_spawnattr_destroy(&attr) }
         var noSignals = sigset_t()

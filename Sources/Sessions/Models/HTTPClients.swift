@@ -10,12 +10,15 @@ enum HTTPClients {
     private static let clients = Mutex<[Int64: HTTPClient]>([:])
 
     static func client(connectTimeout: Double) -> HTTPClient {
-        let ms = Int64((connectTimeout * 1000).rounded())
+        let ms = max(1, EndpointOptions.milliseconds(connectTimeout))
         return clients.withLock { cache in
             if let c = cache[ms] { return c }
             var config = HTTPClient.Configuration()
             config.timeout = .init(connect: .milliseconds(ms), read: nil)
-            config.redirectConfiguration = .follow(max: 5, allowCycles: false)
+            // Redirects are never followed: a request carries an API key (Anthropic's x-api-key
+            // survives a redirect to another origin) and the conversation, and both go only to
+            // the address the user configured. A redirect is reported as `.redirected`.
+            config.redirectConfiguration = .disallow
             config.decompression = .disabled
             // Fail at once when nothing listens: one person waits on one server, and "connection
             // refused" now is more useful than the same error after the connect timeout.
@@ -24,5 +27,57 @@ enum HTTPClients {
             cache[ms] = c
             return c
         }
+    }
+
+    /// Sends a short request and reads its whole reply (at most `limit` bytes), with the same
+    /// connect, first-byte and idle timeouts as a streamed reply. A redirect is an error.
+    static func fetch(_ request: HTTPClientRequest, url: String, options: EndpointOptions,
+                      limit: Int = 4 << 20) async throws(ModelError) -> (status: Int, body: String) {
+        let watch = StreamWatch(options: options)
+        let task = Task { () async -> Result<(status: Int, body: String), ModelError> in
+            var connected = false
+            watch.enter(.connecting)
+            do {
+                let response = try await client(connectTimeout: options.connectTimeout).execute(request, deadline: .distantFuture)
+                connected = true
+                watch.enter(.waitingFirstByte)
+                let status = Int(response.status.code)
+                if (300...399).contains(status) {
+                    return .failure(.redirected(url: url, location: response.headers.first(name: "location")))
+                }
+                var body = ByteBuffer()
+                var started = false
+                for try await var part in response.body {
+                    if !started { started = true; watch.enter(.streaming) } else { watch.touch() }
+                    guard body.readableBytes + part.readableBytes <= limit else { return .failure(.replyTooLarge(capBytes: limit)) }
+                    body.writeBuffer(&part)
+                }
+                return .success((status, String(buffer: body)))
+            } catch {
+                if let fired = watch.fired { return .failure(fired) }
+                return .failure(classify(error, url: url, connectTimeout: options.connectTimeout, connected: connected))
+            }
+        }
+        watch.start { task.cancel() }
+        let result = await withTaskCancellationHandler { await task.value } onCancel: { task.cancel() }
+        watch.stop()
+        return try result.get()
+    }
+
+    /// A transport error as a person can act on it.
+    static func classify(_ error: Error, url: String, connectTimeout: Double, connected: Bool) -> ModelError {
+        if let e = error as? HTTPClientError {
+            switch e {
+            case .connectTimeout: return .connectTimeout(url: url, seconds: connectTimeout)
+            case .remoteConnectionClosed: return connected ? .connectionLost("the server closed the connection") : .cannotConnect(url: url, reason: "the server closed the connection")
+            default: break
+            }
+        }
+        let text = String(describing: error)
+        if !connected {
+            if text.lowercased().contains("refused") { return .cannotConnect(url: url, reason: "connection refused") }
+            return .cannotConnect(url: url, reason: text)
+        }
+        return .connectionLost(text)
     }
 }

@@ -3,6 +3,8 @@ import Foundation
 import NIOCore
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Darwin)
+import Darwin
 #endif
 
 /// The embedded default model: llama.cpp's server (llama-cpp-python, from `.venv`) with the
@@ -120,15 +122,15 @@ public final class LocalModelServer: @unchecked Sendable {
     }
 
     private func waitUntilReady(url: String, process p: ChildProcess) async throws(ModelError) {
-        let deadline = ContinuousClock.now + .milliseconds(Int64(options.startupTimeout * 1000))
-        let client = HTTPClients.client(connectTimeout: 1)
+        let deadline = ContinuousClock.now + .milliseconds(EndpointOptions.milliseconds(options.startupTimeout))
+        var probe = EndpointOptions()
+        (probe.connectTimeout, probe.firstByteTimeout, probe.idleTimeout) = (1, 2, 2)
         while ContinuousClock.now < deadline {
             if !p.isRunning {
                 throw .localServer("the local model server exited (status \(p.status ?? -1)) before it was ready. Last lines of \(logPath):\n\(logTail())")
             }
             let request = HTTPClientRequestBuilder.get(url + "/models", bearer: nil)
-            if let response = try? await client.execute(request, timeout: .seconds(2)), response.status == .ok {
-                _ = try? await response.body.collect(upTo: 1 << 20)
+            if let reply = try? await HTTPClients.fetch(request, url: url + "/models", options: probe, limit: 1 << 20), reply.status == 200 {
                 return
             }
             do { try await Task.sleep(for: .milliseconds(200)) } catch { throw .localServer("start of the local model was cancelled") }
@@ -163,13 +165,10 @@ public final class LocalModelServer: @unchecked Sendable {
 
     /// A port that was free a moment ago on 127.0.0.1 (the kernel picks it).
     static func freeLoopbackPort() throws(ModelError) -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        let fd = socket(AF_INET, Platform.streamSocket, 0)
         guard fd >= 0 else { throw .localServer("cannot open a socket to find a free port") }
         defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var addr = Platform.loopbackAddress()
         var len = socklen_t(MemoryLayout<sockaddr_in>.size)
         let ok = withUnsafeMutablePointer(to: &addr) { ptr in
             ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { sa in

@@ -133,6 +133,7 @@ public struct ModelCatalog: Sendable {
             }
             var entry = ModelEntry(name: name, provider: provider, source: path)
             entry.baseURL = v.optionalString(m, "base_url")
+            if let url = entry.baseURL, let problem = EndpointURL.problem(url) { v.report(m["base_url"], "base_url \(problem)") }
             entry.model = v.optionalString(m, "model")
             entry.apiKeyEnv = v.optionalString(m, "api_key_env")
             entry.script = v.optionalString(m, "script")
@@ -142,11 +143,12 @@ public struct ModelCatalog: Sendable {
                     v.rejectUnknownKeys(p, allowed: parameterKeys, in: "parameters of '\(name)'")
                     if let x = v.optionalNumber(p, "temperature", minimum: 0) { entry.parameters.temperature = x }
                     if let x = v.optionalNumber(p, "top_p", minimum: 0, maximum: 1) { entry.parameters.topP = x }
-                    if let x = v.optionalInt(p, "max_tokens", minimum: 1) { entry.parameters.maxTokens = x }
-                    if let x = v.optionalInt(p, "seed") { entry.parameters.seed = x }
+                    if let x = v.boundedInt(p, "max_tokens", 1...10_000_000) { entry.parameters.maxTokens = x }
+                    // Within what every JSON reader takes as an exact integer.
+                    if let x = v.boundedInt(p, "seed", -9_007_199_254_740_991...9_007_199_254_740_991) { entry.parameters.seed = x }
                     if p["stop"] != nil { entry.parameters.stop = v.stringList(p, "stop") }
                     if let x = v.optionalBool(p, "logprobs") { entry.parameters.logprobs = x }
-                    if let x = v.optionalInt(p, "top_logprobs", minimum: 0) { entry.parameters.topLogprobs = x }
+                    if let x = v.boundedInt(p, "top_logprobs", 0...20) { entry.parameters.topLogprobs = x }
                 } else {
                     v.report(pNode, "parameters must be a mapping")
                 }
@@ -154,16 +156,18 @@ public struct ModelCatalog: Sendable {
             if let tNode = m["timeouts"] {
                 if let t = tNode.mapping {
                     v.rejectUnknownKeys(t, allowed: timeoutKeys, in: "timeouts of '\(name)'")
-                    if let x = v.optionalNumber(t, "connect", minimum: 0.01) { entry.options.connectTimeout = x }
-                    if let x = v.optionalNumber(t, "first_byte", minimum: 0.01) { entry.options.firstByteTimeout = x }
-                    if let x = v.optionalNumber(t, "idle", minimum: 0.01) { entry.options.idleTimeout = x }
+                    let range = EndpointOptions.timeoutRange
+                    if let x = v.optionalNumber(t, "connect", minimum: range.lowerBound, maximum: range.upperBound) { entry.options.connectTimeout = x }
+                    if let x = v.optionalNumber(t, "first_byte", minimum: range.lowerBound, maximum: range.upperBound) { entry.options.firstByteTimeout = x }
+                    if let x = v.optionalNumber(t, "idle", minimum: range.lowerBound, maximum: range.upperBound) { entry.options.idleTimeout = x }
                 } else {
                     v.report(tNode, "timeouts must be a mapping (connect, first_byte, idle)")
                 }
             }
-            if let x = v.optionalInt(m, "max_retries", minimum: 0) { entry.options.maxRetries = x }
-            if let x = v.optionalNumber(m, "retry_base_delay", minimum: 0) { entry.options.retryBaseDelay = x }
-            if let x = v.optionalInt(m, "max_reply_bytes", minimum: 1) { entry.options.maxReplyBytes = x }
+            if let x = v.boundedInt(m, "max_retries", EndpointOptions.retriesRange) { entry.options.maxRetries = x }
+            if let x = v.optionalNumber(m, "retry_base_delay", minimum: EndpointOptions.retryBaseDelayRange.lowerBound,
+                                        maximum: EndpointOptions.retryBaseDelayRange.upperBound) { entry.options.retryBaseDelay = x }
+            if let x = v.boundedInt(m, "max_reply_bytes", EndpointOptions.replyBytesRange) { entry.options.maxReplyBytes = x }
             if provider == .scripted && entry.script == nil { v.report(node, "scripted model '\(name)' needs script: PATH") }
             if (provider == .openai) && entry.baseURL == nil { v.report(node, "model '\(name)' needs base_url (e.g. http://127.0.0.1:8080/v1)") }
             if let envName = entry.apiKeyEnv, envName.contains(where: { $0 == " " || $0 == "-" }) || envName.hasPrefix("sk-") {
@@ -181,6 +185,11 @@ public enum ModelFactory {
     public static func make(_ entry: ModelEntry, environment: [String: String] = ProcessInfo.processInfo.environment,
                             installation: LocalModelServer.Installation? = LocalModelServer.Installation.locate()) async throws(ModelError) -> any ChatModel {
         let key = entry.apiKeyEnv.flatMap { environment[$0] }
+        if let problem = entry.options.problem { throw .configuration("model '\(entry.name)' (\(entry.source)): \(problem)") }
+        if let url = entry.effectiveBaseURL, let problem = EndpointURL.problem(url) {
+            let variable = entry.source == "environment" ? (entry.provider == .openai ? "OPENAI_BASE_URL " : "ANTHROPIC_BASE_URL ") : ""
+            throw .configuration("model '\(entry.name)' (\(entry.source)): \(variable)\(problem)")
+        }
         switch entry.provider {
         case .scripted:
             guard let path = entry.script else { throw .configuration("model '\(entry.name)' has no script") }
@@ -196,7 +205,7 @@ public enum ModelFactory {
             return AnthropicModel(baseURL: entry.baseURL ?? AnthropicModel.defaultBaseURL, model: model, apiKey: key,
                                   parameters: entry.parameters, options: entry.options)
         case .openai:
-            let base = entry.baseURL ?? "https://api.openai.com/v1"
+            let base = entry.baseURL ?? ModelEntry.openAIDefaultBaseURL
             let model: String
             if let m = entry.model { model = m } else { model = try await firstModel(baseURL: base, apiKey: key, options: entry.options) }
             return OpenAICompatibleModel(baseURL: base, model: model, apiKey: key, parameters: entry.parameters, options: entry.options)
@@ -207,40 +216,20 @@ public enum ModelFactory {
     static func firstModel(baseURL: String, apiKey: String?, options: EndpointOptions) async throws(ModelError) -> String {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/models"
         let request = HTTPClientRequestBuilder.get(url, bearer: apiKey)
-        do {
-            let response = try await HTTPClients.client(connectTimeout: options.connectTimeout)
-                .execute(request, timeout: .milliseconds(Int64(options.firstByteTimeout * 1000)))
-            let body = try await response.body.collect(upTo: 4 << 20)
-            let text = String(buffer: body)
-            guard response.status == .ok else { throw ModelError.http(status: Int(response.status.code), message: OpenAIErrorBody.message(text)) }
-            guard case .array(let data)? = (try? JSONValue.parse(Data(text.utf8)))?["data"], let id = data.first?["id"]?.string else {
-                throw ModelError.configuration("\(url) lists no models; name one with OPENAI_MODEL or model: in interrogate.yaml")
-            }
-            return id
-        } catch let e as ModelError {
-            throw e
-        } catch {
-            throw .cannotConnect(url: url, reason: "\(error)")
+        let (status, text) = try await HTTPClients.fetch(request, url: url, options: options)
+        guard status == 200 else { throw .http(status: status, message: OpenAIErrorBody.message(text)) }
+        guard case .array(let data)? = (try? JSONValue.parse(Data(text.utf8)))?["data"], let id = data.first?["id"]?.string else {
+            throw .configuration("\(url) lists no models; name one with OPENAI_MODEL or model: in interrogate.yaml")
         }
+        return id
     }
 }
 
-extension ModelEntry {
-    /// The model a transcript was recorded with, to continue it on resume. Keys come from
-    /// the provider's usual variable, never from the transcript.
-    public static func resuming(_ record: SessionHeader.ModelRecord) -> ModelEntry {
-        let provider = Provider(rawValue: record.provider) ?? .openai
-        switch provider {
-        case .local:
-            return ModelEntry(name: "local", provider: .local, parameters: record.parameters, source: "transcript")
-        case .scripted:
-            return ModelEntry(name: "scripted:\(record.baseUrl ?? "")", provider: .scripted, script: record.baseUrl, source: "transcript")
-        case .anthropic:
-            return ModelEntry(name: record.name, provider: .anthropic, baseURL: record.baseUrl, model: record.name,
-                              apiKeyEnv: "ANTHROPIC_API_KEY", parameters: record.parameters, source: "transcript")
-        case .openai:
-            return ModelEntry(name: record.name, provider: .openai, baseURL: record.baseUrl, model: record.name,
-                              apiKeyEnv: "OPENAI_API_KEY", parameters: record.parameters, source: "transcript")
-        }
+extension YAMLValidator {
+    /// A whole number within `range`, reported at its place otherwise.
+    mutating func boundedInt(_ map: Node.Mapping, _ key: String, _ range: ClosedRange<Int>) -> Int? {
+        guard let x = optionalInt(map, key, minimum: range.lowerBound) else { return nil }
+        guard x <= range.upperBound else { report(map[key], "\(key) must be at most \(range.upperBound)"); return nil }
+        return x
     }
 }

@@ -16,6 +16,8 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
     /// The connection ended before the reply said it was complete.
     case incomplete
     case connectionLost(String)
+    /// The server answered with a redirect, which is never followed.
+    case redirected(url: String, location: String?)
     case scriptExhausted(replies: Int)
     case localServer(String)
 
@@ -38,6 +40,9 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .replyTooLarge(let cap): "the reply passed the size cap of \(cap) bytes and was stopped; raise max_reply_bytes to allow longer replies"
         case .incomplete: "the connection closed before the reply was complete (no finish reason, no [DONE]); the text received so far is kept"
         case .connectionLost(let m): "the connection was lost during the reply (\(m)); the text received so far is kept"
+        case let .redirected(url, location):
+            "\(TerminalText.escaped(url)) answered with a redirect to \(location.map(TerminalText.escaped) ?? "another address"), which is not followed: "
+                + "an API key and the conversation go only to the address you configured. Set the base URL to the address that answers"
         case .scriptExhausted(let n): "the script has \(n) repl\(n == 1 ? "y" : "ies") and all have been used"
         case .localServer(let m): m
         }
@@ -55,6 +60,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
 
     /// Seconds as a person reads them: "2", "0.5".
     public static func format(_ s: Double) -> String {
-        s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
+        guard s.isFinite, abs(s) < 1e15 else { return String(format: "%g", s) }
+        return s == s.rounded() ? String(Int(s)) : String(format: "%.1f", s)
     }
 }

@@ -72,7 +72,7 @@ enum OpenAIErrorBody {
         if let err = json["error"] {
             if let s = err.string { return s }
             let m = err["message"]?.string ?? err.jsonText
-            let kind = err["type"]?.string ?? err["code"].flatMap { $0.string ?? $0.number.map { String(Int($0)) } }
+            let kind = err["type"]?.string ?? err["code"].flatMap { $0.string ?? $0.wholeNumber.map(String.init) ?? $0.jsonText }
             return kind.map { "\(m) (\($0))" } ?? m
         }
         if json["object"]?.string == "error" {
@@ -102,8 +102,8 @@ struct OpenAIStreamReader: StreamReader {
         }
         // The usage chunk comes last, with empty or null choices.
         if let usage = json["usage"], case .object = usage {
-            out.append(.usage(promptTokens: usage["prompt_tokens"]?.number.map { Int($0) },
-                              completionTokens: usage["completion_tokens"]?.number.map { Int($0) }))
+            out.append(.usage(promptTokens: usage["prompt_tokens"]?.wholeNumber,
+                              completionTokens: usage["completion_tokens"]?.wholeNumber))
         }
         if case .array(let choices)? = json["choices"], let choice = choices.first {
             let delta = choice["delta"]
@@ -124,5 +124,15 @@ struct OpenAIStreamReader: StreamReader {
             alts.map { .init(token: $0["token"]?.string ?? "", logprob: $0["logprob"]?.number ?? 0) }
         } else { [] }
         return TokenLogprob(token: t["token"]?.string ?? "", logprob: t["logprob"]?.number ?? 0, top: top)
+    }
+}
+
+extension JSONValue {
+    /// A whole number that fits an Int exactly (token counts, error codes); nil for anything
+    /// else, so a server sending 1e300 cannot crash the app.
+    var wholeNumber: Int? {
+        if case .int(let i) = self { return Int(exactly: i) }
+        guard let d = number, d.isFinite, d == d.rounded(), abs(d) < 9.0e15 else { return nil }
+        return Int(d)
     }
 }

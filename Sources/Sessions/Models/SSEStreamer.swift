@@ -53,7 +53,7 @@ struct SSEStreamer: Sendable {
             case let .retry(delay, reason):
                 retries += 1
                 continuation.yield(.retrying(attempt: retries, afterSeconds: delay, reason: reason))
-                do { try await Task.sleep(for: .milliseconds(Int64(delay * 1000))) } catch { return }
+                do { try await Task.sleep(for: .milliseconds(EndpointOptions.milliseconds(delay))) } catch { return }
             }
         }
     }
@@ -69,6 +69,9 @@ struct SSEStreamer: Sendable {
                 .execute(request, deadline: .distantFuture)
             connected = true
             watch.enter(.waitingFirstByte)
+            if (300...399).contains(Int(response.status.code)) {
+                return .failed(.redirected(url: url, location: response.headers.first(name: "location")))
+            }
             guard response.status == .ok else {
                 let body = try await readErrorBody(response, watch: watch)
                 let status = Int(response.status.code)
@@ -79,7 +82,7 @@ struct SSEStreamer: Sendable {
                 }
                 return .failed(.http(status: status, message: message))
             }
-            var parser = ServerSentEventParser(maxLineBytes: options.maxReplyBytes + 64 * 1024)
+            var parser = ServerSentEventParser(maxLineBytes: min(options.maxReplyBytes, EndpointOptions.replyBytesRange.upperBound) + 64 * 1024)
             var replyBytes = 0
             var started = false
             func deliver(_ events: [ServerSentEvent]) throws(ModelError) -> Bool {
@@ -113,7 +116,7 @@ struct SSEStreamer: Sendable {
         } catch {
             if let fired = watch.fired { return .failed(fired) }
             if Task.isCancelled { return .cancelled }
-            return .failed(classify(error, connected: connected))
+            return .failed(HTTPClients.classify(error, url: url, connectTimeout: options.connectTimeout, connected: connected))
         }
     }
 
@@ -126,9 +129,11 @@ struct SSEStreamer: Sendable {
         return String(decoding: body.readableBytesView.prefix(64 * 1024), as: UTF8.self)
     }
 
-    /// `Retry-After` in seconds or as an HTTP date; else exponential backoff. Capped.
+    /// `Retry-After` in seconds or as an HTTP date; else exponential backoff. Capped at
+    /// `maxRetryDelay`, and never more than `EndpointOptions.retryDelayCap`.
     func retryDelay(_ headers: HTTPHeaders, attempt: Int) -> Double {
-        var delay = options.retryBaseDelay * pow(2, Double(attempt))
+        let cap = min(max(0, options.maxRetryDelay), EndpointOptions.retryDelayCap)
+        var delay = max(0, options.retryBaseDelay) * pow(2, Double(min(max(attempt, 0), 62)))
         if let value = headers.first(name: "retry-after")?.trimmingCharacters(in: .whitespaces) {
             if let seconds = Double(value), seconds >= 0 {
                 delay = seconds
@@ -140,22 +145,6 @@ struct SSEStreamer: Sendable {
                 if let date = f.date(from: value) { delay = max(0, date.timeIntervalSinceNow) }
             }
         }
-        return min(delay, options.maxRetryDelay)
-    }
-
-    private func classify(_ error: Error, connected: Bool) -> ModelError {
-        if let e = error as? HTTPClientError {
-            switch e {
-            case .connectTimeout: return .connectTimeout(url: url, seconds: options.connectTimeout)
-            case .remoteConnectionClosed: return connected ? .connectionLost("the server closed the connection") : .cannotConnect(url: url, reason: "the server closed the connection")
-            default: break
-            }
-        }
-        let text = String(describing: error)
-        if !connected {
-            if text.lowercased().contains("refused") { return .cannotConnect(url: url, reason: "connection refused") }
-            return .cannotConnect(url: url, reason: text)
-        }
-        return .connectionLost(text)
+        return delay.isFinite ? min(delay, cap) : cap
     }
 }

@@ -49,9 +49,28 @@ public struct ScriptedModel: ChatModel {
         self.init(script: try Self.load(path: path), path: URL(fileURLWithPath: path).standardizedFileURL.path)
     }
 
+    /// The largest script read: scripts are short lists of replies, and a device or a huge
+    /// file named by mistake must not be read whole.
+    public static let maxFileBytes = 8 << 20
+    /// Longest pause between chunks a script may ask for.
+    public static let paceRange = 0...10_000
+
+    /// Whether `path` (after symbolic links) is a regular file no larger than `maxFileBytes`.
+    public static func isReadableScriptFile(_ path: String) -> Bool {
+        let resolved = URL(fileURLWithPath: path).resolvingSymlinksInPath().path
+        guard let attributes = try? FileManager.default.attributesOfItem(atPath: resolved),
+              attributes[.type] as? FileAttributeType == .typeRegular,
+              let size = (attributes[.size] as? NSNumber)?.intValue else { return false }
+        return size <= maxFileBytes
+    }
+
     public static func load(path: String) throws(ModelError) -> Script {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw .configuration("cannot read the script \(path)")
+        let shown = TerminalText.escaped(path)
+        guard isReadableScriptFile(path) else {
+            throw .configuration("cannot read the script \(shown): it is missing, not a regular file, or larger than \(maxFileBytes >> 20) MB")
+        }
+        guard let data = FileManager.default.contents(atPath: path), data.count <= maxFileBytes, let text = String(data: data, encoding: .utf8) else {
+            throw .configuration("cannot read the script \(shown)")
         }
         let name = ((path as NSString).lastPathComponent as NSString).deletingPathExtension
         do {
@@ -71,8 +90,16 @@ public struct ScriptedModel: ChatModel {
                 guard let obj = item as? [String: Any] else { throw ModelError.configuration("\(path): reply \(i + 1) must be a mapping with text") }
                 return try reply(obj, at: "\(path): reply \(i + 1)")
             }
-            return Script(replies: replies, paceMilliseconds: root["pace_ms"] as? Int ?? 20,
-                          chunkCharacters: root["chunk_chars"] as? Int, modelName: root["model"] as? String ?? name)
+            let pace = root["pace_ms"].map { $0 as? Int } ?? 20
+            guard let pace, paceRange.contains(pace) else {
+                throw ModelError.configuration("\(shown): pace_ms must be a whole number of milliseconds from \(paceRange.lowerBound) to \(paceRange.upperBound)")
+            }
+            var chunk: Int?
+            if let value = root["chunk_chars"] {
+                guard let n = value as? Int, n >= 0 else { throw ModelError.configuration("\(shown): chunk_chars must be a whole number, 0 for one word per chunk") }
+                chunk = n
+            }
+            return Script(replies: replies, paceMilliseconds: pace, chunkCharacters: chunk, modelName: root["model"] as? String ?? name)
         } catch let e as ModelError {
             throw e
         } catch {

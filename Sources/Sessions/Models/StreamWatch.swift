@@ -1,4 +1,3 @@
-import Foundation
 import Dispatch
 import Foundation
 import Synchronization
@@ -49,13 +48,18 @@ final class StreamWatch: Sendable {
         state.withLock { s -> Bool in
             guard s.fired == nil else { return false }
             let waited = ContinuousClock.now - s.since
+            // Connecting and sending the request come before the response headers: the HTTP
+            // client bounds the connection by the connect timeout, so once connect plus
+            // first-byte time has passed the request has waited at least the first-byte
+            // timeout for an answer. A server that accepts and never answers ends here.
             let limit: Double? = switch s.phase {
+            case .connecting: options.connectTimeout + options.firstByteTimeout
             case .waitingFirstByte: options.firstByteTimeout
             case .streaming: options.idleTimeout
-            case .connecting, .idle: nil // connect has its own timeout in the HTTP client
+            case .idle: nil
             }
-            guard let limit, waited > .milliseconds(Int64(limit * 1000)) else { return false }
-            s.fired = s.phase == .waitingFirstByte ? .firstByteTimeout(seconds: limit) : .idleTimeout(seconds: limit)
+            guard let limit, waited > .milliseconds(EndpointOptions.milliseconds(limit)) else { return false }
+            s.fired = s.phase == .streaming ? .idleTimeout(seconds: options.idleTimeout) : .firstByteTimeout(seconds: options.firstByteTimeout)
             return true
         }
     }

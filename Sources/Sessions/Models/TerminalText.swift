@@ -15,4 +15,26 @@ public enum TerminalText {
         }
         return String(out)
     }
+
+    /// C0 controls, DEL and C1 controls.
+    public static func isControl(_ s: Unicode.Scalar) -> Bool {
+        s.value < 0x20 || (0x7F...0x9F).contains(s.value)
+    }
+
+    /// Text from a file, the environment or a transcript, for a one-line message: every
+    /// control character written as an escape (`\r`, `\n`, `\t`, `\u{1B}`), so nothing in it
+    /// acts on the terminal and a person sees exactly what is there.
+    public static func escaped(_ text: String) -> String {
+        var out = ""
+        for s in text.unicodeScalars {
+            switch s.value {
+            case 0x0A: out += "\\n"
+            case 0x0D: out += "\\r"
+            case 0x09: out += "\\t"
+            case _ where isControl(s): out += "\\u{\(String(s.value, radix: 16, uppercase: true))}"
+            default: out.unicodeScalars.append(s)
+            }
+        }
+        return out
+    }
 }
