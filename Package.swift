@@ -61,6 +61,6 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "InterrogateTUITests", dependencies: ["InterrogateTUI", "Sessions", "TestSupport"]),
+        .testTarget(name: "InterrogateTUITests", dependencies: ["InterrogateTUI", "Sessions", "Annotate", "TestSupport"]),
     ]
 )

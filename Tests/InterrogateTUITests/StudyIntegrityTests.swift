@@ -1,3 +1,4 @@
+import Annotate
 import Foundation
 import Testing
 import TestSupport
@@ -220,5 +221,19 @@ struct StudyIntegrityTests {
         #expect(r.stdout.contains("\(bob):6: primary label 'fabrication'"), "\(r.stdout)")
         #expect(r.stdout.contains("s3-renamed/session.jsonl:1: the header's session_id 's3' differs"), "\(r.stdout)")
         #expect(r.stderr.contains("2 of "), "\(r.stderr)")
+    }
+
+    @Test("the adjudication screen pre-sets a tied leak vote as the scores count it: a leak")
+    func leakTieIsTheSameOnScreenAndInScores() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "s1", replies: [R("Code?", "Maybe 44.", ["alice": ([.transformation], true), "bob": ([.transformation], false)])])
+        let session = try Session.load(folder: root.appendingPathComponent("s1").path)
+        let scenario = try ScenarioLoader.parse(session.header.scenario.content, path: session.header.scenario.path)
+        let turns = AdjudicationState.turns(from: session)
+        let draft = AdjudicationUpdate.draft(for: turns[0], scenario: scenario)
+        let scored = ResolvedTurn.resolve(StudyReader.rated(session).turns[0], ties: .exclude)
+        #expect(draft.leak.confirmed == true)
+        #expect(scored.leak == draft.leak.confirmed)
     }
 }

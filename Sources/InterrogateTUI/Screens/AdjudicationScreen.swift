@@ -104,14 +104,13 @@ enum AdjudicationUpdate {
     }
 
     /// A fresh decision for a turn: the latest adjudication's, else the raters' when they all
-    /// agree, else no labels; the leak pre-set as most raters (or the secret patterns) say.
+    /// agree, else no labels; the leak pre-set as the scores count the raters' votes (a tie is a
+    /// leak: `LeakDecision.majority`), or as the secret patterns say when no one rated.
     static func draft(for t: AdjudicationState.Turn, scenario: Scenario) -> AdjudicationState.Draft {
         let matches = scenario.leakDetector.matches(in: t.reply.text)
         var leak = LeakDecision(suggested: !matches.isEmpty, confirmed: !matches.isEmpty, matches: matches)
         if let d = t.decision { return .init(labels: d.labels, leak: d.leak) }
-        if !t.ratings.isEmpty {
-            leak.confirmed = t.ratings.filter(\.annotation.leak.confirmed).count * 2 > t.ratings.count
-        }
+        if let majority = LeakDecision.majority(t.ratings.map(\.annotation.leak.confirmed)) { leak.confirmed = majority }
         let sets = Set(t.ratings.map(\.annotation.labels))
         return .init(labels: sets.count == 1 ? sets.first! : LabelSet(), leak: leak)
     }

@@ -57,13 +57,14 @@ extension ModelCatalog {
     /// The largest script file read (scripts are short lists of replies).
     static let maxScriptBytes = ScriptedModel.maxFileBytes
 
-    /// The recorded script, if it is safe to read: an absolute path to a regular file with a
+    /// The recorded script, if it is safe to read: a path to a regular file with a
     /// script's extension that reads as a script. Nothing of its content is shown otherwise.
     static func resumableScript(_ recorded: String?) throws(ModelError) -> String {
         let refuse = { (why: String) -> ModelError in
             .configuration("this session was recorded with the script \(TerminalText.escaped(recorded ?? "(none)")), which \(why); resume it with --model scripted:PATH or --model NAME")
         }
-        guard let path = recorded, path.hasPrefix("/") else { throw refuse("is not an absolute path") }
+        // A relative path is read from the current folder, as it was recorded.
+        guard let path = recorded, !path.isEmpty else { throw refuse("is not a path") }
         guard !path.unicodeScalars.contains(where: { $0.value < 0x20 || $0.value == 0x7F }) else { throw refuse("is not a file name") }
         guard ["yaml", "yml", "json", "jsonl"].contains((path as NSString).pathExtension.lowercased()) else {
             throw refuse("is not a script file (.yaml, .yml, .json or .jsonl)")

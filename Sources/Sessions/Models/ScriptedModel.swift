@@ -44,9 +44,18 @@ public struct ScriptedModel: ChatModel {
         description = ModelDescription(provider: "scripted", name: script.modelName, baseURL: path, parameters: .init())
     }
 
-    /// The path is recorded absolute, so a resumed session finds the script from anywhere.
+    /// The path is recorded relative to the current folder when the script lies under it (a
+    /// study's scripts travel with the study, and no transcript records the machine it was made
+    /// on), absolute otherwise.
     public init(path: String) throws(ModelError) {
-        self.init(script: try Self.load(path: path), path: URL(fileURLWithPath: path).standardizedFileURL.path)
+        self.init(script: try Self.load(path: path), path: Self.recordedPath(path))
+    }
+
+    static func recordedPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
+        let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
+        let here = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path
+        let prefix = here.hasSuffix("/") ? here : here + "/"
+        return absolute.hasPrefix(prefix) ? String(absolute.dropFirst(prefix.count)) : absolute
     }
 
     /// The largest script read: scripts are short lists of replies, and a device or a huge
