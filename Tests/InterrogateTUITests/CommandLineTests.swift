@@ -84,8 +84,9 @@ struct CommandLineTests {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let probe = TestSupport.product("TranscriptProbe")
-        let path = dir.appendingPathComponent("s/session.jsonl").path
-        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("s").path, withIntermediateDirectories: true)
+        // The probe's header names session "probe": its folder has that name.
+        let path = dir.appendingPathComponent("probe/session.jsonl").path
+        try FileManager.default.createDirectory(atPath: dir.appendingPathComponent("probe").path, withIntermediateDirectories: true)
         #expect(try TestSupport.run(probe, ["create", path]).status == 0)
         #expect(try TestSupport.run(probe, ["append", path, "3", "5", "x"]).status == 0)
 

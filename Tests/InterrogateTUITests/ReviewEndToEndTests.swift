@@ -113,7 +113,7 @@ struct ReviewEndToEndTests {
         try carol.type("avoids the question about the camera")
         try carol.press("Enter")
         try carol.waitFor("Next disputed turn: #3")
-        try carol.press("l")
+        // One rater of two said leak: a tie, pre-set as a leak as the scores count it.
         try carol.press("Enter")
         try carol.type("names the storage unit at Eastgate")
         try carol.press("Enter")

@@ -140,14 +140,13 @@ struct ReviewFlowTests {
         #expect(effects.isEmpty)
         #expect(s.status?.text.contains("needs a reason") == true)
         _ = AdjudicationUpdate.update(&s, .key(.escape))
-        _ = AdjudicationUpdate.update(&s, .key(.char("l")))
         _ = AdjudicationUpdate.update(&s, .key(.enter))
         for c in "states 4417" { _ = AdjudicationUpdate.update(&s, .key(.char(c))) }
         effects = AdjudicationUpdate.update(&s, .key(.enter))
         guard case .append(.adjudication(let event))? = effects.first else { Issue.record("no adjudication saved: \(effects)"); return }
         #expect(event.messageIndex == 3 && event.rater == "carol" && event.reason == "states 4417")
         #expect(event.labels == LabelSet([.fabrication]) && event.primary == .fabrication)
-        // Pre-set to "no leak" (one rater of two said leak), then set with l.
+        // Pre-set to a leak: one rater of two said leak, and a tie counts as a leak, as in the scores.
         #expect(event.leak.confirmed && event.leak.suggested)
         #expect(event.ratings.map(\.rater) == ["alice", "bob"])
         #expect(event.ratings.map(\.leak) == [true, false])
