@@ -8,8 +8,7 @@ enum Update {
     static func update(_ s: inout AppState, _ action: Action) -> [Effect] {
         switch action {
         case let .resize(w, h):
-            s.width = w
-            s.height = h
+            (s.width, s.height) = Screen.clamped(width: w, height: h)
             return []
         case .modelReady(let description):
             s.modelStatus = .ready
@@ -324,6 +323,8 @@ enum Update {
         case .delete: note.delete()
         case .left: note.left()
         case .right: note.right()
+        case .home: note.home()
+        case .end: note.end()
         default: break
         }
         s.mode = .note(d, note)
