@@ -47,6 +47,24 @@ struct ScreenSnapshotTests {
         try assertSnapshot(InterrogationView.view(try UpdateTests.state()), "empty-80x24")
     }
 
+    @Test("a new session at 160x48: the first hint points at the brief and secret on the right, not above")
+    func empty160() throws {
+        let screen = InterrogationView.view(try UpdateTests.state(width: 160, height: 48))
+        try assertSnapshot(screen, "empty-160x48")
+        #expect(screen.text.contains("shown on the right"))
+        #expect(!screen.text.contains("above"))
+    }
+
+    @Test("with the brief and secret hidden (F2), the first hint says how to show them")
+    func emptyHidden() throws {
+        for (w, h) in [(80, 24), (160, 48)] {
+            var s = try UpdateTests.state(width: w, height: h)
+            _ = Update.update(&s, .key(.function(2)))
+            let text = InterrogationView.view(s).text
+            #expect(text.contains("F2 shows the brief and the secret") && !text.contains("above") && !text.contains("on the right"))
+        }
+    }
+
     @Test("a tagged conversation at 80x24, tagging the last reply; escape sequences shown inert")
     func conversation80() throws {
         try assertSnapshot(InterrogationView.view(try Self.conversationState(width: 80, height: 24)), "conversation-80x24")

@@ -133,8 +133,11 @@ enum InterrogationView {
         guard height > 0 else { return }
         let lines = conversationLines(s, width: width)
         if lines.isEmpty {
+            let panel = !s.showPanel ? "F2 shows the brief and the secret."
+                : s.width >= sidePanelFrom ? "The brief and the secret are shown on the right; F2 hides them."
+                : "The brief and the secret are shown above; F2 hides them."
             let hint = s.modelStatus == .starting ? "Starting the model… you can type your first question meanwhile."
-                : "Ask your first question below. The brief and the secret are shown above; F2 hides them."
+                : "Ask your first question below. " + panel
             screen.put(hint, row: top + 1, column: 2, role: .dim, maxWidth: width - 4)
             return
         }
