@@ -110,12 +110,23 @@ struct KeySequencePropertyTests {
                     let text = String((0..<r.below(6)).map { _ in Character(r.pick(Self.scalars)) })
                     let event: ChatEvent = r.pick([.text(text), .text(text), .reasoning(text), .finished(reason: "stop"),
                                                    .failed(.incomplete), .retrying(attempt: 1, afterSeconds: 1, reason: "HTTP 503")])
-                    action = .model(streamId: id, event)
-                case 95..<98: action = r.chance(90) ? .saved(seq: r.below(100)) : .saveFailed("disk full")
+                    action = .model(streamId: id, event, at: .now)
                 default: action = r.chance(50) ? .modelReady(base.info.model) : .key(.char("c"))
                 }
                 log.append("\(action)")
-                _ = Update.update(&s, action)
+                // As the runtime does: a stream's start and stop are reported at once, an
+                // append is reported saved (or, now and then, failed).
+                var queue = [action]
+                while !queue.isEmpty {
+                    for effect in Update.update(&s, queue.removeFirst()) {
+                        switch effect {
+                        case .startStream(let id, _): queue.append(.streamStarted(streamId: id, at: .now))
+                        case .cancelStream(let id): queue.append(.streamStopped(streamId: id, at: .now))
+                        case .append: queue.append(r.chance(99) ? .saved(seq: r.below(1000)) : .saveFailed("disk full"))
+                        case .prepareModel, .quit: break
+                        }
+                    }
+                }
                 var found = Self.fieldProblems(s.input, "question")
                 if case .note(_, let note) = s.mode { found += Self.fieldProblems(note, "note") }
                 let screen = InterrogationView.view(s)

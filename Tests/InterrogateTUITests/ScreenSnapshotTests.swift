@@ -33,8 +33,8 @@ struct ScreenSnapshotTests {
         for (i, (q, events, keys)) in steps.enumerated() {
             for c in q { _ = Update.update(&s, .key(.char(c))) }
             _ = Update.update(&s, .key(.enter))
-            for e in events { _ = Update.update(&s, .model(streamId: i + 1, e)) }
-            _ = Update.update(&s, .model(streamId: i + 1, .finished(reason: "stop")))
+            for e in events { _ = Update.update(&s, .model(streamId: i + 1, e, at: .now)) }
+            _ = Update.update(&s, .model(streamId: i + 1, .finished(reason: "stop"), at: .now))
             for k in keys { _ = Update.update(&s, .key(k)) }
         }
         _ = Update.update(&s, .saved(seq: 12))
@@ -80,7 +80,7 @@ struct ScreenSnapshotTests {
         var s = try UpdateTests.state()
         for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.enter))
-        _ = Update.update(&s, .model(streamId: 1, .text("Let me think")))
+        _ = Update.update(&s, .model(streamId: 1, .text("Let me think"), at: .now))
         for c in "And the camera" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.newline))
         for c in "at 23:40?" { _ = Update.update(&s, .key(.char(c))) }
@@ -113,8 +113,8 @@ struct ScreenSnapshotTests {
         var s = try UpdateTests.state()
         for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.enter))
-        _ = Update.update(&s, .model(streamId: 1, .text("No.")))
-        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop")))
+        _ = Update.update(&s, .model(streamId: 1, .text("No."), at: .now))
+        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
         _ = Update.update(&s, .key(.escape))
         _ = Update.update(&s, .key(.ctrl("q")))
         try assertSnapshot(InterrogationView.view(s), "confirm-quit-80x24")

@@ -27,8 +27,8 @@ struct TextFieldTests {
         // Note: after a reply, n opens the note.
         var s = try UpdateTests.state()
         press(&s, "Code?".map { .char($0) } + [.enter])
-        _ = Update.update(&s, .model(streamId: 1, .text("No.")))
-        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop")))
+        _ = Update.update(&s, .model(streamId: 1, .text("No."), at: .now))
+        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
         press(&s, [.char("n")] + keys)
         guard case .note(_, let note) = s.mode else { Issue.record("no note open: \(s.mode)"); return }
         #expect(note.text == "cafe" && note.cursor == 4)

@@ -96,7 +96,7 @@ enum AdjudicationUpdate {
             return quit(&s, reason: "interrupted")
         case .key(let key):
             return s.draft.editingReason ? reasonKey(&s, key) : decisionKey(&s, key)
-        case .model, .modelReady, .modelFailed:
+        case .model, .modelReady, .modelFailed, .streamStarted, .streamStopped:
             break
         }
         return []
