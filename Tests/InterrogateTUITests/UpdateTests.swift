@@ -228,7 +228,7 @@ struct UpdateTests {
         type(&s, "Code?")
         send(&s, .key(.enter), .saveFailed("disk full"))
         #expect(s.saveError == "disk full")
-        #expect(s.status?.text == "NOT SAVED: disk full")
+        #expect(s.status?.text.hasPrefix("NOT SAVED: disk full.") == true)
         #expect(InterrogationView.view(s).text.split(separator: "\n")[0].contains("NOT SAVED"))
     }
 

@@ -15,6 +15,7 @@ enum Update {
             s.info.model = description
             if s.resendUnanswered {
                 s.resendUnanswered = false
+                guard s.saveError == nil else { return [] }
                 return startReply(&s)
             }
             return []
@@ -27,10 +28,7 @@ enum Update {
             s.lastSavedSeq = seq
             return []
         case .saveFailed(let message):
-            s.pendingSaves = max(0, s.pendingSaves - 1)
-            s.saveError = message
-            s.status = .init(kind: .error, text: "NOT SAVED: \(message)")
-            return []
+            return saveFailed(&s, message)
         case let .model(id, event, at):
             return modelEvent(&s, id, event, at: at)
         case let .streamStarted(id, at):
@@ -53,6 +51,30 @@ enum Update {
         case .terminate:
             return quit(&s, confirmed: true, reason: "interrupted")
         }
+    }
+
+    // MARK: A failed save
+
+    /// An append failed: from here the screen and the transcript would disagree, so nothing
+    /// more is written. A reply still streaming is stopped (it would answer a question the
+    /// file may not hold); questions and tags are refused; quitting writes nothing either,
+    /// and the command reports the failure on exit. `run --resume` goes on from the file.
+    private static func saveFailed(_ s: inout AppState, _ message: String) -> [Effect] {
+        s.pendingSaves = max(0, s.pendingSaves - 1)
+        if s.saveError == nil { s.saveError = message }
+        s.status = .init(kind: .error, text: notSaved(s, "Nothing more is written to the transcript; Ctrl-Q quits."))
+        s.resendUnanswered = false
+        guard let streaming = s.streaming else { return [] }
+        s.turns[streaming.turn].isStreaming = false
+        s.turns[streaming.turn].message.status = .cancelled
+        s.streaming = nil
+        s.pendingQuit = nil
+        return [.cancelStream(id: streaming.id)]
+    }
+
+    /// The save error's line: what failed, then what it means for what was just asked.
+    static func notSaved(_ s: AppState, _ consequence: String) -> String {
+        "NOT SAVED: \(s.saveError ?? "unknown error"). \(consequence)"
     }
 
     // MARK: Model replies
@@ -175,6 +197,10 @@ enum Update {
 
     private static func send(_ s: inout AppState) -> [Effect] {
         guard !s.input.isEmpty else { return [] }
+        if s.saveError != nil {
+            s.status = .init(kind: .error, text: notSaved(s, "The question is not sent (it is kept in the box); Ctrl-Q quits."))
+            return []
+        }
         if s.streaming != nil {
             s.status = .init(kind: .warning, text: "A reply is still streaming: wait for it, or press Esc to stop it.")
             return []
@@ -249,6 +275,10 @@ enum Update {
             s.mode = .compose
             if s.review != nil { s.status = .init(kind: .info, text: "Reading: PgUp/PgDn scroll, Tab goes back to tagging.") }
         case .enter:
+            if s.saveError != nil {
+                s.status = .init(kind: .error, text: notSaved(s, "These tags are not saved; Ctrl-Q quits."))
+                return []
+            }
             guard !d.labels.isEmpty else {
                 s.status = .init(kind: .warning, text: "Choose at least one label (c r d t f) before saving, or Esc to leave it untagged.")
                 return []
@@ -359,6 +389,13 @@ enum Update {
             if s.pendingQuit?.confirmed != true { s.pendingQuit = .init(confirmed: confirmed, reason: reason) }
             s.mode = .compose
             return cancelReply(&s)
+        }
+        if s.saveError != nil {
+            // Nothing more is written, not even the session's end: the file stays as it was
+            // when the save failed, and the command reports the failure on exit.
+            s.overlay = nil
+            s.quitting = true
+            return [.quit]
         }
         let effects: [Effect] = []
         let untagged = s.untaggedReplies.count

@@ -242,7 +242,12 @@ enum InterrogationView {
     }
 
     static func statusLine(_ s: AppState, _ screen: inout Screen, row: Int) {
-        if let status = s.status {
+        // A failed save stays in view with its reason; other notices give way to it.
+        var status = s.status
+        if s.saveError != nil && status?.kind != .error {
+            status = .init(kind: .error, text: Update.notSaved(s, "Nothing more is written to the transcript; Ctrl-Q quits."))
+        }
+        if let status {
             let role: Role = switch status.kind {
             case .info: .ok
             case .warning: .warning
