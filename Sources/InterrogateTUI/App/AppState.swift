@@ -113,7 +113,7 @@ struct AppState: Equatable, Sendable {
     var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
 
     /// The turns on screen: all of them live, the revealed ones in a review.
-    var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix($0.revealed) } ?? turns[...] }
+    var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix(max(0, $0.revealed)) } ?? turns[...] }
     var taggableCount: Int { turns.filter(\.isTaggable).count }
 
     var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }

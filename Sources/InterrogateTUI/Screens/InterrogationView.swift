@@ -283,7 +283,7 @@ enum InterrogationView {
             screen.put("│", row: r, column: left + w - 1, role: .key)
         }
         screen.put(" \(title) ", row: top, column: left + 2, role: .key)
-        for (i, line) in lines.prefix(h - 3).enumerated() {
+        for (i, line) in lines.prefix(max(0, h - 3)).enumerated() {
             screen.put(line.0, row: top + 2 + i, column: left + 2, role: line.1, maxWidth: w - 4)
         }
     }
