@@ -7,9 +7,13 @@
 #endif
 #define NCURSES_WIDECHAR 1
 #include <locale.h>
+#include <signal.h>
 #include <string.h>
+#include <termios.h>
+#include <unistd.h>
 #include <wchar.h>
 #include <ncursesw/curses.h>
+#include <ncursesw/term.h>
 
 // Swift 6 cannot touch these C globals and macros safely; small functions can.
 static inline WINDOW *cn_stdscr(void) { return stdscr; }
@@ -42,6 +46,160 @@ static inline void cn_setlocale_utf8(void) {
     if (ctype == NULL || (strstr(ctype, "UTF-8") == NULL && strstr(ctype, "utf8") == NULL)) {
         if (setlocale(LC_CTYPE, "C.UTF-8") == NULL) setlocale(LC_CTYPE, "en_US.UTF-8");
     }
+}
+
+
+// MARK: Restoring the terminal when the process crashes
+//
+// A Swift trap (SIGILL or SIGTRAP), a bad access (SIGSEGV, SIGBUS), abort() or an arithmetic
+// fault would otherwise leave the terminal in the alternate screen, without echo and with
+// the cursor hidden. While curses is active, these signals run `cn_crash_handler`, which does
+// only async-signal-safe things: write(2) a reset sequence prepared in advance, tcsetattr(3)
+// the terminal mode saved before curses started, then restore the default action and
+// re-raise, so that the process still dies of the signal (and the shell reports it).
+
+#define CN_CRASH_SIGNAL_COUNT 6
+
+// The state lives in a function's static storage: Swift's importer does not emit a header's
+// file-scope arrays and structs, but does emit the functions that hold them.
+struct cn_crash_state {
+    struct sigaction previous[CN_CRASH_SIGNAL_COUNT];
+    struct termios termios;
+    volatile sig_atomic_t termios_saved;
+    char reset[512];
+    volatile sig_atomic_t reset_length;
+    volatile sig_atomic_t installed;
+};
+
+static struct cn_crash_state *cn_crash(void) {
+    static struct cn_crash_state state;
+    return &state;
+}
+
+static inline int cn_crash_signal_count(void) { return CN_CRASH_SIGNAL_COUNT; }
+static inline int cn_crash_signal(int i) {
+    switch (i) {
+    case 0: return SIGILL;
+    case 1: return SIGTRAP;
+    case 2: return SIGSEGV;
+    case 3: return SIGBUS;
+    case 4: return SIGABRT;
+    case 5: return SIGFPE;
+    default: return 0;
+    }
+}
+
+/// Writes what undoes curses: the reset sequence, then the saved terminal mode.
+static void cn_crash_restore_terminal(void) {
+    struct cn_crash_state *c = cn_crash();
+    if (c->reset_length > 0) {
+        ssize_t written = write(STDOUT_FILENO, c->reset, (size_t)c->reset_length);
+        (void)written;
+    }
+    if (c->termios_saved) tcsetattr(STDIN_FILENO, TCSANOW, &c->termios);
+}
+
+static void cn_crash_handler(int sig) {
+    struct cn_crash_state *c = cn_crash();
+    if (c->installed) {
+        c->installed = 0;
+        cn_crash_restore_terminal();
+    }
+    struct sigaction dfl;
+    memset(&dfl, 0, sizeof dfl);
+    dfl.sa_handler = SIG_DFL;
+    sigemptyset(&dfl.sa_mask);
+    sigaction(sig, &dfl, NULL);
+    // Blocked while this handler runs; delivered with the default action when it returns.
+    raise(sig);
+}
+
+/// Saves the terminal mode; call before initscr().
+static inline void cn_crash_save_terminal_mode(void) {
+    struct cn_crash_state *c = cn_crash();
+    c->termios_saved = tcgetattr(STDIN_FILENO, &c->termios) == 0;
+}
+
+/// Appends bytes to the reset sequence, while they fit.
+static inline void cn_crash_append(const char *bytes, size_t k) {
+    struct cn_crash_state *c = cn_crash();
+    size_t n = (size_t)c->reset_length;
+    if (n + k >= sizeof c->reset) return;
+    memcpy(c->reset + n, bytes, k);
+    c->reset_length = (sig_atomic_t)(n + k);
+}
+
+/// Appends one terminfo capability (padding such as $<5> left out) to the reset sequence.
+static inline void cn_crash_append_capability(const char *name) {
+    char *cap = tigetstr((char *)name);
+    if (cap == NULL || cap == (char *)-1) return;
+    for (const char *p = cap; *p; p++) {
+        if (p[0] == '$' && p[1] == '<') {
+            const char *end = strchr(p, '>');
+            if (end != NULL) { p = end; continue; }
+        }
+        cn_crash_append(p, 1);
+    }
+}
+
+/// Prepares the reset sequence; call after initscr(). Mouse reporting is switched off too.
+static inline void cn_crash_prepare_reset(int mouse) {
+    cn_crash()->reset_length = 0;
+    cn_crash_append_capability("sgr0");
+    cn_crash_append_capability("cnorm");
+    cn_crash_append_capability("rmkx");
+    if (mouse) {
+        const char *off = "\033[?1006l\033[?1002l\033[?1000l";
+        cn_crash_append(off, strlen(off));
+    }
+    cn_crash_append_capability("rmcup");
+}
+
+/// Installs the handler for every crash signal, keeping the previous actions.
+static inline int cn_crash_install(void) {
+    struct cn_crash_state *c = cn_crash();
+    if (c->installed) return 0;
+    for (int i = 0; i < CN_CRASH_SIGNAL_COUNT; i++) {
+        struct sigaction action;
+        memset(&action, 0, sizeof action);
+        action.sa_handler = cn_crash_handler;
+        sigemptyset(&action.sa_mask);
+        if (sigaction(cn_crash_signal(i), &action, &c->previous[i]) != 0) return -1;
+    }
+    c->installed = 1;
+    return 0;
+}
+
+/// Puts the previous actions back (curses has ended normally).
+static inline void cn_crash_uninstall(void) {
+    struct cn_crash_state *c = cn_crash();
+    if (!c->installed) return;
+    c->installed = 0;
+    for (int i = 0; i < CN_CRASH_SIGNAL_COUNT; i++) sigaction(cn_crash_signal(i), &c->previous[i], NULL);
+}
+
+/// Whether `sig` currently runs the crash handler (for tests).
+static inline int cn_crash_handler_is_set(int sig) {
+    struct sigaction current;
+    if (sigaction(sig, NULL, &current) != 0) return 0;
+    return current.sa_handler == cn_crash_handler;
+}
+
+/// The address of the handler `sig` runs now, to compare before and after (for tests).
+static inline unsigned long cn_signal_handler_address(int sig) {
+    struct sigaction current;
+    if (sigaction(sig, NULL, &current) != 0) return 0;
+    return (unsigned long)current.sa_handler;
+}
+
+/// The prepared reset sequence (for tests).
+static inline int cn_crash_reset_copy(char *out, int capacity) {
+    struct cn_crash_state *c = cn_crash();
+    int n = (int)c->reset_length;
+    if (n > capacity) n = capacity;
+    if (n < 0) n = 0;
+    memcpy(out, c->reset, (size_t)n);
+    return n;
 }
 
 #endif

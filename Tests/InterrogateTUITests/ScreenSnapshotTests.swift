@@ -33,8 +33,8 @@ struct ScreenSnapshotTests {
         for (i, (q, events, keys)) in steps.enumerated() {
             for c in q { _ = Update.update(&s, .key(.char(c))) }
             _ = Update.update(&s, .key(.enter))
-            for e in events { _ = Update.update(&s, .model(streamId: i + 1, e)) }
-            _ = Update.update(&s, .model(streamId: i + 1, .finished(reason: "stop")))
+            for e in events { _ = Update.update(&s, .model(streamId: i + 1, e, at: .now)) }
+            _ = Update.update(&s, .model(streamId: i + 1, .finished(reason: "stop"), at: .now))
             for k in keys { _ = Update.update(&s, .key(k)) }
         }
         _ = Update.update(&s, .saved(seq: 12))
@@ -45,6 +45,24 @@ struct ScreenSnapshotTests {
     @Test("a new session at 80x24: header, brief and secret, empty conversation, input")
     func empty80() throws {
         try assertSnapshot(InterrogationView.view(try UpdateTests.state()), "empty-80x24")
+    }
+
+    @Test("a new session at 160x48: the first hint points at the brief and secret on the right, not above")
+    func empty160() throws {
+        let screen = InterrogationView.view(try UpdateTests.state(width: 160, height: 48))
+        try assertSnapshot(screen, "empty-160x48")
+        #expect(screen.text.contains("shown on the right"))
+        #expect(!screen.text.contains("above"))
+    }
+
+    @Test("with the brief and secret hidden (F2), the first hint says how to show them")
+    func emptyHidden() throws {
+        for (w, h) in [(80, 24), (160, 48)] {
+            var s = try UpdateTests.state(width: w, height: h)
+            _ = Update.update(&s, .key(.function(2)))
+            let text = InterrogationView.view(s).text
+            #expect(text.contains("F2 shows the brief and the secret") && !text.contains("above") && !text.contains("on the right"))
+        }
     }
 
     @Test("a tagged conversation at 80x24, tagging the last reply; escape sequences shown inert")
@@ -62,7 +80,7 @@ struct ScreenSnapshotTests {
         var s = try UpdateTests.state()
         for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.enter))
-        _ = Update.update(&s, .model(streamId: 1, .text("Let me think")))
+        _ = Update.update(&s, .model(streamId: 1, .text("Let me think"), at: .now))
         for c in "And the camera" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.newline))
         for c in "at 23:40?" { _ = Update.update(&s, .key(.char(c))) }
@@ -95,8 +113,8 @@ struct ScreenSnapshotTests {
         var s = try UpdateTests.state()
         for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.enter))
-        _ = Update.update(&s, .model(streamId: 1, .text("No.")))
-        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop")))
+        _ = Update.update(&s, .model(streamId: 1, .text("No."), at: .now))
+        _ = Update.update(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
         _ = Update.update(&s, .key(.escape))
         _ = Update.update(&s, .key(.ctrl("q")))
         try assertSnapshot(InterrogationView.view(s), "confirm-quit-80x24")

@@ -52,11 +52,11 @@ struct UpdateTests {
         var s = try Self.state()
         type(&s, "Code?")
         send(&s, .key(.enter))
-        send(&s, .model(streamId: 1, .text("It is not ")))
+        send(&s, .model(streamId: 1, .text("It is not "), at: .now))
         #expect(s.turns[1].message.text == "It is not ")
         #expect(s.mode == .compose)
-        send(&s, .model(streamId: 1, .text("4417.")))
-        let effects = send(&s, .model(streamId: 1, .finished(reason: "stop")))
+        send(&s, .model(streamId: 1, .text("4417."), at: .now))
+        let effects = send(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
         guard case .append(.message(let m))? = effects.first else { Issue.record("no append: \(effects)"); return }
         #expect(m.text == "It is not 4417." && m.status == .complete && m.finishReason == "stop" && m.index == 1)
         #expect(s.streaming == nil)
@@ -71,23 +71,25 @@ struct UpdateTests {
         type(&s, "Code?")
         send(&s, .key(.enter))
         let before = s
-        #expect(send(&s, .model(streamId: 99, .text("ghost"))).isEmpty)
+        #expect(send(&s, .model(streamId: 99, .text("ghost"), at: .now)).isEmpty)
         #expect(s == before)
     }
 
-    @Test("Esc stops the reply: the stream is cancelled, the partial text saved as cancelled, tagging opens")
+    @Test("Esc stops the reply: the stream is cancelled; once the runtime reports it stopped, the partial text is saved as cancelled and tagging opens")
     func cancel() throws {
         var s = try Self.state()
         type(&s, "Code?")
         send(&s, .key(.enter))
-        send(&s, .model(streamId: 1, .text("Well, ")))
-        let effects = send(&s, .key(.escape))
-        #expect(effects.first == .cancelStream(id: 1))
-        guard case .append(.message(let m))? = effects.last else { Issue.record("\(effects)"); return }
+        send(&s, .model(streamId: 1, .text("Well, "), at: .now))
+        #expect(send(&s, .key(.escape)) == [.cancelStream(id: 1)])
+        // Events already on their way after the stop are not part of the reply.
+        #expect(send(&s, .model(streamId: 1, .text("more"), at: .now)).isEmpty)
+        let effects = send(&s, .streamStopped(streamId: 1, at: .now))
+        guard case .append(.message(let m))? = effects.last, effects.count == 1 else { Issue.record("\(effects)"); return }
         #expect(m.status == .cancelled && m.text == "Well, ")
         #expect(s.streaming == nil)
         // A late event from the cancelled stream changes nothing.
-        #expect(send(&s, .model(streamId: 1, .text("more"))).isEmpty)
+        #expect(send(&s, .model(streamId: 1, .text("more"), at: .now)).isEmpty)
         #expect(s.turns[1].message.text == "Well, ")
         if case .tagging = s.mode {} else { Issue.record("tagging did not open") }
     }
@@ -96,7 +98,7 @@ struct UpdateTests {
     func tag() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("Nothing to tell.")), .model(streamId: 1, .finished(reason: "stop")))
+        send(&s, .key(.enter), .model(streamId: 1, .text("Nothing to tell."), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now))
         send(&s, .key(.char("d")), .key(.char("f")), .key(.char("d")), .key(.char("t")), .key(.char("l")))
         send(&s, .key(.char("n")))
         type(&s, "evasive")
@@ -113,7 +115,7 @@ struct UpdateTests {
     func emptyTagRefused() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("Hm.")), .model(streamId: 1, .finished(reason: "stop")))
+        send(&s, .key(.enter), .model(streamId: 1, .text("Hm."), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now))
         #expect(send(&s, .key(.enter)).isEmpty)
         #expect(s.status?.kind == .warning)
     }
@@ -122,9 +124,9 @@ struct UpdateTests {
     func retag() throws {
         var s = try Self.state()
         type(&s, "One?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("No.")), .model(streamId: 1, .finished(reason: "stop")), .key(.char("r")), .key(.enter))
+        send(&s, .key(.enter), .model(streamId: 1, .text("No."), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now), .key(.char("r")), .key(.enter))
         type(&s, "Two?")
-        send(&s, .key(.enter), .model(streamId: 2, .text("Never.")), .model(streamId: 2, .finished(reason: "stop")), .key(.char("r")), .key(.enter))
+        send(&s, .key(.enter), .model(streamId: 2, .text("Never."), at: .now), .model(streamId: 2, .finished(reason: "stop"), at: .now), .key(.char("r")), .key(.enter))
         send(&s, .key(.tab))
         #expect(s.taggedIndex == 3)
         send(&s, .key(.up))
@@ -141,7 +143,7 @@ struct UpdateTests {
     func warnUntagged() throws {
         var s = try Self.state()
         type(&s, "One?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("No.")), .model(streamId: 1, .finished(reason: "stop")), .key(.escape))
+        send(&s, .key(.enter), .model(streamId: 1, .text("No."), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now), .key(.escape))
         type(&s, "Two?")
         #expect(send(&s, .key(.enter)).isEmpty)
         #expect(s.status?.text.contains("untagged") == true)
@@ -156,7 +158,7 @@ struct UpdateTests {
         s.info.scenario.turnLimit = 2
         for i in 1...2 {
             type(&s, "Q\(i)?")
-            send(&s, .key(.enter), .model(streamId: i, .text("A.")), .model(streamId: i, .finished(reason: "stop")), .key(.char("c")), .key(.enter))
+            send(&s, .key(.enter), .model(streamId: i, .text("A."), at: .now), .model(streamId: i, .finished(reason: "stop"), at: .now), .key(.char("c")), .key(.enter))
         }
         type(&s, "Q3?")
         #expect(send(&s, .key(.enter)).isEmpty)
@@ -167,11 +169,11 @@ struct UpdateTests {
     func resizeMidStream() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("Par")))
+        send(&s, .key(.enter), .model(streamId: 1, .text("Par"), at: .now))
         type(&s, "next question draft")
         send(&s, .resize(width: 50, height: 10))
         #expect(s.isTooSmall)
-        send(&s, .model(streamId: 1, .text("tial")), .resize(width: 160, height: 48))
+        send(&s, .model(streamId: 1, .text("tial"), at: .now), .resize(width: 160, height: 48))
         #expect(!s.isTooSmall)
         #expect(s.input.text == "next question draft")
         #expect(s.turns[1].message.text == "Partial")
@@ -182,7 +184,7 @@ struct UpdateTests {
     func quitWithUntagged() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("No.")), .model(streamId: 1, .finished(reason: "stop")), .key(.escape))
+        send(&s, .key(.enter), .model(streamId: 1, .text("No."), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now), .key(.escape))
         #expect(send(&s, .key(.ctrl("q"))).isEmpty)
         #expect(s.overlay == .confirmQuit(untagged: 1))
         send(&s, .key(.char("n")))
@@ -193,16 +195,31 @@ struct UpdateTests {
         #expect(s.quitting)
     }
 
-    @Test("quitting mid-stream saves the partial reply before the session end")
+    @Test("quitting mid-stream saves the partial reply before asking, and before the session end")
     func quitMidStream() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .text("Part")))
-        let effects = send(&s, .key(.ctrl("q")))
-        #expect(effects.first == .cancelStream(id: 1))
-        guard case .append(.message(let m))? = effects.dropFirst().first else { Issue.record("\(effects)"); return }
+        send(&s, .key(.enter), .model(streamId: 1, .text("Part"), at: .now))
+        #expect(send(&s, .key(.ctrl("q"))) == [.cancelStream(id: 1)])
+        let effects = send(&s, .streamStopped(streamId: 1, at: .now))
+        guard case .append(.message(let m))? = effects.first, effects.count == 1 else { Issue.record("\(effects)"); return }
         #expect(m.status == .cancelled && m.text == "Part")
         #expect(s.overlay == .confirmQuit(untagged: 1))
+        #expect(s.mode == .compose)
+    }
+
+    @Test("an interrupt mid-stream records the partial reply, then the session end, in that order")
+    func terminateMidStream() throws {
+        var s = try Self.state()
+        type(&s, "Code?")
+        send(&s, .key(.enter), .model(streamId: 1, .text("Part"), at: .now))
+        #expect(send(&s, .terminate) == [.cancelStream(id: 1)])
+        #expect(!s.quitting)
+        let effects = send(&s, .streamStopped(streamId: 1, at: .now))
+        guard effects.count == 3, case .append(.message(let m)) = effects[0] else { Issue.record("\(effects)"); return }
+        #expect(m.status == .cancelled && m.text == "Part")
+        #expect(Array(effects.dropFirst()) == [.append(.sessionEnd(.init(reason: "interrupted"))), .quit])
+        #expect(s.quitting)
     }
 
     @Test("a failed save is shown and the header stops saying saved")
@@ -211,7 +228,7 @@ struct UpdateTests {
         type(&s, "Code?")
         send(&s, .key(.enter), .saveFailed("disk full"))
         #expect(s.saveError == "disk full")
-        #expect(s.status?.text == "NOT SAVED: disk full")
+        #expect(s.status?.text.hasPrefix("NOT SAVED: disk full.") == true)
         #expect(InterrogationView.view(s).text.split(separator: "\n")[0].contains("NOT SAVED"))
     }
 
@@ -230,7 +247,7 @@ struct UpdateTests {
     func failedEmptyReply() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        let effects = send(&s, .key(.enter), .model(streamId: 1, .failed(.cannotConnect(url: "http://x", reason: "connection refused"))))
+        let effects = send(&s, .key(.enter), .model(streamId: 1, .failed(.cannotConnect(url: "http://x", reason: "connection refused")), at: .now))
         guard case .append(.message(let m))? = effects.last else { Issue.record("\(effects)"); return }
         #expect(m.status == .error && m.text.isEmpty && m.error?.contains("connection refused") == true)
         #expect(s.mode == .compose)
@@ -244,9 +261,9 @@ struct UpdateTests {
     func retryNotice() throws {
         var s = try Self.state()
         type(&s, "Code?")
-        send(&s, .key(.enter), .model(streamId: 1, .retrying(attempt: 1, afterSeconds: 2, reason: "HTTP 429")))
+        send(&s, .key(.enter), .model(streamId: 1, .retrying(attempt: 1, afterSeconds: 2, reason: "HTTP 429"), at: .now))
         #expect(s.status == .init(kind: .warning, text: "HTTP 429: retry 1 in 2 s"))
-        send(&s, .model(streamId: 1, .text("ok")), .model(streamId: 1, .finished(reason: "stop")))
+        send(&s, .model(streamId: 1, .text("ok"), at: .now), .model(streamId: 1, .finished(reason: "stop"), at: .now))
         #expect(s.status == nil)
     }
 }

@@ -4,8 +4,14 @@ import Sessions
 enum Action: Equatable, Sendable {
     case key(Key)
     case resize(width: Int, height: Int)
-    /// An event of the reply stream `streamId`; events of a stream no longer current are dropped.
-    case model(streamId: Int, ChatEvent)
+    /// An event of the reply stream `streamId`, with the instant it arrived; events of a
+    /// stream no longer current are dropped. `update` reads no clock: every time a reply
+    /// records comes in an action, read by the runtime where the thing happened.
+    case model(streamId: Int, ChatEvent, at: ContinuousClock.Instant)
+    /// The runtime sent the request of stream `streamId` at `at`; the reply's times count from here.
+    case streamStarted(streamId: Int, at: ContinuousClock.Instant)
+    /// The runtime stopped stream `streamId` (asked by `cancelStream`) at `at`.
+    case streamStopped(streamId: Int, at: ContinuousClock.Instant)
     case modelReady(ModelDescription)
     case modelFailed(String)
     /// An append reached the disk (written and fsync'd) as event `seq`.

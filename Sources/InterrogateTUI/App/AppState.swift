@@ -26,8 +26,18 @@ struct AppState: Equatable, Sendable {
 
     struct Streaming: Equatable, Sendable {
         var id: Int
-        var recorder: ReplyRecorder
+        /// Made when the runtime reports the request sent (`streamStarted`), with that instant.
+        var recorder: ReplyRecorder?
         var turn: Int
+        /// Esc or a quit asked the runtime to stop it; it is recorded when the runtime says
+        /// it stopped (`streamStopped`), and later events are dropped.
+        var stopping = false
+    }
+
+    /// A quit that waits for the streaming reply to be stopped and recorded first.
+    struct PendingQuit: Equatable, Sendable {
+        var confirmed: Bool
+        var reason: String
     }
 
     struct TagDraft: Equatable, Sendable {
@@ -85,6 +95,7 @@ struct AppState: Equatable, Sendable {
     /// The last reply is untagged and Enter was pressed once: the next Enter sends anyway.
     var sendWarningArmed = false
     var quitting = false
+    var pendingQuit: PendingQuit?
     /// Resumed with a question that has no saved reply (the app died mid-reply): ask again
     /// once the model is ready.
     var resendUnanswered = false
@@ -102,7 +113,7 @@ struct AppState: Equatable, Sendable {
     var isTooSmall: Bool { width < Self.minimumWidth || height < Self.minimumHeight }
 
     /// The turns on screen: all of them live, the revealed ones in a review.
-    var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix($0.revealed) } ?? turns[...] }
+    var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix(max(0, $0.revealed)) } ?? turns[...] }
     var taggableCount: Int { turns.filter(\.isTaggable).count }
 
     var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }

@@ -8,14 +8,14 @@ enum Update {
     static func update(_ s: inout AppState, _ action: Action) -> [Effect] {
         switch action {
         case let .resize(w, h):
-            s.width = w
-            s.height = h
+            (s.width, s.height) = Screen.clamped(width: w, height: h)
             return []
         case .modelReady(let description):
             s.modelStatus = .ready
             s.info.model = description
             if s.resendUnanswered {
                 s.resendUnanswered = false
+                guard s.saveError == nil else { return [] }
                 return startReply(&s)
             }
             return []
@@ -28,12 +28,24 @@ enum Update {
             s.lastSavedSeq = seq
             return []
         case .saveFailed(let message):
-            s.pendingSaves = max(0, s.pendingSaves - 1)
-            s.saveError = message
-            s.status = .init(kind: .error, text: "NOT SAVED: \(message)")
+            return saveFailed(&s, message)
+        case let .model(id, event, at):
+            return modelEvent(&s, id, event, at: at)
+        case let .streamStarted(id, at):
+            guard var streaming = s.streaming, streaming.id == id, streaming.recorder == nil else { return [] }
+            streaming.recorder = ReplyRecorder(startedAt: at)
+            s.streaming = streaming
             return []
-        case let .model(id, event):
-            return modelEvent(&s, id, event)
+        case let .streamStopped(id, at):
+            guard let streaming = s.streaming, streaming.id == id else { return [] }
+            var recorder = streaming.recorder ?? ReplyRecorder(startedAt: at)
+            recorder.cancel(at: at)
+            var effects = finishReply(&s, recorder)
+            if let pending = s.pendingQuit {
+                s.pendingQuit = nil
+                effects += quit(&s, confirmed: pending.confirmed, reason: pending.reason)
+            }
+            return effects
         case .key(let key):
             return keyPressed(&s, key)
         case .terminate:
@@ -41,37 +53,65 @@ enum Update {
         }
     }
 
+    // MARK: A failed save
+
+    /// An append failed: from here the screen and the transcript would disagree, so nothing
+    /// more is written. A reply still streaming is stopped (it would answer a question the
+    /// file may not hold); questions and tags are refused; quitting writes nothing either,
+    /// and the command reports the failure on exit. `run --resume` goes on from the file.
+    private static func saveFailed(_ s: inout AppState, _ message: String) -> [Effect] {
+        s.pendingSaves = max(0, s.pendingSaves - 1)
+        if s.saveError == nil { s.saveError = message }
+        s.status = .init(kind: .error, text: notSaved(s, "Nothing more is written to the transcript; Ctrl-Q quits."))
+        s.resendUnanswered = false
+        guard let streaming = s.streaming else { return [] }
+        s.turns[streaming.turn].isStreaming = false
+        s.turns[streaming.turn].message.status = .cancelled
+        s.streaming = nil
+        s.pendingQuit = nil
+        return [.cancelStream(id: streaming.id)]
+    }
+
+    /// The save error's line: what failed, then what it means for what was just asked.
+    static func notSaved(_ s: AppState, _ consequence: String) -> String {
+        "NOT SAVED: \(s.saveError ?? "unknown error"). \(consequence)"
+    }
+
     // MARK: Model replies
 
-    private static func modelEvent(_ s: inout AppState, _ id: Int, _ event: ChatEvent) -> [Effect] {
+    private static func modelEvent(_ s: inout AppState, _ id: Int, _ event: ChatEvent, at: ContinuousClock.Instant) -> [Effect] {
         // A stream that was cancelled or replaced may still deliver events: drop them.
-        guard var streaming = s.streaming, streaming.id == id else { return [] }
-        streaming.recorder.apply(event)
-        s.turns[streaming.turn].message.text = streaming.recorder.text
+        guard var streaming = s.streaming, streaming.id == id, !streaming.stopping else { return [] }
+        // The runtime reports the start before any event; were it missing, the reply would be
+        // timed from its first event rather than from a clock read here.
+        var recorder = streaming.recorder ?? ReplyRecorder(startedAt: at)
+        recorder.apply(event, at: at)
+        streaming.recorder = recorder
+        s.turns[streaming.turn].message.text = recorder.text
         if case let .retrying(attempt, after, reason) = event {
             s.status = .init(kind: .warning, text: "\(reason): retry \(attempt) in \(ModelError.format(after)) s")
         }
         s.streaming = streaming
-        guard streaming.recorder.isFinished else { return [] }
-        if let error = streaming.recorder.error {
+        guard recorder.isFinished else { return [] }
+        if let error = recorder.error {
             s.status = .init(kind: .error, text: "The reply failed: \(error.description)")
         } else if case .warning = s.status?.kind {
             s.status = nil
         }
-        return finishReply(&s)
+        return finishReply(&s, recorder)
     }
 
     /// Records the current reply (complete, cancelled or failed) and opens tagging on it.
-    private static func finishReply(_ s: inout AppState) -> [Effect] {
+    private static func finishReply(_ s: inout AppState, _ recorder: ReplyRecorder) -> [Effect] {
         guard let streaming = s.streaming else { return [] }
-        let message = streaming.recorder.message(index: s.turns[streaming.turn].message.index)
+        let message = recorder.message(index: s.turns[streaming.turn].message.index)
         s.turns[streaming.turn].message = message
         s.turns[streaming.turn].isStreaming = false
         s.streaming = nil
         s.pendingSaves += 1
         let effects: [Effect] = [.append(.message(message))]
-        if message.saidNothing {
-            // Nothing to tag: the model said nothing.
+        if message.saidNothing || s.pendingQuit != nil {
+            // Nothing to tag: the model said nothing, or the session is ending.
             return effects
         }
         s.mode = .tagging(draft(for: streaming.turn, in: s))
@@ -157,6 +197,10 @@ enum Update {
 
     private static func send(_ s: inout AppState) -> [Effect] {
         guard !s.input.isEmpty else { return [] }
+        if s.saveError != nil {
+            s.status = .init(kind: .error, text: notSaved(s, "The question is not sent (it is kept in the box); Ctrl-Q quits."))
+            return []
+        }
         if s.streaming != nil {
             s.status = .init(kind: .warning, text: "A reply is still streaming: wait for it, or press Esc to stop it.")
             return []
@@ -194,16 +238,18 @@ enum Update {
         let id = s.nextStreamId
         s.nextStreamId += 1
         s.turns.append(.init(message: MessageEvent(index: s.turns.count, role: .model, text: "", status: nil), isStreaming: true))
-        s.streaming = .init(id: id, recorder: ReplyRecorder(), turn: s.turns.count - 1)
+        s.streaming = .init(id: id, recorder: nil, turn: s.turns.count - 1)
         return [.startStream(id: id, request)]
     }
 
+    /// Asks the runtime to stop the reply; it is recorded (as cancelled, with the text so far)
+    /// when the runtime reports it stopped.
     private static func cancelReply(_ s: inout AppState) -> [Effect] {
-        guard var streaming = s.streaming else { return [] }
-        streaming.recorder.cancel()
+        guard var streaming = s.streaming, !streaming.stopping else { return [] }
+        streaming.stopping = true
         s.streaming = streaming
         s.status = .init(kind: .info, text: "Reply stopped; the text so far is kept and marked cancelled.")
-        return [.cancelStream(id: streaming.id)] + finishReply(&s)
+        return [.cancelStream(id: streaming.id)]
     }
 
     private static func taggingKey(_ s: inout AppState, _ d: AppState.TagDraft, _ key: Key) -> [Effect] {
@@ -229,6 +275,10 @@ enum Update {
             s.mode = .compose
             if s.review != nil { s.status = .init(kind: .info, text: "Reading: PgUp/PgDn scroll, Tab goes back to tagging.") }
         case .enter:
+            if s.saveError != nil {
+                s.status = .init(kind: .error, text: notSaved(s, "These tags are not saved; Ctrl-Q quits."))
+                return []
+            }
             guard !d.labels.isEmpty else {
                 s.status = .init(kind: .warning, text: "Choose at least one label (c r d t f) before saving, or Esc to leave it untagged.")
                 return []
@@ -324,6 +374,8 @@ enum Update {
         case .delete: note.delete()
         case .left: note.left()
         case .right: note.right()
+        case .home: note.home()
+        case .end: note.end()
         default: break
         }
         s.mode = .note(d, note)
@@ -331,11 +383,21 @@ enum Update {
     }
 
     private static func quit(_ s: inout AppState, confirmed: Bool, reason: String = "quit") -> [Effect] {
-        var effects: [Effect] = []
         if s.streaming != nil {
-            effects += cancelReply(&s)
+            // The partial reply is recorded first, once the runtime reports it stopped; the
+            // quit goes on from there (`streamStopped`).
+            if s.pendingQuit?.confirmed != true { s.pendingQuit = .init(confirmed: confirmed, reason: reason) }
             s.mode = .compose
+            return cancelReply(&s)
         }
+        if s.saveError != nil {
+            // Nothing more is written, not even the session's end: the file stays as it was
+            // when the save failed, and the command reports the failure on exit.
+            s.overlay = nil
+            s.quitting = true
+            return [.quit]
+        }
+        let effects: [Effect] = []
         let untagged = s.untaggedReplies.count
         if untagged > 0 && !confirmed {
             s.overlay = .confirmQuit(untagged: untagged)

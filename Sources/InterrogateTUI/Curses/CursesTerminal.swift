@@ -9,6 +9,7 @@ final class CursesTerminal {
 
     init() {
         cn_setlocale_utf8()
+        CrashGuard.saveTerminalMode()
         // Esc must feel immediate; the default 1 s wait for an escape sequence does not.
         setenv("ESCDELAY", "25", 0)
         _ = initscr()
@@ -20,7 +21,7 @@ final class CursesTerminal {
         wtimeout(cn_stdscr(), 30)
         _ = mousemask(cn_wheel_up() | cn_wheel_down(), nil)
         setUpColours()
-        Self.installCrashHandlers()
+        CrashGuard.install(mouse: true)
     }
 
     var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
@@ -28,6 +29,7 @@ final class CursesTerminal {
     func close() {
         guard isOpen else { return }
         isOpen = false
+        CrashGuard.uninstall()
         endwin()
     }
 
@@ -95,6 +97,9 @@ final class CursesTerminal {
             curs_set(0)
         }
         wrefresh(win)
+        #if DEBUG
+        CrashGuard.crashForTestingIfAsked()
+        #endif
     }
 
     // MARK: Keys
@@ -106,7 +111,7 @@ final class CursesTerminal {
         var ch: wint_t = 0
         let r = wget_wch(cn_stdscr(), &ch)
         if r == cn_err() { return nil }
-        let code = Int32(ch)
+        let code = Int32(truncatingIfNeeded: ch)
         if r == cn_key_code_yes() {
             switch code {
             case cn_key_resize(): return .resize(Int(cn_cols()), Int(cn_lines()))
@@ -145,27 +150,13 @@ final class CursesTerminal {
             let r2 = wget_wch(cn_stdscr(), &next)
             wtimeout(cn_stdscr(), 30)
             if r2 != cn_err() && (next == 13 || next == 10) { return .key(.newline) }
-            if r2 != cn_err() { unget_wch(wchar_t(next)) }
+            if r2 != cn_err() { unget_wch(wchar_t(truncatingIfNeeded: next)) }
             return .key(.escape)
         case 1...26: return .key(.ctrl(Character(Unicode.Scalar(UInt8(code) + 96))))
         case 0...31: return nil
         default:
-            guard let scalar = Unicode.Scalar(UInt32(code)) else { return nil }
+            guard let scalar = Unicode.Scalar(UInt32(ch)) else { return nil }
             return .key(.char(Character(scalar)))
-        }
-    }
-
-    // MARK: Crashes
-
-    /// A crash must not leave the person's terminal in raw mode: restore it, then die as
-    /// the signal says.
-    private static func installCrashHandlers() {
-        for sig in [SIGSEGV, SIGABRT, SIGILL, SIGTRAP, SIGBUS, SIGFPE] {
-            signal(sig) { s in
-                endwin()
-                signal(s, SIG_DFL)
-                raise(s)
-            }
         }
     }
 }

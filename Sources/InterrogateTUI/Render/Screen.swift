@@ -17,9 +17,17 @@ struct Screen: Equatable, Sendable {
     private var cursorRow: Int?
     private var cursorColumn = 0
 
+    /// The largest screen drawn; a terminal reporting more (or a negative size) is taken
+    /// at this size, so that a wild resize cannot exhaust memory or trap.
+    static let maximumWidth = 1000
+    static let maximumHeight = 1000
+
+    static func clamped(width: Int, height: Int) -> (width: Int, height: Int) {
+        (min(max(0, width), maximumWidth), min(max(0, height), maximumHeight))
+    }
+
     init(width: Int, height: Int) {
-        self.width = max(0, width)
-        self.height = max(0, height)
+        (self.width, self.height) = Self.clamped(width: width, height: height)
         cells = Array(repeating: Cell(), count: self.width * self.height)
     }
 
@@ -45,8 +53,9 @@ struct Screen: Equatable, Sendable {
     }
 
     mutating func fill(row: Int, from column: Int = 0, to end: Int? = nil, with ch: Character = " ", role: Role) {
-        guard row >= 0, row < height else { return }
-        for col in max(0, column)..<min(width, end ?? width) { cells[row * width + col] = Cell(text: String(ch), role: role) }
+        let from = max(0, column), to = min(width, end ?? width)
+        guard row >= 0, row < height, from < to else { return }
+        for col in from..<to { cells[row * width + col] = Cell(text: String(ch), role: role) }
     }
 
     /// A hint bar: each key, then what it does, while they fit.

@@ -62,12 +62,17 @@ final class Runtime: @unchecked Sendable {
                     dispatch(.saveFailed(error.description))
                 }
             case let .startStream(id, request):
-                guard let model else { continue }
+                // Not when update has given the reply up meanwhile (a save failed before it).
+                guard let model, state.streaming?.id == id else { continue }
+                // The clock is read here, as the request goes out, and each event's as it
+                // arrives; update only subtracts them.
+                dispatch(.streamStarted(streamId: id, at: .now))
                 streams[id] = Task { [weak self] in
-                    for await event in model.stream(request) { self?.post(.model(streamId: id, event)) }
+                    for await event in model.stream(request) { self?.post(.model(streamId: id, event, at: .now)) }
                 }
             case .cancelStream(let id):
                 streams.removeValue(forKey: id)?.cancel()
+                dispatch(.streamStopped(streamId: id, at: .now))
             case .prepareModel:
                 guard let model else { continue }
                 Task { [weak self] in

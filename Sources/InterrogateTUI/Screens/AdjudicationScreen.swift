@@ -84,8 +84,7 @@ enum AdjudicationUpdate {
     static func update(_ s: inout AdjudicationState, _ action: Action) -> [Effect] {
         switch action {
         case let .resize(w, h):
-            s.width = w
-            s.height = h
+            (s.width, s.height) = Screen.clamped(width: w, height: h)
         case .saved(let seq):
             s.pendingSaves = max(0, s.pendingSaves - 1)
             s.lastSavedSeq = seq
@@ -97,7 +96,7 @@ enum AdjudicationUpdate {
             return quit(&s, reason: "interrupted")
         case .key(let key):
             return s.draft.editingReason ? reasonKey(&s, key) : decisionKey(&s, key)
-        case .model, .modelReady, .modelFailed:
+        case .model, .modelReady, .modelFailed, .streamStarted, .streamStopped:
             break
         }
         return []
@@ -319,9 +318,10 @@ enum AdjudicationView {
 
     static func reasonLine(_ s: AdjudicationState, _ t: AdjudicationState.Turn, _ screen: inout Screen, row: Int) {
         if s.draft.editingReason {
-            screen.put("Reason ›", row: row, column: 0, role: .key)
-            let end = screen.put(" " + TerminalText.inert(s.draft.reason.text), row: row, column: 8, role: .input, maxWidth: s.width - 9)
-            screen.cursor = (row, min(end, s.width - 1))
+            let left = screen.put("Reason › ", row: row, column: 0, role: .key)
+            let field = FieldLayout.line(s.draft.reason, width: s.width - left - 1)
+            screen.put(field.text, row: row, column: left, role: .input)
+            screen.cursor = (row, left + field.cursor)
         } else if !t.isDisputed {
             screen.put(t.ratings.count < 2 ? "Fewer than two raters: nothing disputed here, a decision is optional." : "The raters agree; a decision is optional.",
                        row: row, column: 1, role: .dim)

@@ -93,7 +93,7 @@ enum InterrogationView {
 
     static func conversationLines(_ s: AppState, width: Int) -> [Line] {
         var lines: [Line] = []
-        let modelNumbers = Dictionary(uniqueKeysWithValues: s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) })
+        let modelNumbers = Dictionary(s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) }, uniquingKeysWith: { first, _ in first })
         for (i, turn) in zip(s.visibleTurns.indices, s.visibleTurns) {
             let m = turn.message
             var head: [(String, Role)]
@@ -133,8 +133,11 @@ enum InterrogationView {
         guard height > 0 else { return }
         let lines = conversationLines(s, width: width)
         if lines.isEmpty {
+            let panel = !s.showPanel ? "F2 shows the brief and the secret."
+                : s.width >= sidePanelFrom ? "The brief and the secret are shown on the right; F2 hides them."
+                : "The brief and the secret are shown above; F2 hides them."
             let hint = s.modelStatus == .starting ? "Starting the model… you can type your first question meanwhile."
-                : "Ask your first question below. The brief and the secret are shown above; F2 hides them."
+                : "Ask your first question below. " + panel
             screen.put(hint, row: top + 1, column: 2, role: .dim, maxWidth: width - 4)
             return
         }
@@ -207,36 +210,26 @@ enum InterrogationView {
     static func inputBox(_ s: AppState, _ screen: inout Screen, top: Int, rows: Int) {
         let width = s.width - 2
         if case .note(_, let note) = s.mode {
-            screen.put("Note ›", row: top, column: 0, role: .key)
-            let col = screen.put(" " + TerminalText.inert(note.text), row: top, column: 6, role: .input, maxWidth: width - 6)
-            screen.cursor = (top, min(col, s.width - 1))
+            let label = "Note › "
+            let left = screen.put(label, row: top, column: 0, role: .key)
+            let field = FieldLayout.line(note, width: s.width - left - 1)
+            screen.put(field.text, row: top, column: left, role: .input)
+            screen.cursor = (top, left + field.cursor)
             return
         }
         // Lay the question out by display width, tracking where the cursor falls.
-        var lines: [String] = [""]
-        var lineWidths = [0]
-        var cursor = (0, 0)
-        for (i, c) in Array(s.input.text).enumerated() {
-            if i == s.input.cursor { cursor = (lines.count - 1, lineWidths[lineWidths.count - 1]) }
-            if c == "\n" { lines.append(""); lineWidths.append(0); continue }
-            let shown = Character(TerminalText.inert(String(c)))
-            let w = DisplayWidth.of(shown)
-            if lineWidths[lineWidths.count - 1] + w > width { lines.append(""); lineWidths.append(0) }
-            lines[lines.count - 1].append(shown)
-            lineWidths[lineWidths.count - 1] += w
-        }
-        if s.input.cursor >= s.input.text.count { cursor = (lines.count - 1, lineWidths[lineWidths.count - 1]) }
-        let first = max(0, min(cursor.0 - rows + 1, lines.count - rows))
+        let (lines, cursor) = FieldLayout.wrapped(s.input, width: width)
+        let first = max(0, min(cursor.row - rows + 1, lines.count - rows))
         let promptRole: Role = s.mode == .compose ? .key : .dim
         for r in 0..<rows {
             screen.put(r == 0 ? "›" : " ", row: top + r, column: 0, role: promptRole)
             let i = first + r
-            if i < lines.count { screen.put(lines[i], row: top + r, column: 2, role: .input) }
+            if i < lines.count { screen.put(lines[i], row: top + r, column: 2, role: .input, maxWidth: width) }
         }
         if s.input.text.isEmpty && s.mode == .compose {
             screen.put("Type a question · Enter sends · Ctrl-J new line", row: top, column: 2, role: .dim)
         }
-        if s.mode == .compose { screen.cursor = (top + cursor.0 - first, 2 + cursor.1) }
+        if s.mode == .compose { screen.cursor = (top + cursor.row - first, 2 + cursor.column) }
     }
 
     /// In place of the question box: where the reviewer is in the recorded session.
@@ -249,7 +242,12 @@ enum InterrogationView {
     }
 
     static func statusLine(_ s: AppState, _ screen: inout Screen, row: Int) {
-        if let status = s.status {
+        // A failed save stays in view with its reason; other notices give way to it.
+        var status = s.status
+        if s.saveError != nil && status?.kind != .error {
+            status = .init(kind: .error, text: Update.notSaved(s, "Nothing more is written to the transcript; Ctrl-Q quits."))
+        }
+        if let status {
             let role: Role = switch status.kind {
             case .info: .ok
             case .warning: .warning
@@ -285,7 +283,7 @@ enum InterrogationView {
             screen.put("│", row: r, column: left + w - 1, role: .key)
         }
         screen.put(" \(title) ", row: top, column: left + 2, role: .key)
-        for (i, line) in lines.prefix(h - 3).enumerated() {
+        for (i, line) in lines.prefix(max(0, h - 3)).enumerated() {
             screen.put(line.0, row: top + 2 + i, column: left + 2, role: line.1, maxWidth: w - 4)
         }
     }

@@ -18,8 +18,7 @@ enum ReviewQueueUpdate {
     static func update(_ s: inout ReviewQueueState, _ input: CursesTerminal.Input) {
         switch input {
         case let .resize(w, h):
-            s.width = w
-            s.height = h
+            (s.width, s.height) = Screen.clamped(width: w, height: h)
         case .key(let key):
             switch key {
             case .up, .char("k"): s.selected = max(0, s.selected - 1)

@@ -42,8 +42,7 @@ enum StartUpdate {
     static func update(_ s: inout StartState, _ input: CursesTerminal.Input) {
         switch input {
         case let .resize(w, h):
-            s.width = w
-            s.height = h
+            (s.width, s.height) = Screen.clamped(width: w, height: h)
         case .key(let key):
             s.status = nil
             if s.editingAnnotator {
@@ -51,8 +50,11 @@ enum StartUpdate {
                 case .enter, .escape, .tab: s.editingAnnotator = false
                 case .char(let c): s.annotator.insert(String(c))
                 case .backspace: s.annotator.backspace()
+                case .delete: s.annotator.delete()
                 case .left: s.annotator.left()
                 case .right: s.annotator.right()
+                case .home: s.annotator.home()
+                case .end: s.annotator.end()
                 default: break
                 }
                 return
@@ -120,8 +122,13 @@ enum StartView {
         col = screen.put("   Condition: ", row: bottom + 1, column: col, role: .dim)
         col = screen.put(s.control ? "control" : "instructed", row: bottom + 1, column: col, role: .key)
         col = screen.put("   Annotator: ", row: bottom + 1, column: col, role: .dim)
-        let annotatorEnd = screen.put(s.annotator.text, row: bottom + 1, column: col, role: s.editingAnnotator ? .input : .key)
-        if s.editingAnnotator { screen.cursor = (bottom + 1, min(annotatorEnd, s.width - 1)) }
+        if s.editingAnnotator {
+            let field = FieldLayout.line(s.annotator, width: s.width - col - 1)
+            screen.put(field.text, row: bottom + 1, column: col, role: .input)
+            screen.cursor = (bottom + 1, col + field.cursor)
+        } else {
+            screen.put(TerminalText.inert(s.annotator.text), row: bottom + 1, column: col, role: .key, maxWidth: s.width - col - 1)
+        }
         if let status = s.status {
             screen.fill(row: s.height - 1, role: .warning)
             screen.put(" " + status, row: s.height - 1, column: 0, role: .warning)
