@@ -277,7 +277,7 @@ struct ReportCommandTests {
         #expect(screen.contains("s4") && screen.contains("s5") && !screen.contains("s1 "))
         let folder = try #require(ReportScreenUpdate.update(&s, .key(.enter)))
         #expect(folder.hasSuffix("s4"))
-        _ = ReportScreenUpdate.update(&s, ReportScreenUpdate.replay(folder: folder, ties: .exclude))
+        _ = ReportScreenUpdate.update(&s, ReplayReader.replay(folder: folder, ties: .exclude))
         screen = ReportScreenView.view(s).text
         #expect(screen.contains("REPLAY · s4"))
         #expect(screen.contains("Model #2 → FABRICATION LEAK"))

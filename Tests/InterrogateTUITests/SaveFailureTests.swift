@@ -96,4 +96,26 @@ struct SaveFailureTests {
         send(&s, .saveFailed("Input/output error"))
         #expect(s.saveError == "No space left on device")
     }
+
+    @Test("adjudication: a decision whose save failed is taken back off the screen, no later decision is written, and quitting writes nothing more")
+    func adjudicationStopsWriting() throws {
+        var s = try ReviewFlowTests.adjudication()
+        func decide(_ reason: String) -> [Effect] {
+            var effects = AdjudicationUpdate.update(&s, .key(.char("d")))
+            effects += AdjudicationUpdate.update(&s, .key(.enter))
+            for c in reason { effects += AdjudicationUpdate.update(&s, .key(.char(c))) }
+            return effects + AdjudicationUpdate.update(&s, .key(.enter))
+        }
+        let turn = s.selected
+        #expect(decide("first").count == 1)
+        #expect(s.turns[turn].decision != nil)
+        _ = AdjudicationUpdate.update(&s, .saveFailed("No space left on device"))
+        #expect(s.turns[turn].decision == nil, "the screen still shows a decision the file does not hold")
+        #expect(s.status?.kind == .error && s.status?.text.contains("No space left on device") == true)
+        _ = AdjudicationUpdate.update(&s, .key(.down))
+        #expect(s.status?.text.contains("NOT SAVED") == true, "moving on hid the failure")
+        #expect(decide("second").isEmpty, "a decision was written after a failed save")
+        #expect(AdjudicationUpdate.update(&s, .key(.ctrl("q"))) == [.quit])
+        #expect(s.quitting)
+    }
 }

@@ -74,30 +74,15 @@ struct AdjudicateCommand: AsyncParsableCommand {
         }
     }
 
-    /// Draw, read, update; each append is on disk before the next draw says saved.
+    /// The adjudication screen in the one runtime; each append is on disk before the next
+    /// draw says saved.
     private static func loop(_ start: AdjudicationState, file: TranscriptFile, initial: [Effect], stop: StopFlag) -> AdjudicationState {
         let terminal = CursesTerminal()
         defer { terminal.close() }
-        var s = start
-        func perform(_ effects: [Effect]) {
-            for case .append(let body) in effects {
-                do { perform(AdjudicationUpdate.update(&s, .saved(seq: try file.append(body).seq))) } catch {
-                    perform(AdjudicationUpdate.update(&s, .saveFailed(error.description)))
-                }
-            }
+        let effects = SessionEffects(model: nil, transcript: file)
+        let runtime = ScreenRuntime<AdjudicationProgram>(state: start, stop: stop) { effect, runtime in
+            effects.perform(effect, in: runtime, isCurrentStream: { _ in false })
         }
-        let (w, h) = terminal.size
-        perform(AdjudicationUpdate.update(&s, .resize(width: w, height: h)))
-        perform(initial)
-        while !s.quitting {
-            terminal.draw(AdjudicationView.view(s))
-            if stop.isSet { perform(AdjudicationUpdate.update(&s, .terminate)); continue }
-            switch terminal.read() {
-            case .key(let k)?: perform(AdjudicationUpdate.update(&s, .key(k)))
-            case let .resize(w, h)?: perform(AdjudicationUpdate.update(&s, .resize(width: w, height: h)))
-            case nil: break
-            }
-        }
-        return s
+        return runtime.run(on: terminal, initial: initial)
     }
 }

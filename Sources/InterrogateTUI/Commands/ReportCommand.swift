@@ -74,7 +74,11 @@ struct ReportCommand: AsyncParsableCommand {
                 throw invalidInputExit
             }
             let start = ReportScreenState(report: report, width: 80, height: 24)
-            await onCursesThread { ReportScreen.run(start) }
+            await onCursesThread {
+                let terminal = CursesTerminal()
+                defer { terminal.close() }
+                _ = ScreenRuntime<ReportProgram>(state: start, perform: ReportProgram.perform).run(on: terminal)
+            }
             return
         }
         let text: String

@@ -69,7 +69,7 @@ struct ReviewCommand: AsyncParsableCommand {
         let final = await onCursesThread {
             let terminal = CursesTerminal()
             defer { terminal.close() }
-            return Runtime(state: prepared.state, model: nil, transcript: prepared.file, stop: stop).run(on: terminal, initialEffects: prepared.effects)
+            return RunCommand.interrogate(prepared, on: terminal, stop: stop)
         }
         let done = final.turns.filter { $0.isTaggable && $0.isTagged }.count
         print("Review of \(final.info.sessionId) by \(rater): \(done) of \(final.taggableCount) replies reviewed.")
@@ -94,12 +94,7 @@ struct ReviewCommand: AsyncParsableCommand {
     private static func pick(_ start: ReviewQueueState) -> String? {
         let terminal = CursesTerminal()
         defer { terminal.close() }
-        var s = start
-        (s.width, s.height) = terminal.size
-        while s.outcome == nil {
-            terminal.draw(ReviewQueueView.view(s))
-            if let input = terminal.read() { ReviewQueueUpdate.update(&s, input) }
-        }
+        let s = ScreenRuntime<ReviewQueueProgram>(state: start).run(on: terminal)
         if case .review(let id)? = s.outcome { return id }
         return nil
     }

@@ -100,24 +100,31 @@ struct RunCommand: AsyncParsableCommand {
         let terminal = CursesTerminal()
         defer { terminal.close() }
         var session = prepared
-        if session == nil, var start {
-            (start.width, start.height) = terminal.size
-            while start.outcome == nil && !stop.isSet {
-                terminal.draw(StartView.view(start))
-                if let input = terminal.read() { StartUpdate.update(&start, input) }
-            }
-            guard case .start(let choice)? = start.outcome else { return .cancelled }
-            start.status = "Starting \(choice.model)…"
-            terminal.draw(StartView.view(start))
+        if session == nil, let start {
+            let picker = ScreenRuntime<StartProgram>(state: start, stop: stop)
+            var chosen = picker.run(on: terminal)
+            guard case .start(let choice)? = chosen.outcome else { return .cancelled }
+            chosen.status = "Starting \(choice.model)…"
+            terminal.draw(StartView.view(chosen))
             switch starter.blockingStart(choice) {
             case .success(let p): session = p
             case .failure(let e): return .failed(e.message)
             }
         }
         guard let session else { return .cancelled }
-        let runtime = Runtime(state: session.state, model: session.model, transcript: session.file, stop: stop)
-        let final = runtime.run(on: terminal, initialEffects: session.effects)
+        let final = Self.interrogate(session, on: terminal, stop: stop)
         return .finished(final, path: session.file.path, model: session.model!)
+    }
+
+    /// A live session or a blind review, in the one runtime: model streams and appends are
+    /// the effects; every append is on disk before the screen says saved.
+    static func interrogate(_ session: Prepared, on terminal: CursesTerminal, stop: StopFlag) -> AppState {
+        let effects = SessionEffects(model: session.model, transcript: session.file)
+        let runtime = ScreenRuntime<InterrogationProgram>(state: session.state, stop: stop) { effect, runtime in
+            effects.perform(effect, in: runtime, isCurrentStream: { runtime.state.streaming?.id == $0 })
+        }
+        defer { effects.stopAll() }
+        return runtime.run(on: terminal, initial: session.effects)
     }
 
     static func findScenario(_ id: String, in dir: String) throws -> Scenario {

@@ -5,7 +5,7 @@ import Synchronization
 /// it, the work it asks for, a pure `update` and a pure `view`. Keys and resizes come in as
 /// messages; the work (a model stream, an append, reading a transcript) is done by the
 /// runtime's effect handler and comes back as messages.
-protocol Program {
+protocol Program: SendableMetatype {
     associatedtype State: Sendable
     associatedtype Message: Sendable
     associatedtype Command: Sendable

@@ -50,6 +50,13 @@ struct AdjudicationState: Equatable, Sendable {
     var pendingSaves = 0
     var lastSavedSeq: Int?
     var saveError: String?
+    /// The decision whose append is on its way, and what the turn showed before it: a failed
+    /// save puts the turn back, so the screen never shows a decision the file does not hold.
+    var unsaved: Unsaved?
+    struct Unsaved: Equatable, Sendable {
+        var turn: Int
+        var previous: AdjudicationEvent?
+    }
     var quitting = false
 
     init(sessionId: String, scenario: Scenario, adjudicator: String, turns: [Turn], width: Int, height: Int) {
@@ -88,10 +95,13 @@ enum AdjudicationUpdate {
         case .saved(let seq):
             s.pendingSaves = max(0, s.pendingSaves - 1)
             s.lastSavedSeq = seq
+            s.unsaved = nil
         case .saveFailed(let m):
             s.pendingSaves = max(0, s.pendingSaves - 1)
             s.saveError = m
-            s.status = .init(kind: .error, text: "NOT SAVED: \(m)")
+            if let u = s.unsaved, s.turns.indices.contains(u.turn) { s.turns[u.turn].decision = u.previous }
+            s.unsaved = nil
+            s.status = notSaved(s)
         case .terminate:
             return quit(&s, reason: "interrupted")
         case .key(let key):
@@ -121,12 +131,17 @@ enum AdjudicationUpdate {
         s.draft = draft(for: s.turns[i], scenario: s.scenario)
     }
 
+    /// After a failed save nothing more is written: the file and the screen would disagree.
+    static func notSaved(_ s: AdjudicationState) -> AppState.Status? {
+        s.saveError.map { .init(kind: .error, text: "NOT SAVED: \($0). Decisions are no longer written; Ctrl-Q quits.") }
+    }
+
     private static func decisionKey(_ s: inout AdjudicationState, _ key: Key) -> [Effect] {
         guard s.current != nil else {
             if case .ctrl = key { return quit(&s, reason: "quit") }
             return []
         }
-        s.status = nil
+        s.status = notSaved(s)
         switch key {
         case .ctrl("q"), .ctrl("c"), .escape: return quit(&s, reason: "quit")
         case .up, .char("k"): select(&s, s.selected - 1)
@@ -154,6 +169,10 @@ enum AdjudicationUpdate {
             s.draft.editingReason = false
             s.status = nil
         case .enter:
+            guard s.saveError == nil else {
+                s.status = notSaved(s)
+                return []
+            }
             guard !s.draft.reason.isEmpty, let t = s.current else {
                 s.status = .init(kind: .warning, text: "A decision needs a reason: type why, then Enter.")
                 return []
@@ -162,6 +181,7 @@ enum AdjudicationUpdate {
                 messageIndex: t.reply.index, rater: s.adjudicator, labels: s.draft.labels, leak: s.draft.leak,
                 reason: s.draft.reason.text.trimmingCharacters(in: .whitespacesAndNewlines),
                 ratings: t.ratings.map { .init(rater: $0.rater, labels: $0.annotation.labels, leak: $0.annotation.leak.confirmed) })
+            s.unsaved = .init(turn: s.selected, previous: s.turns[s.selected].decision)
             s.turns[s.selected].decision = event
             s.pendingSaves += 1
             // On to the next disputed turn still open, if any.
@@ -189,6 +209,8 @@ enum AdjudicationUpdate {
 
     private static func quit(_ s: inout AdjudicationState, reason: String) -> [Effect] {
         s.quitting = true
+        // After a failed save the file stays as it was; the exit report says what was lost.
+        if s.saveError != nil { return [.quit] }
         s.pendingSaves += 1
         return [.append(.sessionEnd(.init(reason: reason))), .quit]
     }

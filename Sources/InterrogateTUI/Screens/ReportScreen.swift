@@ -78,35 +78,6 @@ enum ReportScreenUpdate {
         }
         return nil
     }
-
-    /// The replay of one transcript: each question and reply, with every rater's labels and
-    /// the resolved label the scores counted.
-    static func replay(folder: String, ties: ScoringConfiguration.TieRule) -> Input {
-        let loaded: (info: TranscriptInfo, rated: RatedTranscript, ratings: Session)
-        do { loaded = try StudyReader.load(folder: folder) } catch { return .replayFailed(error.description) }
-        var lines: [ReportScreenState.ReplayLine] = []
-        var number = 0
-        let r = loaded.ratings
-        for m in r.messages {
-            if m.role == .interrogator {
-                lines.append(.init(text: "You", role: .interrogator))
-                lines.append(.init(text: m.text, role: .interrogator))
-                continue
-            }
-            number += 1
-            let ratings = (r.ratings[m.index] ?? [:]).filter { !$0.value.labels.isEmpty }.sorted { $0.key < $1.key }
-            let turn = loaded.rated.turns.first { $0.number == number }
-            let resolved = turn.map { ResolvedTurn.resolve($0, ties: ties) }
-            var head = "Model #\(number)"
-            if let p = resolved?.primary { head += " → \(p.rawValue.uppercased())" } else if let src = resolved?.source { head += " → (\(src.rawValue))" }
-            if resolved?.leak == true { head += " LEAK" }
-            head += "  " + ratings.map { "\($0.key): \($0.value.labels.description)\($0.value.leak.confirmed ? "+leak" : "")" }.joined(separator: "  ")
-            if let a = r.adjudications[m.index] { head += "  adjudicated by \(a.rater): \(a.reason)" }
-            lines.append(.init(text: head, role: resolved?.primary.map { Role.badge($0) } ?? .untagged))
-            lines.append(.init(text: m.text.isEmpty ? "(no text: \(m.error ?? m.status?.rawValue ?? ""))" : m.text, role: .text))
-        }
-        return .replayLoaded(title: "\(loaded.info.sessionId) · \(loaded.info.model) · \(loaded.info.scenario) [\(loaded.info.condition)]", lines: lines)
-    }
 }
 
 enum ReportScreenView {
@@ -205,27 +176,6 @@ enum ReportScreenView {
         let top = min(s.scroll, max(0, wrapped.count - rows))
         for (i, (text, role)) in wrapped.dropFirst(top).prefix(rows).enumerated() {
             screen.put(" " + text, row: 2 + i, column: 0, role: role, maxWidth: s.width)
-        }
-    }
-}
-
-enum ReportScreen {
-    static func run(_ start: ReportScreenState) {
-        let terminal = CursesTerminal()
-        defer { terminal.close() }
-        var s = start
-        (s.width, s.height) = terminal.size
-        while !s.quitting {
-            terminal.draw(ReportScreenView.view(s))
-            let input: ReportScreenUpdate.Input? = switch terminal.read() {
-            case .key(let k)?: .key(k)
-            case let .resize(w, h)?: .resize(w, h)
-            case nil: nil
-            }
-            guard let input else { continue }
-            if let folder = ReportScreenUpdate.update(&s, input) {
-                _ = ReportScreenUpdate.update(&s, ReportScreenUpdate.replay(folder: folder, ties: s.report.configuration.ties))
-            }
         }
     }
 }
