@@ -170,6 +170,10 @@ struct EndToEndTests {
 
         let r = try Tmux(Self.command("--resume \(sessionId)", transcripts: dir))
         try r.waitFor("Resumed")
+        // A second window on the same session is refused while this one is open.
+        let second = try TestSupport.run(URL(fileURLWithPath: Self.binary), ["run", "--resume", sessionId, "--transcripts", dir.path],
+                                         environment: ProcessInfo.processInfo.environment.merging(["XDG_CONFIG_HOME": Self.config]) { $1 })
+        #expect(second.status == 1 && second.stderr.contains("is open in another interrogate"), "\(second.stderr)")
         var screen = try r.waitFor("Model #1 [FABRICATION]")
         #expect(screen.contains("Where were you?"))
         // The question whose reply was cut off by the kill is asked again.

@@ -32,7 +32,7 @@ struct RunCommand: AsyncParsableCommand {
 
     func run() async throws {
         // A session that may not be resumed is refused before anything else, terminal or not.
-        var resumable: Session?
+        var resumable: Resumable?
         if let resume {
             do { resumable = try Self.resumable(resume, annotator: annotator, store: location.store) } catch let e as CommandFailure {
                 printError(e.message)
@@ -150,30 +150,36 @@ struct RunCommand: AsyncParsableCommand {
         try await SessionStarter(store: store).start(.init(scenario: scenario, model: model, condition: condition, annotator: annotator))
     }
 
+    /// A session this process may resume, and its writer's lock, held from here on.
+    struct Resumable: @unchecked Sendable {
+        // @unchecked: handed from the command to the curses thread once.
+        var session: Session
+        var hold: SessionLock
+    }
+
     /// The session named by `idOrPath`, if `annotator` may resume it. One person's live labels
     /// stay theirs: another annotator resuming would see them on every reply (and their tags
     /// would no longer be independent), so only the session's own annotator resumes it; anyone
-    /// else reviews it blind.
-    static func resumable(_ idOrPath: String, annotator: String?, store: TranscriptStore) throws -> Session {
+    /// else reviews it blind. One writer at a time: a session open in another `interrogate`
+    /// is refused. Both before any screen opens, terminal or not.
+    static func resumable(_ idOrPath: String, annotator: String?, store: TranscriptStore) throws -> Resumable {
         let session: Session
         do { session = try Session.load(folder: store.folder(forSession: idOrPath)) } catch { throw CommandFailure(message: error.description) }
         let owner = session.header.annotator
         if let annotator, annotator != owner {
             throw CommandFailure(message: "session \(session.sessionId) is \(owner)'s: only they can resume it, since the screen shows their labels. To label it yourself, review it blind: interrogate review \(idOrPath) --rater \(annotator)")
         }
-        return session
+        let hold: SessionLock
+        do { hold = try SessionLock.acquire(for: session.sessionFile) } catch { throw CommandFailure(message: error.description) }
+        return Resumable(session: session, hold: hold)
     }
 
-    private func resumeSession(_ checked: Session) async throws -> Prepared {
-        // Before anything else: one writer per session for its whole life; then read it again,
-        // as the last writer left it.
-        let path = checked.sessionFile
-        let hold: SessionLock
+    private func resumeSession(_ checked: Resumable) async throws -> Prepared {
+        // Read again under the lock, as the last writer left it.
+        let path = checked.session.sessionFile
+        let hold = checked.hold
         let snapshot: Session
-        do {
-            hold = try SessionLock.acquire(for: path)
-            snapshot = try Session.load(folder: checked.folder)
-        } catch { throw CommandFailure(message: error.description) }
+        do { snapshot = try Session.load(folder: checked.session.folder) } catch { throw CommandFailure(message: error.description) }
         let h = snapshot.header
         let annotator = h.annotator
         let scenario: Scenario
