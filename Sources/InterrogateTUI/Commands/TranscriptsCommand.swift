@@ -36,14 +36,17 @@ struct TranscriptsCommand: ParsableCommand {
                 throw invalidInputExit
             }
             var invalid = Set<String>()
+            var reported = Set<String>()
             for file in files {
                 let problems = validator.validate(path: file)
                 for p in problems { print(p.isError ? p.description : "\(p.description) (note)") }
                 if problems.contains(where: \.isError) { invalid.insert(file) }
+                reported.formUnion(problems.map { "\($0.file):\($0.line)" })
             }
             // What one file cannot show: the files of a session read together, as every command
             // reads them (annotations of turns that exist, raters in their own files, ids that match).
-            for p in Self.sessionProblems(files) {
+            // A line already reported by itself is not reported twice.
+            for p in Self.sessionProblems(files) where !reported.contains("\(p.file):\(p.line)") {
                 print(p.description)
                 invalid.insert(p.file)
             }

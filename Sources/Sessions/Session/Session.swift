@@ -92,7 +92,8 @@ public struct Session: Sendable {
 
     private mutating func readSessionFile(_ read: TranscriptReadResult) {
         let path = read.path
-        let folderName = ((folder as NSString).standardizingPath as NSString).lastPathComponent
+        // The folder's own name, also when it was named "." or by a relative path.
+        let folderName = URL(fileURLWithPath: folder.isEmpty ? "." : folder).standardizedFileURL.lastPathComponent
         if header.sessionId != folderName {
             problem(path, 1, "the header's session_id '\(header.sessionId)' differs from its folder '\(folderName)': the session was renamed or copied over another")
         }

@@ -94,7 +94,10 @@ public struct TranscriptStore: Sendable {
 
     /// The folder of a session named by its id, its folder or its `session.jsonl`.
     public func folder(forSession ref: String) -> String {
-        if ref.hasSuffix(".jsonl") { return (ref as NSString).deletingLastPathComponent }
+        if ref.hasSuffix(".jsonl") {
+            let folder = (ref as NSString).deletingLastPathComponent
+            return folder.isEmpty ? "." : folder
+        }
         let asPath = (ref as NSString).appendingPathComponent(Self.sessionFileName)
         if ref.contains("/"), FileManager.default.fileExists(atPath: asPath) { return ref }
         return sessionFolder(ref)
