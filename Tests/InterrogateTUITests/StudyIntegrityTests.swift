@@ -236,4 +236,28 @@ struct StudyIntegrityTests {
         #expect(draft.leak.confirmed == true)
         #expect(scored.leak == draft.leak.confirmed)
     }
+
+    @Test("a session folder that cannot be read, or a link to nothing, is named by report, agree, export and validate, never passed by in silence")
+    func unreadableFoldersAreNamed() throws {
+        let root = try Self.study()
+        defer {
+            chmod(root.appendingPathComponent("s2").path, 0o755)
+            try? FileManager.default.removeItem(at: root)
+        }
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("s9").path, withDestinationPath: "/nonexistent/s9")
+        let s2 = root.appendingPathComponent("s2").path
+        // Root reads every folder, so the commands run as an unprivileged user.
+        try #require(getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/sbin/runuser"), "needs root and runuser to drop privileges")
+        chmod(root.path, 0o755)
+        chmod(s2, 0o000)
+        for (command, verb) in [("report", "counted"), ("agree", "counted"), ("export", "exported")] {
+            let r = try TestSupport.run(URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "nobody", "--", Self.binary.path, command, root.path])
+            #expect(r.stderr.contains("not \(verb): \(s2): cannot read the folder"), "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("s9: a symbolic link to something that does not exist"), "\(command): \(r.stderr)")
+            #expect(r.stderr.contains("2 session(s) \(verb), 2 left out"), "\(command): \(r.stderr)")
+        }
+        let v = try TestSupport.run(URL(fileURLWithPath: "/usr/sbin/runuser"), ["-u", "nobody", "--", Self.binary.path, "transcripts", "validate", root.path])
+        #expect(v.status == 1 && v.stdout.contains("\(s2): cannot read the folder"), "\(v.stdout)\(v.stderr)")
+        #expect(v.stdout.contains("s9: a symbolic link to something that does not exist"), "\(v.stdout)")
+    }
 }

@@ -114,7 +114,12 @@ public enum StudyReader {
         for name in names where !name.hasPrefix(".") {
             let sub = (dir as NSString).appendingPathComponent(name)
             var isDir: ObjCBool = false
-            if fm.fileExists(atPath: sub, isDirectory: &isDir), isDir.boolValue { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
+            if fm.fileExists(atPath: sub, isDirectory: &isDir) {
+                if isDir.boolValue { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
+            } else if (try? fm.destinationOfSymbolicLink(atPath: sub)) != nil {
+                // A link to nothing may have been a session: say so rather than pass it by.
+                leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
+            }
         }
     }
 

@@ -131,7 +131,12 @@ public struct TranscriptStore: Sendable {
             for name in names {
                 let sub = (dir as NSString).appendingPathComponent(name)
                 var isDir: ObjCBool = false
-                guard FileManager.default.fileExists(atPath: sub, isDirectory: &isDir) else { continue }
+                guard FileManager.default.fileExists(atPath: sub, isDirectory: &isDir) else {
+                    if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
+                        unreadable.append((sub, "a symbolic link to something that does not exist"))
+                    }
+                    continue
+                }
                 if isDir.boolValue { search(sub) } else if name.hasSuffix(".jsonl") { files.append(sub) }
             }
         }
