@@ -49,12 +49,12 @@ let package = Package(
         ),
         // A child process for the durability tests: appends events and reports each one saved.
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
-        .target(name: "TestSupport", dependencies: ["Sessions"], path: "Tests/TestSupport"),
+        .target(name: "TestSupport", dependencies: ["Sessions", "Annotate"], path: "Tests/TestSupport"),
         .testTarget(name: "AnnotateTests", dependencies: ["Annotate"]),
         .testTarget(
             name: "SessionsTests",
             dependencies: [
-                "Sessions", "TranscriptProbe", "TestSupport",
+                "Sessions", "Annotate", "TranscriptProbe", "TestSupport",
                 // The misbehaving HTTP server the model clients are tested against.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -1,24 +1,10 @@
 import Annotate
 import Foundation
 import Testing
+import TestSupport
 @testable import InterrogateTUI
 @testable import Sessions
 
-/// A small seeded generator (SplitMix64), so that a failing sequence is found again.
-struct SplitMix64 {
-    var state: UInt64
-    init(seed: UInt64) { state = seed }
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-    mutating func below(_ n: Int) -> Int { Int(next() % UInt64(max(1, n))) }
-    mutating func pick<T>(_ xs: [T]) -> T { xs[below(xs.count)] }
-    mutating func chance(_ percent: Int) -> Bool { below(100) < percent }
-}
 
 /// Thousands of random key sequences through `update` and `view`: whatever is typed, the app
 /// does not crash, the cursor stays inside the text and the screen, and no row is wider

@@ -49,12 +49,6 @@ struct StudyIntegrityTests {
         return try #require(json["units"] as? Int)
     }
 
-    static func append(_ line: String, to path: String, newline: Bool = true) throws {
-        let h = try #require(FileHandle(forWritingAtPath: path))
-        try h.seekToEnd()
-        try h.write(contentsOf: Data((line + (newline ? "\n" : "")).utf8))
-        try h.close()
-    }
 
     @Test("a damaged session is left out of report, agree and export alike, each naming it and why; the figures are those of the rest")
     func damagedSessionLeftOutEverywhere() throws {
@@ -66,18 +60,18 @@ struct StudyIntegrityTests {
                 lines[3] = String(lines[3].prefix(lines[3].count / 2))
                 try lines.joined(separator: "\n").write(toFile: path, atomically: false, encoding: .utf8)
             }),
-            ("a torn last line", { s in try Self.append(#"{"v":1,"seq":"#, to: s.appendingPathComponent("session.jsonl").path, newline: false) }),
+            ("a torn last line", { s in try TestSupport.append(#"{"v":1,"seq":"#, to: s.appendingPathComponent("session.jsonl").path, newline: false) }),
             ("an unknown label in a review", { s in
-                try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
-            ("a newer format version", { s in try Self.append(#"{"v":2,"seq":12,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
+            ("a newer format version", { s in try TestSupport.append(#"{"v":2,"seq":12,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
             ("an empty review file", { s in FileManager.default.createFile(atPath: s.appendingPathComponent("reviews/dan.jsonl").path, contents: Data()) }),
             ("a review of a turn that does not exist", { s in
-                try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":7,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":7,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
-            ("a seq of Int.max", { s in try Self.append(#"{"v":1,"seq":9223372036854775807,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
+            ("a seq of Int.max", { s in try TestSupport.append(#"{"v":1,"seq":9223372036854775807,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path) }),
         ]
         for (name, damage) in damages {
             let root = try Self.study()
@@ -210,9 +204,9 @@ struct StudyIntegrityTests {
         defer { try? FileManager.default.removeItem(at: root) }
         let ts = #""ts":"2026-11-28T10:00:00.000Z""#
         let bob = root.appendingPathComponent("s1/reviews/bob.jsonl").path
-        try Self.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":9,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
-        try Self.append(#"{"v":1,"seq":5,\#(ts),"type":"annotation","message_index":1,"rater":"eve","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
-        try Self.append(#"{"v":1,"seq":6,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try TestSupport.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":9,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try TestSupport.append(#"{"v":1,"seq":5,\#(ts),"type":"annotation","message_index":1,"rater":"eve","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
+        try TestSupport.append(#"{"v":1,"seq":6,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#, to: bob)
         try FileManager.default.moveItem(at: root.appendingPathComponent("s3"), to: root.appendingPathComponent("s3-renamed"))
         let r = try Self.run(["transcripts", "validate", root.path], in: root)
         #expect(r.status == 1)

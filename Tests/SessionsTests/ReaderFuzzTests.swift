@@ -1,3 +1,4 @@
+import Annotate
 import Foundation
 import Testing
 import TestSupport
@@ -8,18 +9,6 @@ import TestSupport
 /// Seeded, so a failure is reproduced by its trial number.
 @Suite("Readers on mutated files")
 struct ReaderFuzzTests {
-    /// SplitMix64: small, seeded, the same on every platform.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     static let oddTexts: [[UInt8]] = [
         Array("9223372036854775807".utf8), Array("9223372036854775808".utf8), Array("-9223372036854775809".utf8),
         Array("1e309".utf8), Array("-1".utf8), Array("0".utf8), Array("null".utf8), Array("[]".utf8), Array("{}".utf8),
@@ -30,7 +19,7 @@ struct ReaderFuzzTests {
 
     /// One mutation of `bytes`: a byte changed, a range cut or repeated, lines swapped, an odd
     /// value put in place of a number or a string, or the file cut short.
-    static func mutate(_ bytes: [UInt8], _ r: inout Random) -> [UInt8] {
+    static func mutate(_ bytes: [UInt8], _ r: inout SplitMix64) -> [UInt8] {
         guard !bytes.isEmpty else { return oddTexts.randomElement(using: &r)! }
         var b = bytes
         let i = Int.random(in: 0..<b.count, using: &r)
@@ -71,7 +60,7 @@ struct ReaderFuzzTests {
 
     @Test("1,500 mutated session, review and adjudication files: no crash, every problem with its file and line, each session counted or left out")
     func transcriptReaders() throws {
-        var r = Random(state: 20_261_129)
+        var r = SplitMix64(seed: 20_261_129)
         let validator = try TranscriptValidator()
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
@@ -113,7 +102,7 @@ struct ReaderFuzzTests {
 
     @Test("500 mutated scenarios: no crash, every error with file, line and column")
     func scenarioReader() throws {
-        var r = Random(state: 7)
+        var r = SplitMix64(seed: 7)
         let dir = TestSupport.packageRoot.appendingPathComponent("Scenarios")
         let texts = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".yaml") }.sorted()
             .map { try [UInt8](Data(contentsOf: dir.appendingPathComponent($0))) }
@@ -132,7 +121,7 @@ struct ReaderFuzzTests {
 
     @Test("500 mutated ratings CSV files: no crash, every error with file and line")
     func ratingsReader() throws {
-        var r = Random(state: 11)
+        var r = SplitMix64(seed: 11)
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let path = dir.appendingPathComponent("ratings.csv").path

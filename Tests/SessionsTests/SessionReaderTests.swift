@@ -19,12 +19,6 @@ struct SessionReaderTests {
         return root
     }
 
-    static func append(_ line: String, to path: String, newline: Bool = true) throws {
-        let h = try #require(FileHandle(forWritingAtPath: path))
-        try h.seekToEnd()
-        try h.write(contentsOf: Data((line + (newline ? "\n" : "")).utf8))
-        try h.close()
-    }
 
     @Test("a review written for a session named by its path lands beside that session, not in the store")
     func reviewBesideTheSessionRead() throws {
@@ -74,14 +68,14 @@ struct SessionReaderTests {
         let root = try Self.study()
         defer { try? FileManager.default.removeItem(at: root) }
         let path = root.appendingPathComponent("s1/session.jsonl").path
-        try Self.append(#"{"v":1,"seq":9223372036854775807,"ts":"2026-11-28T10:00:00.000Z","type":"session_end","reason":"quit"}"#, to: path)
+        try TestSupport.append(#"{"v":1,"seq":9223372036854775807,"ts":"2026-11-28T10:00:00.000Z","type":"session_end","reason":"quit"}"#, to: path)
         let s = try Session.load(folder: root.appendingPathComponent("s1").path)
         #expect(s.whyNotCounted?.contains("sequence number 9223372036854775807") == true)
         // Appending after it is refused with a message, not an overflow.
         let (file, _) = try TranscriptFile.openForAppend(path: path)
         #expect(throws: TranscriptError.self) { try file.append(.sessionEnd(.init(reason: "again"))) }
         // Past Int.max, and an index past it: not events, reported by line.
-        try Self.append(#"{"v":1,"seq":92233720368547758070,"ts":"2026-11-28T10:00:00.000Z","type":"message","index":1e30,"role":"model","text":"x"}"#, to: path)
+        try TestSupport.append(#"{"v":1,"seq":92233720368547758070,"ts":"2026-11-28T10:00:00.000Z","type":"message","index":1e30,"role":"model","text":"x"}"#, to: path)
         let problems = try TranscriptValidator().validate(path: path)
         #expect(problems.contains { $0.isError && $0.line > 1 })
         #expect(try Session.load(folder: root.appendingPathComponent("s1").path).errors.count >= 2)
@@ -93,19 +87,19 @@ struct SessionReaderTests {
         let ts = #""ts":"2026-11-28T10:00:00.000Z""#
         let damages: [Damage] = [
             ("review of a message that does not exist", "annotation of message 99", { s in
-                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":99,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":99,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
             ("a review of the interrogator's question", "annotation of message 0", { s in
-                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":0,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":0,"rater":"bob","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
             ("a primary label that is not among the labels", "primary label 'fabrication'", { s in
-                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"fabrication","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
             ("another rater's annotation inside bob's file", "an annotation by 'carol' in bob's review file", { s in
-                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"carol","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"carol","labels":["candid"],"primary":"candid","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
             ("a review file named for someone else", "its name says 'eve'", { s in
@@ -123,14 +117,14 @@ struct SessionReaderTests {
                 try text.replacingOccurrences(of: #""session_id":"s1""#, with: #""session_id":"s9""#).write(toFile: path, atomically: false, encoding: .utf8)
             }),
             ("a format version newer than this app", "format version 2", { s in
-                try Self.append(#"{"v":2,"seq":10,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path)
+                try TestSupport.append(#"{"v":2,"seq":10,\#(ts),"type":"session_end","reason":"quit"}"#, to: s.appendingPathComponent("session.jsonl").path)
             }),
             ("an unknown label", "not a valid event", { s in
-                try Self.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
+                try TestSupport.append(#"{"v":1,"seq":3,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["lying"],"primary":"lying","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#,
                                 to: s.appendingPathComponent("reviews/bob.jsonl").path)
             }),
             ("a torn last line", "torn last line", { s in
-                try Self.append(#"{"v":1,"seq":10,"#, to: s.appendingPathComponent("session.jsonl").path, newline: false)
+                try TestSupport.append(#"{"v":1,"seq":10,"#, to: s.appendingPathComponent("session.jsonl").path, newline: false)
             }),
             ("invalid UTF-8", "not a valid event", { s in
                 let h = try #require(FileHandle(forWritingAtPath: s.appendingPathComponent("reviews/bob.jsonl").path))

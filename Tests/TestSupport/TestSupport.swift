@@ -71,5 +71,12 @@ public enum TestSupport {
         return try ChildProcess(path: program, arguments: args, environment: environment ?? ProcessInfo.processInfo.environment,
                                 stdout: out, stderr: err)
     }
-}
 
+    /// Appends text to a file as a writer would (a line, or a torn fragment without newline).
+    public static func append(_ line: String, to path: String, newline: Bool = true) throws {
+        guard let h = FileHandle(forWritingAtPath: path) else { throw CocoaError(.fileNoSuchFile) }
+        try h.seekToEnd()
+        try h.write(contentsOf: Data((line + (newline ? "\n" : "")).utf8))
+        try h.close()
+    }
+}
