@@ -254,4 +254,85 @@ struct StudyIntegrityTests {
         #expect(v.status == 1 && v.stdout.contains("\(s2): cannot read the folder"), "\(v.stdout)\(v.stderr)")
         #expect(v.stdout.contains("s9: a symbolic link to something that does not exist"), "\(v.stdout)")
     }
+
+    @Test("report and export refuse to write their output over a transcript file, whatever it is called")
+    func outputNeverOverwritesATranscript() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let session = root.appendingPathComponent("s1/session.jsonl").path
+        let review = root.appendingPathComponent("s1/reviews/bob.jsonl").path
+        let renamed = root.appendingPathComponent("copy.txt").path
+        try FileManager.default.copyItem(atPath: session, toPath: renamed)
+        let before = try [session, review, renamed].map { try Data(contentsOf: URL(fileURLWithPath: $0)) }
+        for out in [session, review, renamed] {
+            for args in [["export", root.path, "--format", "jsonl", "--out", out], ["report", root.path, "--format", "csv", "--out", out]] {
+                let r = try Self.run(args, in: root)
+                #expect(r.status == 64 && r.stderr.contains("is a transcript file"), "\(args): \(r.status) \(r.stderr)")
+            }
+        }
+        #expect(try [session, review, renamed].map { try Data(contentsOf: URL(fileURLWithPath: $0)) } == before)
+        // Another file is written as usual.
+        #expect(try Self.run(["export", root.path, "--out", root.appendingPathComponent("ratings.csv").path], in: root).status == 0)
+    }
+
+    @Test("what the schema rejects is never counted: a live tag by someone who is not the interrogator, an empty adjudication reason, v 0, an unknown key, repeated labels, an id the schema refuses, a rater file that is a folder, reviews without their session")
+    func schemaAndRulesHoldForEveryCommand() throws {
+        let ts = #""ts":"2026-11-28T10:00:00.000Z""#
+        let leak = #""leak":{"suggested":false,"confirmed":false,"matches":[]}"#
+        let damages: [(String, (URL) throws -> Void)] = [
+            ("a live tag by bob", { s in
+                try TestSupport.append(#"{"v":1,"seq":12,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"candid",\#(leak)}"#, to: s.appendingPathComponent("session.jsonl").path)
+            }),
+            ("an adjudication without a reason", { s in
+                try FileManager.default.createDirectory(at: s.appendingPathComponent("adjudications"), withIntermediateDirectories: true)
+                try (#"{"app":{"name":"interrogate","version":"0.1.0"},"own_session":false,"purpose":"adjudication","rater":"zoe","seq":1,"session_id":"s2",\#(ts),"type":"review","v":1}"# + "\n"
+                     + #"{"labels":["candid"],"leak":{"confirmed":false,"matches":[],"suggested":false},"message_index":1,"primary":"candid","rater":"zoe","ratings":[],"reason":"","seq":2,\#(ts),"type":"adjudication","v":1}"# + "\n")
+                    .write(to: s.appendingPathComponent("adjudications/zoe.jsonl"), atomically: false, encoding: .utf8)
+            }),
+            ("v 0", { s in try TestSupport.append(#"{"v":0,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"candid",\#(leak)}"#, to: s.appendingPathComponent("reviews/bob.jsonl").path) }),
+            ("an unknown key", { s in try TestSupport.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid"],"primary":"candid","colour":"red",\#(leak)}"#, to: s.appendingPathComponent("reviews/bob.jsonl").path) }),
+            ("repeated labels", { s in try TestSupport.append(#"{"v":1,"seq":4,\#(ts),"type":"annotation","message_index":1,"rater":"bob","labels":["candid","candid"],"primary":"candid",\#(leak)}"#, to: s.appendingPathComponent("reviews/bob.jsonl").path) }),
+            ("a rater file that is a folder", { s in try FileManager.default.createDirectory(at: s.appendingPathComponent("reviews/erin.jsonl"), withIntermediateDirectories: true) }),
+            ("reviews without their session", { s in try FileManager.default.removeItem(at: s.appendingPathComponent("session.jsonl")) }),
+        ]
+        for (name, damage) in damages {
+            let root = try Self.study()
+            defer { try? FileManager.default.removeItem(at: root) }
+            let s2 = root.appendingPathComponent("s2")
+            try damage(s2)
+            let (json, r) = try Self.reportJSON([root.path], in: root)
+            #expect(Self.transcripts(json) == 2 && r.stderr.contains("not counted: \(s2.path)"), "\(name): \(r.stderr)")
+            let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
+            #expect(try Self.units(agree) == 3 && agree.stderr.contains("not counted: \(s2.path)"), "\(name): \(agree.stderr)")
+            let validate = try Self.run(["transcripts", "validate", root.path], in: root)
+            #expect(validate.status == 1, "\(name): validate passed it\n\(validate.stdout)")
+        }
+        // A session whose id the schema refuses (a newline and an escape in it) is not counted either.
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "ok", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        let odd = try StudyFixture.session(in: root, id: "ok2", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        let path = odd.appendingPathComponent("session.jsonl").path
+        try (try String(contentsOfFile: path, encoding: .utf8)).replacingOccurrences(of: #""session_id":"ok2""#, with: #""session_id":"ok\n\u001b[31m""#)
+            .write(toFile: path, atomically: false, encoding: .utf8)
+        let (json, r) = try Self.reportJSON([root.path], in: root)
+        #expect(Self.transcripts(json) == 1 && r.stderr.contains("not counted: \(odd.path)"), "\(r.stderr)")
+    }
+
+    @Test("a review forced by an adjudicator, who has seen every label, is not counted as an independent rating")
+    func forcedReviewByAdjudicatorIsNotARating() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        try StudyFixture.session(in: root, id: "s1", replies: [
+            R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.candid], false)], adjudication: ("carol", [.refusal], false)),
+        ])
+        let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "carol", "--force", "--transcripts", root.path]) as? ReviewCommand)
+        let prepared = try command.open(try command.check(folder: command.location.store.folder(forSession: "s1")))
+        try prepared.file.append(.annotation(.init(messageIndex: 1, rater: "carol", annotation: .init(labels: .init([.fabrication]), leak: .init(suggested: false, confirmed: false)))))
+        let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(agree.stdout.utf8)) as? [String: Any])
+        #expect(json["raters"] as? [String] == ["alice", "bob"], "\(agree.stdout)")
+        let export = try Self.run(["export", root.path], in: root)
+        #expect(!export.stdout.contains(",carol,review,"), "\(export.stdout)")
+    }
 }

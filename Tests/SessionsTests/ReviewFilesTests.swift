@@ -107,7 +107,7 @@ struct ReviewFilesTests {
         try Self.review(store, "e-bob-partial", "bob", [Self.annotation(1, "bob", [.candid])])
         try Self.review(store, "e-bob-partial", "z", [])
         // Bob resumed alice's session live and tagged in it: it is his too.
-        try Self.session(store, id: "f-bob-tagged-live", tags: [Self.annotation(1, "alice", [.candid]), Self.annotation(3, "bob", [.candid])])
+        try Self.session(store, id: "f-bob-tagged-live", tags: [Self.annotation(1, "alice", [.candid]), .resumed(.init(annotator: "bob")), Self.annotation(3, "bob", [.candid])])
 
         let queue = ReviewQueue.entries(store: store, rater: "bob")
         #expect(queue.problems.isEmpty)

@@ -25,6 +25,12 @@ struct ExportCommand: ParsableCommand {
 
     static let columns = ["session", "model", "scenario", "condition", "turn", "message_index", "rater", "source", "labels", "primary_label", "leak", "note"]
 
+    func validate() throws {
+        if let out, TranscriptStore.isTranscript(out) {
+            throw ValidationError("--out \(out) is a transcript file; interrogate never writes over saved events (name another file)")
+        }
+    }
+
     func run() throws {
         let store = location.store
         if format == .markdown && paths.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }

@@ -51,6 +51,9 @@ struct ReportCommand: AsyncParsableCommand {
     }
 
     func validate() throws {
+        if let out, TranscriptStore.isTranscript(out) {
+            throw ValidationError("--out \(out) is a transcript file; interrogate never writes over saved events (name another file)")
+        }
         _ = try dimensions
         guard Self.resampleRange.contains(resamples) else {
             throw ValidationError("--resamples must be between \(Self.resampleRange.lowerBound) and \(Self.resampleRange.upperBound), not \(resamples)")

@@ -98,6 +98,8 @@ public struct Session: Sendable {
             problem(path, 1, "the header's session_id '\(header.sessionId)' differs from its folder '\(folderName)': the session was renamed or copied over another")
         }
         var ratable = Set<Int>()
+        // Live tags are the interrogator's, and of anyone a `resumed` event let in before them.
+        var interrogators: Set<String> = [header.annotator]
         let lines = read.lines
         for (event, line) in zip(read.events, lines).dropFirst() {
             switch event.body {
@@ -110,11 +112,19 @@ public struct Session: Sendable {
                 messages.append(m)
                 if m.isRatable { ratable.insert(m.index) }
             case .annotation(let a):
+                guard interrogators.contains(a.rater) else {
+                    problem(path, line, "an annotation by '\(a.rater)' in \(TranscriptStore.sessionFileName), where only its annotator '\(header.annotator)' (or someone who resumed it) tags; it is not counted")
+                    continue
+                }
                 guard checkAnnotation(a, ratable: ratable, file: path, line: line, what: "an earlier model reply") else { continue }
                 liveRaters.insert(a.rater)
                 record(a, .live, path, line)
             case .sessionEnd: ended = true
-            case .resumed: ended = false
+            case .resumed(let r):
+                ended = false
+                interrogators.insert(r.annotator)
+                // Whoever resumed a session saw its labels on screen.
+                liveRaters.insert(r.annotator)
             case .review, .adjudication:
                 problem(path, line, "a '\(event.body.type)' event belongs in a reviewer's or adjudicator's file, not in \(TranscriptStore.sessionFileName)")
             case .recovery, .unknown: break
@@ -187,6 +197,10 @@ public struct Session: Sendable {
                 continue
             }
             if purpose == .review { reviewers[h.rater] = h } else { adjudicators.insert(h.rater) }
+            // A review by someone who had seen the labels (forced with --force, marked
+            // own_session) is not an independent rating: a live rater's replaces their own live
+            // tag; anyone else's (an adjudicator's) is kept in the log but counted nowhere.
+            let counts = purpose == .adjudication || !h.ownSession || liveRaters.contains(h.rater)
             for (event, line) in zip(read.events, read.lines).dropFirst() {
                 switch event.body {
                 case .annotation(let a) where purpose == .review:
@@ -195,7 +209,7 @@ public struct Session: Sendable {
                         continue
                     }
                     guard checkAnnotation(a, ratable: ratable, file: path, line: line, what: "a model reply of this session") else { continue }
-                    record(a, .review, path, line)
+                    if counts { record(a, .review, path, line) } else { log.append(Rating(annotation: a, source: .review, file: path, line: line)) }
                 case .adjudication(let a) where purpose == .adjudication:
                     guard a.rater == h.rater else {
                         problem(path, line, "an adjudication by '\(a.rater)' in \(h.rater)'s file; it is not counted")

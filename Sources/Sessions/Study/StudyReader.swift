@@ -106,6 +106,13 @@ public enum StudyReader {
             found.append(dir)
             return
         }
+        // Ratings whose session is missing: a session folder that lost its conversation.
+        if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
+            fm.fileExists(atPath: (dir as NSString).appendingPathComponent($0))
+        }) {
+            leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
+            return
+        }
         let names: [String]
         do { names = try fm.contentsOfDirectory(atPath: dir).sorted() } catch {
             leftOut.append(.init(path: dir, reason: "cannot read the folder: \(error.localizedDescription)"))

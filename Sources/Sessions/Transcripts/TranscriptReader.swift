@@ -58,14 +58,25 @@ public struct TranscriptReadResult: Sendable {
 }
 
 public enum TranscriptReader {
+    /// The format's JSON Schema, read once: every line an event is checked against it, so that
+    /// what `transcripts validate` rejects is never counted by another command.
+    static let schema: JSONSchema? = try? TranscriptValidator().schema
+
     public static func read(path: String) throws(TranscriptError) -> TranscriptReadResult {
+        var isDir: ObjCBool = false
+        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+            throw .invalid("\(path) is a folder where a transcript file should be")
+        }
+        guard let schema = schema else { throw .notFound("the transcript JSON Schema is missing from the installation") }
         let decoder = TranscriptCoding.decoder()
         var events: [TranscriptEvent] = []
         var lines: [Int] = []
         var problems: [TranscriptProblem] = []
         var badLines: [Int: String] = [:]
         var recoveredLines = Set<Int>()
-        var lastSeq = 0
+        // Nil after a line that could not be read: the next event's number is not compared
+        // with a guess, so one bad line is reported once.
+        var lastSeq: Int? = 0
         do {
             try LineReader.forEachLine(path: path) { data, number, terminated in
                 if !terminated {
@@ -75,14 +86,23 @@ public enum TranscriptReader {
                 }
                 if data.allSatisfy({ $0 == 0x20 || $0 == 0x09 || $0 == 0x0D }) {
                     badLines[number] = "empty line"
+                    lastSeq = nil
                     return true
                 }
                 do {
                     let event = try decoder.decode(TranscriptEvent.self, from: data)
+                    // A newer version's events are reported as such below; this version's
+                    // must also meet the schema (ids, required and unknown keys, unique labels).
+                    if event.version <= TranscriptEvent.formatVersion, let failure = schema.validate(try JSONValue.parse(data)).first {
+                        badLines[number] = failure.description
+                        lastSeq = nil
+                        return true
+                    }
                     // Wrapping: a seq of Int.max in a file is reported, never trapped on.
-                    if event.seq != lastSeq &+ 1 {
+                    if let last = lastSeq, event.seq != last &+ 1 {
                         problems.append(.init(file: path, line: number, kind: .sequence,
-                                              message: "sequence number \(event.seq) follows \(lastSeq): events are missing or out of order"))
+                                              message: last == Int.max ? "an event after sequence number \(last), the largest there is"
+                                                  : "sequence number \(event.seq) follows \(last): events are missing or out of order"))
                     }
                     lastSeq = event.seq
                     if event.version > TranscriptEvent.formatVersion {
@@ -98,6 +118,7 @@ public enum TranscriptReader {
                     lines.append(number)
                 } catch {
                     badLines[number] = describe(error)
+                    lastSeq = nil
                 }
                 return true
             }

@@ -114,6 +114,25 @@ public struct TranscriptStore: Sendable {
         return names.filter { FileManager.default.fileExists(atPath: sessionFile($0)) }.sorted()
     }
 
+    /// Whether `path` is, or would be taken for, a transcript: a session or rater file by its
+    /// name and folder, or an existing file whose first line is an event. No command writes
+    /// its output over one (`--out` naming a transcript would destroy saved data).
+    public static func isTranscript(_ path: String) -> Bool {
+        let url = URL(fileURLWithPath: path).resolvingSymlinksInPath()
+        let parent = url.deletingLastPathComponent().lastPathComponent
+        if url.lastPathComponent == sessionFileName { return true }
+        if url.pathExtension == "jsonl", [reviewsFolderName, adjudicationsFolderName].contains(parent) { return true }
+        // Only a regular file is looked into: opening a FIFO to read would wait for a writer.
+        var st = stat()
+        guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
+        guard let handle = FileHandle(forReadingAtPath: url.path) else { return false }
+        defer { try? handle.close() }
+        guard let head = try? handle.read(upToCount: 64 * 1024), !head.isEmpty else { return false }
+        let first = head.prefix { $0 != 0x0A }
+        guard let value = try? JSONValue.parse(Data(first)) else { return false }
+        return value["v"] != nil && value["seq"] != nil && value["type"] != nil
+    }
+
     /// Every transcript file (session and rater files) under the given paths; a file path is
     /// taken as it is, a folder is searched for `*.jsonl`. A path that does not exist and a
     /// folder that cannot be read are returned with the reason, never skipped in silence.
@@ -137,7 +156,9 @@ public struct TranscriptStore: Sendable {
                     }
                     continue
                 }
-                if isDir.boolValue { search(sub) } else if name.hasSuffix(".jsonl") { files.append(sub) }
+                if isDir.boolValue {
+                    if name.hasSuffix(".jsonl") { unreadable.append((sub, "a folder where a transcript file should be")) } else { search(sub) }
+                } else if name.hasSuffix(".jsonl") { files.append(sub) }
             }
         }
         for path in paths {

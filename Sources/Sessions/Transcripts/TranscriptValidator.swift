@@ -20,8 +20,10 @@ public struct TranscriptValidator: Sendable {
     /// included with `isError == false`.
     public func validate(path: String) -> [TranscriptProblem] {
         var problems: [TranscriptProblem] = []
-        var expectedSeq = 1
-        var nextMessageIndex = 0
+        // Nil after a line that could not be read: the next line is not compared with a guess,
+        // so one bad line is reported once.
+        var expectedSeq: Int? = 1
+        var nextMessageIndex: Int? = 0
         var modelMessages = Set<Int>()
         var recovered = Set<Int>()
         var unreadable: [(Int, String)] = []
@@ -40,11 +42,16 @@ public struct TranscriptValidator: Sendable {
                 }
                 guard let value = try? JSONValue.parse(data) else {
                     unreadable.append((n, "not JSON"))
+                    expectedSeq = nil
+                    if !sawFirst { sawFirst = true }
+                    nextMessageIndex = nil
                     return true
                 }
                 let failures = schema.validate(value)
                 if !failures.isEmpty {
                     for f in failures { add(n, .unreadable, f.description) }
+                    expectedSeq = nil
+                    if value["type"]?.string == "message" { nextMessageIndex = nil }
                     return true
                 }
                 let type = value["type"]?.string ?? ""
@@ -54,8 +61,8 @@ public struct TranscriptValidator: Sendable {
                     if isRaterFile && type != "review" { add(n, .unreadable, "the first event of a review or adjudication file must be its review header, found '\(type)'") }
                 }
                 if let seq = value["seq"]?.integer {
-                    if seq != expectedSeq { add(n, .sequence, "sequence number \(seq), expected \(expectedSeq)") }
-                    expectedSeq = seq &+ 1
+                    if let expected = expectedSeq, seq != expected { add(n, .sequence, "sequence number \(seq), expected \(expected)") }
+                    expectedSeq = seq == Int.max ? nil : seq + 1
                 } else if let seq = value["seq"]?.number {
                     add(n, .sequence, "sequence number \(seq) is not a whole number this app can count to")
                 }
@@ -66,8 +73,8 @@ public struct TranscriptValidator: Sendable {
                     add(n, .unreadable, "a review or adjudication file holds no messages; they belong to session.jsonl")
                 case "message":
                     let index = value["index"]?.integer ?? -1
-                    if index != nextMessageIndex { add(n, .sequence, "message index \(value["index"]?.jsonText ?? "?"), expected \(nextMessageIndex)") }
-                    nextMessageIndex = index &+ 1
+                    if let expected = nextMessageIndex, index != expected { add(n, .sequence, "message index \(value["index"]?.jsonText ?? "?"), expected \(expected)") }
+                    nextMessageIndex = index == Int.max ? nil : index + 1
                     if value["role"]?.string == "model" { modelMessages.insert(index) }
                 case "annotation" where isSessionFile:
                     let index = value["message_index"]?.integer ?? -1
