@@ -32,13 +32,13 @@ struct ModelsCommand: AsyncParsableCommand {
                 // line break or an escape sequence in them never reaches the terminal raw.
                 let rows = catalog.sorted.map { e in
                     [e.name, e.provider.rawValue, e.model ?? (e.provider == .local ? "gemma-3-270m-q4_k_m" : "(server's first)"),
-                     e.baseURL ?? e.script ?? "-",
+                     e.baseURL.map(EndpointURL.redacted) ?? e.script ?? "-",
                      e.apiKeyEnv.map { "\($0) (\(env[$0] == nil ? "unset" : "set"))" } ?? "-", e.source].map(TerminalText.escaped)
                 }
                 print(Table(header: ["NAME", "PROVIDER", "MODEL", "BASE URL", "API KEY", "DEFINED IN"], rows: rows).render())
             case .json:
                 printJSON(catalog.sorted.map { e in
-                    ["name": e.name, "provider": e.provider.rawValue, "model": e.model, "base_url": e.baseURL,
+                    ["name": e.name, "provider": e.provider.rawValue, "model": e.model, "base_url": e.baseURL.map(EndpointURL.redacted),
                      "api_key_env": e.apiKeyEnv, "source": e.source, "script": e.script]
                 })
             }
@@ -96,7 +96,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let d = model.description
             await model.shutdown()
             print("")
-            print("model:        \(d.provider) \(reply.modelReported ?? d.name)\(d.baseURL.map { " at \($0)" } ?? "")")
+            print("model:        \(d.provider) \(reply.modelReported ?? d.name)\(d.baseURL.map { " at \(TerminalText.escaped(EndpointURL.redacted($0)))" } ?? "")")
             print("first token:  \(reply.firstTokenMs.map { "\($0) ms" } ?? "-")")
             print("total:        \(reply.totalMs.map { "\($0) ms" } ?? "-")")
             print("streaming:    \(reply.textDeltas > 1 ? "yes" : "no") (\(reply.textDeltas) piece\(reply.textDeltas == 1 ? "" : "s"))")
