@@ -123,7 +123,7 @@ struct ModelsCommandTests {
             .write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
         let r = try interrogate(["models", "check", "silent"], in: dir)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("sent nothing for 1 s"), "\(r.stderr)")
+        #expect(r.stderr.contains("sent no reply for 1 s"), "\(r.stderr)")
     }
 
     @Test("models check local starts the real server, streams, reports logprobs, and leaves no server behind")

@@ -53,6 +53,11 @@ struct ModelsCommand: AsyncParsableCommand {
             logprobs came back (asked for where the provider offers them). A failure prints its \
             message on stderr and exits 1. The local model's server is started for the check and \
             stopped after it, also on Ctrl-C.
+
+            Timeouts (timeouts: {connect, first_byte, idle} of a model in interrogate.yaml) count \
+            pieces of the reply, not bytes: first_byte runs until the first reply text, idle until \
+            the next. Keep-alive comments, pings and events without text do not count, so a server \
+            that only keeps the connection alive ends at the timeout; text received is kept.
             """
         )
         @Argument(help: "The model name (see `interrogate models list`) or scripted:PATH.") var name: String
