@@ -61,6 +61,37 @@ struct ModelsCommandTests {
         #expect(yaml.stderr.contains("interrogate.yaml:4:15") && yaml.stderr.contains("70000"), "\(yaml.stderr)")
     }
 
+    @Test("a password or key in a base URL is refused by models check and never printed by models list or check, from the environment or interrogate.yaml")
+    func secretInBaseURL() throws {
+        for url in ["http://user:hunter2@127.0.0.1:9/v1", "http://127.0.0.1:9/v1?key=hunter2"] {
+            let check = try interrogate(["models", "check", "openai"], env: ["OPENAI_BASE_URL": url, "OPENAI_MODEL": "m"])
+            #expect(check.status == 1, "\(check.stderr)")
+            #expect(check.stderr.contains("OPENAI_BASE_URL") && check.stderr.contains("api_key_env"), "\(check.stderr)")
+            #expect(!check.stderr.contains("hunter2") && !check.stdout.contains("hunter2"), "\(check.stderr)")
+            for format in ["text", "json"] {
+                let list = try interrogate(["models", "list", "--format", format], env: ["OPENAI_BASE_URL": url])
+                #expect(list.stdout.contains("127.0.0.1:9"), "\(list.stdout)")
+                #expect(!list.stdout.contains("hunter2") && !list.stderr.contains("hunter2"), "\(list.stdout)")
+            }
+        }
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        try "models:\n  mine:\n    provider: openai\n    base_url: http://user:hunter2@127.0.0.1:9/v1\n    model: m\n"
+            .write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
+        let yaml = try interrogate(["models", "check", "mine"], in: dir)
+        #expect(yaml.status == 1)
+        #expect(yaml.stderr.contains("interrogate.yaml:4:15") && yaml.stderr.contains("api_key_env"), "\(yaml.stderr)")
+        #expect(!yaml.stderr.contains("hunter2"), "\(yaml.stderr)")
+    }
+
+    @Test("a port with more digits than any integer holds is refused before connecting, like 65536")
+    func portOverflow() throws {
+        let r = try interrogate(["models", "check", "openai"], env: ["OPENAI_BASE_URL": "http://127.0.0.1:99999999999999999999/v1", "OPENAI_MODEL": "m"])
+        #expect(r.status == 1)
+        #expect(r.stderr.contains("OPENAI_BASE_URL") && r.stderr.contains("outside 1...65535"), "\(r.stderr)")
+        #expect(!r.stderr.contains("cannot connect"), "\(r.stderr)")
+    }
+
     @Test("a line break in OPENAI_BASE_URL is refused and shown escaped, never echoed raw")
     func controlCharactersInBaseURL() throws {
         let url = "http://127.0.0.1:9/v1\r\nX-Injected: 1"
@@ -92,7 +123,7 @@ struct ModelsCommandTests {
             .write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
         let r = try interrogate(["models", "check", "silent"], in: dir)
         #expect(r.status == 1)
-        #expect(r.stderr.contains("sent nothing for 1 s"), "\(r.stderr)")
+        #expect(r.stderr.contains("sent no reply for 1 s"), "\(r.stderr)")
     }
 
     @Test("models check local starts the real server, streams, reports logprobs, and leaves no server behind")

@@ -16,6 +16,9 @@ final class MisbehavingServer: Sendable {
         case end
         /// Closes the connection with a TCP reset, mid-body.
         case reset
+        /// Sends `bytes` (an SSE comment by default) every `milliseconds`, `times` times or, with
+        /// nil, until the client goes away: a server that keeps the connection alive and says nothing.
+        case keepAlive(every: Int64, times: Int? = nil, bytes: [UInt8] = Array(": keepalive\n\n".utf8))
     }
 
     struct Request: Sendable {
@@ -119,6 +122,11 @@ final class MisbehavingServer: Sendable {
                     guard loopContext.value.channel.isActive else { return }
                     me.value.run(rest, context: loopContext.value)
                 }
+            case let .keepAlive(ms, times, bytes):
+                if let times, times <= 0 { run(rest, context: context); return }
+                context.writeAndFlush(wrapOutboundOut(.body(.byteBuffer(ByteBuffer(bytes: bytes)))), promise: nil)
+                let again = [Step.keepAlive(every: ms, times: times.map { $0 - 1 }, bytes: bytes)] + rest
+                run([.pause(milliseconds: ms)] + again, context: context)
             case .end:
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
             case .reset:

@@ -32,13 +32,13 @@ struct ModelsCommand: AsyncParsableCommand {
                 // line break or an escape sequence in them never reaches the terminal raw.
                 let rows = catalog.sorted.map { e in
                     [e.name, e.provider.rawValue, e.model ?? (e.provider == .local ? "gemma-3-270m-q4_k_m" : "(server's first)"),
-                     e.baseURL ?? e.script ?? "-",
+                     e.baseURL.map(EndpointURL.redacted) ?? e.script ?? "-",
                      e.apiKeyEnv.map { "\($0) (\(env[$0] == nil ? "unset" : "set"))" } ?? "-", e.source].map(TerminalText.escaped)
                 }
                 print(Table(header: ["NAME", "PROVIDER", "MODEL", "BASE URL", "API KEY", "DEFINED IN"], rows: rows).render())
             case .json:
                 printJSON(catalog.sorted.map { e in
-                    ["name": e.name, "provider": e.provider.rawValue, "model": e.model, "base_url": e.baseURL,
+                    ["name": e.name, "provider": e.provider.rawValue, "model": e.model, "base_url": e.baseURL.map(EndpointURL.redacted),
                      "api_key_env": e.apiKeyEnv, "source": e.source, "script": e.script]
                 })
             }
@@ -53,6 +53,11 @@ struct ModelsCommand: AsyncParsableCommand {
             logprobs came back (asked for where the provider offers them). A failure prints its \
             message on stderr and exits 1. The local model's server is started for the check and \
             stopped after it, also on Ctrl-C.
+
+            Timeouts (timeouts: {connect, first_byte, idle} of a model in interrogate.yaml) count \
+            pieces of the reply, not bytes: first_byte runs until the first reply text, idle until \
+            the next. Keep-alive comments, pings and events without text do not count, so a server \
+            that only keeps the connection alive ends at the timeout; text received is kept.
             """
         )
         @Argument(help: "The model name (see `interrogate models list`) or scripted:PATH.") var name: String
@@ -96,7 +101,7 @@ struct ModelsCommand: AsyncParsableCommand {
             let d = model.description
             await model.shutdown()
             print("")
-            print("model:        \(d.provider) \(reply.modelReported ?? d.name)\(d.baseURL.map { " at \($0)" } ?? "")")
+            print("model:        \(d.provider) \(reply.modelReported ?? d.name)\(d.baseURL.map { " at \(TerminalText.escaped(EndpointURL.redacted($0)))" } ?? "")")
             print("first token:  \(reply.firstTokenMs.map { "\($0) ms" } ?? "-")")
             print("total:        \(reply.totalMs.map { "\($0) ms" } ?? "-")")
             print("streaming:    \(reply.textDeltas > 1 ? "yes" : "no") (\(reply.textDeltas) piece\(reply.textDeltas == 1 ? "" : "s"))")

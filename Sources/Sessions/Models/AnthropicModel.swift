@@ -23,10 +23,11 @@ public struct AnthropicModel: ChatModel {
         sent.logprobs = nil
         sent.topLogprobs = nil
         sent.maxTokens = parameters.maxTokens ?? Self.defaultMaxTokens
-        description = ModelDescription(provider: "anthropic", name: model, baseURL: base, parameters: sent)
+        // What is recorded and shown never carries user info or a query (`EndpointURL`).
+        description = ModelDescription(provider: "anthropic", name: model, baseURL: EndpointURL.redacted(base), parameters: sent)
         url = base + "/v1/messages"
         self.apiKey = apiKey
-        streamer = SSEStreamer(url: url, options: options, errorMessage: OpenAIErrorBody.message)
+        streamer = SSEStreamer(url: EndpointURL.redacted(url), options: options, errorMessage: OpenAIErrorBody.message)
     }
 
     public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {

@@ -2,13 +2,21 @@ import Foundation
 
 /// How patient a client is and how much it accepts. Defaults suit remote APIs; tests and
 /// local servers may set their own.
+///
+/// The first-byte and idle timeouts count pieces of the reply (answer or reasoning text), not
+/// bytes: a server that sends only keep-alive comments (`: keepalive`), pings, or events
+/// without text is not answering, and the reply ends at the timeout with the text received so
+/// far kept. A short request (the model list) and an error body must arrive in full within
+/// the first-byte timeout.
 public struct EndpointOptions: Sendable, Equatable {
     /// Time to open the connection.
     public var connectTimeout: Double = 10
-    /// Time from sending the request to the first byte of the reply's body, response
-    /// headers included (covers model loading and prompt processing).
+    /// Time from sending the request to the first piece of reply text, response headers
+    /// included (covers model loading and prompt processing). Keep-alive comments, pings and
+    /// events without text do not count.
     public var firstByteTimeout: Double = 120
-    /// Longest silence allowed once the reply has started.
+    /// Longest wait for the next piece of reply text once the reply has started; keep-alive
+    /// comments and events without text do not restart it.
     public var idleTimeout: Double = 60
     /// Retries for HTTP 429 and 5xx, before any text has arrived.
     public var maxRetries: Int = 3

@@ -29,8 +29,9 @@ enum HTTPClients {
         }
     }
 
-    /// Sends a short request and reads its whole reply (at most `limit` bytes), with the same
-    /// connect, first-byte and idle timeouts as a streamed reply. A redirect is an error.
+    /// Sends a short request and reads its whole reply (at most `limit` bytes). The connect
+    /// timeout bounds the connection and the first-byte timeout the whole reply, headers and
+    /// body: a body that trickles on is not waited for. A redirect is an error.
     static func fetch(_ request: HTTPClientRequest, url: String, options: EndpointOptions,
                       limit: Int = 4 << 20) async throws(ModelError) -> (status: Int, body: String) {
         let watch = StreamWatch(options: options)
@@ -46,9 +47,7 @@ enum HTTPClients {
                     return .failure(.redirected(url: url, location: response.headers.first(name: "location")))
                 }
                 var body = ByteBuffer()
-                var started = false
                 for try await var part in response.body {
-                    if !started { started = true; watch.enter(.streaming) } else { watch.touch() }
                     guard body.readableBytes + part.readableBytes <= limit else { return .failure(.replyTooLarge(capBytes: limit)) }
                     body.writeBuffer(&part)
                 }

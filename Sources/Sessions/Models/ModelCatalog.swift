@@ -216,10 +216,11 @@ public enum ModelFactory {
     static func firstModel(baseURL: String, apiKey: String?, options: EndpointOptions) async throws(ModelError) -> String {
         let url = (baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL) + "/models"
         let request = HTTPClientRequestBuilder.get(url, bearer: apiKey)
-        let (status, text) = try await HTTPClients.fetch(request, url: url, options: options)
+        let shown = EndpointURL.redacted(url)
+        let (status, text) = try await HTTPClients.fetch(request, url: shown, options: options)
         guard status == 200 else { throw .http(status: status, message: OpenAIErrorBody.message(text)) }
         guard case .array(let data)? = (try? JSONValue.parse(Data(text.utf8)))?["data"], let id = data.first?["id"]?.string else {
-            throw .configuration("\(url) lists no models; name one with OPENAI_MODEL or model: in interrogate.yaml")
+            throw .configuration("\(TerminalText.escaped(shown)) lists no models; name one with OPENAI_MODEL or model: in interrogate.yaml")
         }
         return id
     }

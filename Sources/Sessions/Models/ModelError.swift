@@ -29,9 +29,9 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case let .connectTimeout(url, s):
             "no connection to \(url) within \(Self.format(s)) s: check the address and the network"
         case .firstByteTimeout(let s):
-            "the server accepted the request but sent nothing for \(Self.format(s)) s; it may be overloaded or loading the model. Try again or raise the first-byte timeout"
+            "the server accepted the request but sent no reply for \(Self.format(s)) s (keep-alive messages do not count); it may be overloaded or loading the model. Try again or raise the first-byte timeout"
         case .idleTimeout(let s):
-            "the reply stalled: nothing arrived for \(Self.format(s)) s. The text received so far is kept; send again to retry"
+            "the reply stalled: no more of it arrived for \(Self.format(s)) s (keep-alive messages do not count). The text received so far is kept; send again to retry"
         case let .http(status, message):
             "the server answered HTTP \(status)\(message.isEmpty ? "" : ": \(message)")" + Self.hint(status)
         case .server(let m): "the server reported an error during the reply: \(m)"

@@ -16,10 +16,11 @@ public struct OpenAICompatibleModel: ChatModel {
     public init(baseURL: String, model: String, apiKey: String?, parameters: ModelParameters,
                 options: EndpointOptions = .init(), provider: String = "openai") {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
-        description = ModelDescription(provider: provider, name: model, baseURL: base, parameters: parameters)
+        // What is recorded and shown never carries user info or a query (`EndpointURL`).
+        description = ModelDescription(provider: provider, name: model, baseURL: EndpointURL.redacted(base), parameters: parameters)
         url = base + "/chat/completions"
         self.apiKey = apiKey
-        streamer = SSEStreamer(url: url, options: options, errorMessage: OpenAIErrorBody.message)
+        streamer = SSEStreamer(url: EndpointURL.redacted(url), options: options, errorMessage: OpenAIErrorBody.message)
     }
 
     public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {

@@ -34,7 +34,7 @@ extension ModelCatalog {
             }
             // An entry naming the recorded model beats one that asks the server for its first.
             guard var e = matches.first(where: { $0.model == record.name }) ?? matches.first else {
-                let url = TerminalText.escaped(recorded)
+                let url = TerminalText.escaped(EndpointURL.redacted(recorded))
                 throw .configuration("""
                     this session was recorded with \(provider.rawValue) model "\(TerminalText.escaped(record.name))" at \(url), and none of your \
                     models (built-in, your models.yaml, ./interrogate.yaml) \

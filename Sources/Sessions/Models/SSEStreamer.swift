@@ -91,6 +91,9 @@ struct SSEStreamer: Sendable {
                     for event in chatEvents {
                         switch event {
                         case .text(let t), .reasoning(let t):
+                            // Only a piece of the reply is progress (see `EndpointOptions`): keep-alive
+                            // comments, pings and events without text never restart the timers.
+                            if !started { started = true; watch.enter(.streaming) } else { watch.touch() }
                             replyBytes += t.utf8.count
                             if replyBytes > options.maxReplyBytes { throw .replyTooLarge(capBytes: options.maxReplyBytes) }
                         default: break
@@ -102,7 +105,6 @@ struct SSEStreamer: Sendable {
                 return false
             }
             for try await buffer in response.body {
-                if !started { started = true; watch.enter(.streaming) } else { watch.touch() }
                 if try deliver(try parser.feed(buffer.readableBytesView)) { return .done }
             }
             if try deliver(try parser.finish()) { return .done }
@@ -120,11 +122,13 @@ struct SSEStreamer: Sendable {
         }
     }
 
+    /// The first 64 KiB of an error body, which must arrive within the first-byte timeout: a
+    /// body that trickles on, or never ends, is not waited for.
     private func readErrorBody(_ response: HTTPClientResponse, watch: StreamWatch) async throws -> String {
         var body = ByteBuffer()
         for try await var part in response.body {
-            watch.touch()
-            if body.readableBytes < 64 * 1024 { body.writeBuffer(&part) }
+            body.writeBuffer(&part)
+            if body.readableBytes >= 64 * 1024 { break }
         }
         return String(decoding: body.readableBytesView.prefix(64 * 1024), as: UTF8.self)
     }

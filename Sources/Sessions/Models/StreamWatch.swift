@@ -2,9 +2,10 @@ import Dispatch
 import Foundation
 import Synchronization
 
-/// Watches a streaming request and cancels it when the server is silent for too long. It
-/// knows which wait it is in, so the error says whether the first byte never came or the
-/// reply stalled half-way.
+/// Watches a streaming request and cancels it when the reply makes no progress for too long.
+/// It knows which wait it is in, so the error says whether the reply never began or stalled
+/// half-way. Callers decide what progress is: `SSEStreamer` touches it only for reply text,
+/// so keep-alive comments do not keep a dead reply open.
 final class StreamWatch: Sendable {
     enum Phase: Sendable { case connecting, waitingFirstByte, streaming, idle }
 
