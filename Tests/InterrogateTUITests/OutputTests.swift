@@ -229,4 +229,28 @@ struct OutputTests {
         #expect(outcome.stderr.contains("cannot write standard output"), "\(outcome.stderr)")
         #expect(outcome.stderr.contains("Broken pipe"), "\(outcome.stderr)")
     }
+
+    @Test("report --out with standard error on a pipe whose reader has gone still writes the file and succeeds (no crash on the 'wrote' line)")
+    func closedStandardError() async throws {
+        struct Outcome: Sendable { var status: Int32; var rows: Int }
+        let outcome = try await TestSupport.offPool { () throws -> Outcome in
+            let dir = try ReportCommandTests.study()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let out = dir.appendingPathComponent("report.json").path
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            close(fds[0])
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            defer { close(null) }
+            let child = try ChildProcess(path: Self.binary.path, arguments: ["report", dir.path, "--format", "json", "--out", out],
+                                         environment: ProcessInfo.processInfo.environment, stdout: null, stderr: fds[1])
+            close(fds[1])
+            let status = child.waitUntilExit()
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            return Outcome(status: status, rows: text.split(separator: "\n").count)
+        }
+        #expect(outcome.status == 0, "exit \(outcome.status)")
+        #expect(outcome.rows > 10)
+    }
 }
