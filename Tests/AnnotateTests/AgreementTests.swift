@@ -108,3 +108,44 @@ struct AgreementTests {
         }
     }
 }
+
+@Suite("Agreement output order")
+struct AgreementOrderTests {
+    /// Three raters, the last by name first in the data; two units where they disagree.
+    static func report() throws -> AgreementReport {
+        let rows: [(String, String, String)] = [
+            ("u1", "carol", "refusal"), ("u1", "bob", "candid"), ("u1", "alice", "fabrication"),
+            ("u2", "carol", "candid"), ("u2", "alice", "candid"), ("u2", "bob", "candid"),
+            ("u3", "bob", "refusal"), ("u3", "carol", "refusal"), ("u3", "alice", "refusal"),
+        ]
+        let ratings = rows.map { RatingMatrix.Rating(unit: $0.0, rater: $0.1, category: $0.2) }
+        var sets: [String: [String: Set<String>]] = [:]
+        for r in rows { sets[r.0, default: [:]][r.1] = [r.2] }
+        let m = try RatingMatrix(ratings: ratings, order: ["candid", "refusal", "fabrication"])
+        return AgreementReport.compute(m, labelSets: sets, labels: ["candid", "refusal", "fabrication"])
+    }
+
+    @Test("Cohen's kappa pairs are in rater-name order, each pair's raters sorted, the confusion matrix's rows the first rater's, in every figure")
+    func pairsSorted() throws {
+        let sorted = [["alice", "bob"], ["alice", "carol"], ["bob", "carol"]]
+        let r = try Self.report()
+        #expect(r.cohenKappa.map(\.raters) == sorted)
+        // alice said fabrication and carol refusal on u1: row fabrication (2), column refusal (1).
+        let ac = try #require(r.cohenKappa.first { $0.raters == ["alice", "carol"] })
+        #expect(ac.confusion == [[1, 0, 0], [0, 1, 0], [0, 1, 0]], "\(ac.confusion)")
+        #expect(r.labelPresence.count == 3)
+        for l in r.labelPresence {
+            #expect(l.cohenKappa.map(\.raters) == sorted, "\(l.label): \(l.cohenKappa.map(\.raters))")
+        }
+    }
+
+    @Test("the same ratings give the same JSON every time they are computed")
+    func sameEveryTime() throws {
+        let e = JSONEncoder()
+        e.outputFormatting = [.sortedKeys]
+        let first = try e.encode(try Self.report())
+        for _ in 0..<20 {
+            #expect(try e.encode(try Self.report()) == first)
+        }
+    }
+}

@@ -129,4 +129,31 @@ struct AgreeTranscriptTests {
             #expect((group["\(key)_undefined_reason"] as? String)?.isEmpty == false)
         }
     }
+
+    @Test("agree on the example transcripts prints the same JSON on every run, rater pairs in name order; the table lists them in that order")
+    func deterministic() throws {
+        let examples = TestSupport.packageRoot.appendingPathComponent("transcripts/examples").path
+        var outputs = Set<String>()
+        for _ in 0..<12 {
+            let r = try TestSupport.run(AgreeCommandTests.binary, ["agree", examples, "--format", "json"])
+            #expect(r.status == 0, "\(r.stderr)")
+            outputs.insert(r.stdout)
+        }
+        #expect(outputs.count == 1, "\(outputs.count) different outputs")
+        let text = try #require(outputs.first)
+        let json = try #require(try JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any])
+        func pairs(_ list: Any?) -> [[String]] { ((list as? [[String: Any]]) ?? []).map { ($0["raters"] as? [String]) ?? [] } }
+        var all = [pairs(json["cohen_kappa"])]
+        for l in (json["label_presence"] as? [[String: Any]]) ?? [] { all.append(pairs(l["cohen_kappa"])) }
+        #expect(all[0].count >= 1)
+        #expect(all.count > 1)
+        for list in all {
+            #expect(list.allSatisfy { $0.count == 2 && $0[0] < $0[1] }, "\(list)")
+            #expect(list.map { $0.joined(separator: "\u{1}") } == list.map { $0.joined(separator: "\u{1}") }.sorted(), "\(list)")
+        }
+        let table = try TestSupport.run(AgreeCommandTests.binary, ["agree", examples])
+        let lines = table.stdout.split(separator: "\n").filter { $0.hasPrefix("Cohen's kappa ") }
+        #expect(lines.map { String($0.split(separator: " ").prefix(5).joined(separator: " ")) }
+                == all[0].map { "Cohen's kappa \($0[0]) × \($0[1])" })
+    }
 }

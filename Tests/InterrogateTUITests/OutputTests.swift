@@ -179,4 +179,78 @@ struct OutputTests {
         let left = try FileManager.default.contentsOfDirectory(atPath: dir.path).filter { $0.hasSuffix(".tmp") }
         #expect(left.isEmpty, "\(left)")
     }
+
+    @Test("sessions, transcripts validate and scenarios list with standard output on a full device say so and exit 74, never 0",
+          arguments: ["sessions", "sessions-json", "transcripts", "scenarios", "scenarios-json", "help"])
+    func printedOutputOnFullDevice(command: String) throws {
+        let dir = try ReportCommandTests.study()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let scenarios = TestSupport.packageRoot.appendingPathComponent("Scenarios").path
+        let args: [String] = switch command {
+        case "sessions": ["sessions", "--transcripts", dir.path]
+        case "sessions-json": ["sessions", "--transcripts", dir.path, "--format", "json"]
+        case "transcripts": ["transcripts", "validate", dir.path]
+        case "scenarios": ["scenarios", "list", "--scenarios", scenarios]
+        case "scenarios-json": ["scenarios", "list", "--scenarios", scenarios, "--format", "json"]
+        default: ["--help"]
+        }
+        // The command's output, for comparison: it has something to write.
+        let ok = try TestSupport.run(Self.binary, args)
+        #expect(ok.status == 0, "\(args): \(ok.stderr)")
+        #expect(!ok.stdout.isEmpty)
+        let err = dir.appendingPathComponent("err.txt").path
+        let full = open("/dev/full", O_WRONLY | O_CLOEXEC)
+        try #require(full >= 0)
+        let status = try Self.run(args, stdout: full, stderr: err)
+        let stderr = (try? String(contentsOfFile: err, encoding: .utf8)) ?? ""
+        #expect(status == 74, "\(args) > /dev/full: exit \(status) \(stderr)")
+        #expect(stderr.contains("cannot write standard output"), "\(stderr)")
+        #expect(stderr.split(separator: "\n").filter { $0.contains("cannot write standard output") }.count == 1, "one message: \(stderr)")
+    }
+
+    @Test("export and report into a pipe whose reader has gone (`| head -c 10`) say so and exit 74, not killed silently by SIGPIPE",
+          arguments: [["export", "--format", "jsonl"], ["export", "--format", "csv"], ["report"], ["report", "--format", "json"], ["agree", "--format", "json"], ["sessions", "--transcripts"]])
+    func closedPipe(args: [String]) async throws {
+        struct Outcome: Sendable { var status: Int32; var stderr: String }
+        let outcome = try await TestSupport.offPool { () throws -> Outcome in
+            let dir = try ReportCommandTests.study()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let err = dir.appendingPathComponent("err.txt").path
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            // The reader is gone before the first write.
+            close(fds[0])
+            let full = args.last == "--transcripts" ? args + [dir.path] : [args[0], dir.path] + args.dropFirst()
+            let status = try Self.run(full, stdout: fds[1], stderr: err)
+            return Outcome(status: status, stderr: (try? String(contentsOfFile: err, encoding: .utf8)) ?? "")
+        }
+        #expect(outcome.status == 74, "\(args): exit \(outcome.status) \(outcome.stderr)")
+        #expect(outcome.stderr.contains("cannot write standard output"), "\(outcome.stderr)")
+        #expect(outcome.stderr.contains("Broken pipe"), "\(outcome.stderr)")
+    }
+
+    @Test("report --out with standard error on a pipe whose reader has gone still writes the file and succeeds (no crash on the 'wrote' line)")
+    func closedStandardError() async throws {
+        struct Outcome: Sendable { var status: Int32; var rows: Int }
+        let outcome = try await TestSupport.offPool { () throws -> Outcome in
+            let dir = try ReportCommandTests.study()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let out = dir.appendingPathComponent("report.json").path
+            var fds: [Int32] = [-1, -1]
+            guard pipe(&fds) == 0 else { throw POSIXError(.EMFILE) }
+            _ = fcntl(fds[1], F_SETFD, FD_CLOEXEC)
+            close(fds[0])
+            let null = open("/dev/null", O_WRONLY | O_CLOEXEC)
+            defer { close(null) }
+            let child = try ChildProcess(path: Self.binary.path, arguments: ["report", dir.path, "--format", "json", "--out", out],
+                                         environment: ProcessInfo.processInfo.environment, stdout: null, stderr: fds[1])
+            close(fds[1])
+            let status = child.waitUntilExit()
+            let text = (try? String(contentsOfFile: out, encoding: .utf8)) ?? ""
+            return Outcome(status: status, rows: text.split(separator: "\n").count)
+        }
+        #expect(outcome.status == 0, "exit \(outcome.status)")
+        #expect(outcome.rows > 10)
+    }
 }

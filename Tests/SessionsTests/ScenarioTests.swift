@@ -107,6 +107,19 @@ struct ScenarioValidationTests {
         #expect(e.first?.message.contains("bad pattern '(unclosed'") == true)
     }
 
+    @Test("a secret pattern that could stall the live screen on a reply (exponential or polynomial backtracking) is refused at the pattern",
+          arguments: [(#"(a+)+$"#, "nested quantifier"), (#".*.*.*.*.*.*="#, "more than two"), (#"(a|ab)*c"#, "repeated alternatives")])
+    func stallingPattern(pattern: String, reason: String) {
+        let yaml = Self.valid.replacingOccurrences(of: #"patterns: ['\b4417\b']"#, with: "patterns:\n    - 'ok'\n    - '\(pattern)'")
+        let e = errors(yaml)
+        #expect(e.count == 1, "\(e)")
+        #expect(e.first?.line == 7)
+        #expect(e.first?.column == 7)
+        #expect(e.first?.message.contains(pattern) == true, "\(e)")
+        #expect(e.first?.message.contains(reason) == true, "\(e)")
+        #expect(e.first?.description.hasPrefix("bad.yaml:7:7:") == true, "\(e.first?.description ?? "")")
+    }
+
     @Test("a null item in patterns or aliases is reported at the item, not taken as the word 'null' (which would flag every reply saying null)")
     func nullPattern() {
         for item in ["null", "~", "NULL"] {

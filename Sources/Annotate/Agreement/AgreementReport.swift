@@ -68,7 +68,8 @@ public struct AgreementReport: Sendable, Encodable {
             for label in labels {
                 var ratings: [RatingMatrix.Rating] = []
                 for unit in m.units {
-                    for (rater, set) in labelSets[unit] ?? [:] {
+                    // In rater-name order: a dictionary's order changes from run to run.
+                    for (rater, set) in (labelSets[unit] ?? [:]).sorted(by: { $0.key < $1.key }) {
                         ratings.append(.init(unit: unit, rater: rater, category: set.contains(label) ? "present" : "absent"))
                     }
                 }
@@ -100,10 +101,13 @@ public struct AgreementReport: Sendable, Encodable {
     }
 
     /// Cohen's kappa and the confusion matrix of every rater pair that rated a unit in common.
+    /// Pairs are in rater-name order, each pair's raters sorted (the first rater's ratings are
+    /// the confusion matrix's rows), whatever order the raters were met in.
     static func cohenPairs(_ m: RatingMatrix) -> [Pair] {
         var pairs: [Pair] = []
-        for a in m.raters.indices {
-            for b in m.raters.indices where b > a {
+        let byName = m.raters.indices.sorted { m.raters[$0] < m.raters[$1] }
+        for (i, a) in byName.enumerated() {
+            for b in byName[(i + 1)...] {
                 let k = Agreement.cohenKappa(m, a, b)
                 guard k.units > 0 else { continue }
                 pairs.append(Pair(raters: [m.raters[a], m.raters[b]], kappa: k.value, kappaUndefinedReason: k.undefinedReason,

@@ -83,7 +83,7 @@ struct ModelsCommand: AsyncParsableCommand {
             }
             let stopper = SignalStopper { await model.shutdown() }
             defer { stopper.cancel() }
-            if entry.provider == .local { FileHandle.standardError.write(Data("starting the local model…\n".utf8)) }
+            if entry.provider == .local { printError("starting the local model…", prefix: false) }
             do { try await model.prepare() } catch {
                 printError(error.description)
                 await model.shutdown()
@@ -93,9 +93,9 @@ struct ModelsCommand: AsyncParsableCommand {
             if let system { messages.append(.init(.system, system)) }
             messages.append(.init(.user, prompt))
             let reply = await ReplyRecorder.collect(model.stream(ChatRequest(messages: messages))) { event in
-                if case .text(let t) = event { FileHandle.standardOutput.write(Data(TerminalText.inert(t).utf8)) }
+                if case .text(let t) = event { print(TerminalText.inert(t), terminator: ""); fflush(nil) }
                 if case let .retrying(attempt, after, reason) = event {
-                    FileHandle.standardError.write(Data("\n(\(reason); retry \(attempt) in \(after) s)\n".utf8))
+                    printError("\n(\(reason); retry \(attempt) in \(after) s)", prefix: false)
                 }
             }
             let d = model.description

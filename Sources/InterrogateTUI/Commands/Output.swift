@@ -1,8 +1,15 @@
 import ArgumentParser
 import Foundation
 
-func printError(_ message: String) {
-    FileHandle.standardError.write(Data(("interrogate: " + message + "\n").utf8))
+/// Writes `message` on standard error, after "interrogate: " unless `prefix` is false. A
+/// failure to write there is not reported: there is nowhere left to report it.
+func printError(_ message: String, prefix: Bool = true) {
+    let bytes = Array(((prefix ? "interrogate: " : "") + message + "\n").utf8)
+    var offset = 0
+    while offset < bytes.count {
+        let n = bytes[offset...].withUnsafeBytes { write(STDERR_FILENO, $0.baseAddress!, $0.count) }
+        if n > 0 { offset += n } else if n < 0 && errno == EINTR { continue } else { break }
+    }
 }
 
 /// Exit code for "the output could not be written" (sysexits' EX_IOERR), distinct from

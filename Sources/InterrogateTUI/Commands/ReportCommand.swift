@@ -104,7 +104,7 @@ struct ReportCommand: AsyncParsableCommand {
             printError("\(error)")
             throw outputFailedExit
         }
-        if let out { FileHandle.standardError.write(Data("wrote \(out)\n".utf8)) }
+        if let out { printError("wrote \(out)", prefix: false) }
         if leftOutFails { throw invalidInputExit }
     }
 }

@@ -1,3 +1,4 @@
+import Annotate
 import Crypto
 import Foundation
 import Yams
@@ -70,6 +71,12 @@ public enum ScenarioLoader {
                         if s.isEmpty { v.report(p, "empty pattern: it would match every reply"); continue }
                         do { _ = try NSRegularExpression(pattern: s, options: [.caseInsensitive]) } catch {
                             v.report(p, "bad pattern '\(s)': not a valid regular expression")
+                            continue
+                        }
+                        // Patterns run on every reply of a live session, inside the screen's
+                        // update: one that can take exponential or polynomial time would hang it.
+                        if let problem = PatternSafety.problem(in: s) {
+                            v.report(p, "pattern '\(s)' refused: \(problem.message)")
                         }
                     }
                 }
