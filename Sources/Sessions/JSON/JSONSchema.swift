@@ -22,10 +22,47 @@ public struct JSONSchema: Sendable {
     ]
 
     let root: JSONValue
+    /// Each `pattern` of the schema compiled once: the reader checks every line of every
+    /// transcript, and compiling a regular expression per string cost more than the rest.
+    private let patterns: [String: Pattern]
+    /// Each `$ref` of the schema resolved once, for the same reason.
+    private let refs: [String: JSONValue]
+
+    struct Pattern: @unchecked Sendable {
+        // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
+        let regex: NSRegularExpression
+    }
 
     public init(data: Data) throws {
         root = try JSONValue.parse(data)
         try Self.checkKeywords(root, at: "#")
+        var compiled: [String: Pattern] = [:]
+        func collect(_ v: JSONValue) {
+            switch v {
+            case .object(let o):
+                if case .string(let p)? = o["pattern"], compiled[p] == nil, let re = try? NSRegularExpression(pattern: p) {
+                    compiled[p] = Pattern(regex: re)
+                }
+                o.values.forEach(collect)
+            case .array(let a): a.forEach(collect)
+            default: break
+            }
+        }
+        collect(root)
+        patterns = compiled
+        var resolved: [String: JSONValue] = [:]
+        let schemaRoot = root
+        func walk(_ v: JSONValue) {
+            switch v {
+            case .object(let o):
+                if case .string(let r)? = o["$ref"], resolved[r] == nil, let target = Self.resolve(r, in: schemaRoot) { resolved[r] = target }
+                o.values.forEach(walk)
+            case .array(let a): a.forEach(walk)
+            default: break
+            }
+        }
+        walk(root)
+        self.refs = resolved
     }
 
     private static func checkKeywords(_ schema: JSONValue, at path: String) throws {
@@ -58,7 +95,9 @@ public struct JSONSchema: Sendable {
         return failures
     }
 
-    private func resolve(_ ref: String) -> JSONValue? {
+    private func resolve(_ ref: String) -> JSONValue? { refs[ref] ?? Self.resolve(ref, in: root) }
+
+    private static func resolve(_ ref: String, in root: JSONValue) -> JSONValue? {
         guard ref.hasPrefix("#/") else { return nil }
         var node: JSONValue? = root
         for part in ref.dropFirst(2).split(separator: "/") {
@@ -119,7 +158,7 @@ public struct JSONSchema: Sendable {
             }
         case .string(let str):
             if let m = s["minLength"]?.number, Double(str.count) < m { fail("must be at least \(Int(m)) character(s)") }
-            if case .string(let p)? = s["pattern"], let re = try? NSRegularExpression(pattern: p),
+            if case .string(let p)? = s["pattern"], let re = patterns[p]?.regex,
                re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil {
                 fail("\(value.jsonText) does not match \(p)")
             }
