@@ -43,6 +43,7 @@ let package = Package(
             name: "InterrogateTUI",
             dependencies: [
                 "Sessions",
+                "Annotate",
                 "CNCurses",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]

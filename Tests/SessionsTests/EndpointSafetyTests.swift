@@ -8,6 +8,21 @@ import TestSupport
 /// addresses and numbers read from configuration.
 @Suite("Endpoint safety: redirects, silent servers, bad addresses and numbers")
 struct EndpointSafetyTests {
+    /// What asking a server for its first model ends in: the model, the error, or nil when it
+    /// was still waiting after 20 s (a hang).
+    static func firstModelOutcome(_ url: String, _ options: EndpointOptions) async -> String? {
+        await withTaskGroup(of: String?.self) { group in
+            group.addTask {
+                do { return try await ModelFactory.firstModel(baseURL: url, apiKey: nil, options: options) } catch { return "\(error)" }
+            }
+            group.addTask { try? await Task.sleep(for: .seconds(20)); return nil }
+            let first = await group.next() ?? nil
+            group.cancelAll()
+            return first
+        }
+    }
+
+
     /// Collects a reply, giving up (and recording an issue) if it has not ended within `seconds`:
     /// a hang must fail the test, not stall the suite.
     func collect(_ stream: AsyncStream<ChatEvent>, within seconds: Double) async -> ReplyRecorder? {
@@ -81,15 +96,7 @@ struct EndpointSafetyTests {
         options.connectTimeout = 0.5
         options.firstByteTimeout = 1
         let (url, fixed) = (server.baseURL("t"), options)
-        let outcome = await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do { return try await ModelFactory.firstModel(baseURL: url, apiKey: nil, options: fixed) } catch { return "\(error)" }
-            }
-            group.addTask { try? await Task.sleep(for: .seconds(20)); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let outcome = await Self.firstModelOutcome(url, fixed)
         #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after 20 s")")
         await server.shutdown()
     }

@@ -76,15 +76,7 @@ struct KeepAliveTests {
             [.head(200, [("content-type", "application/json")]), .bytes(Array("{".utf8)), .keepAlive(every: 100, bytes: Array(" ".utf8))]
         }
         let (url, o) = (server.baseURL("t"), Self.options())
-        let outcome = await withTaskGroup(of: String?.self) { group in
-            group.addTask {
-                do { return try await ModelFactory.firstModel(baseURL: url, apiKey: nil, options: o) } catch { return "\(error)" }
-            }
-            group.addTask { try? await Task.sleep(for: .seconds(20)); return nil }
-            let first = await group.next() ?? nil
-            group.cancelAll()
-            return first
-        }
+        let outcome = await EndpointSafetyTests.firstModelOutcome(url, o)
         #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after 20 s")")
         await server.shutdown()
     }
