@@ -5,7 +5,7 @@ let package = Package(
     name: "interrogate",
     platforms: [.macOS(.v15)],
     products: [
-        .executable(name: "interrogate", targets: ["InterrogateTUI"]),
+        .executable(name: "interrogate", targets: ["InterrogateCLI"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
@@ -38,8 +38,9 @@ let package = Package(
             ],
             resources: [.copy("Resources/transcript.schema.json")]
         ),
-        // The `interrogate` executable: commands, app state, update, views, renderer.
-        .executableTarget(
+        // The `interrogate` app: commands, app state, update, views, renderer. A library so
+        // that the executable and the benchmarks share it.
+        .target(
             name: "InterrogateTUI",
             dependencies: [
                 "Sessions",
@@ -48,6 +49,8 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
+        // The `interrogate` executable: only the entry point.
+        .executableTarget(name: "InterrogateCLI", dependencies: ["InterrogateTUI"]),
         // A child process for the durability tests: appends events and reports each one saved.
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
         .target(name: "TestSupport", dependencies: ["Sessions", "Annotate"], path: "Tests/TestSupport"),

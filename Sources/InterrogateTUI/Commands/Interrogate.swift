@@ -2,7 +2,6 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-@main
 struct Interrogate: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "interrogate",
@@ -90,4 +89,9 @@ private func standardOutputStream() -> UnsafeMutablePointer<FILE>? {
     #endif
     guard let symbol = dlsym(everywhere, name) else { return nil }
     return symbol.assumingMemoryBound(to: UnsafeMutablePointer<FILE>?.self).pointee
+}
+
+/// The executable's entry point (Sources/InterrogateCLI).
+public enum InterrogateApp {
+    public static func main() async { await Interrogate.main() }
 }

@@ -1,0 +1,3 @@
+import InterrogateTUI
+
+await InterrogateApp.main()
