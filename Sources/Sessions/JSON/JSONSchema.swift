@@ -31,7 +31,15 @@ public struct JSONSchema: Sendable {
     struct Pattern: @unchecked Sendable {
         // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
         let regex: NSRegularExpression
+        let fast: SchemaPattern?
+
+        func matches(_ s: String) -> Bool {
+            if let verdict = fast?.matches(s) { return verdict }
+            return regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+        }
     }
+    /// The schema compiled for `isValid`, the question asked of every line.
+    private let compiled: CompiledSchema
 
     public init(data: Data) throws {
         root = try JSONValue.parse(data)
@@ -41,7 +49,7 @@ public struct JSONSchema: Sendable {
             switch v {
             case .object(let o):
                 if case .string(let p)? = o["pattern"], compiled[p] == nil, let re = try? NSRegularExpression(pattern: p) {
-                    compiled[p] = Pattern(regex: re)
+                    compiled[p] = Pattern(regex: re, fast: SchemaPattern(p))
                 }
                 o.values.forEach(collect)
             case .array(let a): a.forEach(collect)
@@ -63,6 +71,7 @@ public struct JSONSchema: Sendable {
         }
         walk(root)
         self.refs = resolved
+        self.compiled = CompiledSchema(root: root, patterns: compiled)
     }
 
     private static func checkKeywords(_ schema: JSONValue, at path: String) throws {
@@ -88,8 +97,13 @@ public struct JSONSchema: Sendable {
         init(_ d: String) { description = d }
     }
 
+    /// Whether `value` is valid: the same verdict as `validate(_:).isEmpty`, without building
+    /// the messages, so a study's valid lines cost little.
+    public func isValid(_ value: JSONValue) -> Bool { compiled.isValid(value) }
+
     /// Every failure found in `value`; empty when it is valid.
     public func validate(_ value: JSONValue) -> [Failure] {
+        if compiled.isValid(value) { return [] }
         var failures: [Failure] = []
         check(value, against: root, at: "", into: &failures)
         return failures
@@ -175,9 +189,9 @@ public struct JSONSchema: Sendable {
                 for i in a.indices { for j in a.indices where j > i && Self.equal(a[i], a[j]) { fail("items \(i) and \(j) are the same") } }
             }
         case .string(let str):
-            if let m = s["minLength"]?.number, Double(str.count) < m { fail("must be at least \(Int(m)) character(s)") }
-            if case .string(let p)? = s["pattern"], let re = patterns[p]?.regex,
-               re.firstMatch(in: str, range: NSRange(str.startIndex..., in: str)) == nil {
+            // JSON Schema counts code points, not grapheme clusters.
+            if let m = s["minLength"]?.number, Double(str.unicodeScalars.count) < m { fail("must be at least \(Int(m)) character(s)") }
+            if case .string(let p)? = s["pattern"], let pattern = patterns[p], !pattern.matches(str) {
                 fail("\(value.jsonText) does not match \(p)")
             }
         case .int, .double:

@@ -35,7 +35,7 @@ public indirect enum JSONValue: Sendable, Equatable, Codable {
         }
     }
 
-    public static func parse(_ data: Data) throws -> JSONValue { try JSONDecoder().decode(JSONValue.self, from: data) }
+    public static func parse(_ data: Data) throws -> JSONValue { try JSONParser.parse(data) }
 
     public subscript(key: String) -> JSONValue? {
         if case .object(let o) = self { return o[key] }

@@ -7,32 +7,63 @@ public enum LineReader {
     /// was terminated. Stops early when `body` returns false. Each byte is scanned once, so a
     /// line of many megabytes costs what its bytes cost.
     public static func forEachLine(path: String, _ body: (_ line: Data, _ number: Int, _ terminated: Bool) throws -> Bool) throws {
-        guard let handle = FileHandle(forReadingAtPath: path) else {
-            throw TranscriptError.notFound("cannot open \(path)")
+        try forEachLineBytes(path: path) { bytes, number, terminated in try body(Data(bytes), number, terminated) }
+    }
+
+    /// The same, lending each line's bytes in place (valid only during the call): a reader of a
+    /// study copies nothing it does not keep.
+    public static func forEachLineBytes(path: String, _ body: (_ line: UnsafeRawBufferPointer, _ number: Int, _ terminated: Bool) throws -> Bool) throws {
+        let fd = open(path, O_RDONLY | O_CLOEXEC)
+        guard fd >= 0 else {
+            let code = errno
+            if code == ENOENT || code == ENOTDIR { throw TranscriptError.notFound("cannot open \(path)") }
+            throw TranscriptError.system("cannot open \(path)", code)
         }
-        defer { try? handle.close() }
-        var pending = Data()
-        // Bytes of `pending` already searched for a newline: a long line is not rescanned.
+        defer { close(fd) }
+        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        // Bytes [0, filled) hold data; [0, start) was handed out already; [start, scanned) has no newline.
+        var filled = 0
+        var start = 0
         var scanned = 0
         var number = 0
         while true {
-            let chunk = try handle.read(upToCount: 1 << 20) ?? Data()
-            if chunk.isEmpty { break }
-            pending.append(chunk)
-            var start = pending.startIndex
-            var from = pending.startIndex + scanned
-            while let nl = pending[from...].firstIndex(of: 0x0A) {
-                number += 1
-                if try !body(Data(pending[start..<nl]), number, true) { return }
-                start = nl + 1
-                from = start
+            if start > 0 {
+                // Keep the unfinished line at the front.
+                let pending = filled - start
+                buffer.withUnsafeMutableBytes { raw in
+                    if pending > 0 { memmove(raw.baseAddress!, raw.baseAddress! + start, pending) }
+                }
+                filled = pending
+                scanned -= start
+                start = 0
             }
-            if start > pending.startIndex { pending.removeSubrange(pending.startIndex..<start) }
-            scanned = pending.count
+            if filled == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
+            let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, raw.count - filled) }
+            if n < 0 {
+                if errno == EINTR { continue }
+                throw TranscriptError.system("cannot read \(path)", errno)
+            }
+            if n == 0 { break }
+            filled += n
+            let stop: Bool = try buffer.withUnsafeBytes { raw in
+                let base = raw.baseAddress!
+                while scanned < filled {
+                    guard let nl = memchr(base + scanned, 0x0A, filled - scanned) else { scanned = filled; break }
+                    let end = base.distance(to: UnsafeRawPointer(nl))
+                    number += 1
+                    if try !body(UnsafeRawBufferPointer(start: base + start, count: end - start), number, true) { return true }
+                    start = end + 1
+                    scanned = start
+                }
+                return false
+            }
+            if stop { return }
         }
-        if !pending.isEmpty {
+        if filled > start {
             number += 1
-            _ = try body(pending, number, false)
+            _ = try buffer.withUnsafeBytes { raw in
+                try body(UnsafeRawBufferPointer(start: raw.baseAddress! + start, count: filled - start), number, false)
+            }
         }
     }
 }

@@ -68,7 +68,6 @@ public enum TranscriptReader {
             throw .invalid("\(path) is a folder where a transcript file should be")
         }
         guard let schema = schema else { throw .notFound("the transcript JSON Schema is missing from the installation") }
-        let decoder = TranscriptCoding.decoder()
         var events: [TranscriptEvent] = []
         var lines: [Int] = []
         var problems: [TranscriptProblem] = []
@@ -78,7 +77,7 @@ public enum TranscriptReader {
         // with a guess, so one bad line is reported once.
         var lastSeq: Int? = 0
         do {
-            try LineReader.forEachLine(path: path) { data, number, terminated in
+            try LineReader.forEachLineBytes(path: path) { data, number, terminated in
                 if !terminated {
                     problems.append(.init(file: path, line: number, kind: .tornLastLine,
                                           message: "torn last line (\(data.count) bytes without a newline): a write was cut short; this event was not saved. Resuming the session keeps the fragment and continues after it"))
@@ -90,14 +89,16 @@ public enum TranscriptReader {
                     return true
                 }
                 do {
-                    let event = try decoder.decode(TranscriptEvent.self, from: data)
+                    let json = try JSONParser.parse(data)
                     // A newer version's events are reported as such below; this version's
-                    // must also meet the schema (ids, required and unknown keys, unique labels).
-                    if event.version <= TranscriptEvent.formatVersion, let failure = schema.validate(try JSONValue.parse(data)).first {
-                        badLines[number] = failure.description
+                    // must meet the schema (ids, required and unknown keys, unique labels).
+                    let newer = json["v"]?.integer.map { $0 > TranscriptEvent.formatVersion } ?? false
+                    if !newer, !schema.isValid(json) {
+                        badLines[number] = schema.validate(json).first?.description ?? "does not meet the transcript schema"
                         lastSeq = nil
                         return true
                     }
+                    let event = try TranscriptEvent(json: json)
                     // Wrapping: a seq of Int.max in a file is reported, never trapped on.
                     if let last = lastSeq, event.seq != last &+ 1 {
                         problems.append(.init(file: path, line: number, kind: .sequence,
@@ -141,6 +142,8 @@ public enum TranscriptReader {
 
     static func describe(_ error: Error) -> String {
         switch error {
+        case let e as JSONParseError: return e.description
+        case let e as EventDecodingError: return e.description
         case DecodingError.keyNotFound(let key, let ctx):
             return "missing '\(snake((ctx.codingPath + [key]).map(\.stringValue).joined(separator: ".")))'"
         case DecodingError.typeMismatch(_, let ctx), DecodingError.valueNotFound(_, let ctx):

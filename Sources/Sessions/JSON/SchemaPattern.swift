@@ -1,0 +1,243 @@
+import Foundation
+
+/// A schema `pattern` for strings of printable ASCII, matched without ICU. The reader checks a
+/// timestamp and a few ids on every line of every transcript; bridging each to NSString for
+/// NSRegularExpression cost more than reading the line. Patterns use a small subset (literals,
+/// classes of ASCII ranges, groups with `|`, `? * + {n} {n,} {n,m}`, `^ $`); a pattern outside
+/// it, or a string with any other character (where ICU's line-end rules for `$` would matter),
+/// is left to NSRegularExpression, so the verdict is always ICU's.
+struct SchemaPattern: Sendable {
+    private enum State: Sendable {
+        /// One printable ASCII byte in the set (bit b of `low` for b < 64, of `high` for the rest).
+        case byte(low: UInt64, high: UInt64, next: Int)
+        case split(Int, Int)
+        case lineStart(next: Int)
+        case lineEnd(next: Int)
+        case accept
+    }
+
+    private var states: [State] = []
+    private var start = 0
+
+    /// Nil when the pattern uses anything outside the subset.
+    init?(_ pattern: String) {
+        var parser = Parser(bytes: Array(pattern.utf8))
+        guard let ast = parser.alternation(), parser.at == parser.bytes.count else { return nil }
+        states.append(.accept)
+        guard let s = compile(ast, then: 0), states.count < 100_000 else { return nil }
+        start = s
+    }
+
+    /// Whether the pattern occurs in `text`; nil when `text` is not all printable ASCII.
+    func matches(_ text: String) -> Bool? {
+        var text = text
+        return text.withUTF8 { matches($0) }
+    }
+
+    private func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+        for b in bytes where b < 0x20 || b > 0x7E { return nil }
+        // Thompson simulation: every state reachable after each byte, starting anew at each
+        // position (a search, as JSON Schema's pattern is).
+        var current = [Int](), next = [Int]()
+        var seen = [Int](repeating: -1, count: states.count)
+        var generation = 0
+        func add(_ s: Int, _ position: Int, into list: inout [Int]) -> Bool {
+            if seen[s] == generation { return false }
+            seen[s] = generation
+            switch states[s] {
+            case .accept: return true
+            case .split(let a, let b):
+                return add(a, position, into: &list) || add(b, position, into: &list)
+            case .lineStart(let n): return position == 0 && add(n, position, into: &list)
+            case .lineEnd(let n): return position == bytes.count && add(n, position, into: &list)
+            case .byte: list.append(s); return false
+            }
+        }
+        for position in 0...bytes.count {
+            if add(start, position, into: &current) { return true }
+            guard position < bytes.count else { break }
+            generation += 1
+            let b = bytes[position]
+            next.removeAll(keepingCapacity: true)
+            for s in current {
+                if case .byte(let low, let high, let n) = states[s],
+                   (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1,
+                   add(n, position + 1, into: &next) { return true }
+            }
+            swap(&current, &next)
+        }
+        return false
+    }
+
+    // MARK: - Compiling
+
+    private indirect enum Node {
+        case set(UInt64, UInt64)
+        case sequence([Node])
+        case alternatives([Node])
+        case repeated(Node, min: Int, max: Int?)
+        case lineStart, lineEnd
+    }
+
+    /// Emits the states of `node` ending in state `then`; returns its entry state.
+    private mutating func compile(_ node: Node, then: Int) -> Int? {
+        switch node {
+        case .set(let low, let high):
+            states.append(.byte(low: low, high: high, next: then)); return states.count - 1
+        case .lineStart: states.append(.lineStart(next: then)); return states.count - 1
+        case .lineEnd: states.append(.lineEnd(next: then)); return states.count - 1
+        case .sequence(let parts):
+            var entry = then
+            for part in parts.reversed() { guard let e = compile(part, then: entry) else { return nil }; entry = e }
+            return entry
+        case .alternatives(let options):
+            guard var entry = compile(options.last!, then: then) else { return nil }
+            for option in options.dropLast().reversed() {
+                guard let e = compile(option, then: then) else { return nil }
+                states.append(.split(e, entry)); entry = states.count - 1
+            }
+            return entry
+        case .repeated(let inner, let min, let max):
+            var entry = then
+            if let max {
+                // Optional copies, innermost last: x{0,2} = (x(x)?)?
+                for _ in 0..<(max - min) {
+                    guard let e = compile(inner, then: entry) else { return nil }
+                    states.append(.split(e, then)); entry = states.count - 1
+                }
+            } else {
+                // A loop: split → inner → back to the split.
+                states.append(.split(-1, then))
+                let loop = states.count - 1
+                guard let e = compile(inner, then: loop) else { return nil }
+                states[loop] = .split(e, then)
+                entry = loop
+            }
+            for _ in 0..<min { guard let e = compile(inner, then: entry) else { return nil }; entry = e }
+            return entry
+        }
+    }
+
+    private struct Parser {
+        let bytes: [UInt8]
+        var at = 0
+
+        mutating func alternation() -> Node? {
+            var options: [Node] = []
+            while true {
+                guard let s = sequence() else { return nil }
+                options.append(s)
+                guard at < bytes.count, bytes[at] == UInt8(ascii: "|") else { break }
+                at += 1
+            }
+            return options.count == 1 ? options[0] : .alternatives(options)
+        }
+
+        mutating func sequence() -> Node? {
+            var parts: [Node] = []
+            while at < bytes.count, bytes[at] != UInt8(ascii: "|"), bytes[at] != UInt8(ascii: ")") {
+                guard var atom = atom() else { return nil }
+                if at < bytes.count {
+                    switch bytes[at] {
+                    case UInt8(ascii: "?"): at += 1; atom = .repeated(atom, min: 0, max: 1)
+                    case UInt8(ascii: "*"): at += 1; atom = .repeated(atom, min: 0, max: nil)
+                    case UInt8(ascii: "+"): at += 1; atom = .repeated(atom, min: 1, max: nil)
+                    case UInt8(ascii: "{"):
+                        guard let (lo, hi) = counts() else { return nil }
+                        atom = .repeated(atom, min: lo, max: hi)
+                    default: break
+                    }
+                    // Lazy or possessive quantifiers, and quantified quantifiers, are not in the subset.
+                    if at < bytes.count, [UInt8(ascii: "?"), UInt8(ascii: "+"), UInt8(ascii: "*"), UInt8(ascii: "{")].contains(bytes[at]) { return nil }
+                }
+                parts.append(atom)
+            }
+            return .sequence(parts)
+        }
+
+        mutating func counts() -> (Int, Int?)? {
+            at += 1
+            func number() -> Int? {
+                var n = 0, digits = 0
+                while at < bytes.count, bytes[at] >= 0x30, bytes[at] <= 0x39, digits < 4 { n = n * 10 + Int(bytes[at] - 0x30); at += 1; digits += 1 }
+                return digits == 0 ? nil : n
+            }
+            guard let lo = number() else { return nil }
+            var hi: Int? = lo
+            if at < bytes.count, bytes[at] == UInt8(ascii: ",") { at += 1; hi = number() }
+            guard at < bytes.count, bytes[at] == UInt8(ascii: "}"), hi.map({ $0 >= lo }) ?? true, lo <= 1000, (hi ?? 0) <= 1000 else { return nil }
+            at += 1
+            return (lo, hi)
+        }
+
+        mutating func atom() -> Node? {
+            let b = bytes[at]
+            at += 1
+            switch b {
+            case UInt8(ascii: "^"): return .lineStart
+            case UInt8(ascii: "$"): return .lineEnd
+            case UInt8(ascii: "("):
+                if at < bytes.count, bytes[at] == UInt8(ascii: "?") { return nil }
+                guard let inner = alternation(), at < bytes.count, bytes[at] == UInt8(ascii: ")") else { return nil }
+                at += 1
+                return inner
+            case UInt8(ascii: "["): return characterClass()
+            case UInt8(ascii: "\\"): return escape().map { .set($0.0, $0.1) }
+            case UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "]"):
+                return nil
+            default:
+                return (0x20...0x7E).contains(b) ? Self.single(b) : nil
+            }
+        }
+
+        static func single(_ b: UInt8) -> Node {
+            b < 64 ? .set(1 << UInt64(b), 0) : .set(0, 1 << UInt64(b - 64))
+        }
+
+        /// An escaped punctuation character or `\d`; other escapes are not in the subset.
+        mutating func escape() -> (UInt64, UInt64)? {
+            guard at < bytes.count else { return nil }
+            let e = bytes[at]
+            at += 1
+            if e == UInt8(ascii: "d") { return Self.range(0x30, 0x39) }
+            guard (0x21...0x7E).contains(e), !(e >= 0x30 && e <= 0x39), !((e | 0x20) >= 0x61 && (e | 0x20) <= 0x7A) else { return nil }
+            return Self.range(e, e)
+        }
+
+        static func range(_ lo: UInt8, _ hi: UInt8) -> (UInt64, UInt64) {
+            var low: UInt64 = 0, high: UInt64 = 0
+            for b in lo...hi { if b < 64 { low |= 1 << UInt64(b) } else { high |= 1 << UInt64(b - 64) } }
+            return (low, high)
+        }
+
+        mutating func characterClass() -> Node? {
+            var low: UInt64 = 0, high: UInt64 = 0
+            guard at < bytes.count, bytes[at] != UInt8(ascii: "^") else { return nil }
+            guard at < bytes.count, bytes[at] != UInt8(ascii: "]") else { return nil }
+            while at < bytes.count, bytes[at] != UInt8(ascii: "]") {
+                let lo: UInt8
+                if bytes[at] == UInt8(ascii: "\\") {
+                    at += 1
+                    guard let (l, h) = escape() else { return nil }
+                    low |= l; high |= h
+                    continue
+                }
+                lo = bytes[at]
+                // ICU gives '[', '&&' and friends meaning inside classes: not in the subset.
+                guard (0x20...0x7E).contains(lo), lo != UInt8(ascii: "["), lo != UInt8(ascii: "&") else { return nil }
+                at += 1
+                var hi = lo
+                if at + 1 < bytes.count, bytes[at] == UInt8(ascii: "-"), bytes[at + 1] != UInt8(ascii: "]") {
+                    hi = bytes[at + 1]
+                    guard hi != UInt8(ascii: "\\"), hi != UInt8(ascii: "["), (0x20...0x7E).contains(hi), hi >= lo else { return nil }
+                    at += 2
+                }
+                let (l, h) = Self.range(lo, hi)
+                low |= l; high |= h
+            }
+            guard at < bytes.count else { return nil }
+            at += 1
+            return .set(low, high)
+        }
+    }
+}
