@@ -54,7 +54,8 @@ struct AgreeCommand: ParsableCommand {
                 let rows = try RatingSources.csv(path: ratings)
                 reports.append(.compute(try RatingMatrix(ratings: rows, order: categoryOrder), ordered: categoryOrder != nil))
             } else {
-                let source = RatingSources.transcripts(paths.isEmpty ? location.store.defaultPaths : paths)
+                let source = RatingSources.transcripts(paths.isEmpty ? location.store.defaultPaths : paths,
+                                                       progress: ProgressLine.onTerminal("sessions"))
                 leftOutFails = LeftOutNotice.print(source.leftOut, counted: source.counted)
                 let labels = Label.allCases.map(\.rawValue)
                 let groups: [(String?, [RatingMatrix.Rating])]

@@ -57,7 +57,8 @@ struct ExportCommand: ParsableCommand {
             }
             if format == .csv { try sink.write(CSVText.row(Self.columns)) }
             // Each session whole, once, or left out with the reason: the same rule as report and agree.
-            leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths) { session in
+            leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths,
+                                                           progress: ProgressLine.onTerminal("sessions")) { session in
                 counted += 1
                 let info = TranscriptInfo(session)
                 switch format {

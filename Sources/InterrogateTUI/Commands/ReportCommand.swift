@@ -69,7 +69,8 @@ struct ReportCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         let report = StudyReport.build(paths: paths.isEmpty ? location.store.defaultPaths : paths, by: try dimensions,
-                                       configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed)
+                                       configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
+                                       progress: ProgressLine.onTerminal("sessions"))
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {

@@ -19,9 +19,9 @@ public enum RatingSources {
         public var counted = 0
     }
 
-    public static func transcripts(_ paths: [String]) -> FromTranscripts {
+    public static func transcripts(_ paths: [String], progress: StudyProgress? = nil) -> FromTranscripts {
         var out = FromTranscripts()
-        out.leftOut = StudyReader.forEachSession(under: paths) { s in
+        out.leftOut = StudyReader.forEachSession(under: paths, progress: progress) { s in
             out.counted += 1
             out.sessions[s.sessionId] = ("\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id)
             for turn in s.ratableTurns {

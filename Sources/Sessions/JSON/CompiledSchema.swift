@@ -27,7 +27,10 @@ struct CompiledSchema: Sendable {
         }
     }
 
-    private struct Node: Sendable {
+    // A class: a node is read once per value checked, and copying a struct of this many
+    // collections cost a retain and release for each of them.
+    private final class Node: @unchecked Sendable {
+        // @unchecked: filled in while the schema is compiled, read-only afterwards.
         var always: Bool?
         var ref: Int?
         /// A `$ref` that resolves to nothing: never valid, as `validate` reports it.
@@ -39,6 +42,10 @@ struct CompiledSchema: Sendable {
         /// Properties with a `const`, checked first: they tell the branches of if/oneOf apart.
         var discriminators: [(String, JSONValue)] = []
         var properties: [String: Int] = [:]
+        /// The same, with keys as bytes, for checking a tape.
+        var tapeDiscriminators: [(StaticBytes, JSONValue)] = []
+        var tapeProperties: [(StaticBytes, Int)] = []
+        var tapeRequired: [StaticBytes] = []
         var additional: Int?
         var items: Int?
         var minItems: Double?
@@ -72,10 +79,10 @@ struct CompiledSchema: Sendable {
 
         mutating func node(_ schema: JSONValue) -> Int {
             let index = nodes.count
-            nodes.append(Node())
-            var n = Node()
-            if case .bool(let b) = schema { n.always = b; nodes[index] = n; return index }
-            guard case .object(let s) = schema else { n.always = true; nodes[index] = n; return index }
+            let n = Node()
+            nodes.append(n)
+            if case .bool(let b) = schema { n.always = b; return index }
+            guard case .object(let s) = schema else { n.always = true; return index }
             if case .string(let r)? = s["$ref"] {
                 if let known = refNodes[r] { n.ref = known }
                 else if let target = Self.resolve(r, in: root) {
@@ -100,6 +107,9 @@ struct CompiledSchema: Sendable {
                     n.properties[name] = node(sub)
                 }
             }
+            n.tapeDiscriminators = n.discriminators.map { (StaticBytes($0.0), $0.1) }
+            n.tapeProperties = n.properties.sorted { $0.key < $1.key }.map { (StaticBytes($0.key), $0.value) }
+            n.tapeRequired = n.required.map { StaticBytes($0) }
             if let extra = s["additionalProperties"] { n.additional = node(extra) }
             if let items = s["items"] { n.items = node(items) }
             n.minItems = s["minItems"]?.number
@@ -116,7 +126,6 @@ struct CompiledSchema: Sendable {
                 let i = node(cond)
                 n.condition = (i, s["then"].map { node($0) }, s["else"].map { node($0) })
             }
-            nodes[index] = n
             return index
         }
 
@@ -185,7 +194,118 @@ struct CompiledSchema: Sendable {
     }
 }
 
+// MARK: - Checking a tape
+
+extension CompiledSchema {
+    /// The same verdict as `isValid(_:)` on the tape's value, without building it.
+    func isValid(_ tape: JSONTape) -> Bool { valid(tape, 0, root) }
+
+    private func valid(_ tape: JSONTape, _ t: Int, _ index: Int) -> Bool {
+        let n = nodes[index]
+        if let always = n.always { return always }
+        if n.brokenRef { return false }
+        if let r = n.ref, !valid(tape, t, r) { return false }
+        let token = tape.tokens[t]
+        if let types = n.types, !types.admits(tape, t) { return false }
+        if let options = n.enumeration, !options.contains(where: { equal(tape, t, $0) }) { return false }
+        if let c = n.constant, !equal(tape, t, c) { return false }
+        switch token.kind {
+        case .object:
+            for (name, c) in n.tapeDiscriminators {
+                if let v = tape.member(t, name.bytes), !equal(tape, v, c) { return false }
+            }
+            for name in n.tapeRequired where tape.member(t, name.bytes) == nil { return false }
+            if let extra = n.additional {
+                var k = t + 1
+                for _ in 0..<token.count {
+                    let v = k + 1
+                    if let p = n.tapeProperties.first(where: { tape.stringEquals(k, $0.0.bytes) })?.1 {
+                        if !valid(tape, v, p) { return false }
+                    } else if !valid(tape, v, extra) { return false }
+                    k = Int(tape.tokens[v].next)
+                }
+            } else {
+                for (name, p) in n.tapeProperties {
+                    if let v = tape.member(t, name.bytes), !valid(tape, v, p) { return false }
+                }
+            }
+        case .array:
+            let items = tape.items(t)
+            if let node = n.items { for i in items where !valid(tape, i, node) { return false } }
+            if let m = n.minItems, Double(items.count) < m { return false }
+            if n.uniqueItems, items.count > 1 {
+                let values = items.map { tape.value($0) }
+                for i in values.indices { for j in values.indices where j > i && JSONSchema.equal(values[i], values[j]) { return false } }
+            }
+        case .string:
+            if let m = n.minLength {
+                var scalars = 0
+                if token.flag { scalars = tape.string(t).unicodeScalars.count }
+                else { for b in tape.raw(t) where b & 0xC0 != 0x80 { scalars += 1 } }
+                if Double(scalars) < m { return false }
+            }
+            if let p = n.pattern {
+                let verdict = token.flag ? nil : p.fast?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
+                if !(verdict ?? p.matches(tape.string(t))) { return false }
+            }
+        case .number:
+            guard let x = tape.double(t) else { return false }
+            if let m = n.minimum, x < m { return false }
+            if let m = n.maximum, x > m { return false }
+        default: break
+        }
+        for sub in n.allOf where !valid(tape, t, sub) { return false }
+        if let subs = n.anyOf, !subs.contains(where: { valid(tape, t, $0) }) { return false }
+        if let subs = n.oneOf {
+            var passed = 0
+            for sub in subs where valid(tape, t, sub) { passed += 1; if passed > 1 { return false } }
+            if passed != 1 { return false }
+        }
+        if let not = n.not, valid(tape, t, not) { return false }
+        if let (i, th, e) = n.condition {
+            if valid(tape, t, i) { if let th, !valid(tape, t, th) { return false } }
+            else if let e, !valid(tape, t, e) { return false }
+        }
+        return true
+    }
+
+    /// JSON equality of a tape value and a schema's value, as `JSONSchema.equal`.
+    private func equal(_ tape: JSONTape, _ t: Int, _ v: JSONValue) -> Bool {
+        let token = tape.tokens[t]
+        switch (token.kind, v) {
+        case (.string, .string(let s)):
+            if token.flag { return tape.string(t) == s }
+            var s = s
+            return s.withUTF8 { tape.stringEquals(t, UnsafeRawBufferPointer($0)) }
+        case (.number, _):
+            guard let y = v.number, let x = tape.double(t) else { return false }
+            return x == y
+        case (.bool, .bool(let b)): return token.flag == b
+        case (.null, .null): return true
+        case (.array, .array), (.object, .object): return JSONSchema.equal(tape.value(t), v)
+        default: return false
+        }
+    }
+}
+
 fileprivate extension CompiledSchema.TypeSet {
+    func admits(_ tape: JSONTape, _ t: Int) -> Bool {
+        let token = tape.tokens[t]
+        switch token.kind {
+        case .null: return contains(.null)
+        case .bool: return contains(.boolean)
+        case .number:
+            if contains(.number) { return true }
+            guard contains(.integer) else { return false }
+            if token.flag { return true }
+            guard let d = tape.double(t) else { return false }
+            return d.isFinite && d.rounded() == d
+        case .string: return contains(.string)
+        case .array: return contains(.array)
+        case .object: return contains(.object)
+        }
+    }
+
     func admits(_ value: JSONValue) -> Bool {
         switch value {
         case .null: contains(.null)

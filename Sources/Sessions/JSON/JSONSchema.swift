@@ -101,6 +101,9 @@ public struct JSONSchema: Sendable {
     /// the messages, so a study's valid lines cost little.
     public func isValid(_ value: JSONValue) -> Bool { compiled.isValid(value) }
 
+    /// The same verdict for a parsed line, without building its value.
+    func isValid(_ tape: JSONTape) -> Bool { compiled.isValid(tape) }
+
     /// Every failure found in `value`; empty when it is valid.
     public func validate(_ value: JSONValue) -> [Failure] {
         if compiled.isValid(value) { return [] }

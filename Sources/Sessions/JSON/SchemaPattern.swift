@@ -18,14 +18,37 @@ struct SchemaPattern: Sendable {
 
     private var states: [State] = []
     private var start = 0
+    /// Words of a state set.
+    private var words = 0
+    /// For each state and each of the four places (neither end, start only, end only, both):
+    /// the byte-reading states and the accept state reachable without reading, as a bit set of
+    /// `words` words (`closures[((s * 4) + place) * words ...]`).
+    private var closures: [UInt64] = []
 
     /// Nil when the pattern uses anything outside the subset.
     init?(_ pattern: String) {
         var parser = Parser(bytes: Array(pattern.utf8))
         guard let ast = parser.alternation(), parser.at == parser.bytes.count else { return nil }
         states.append(.accept)
-        guard let s = compile(ast, then: 0), states.count < 100_000 else { return nil }
+        guard let s = compile(ast, then: 0), states.count < 4096 else { return nil }
         start = s
+        words = (states.count + 63) / 64
+        closures = [UInt64](repeating: 0, count: states.count * 4 * words)
+        for s in states.indices {
+            for place in 0..<4 {
+                var seen = Set<Int>()
+                var stack = [s]
+                while let t = stack.popLast() {
+                    guard seen.insert(t).inserted else { continue }
+                    switch states[t] {
+                    case .accept, .byte: closures[(s * 4 + place) * words + t / 64] |= 1 << UInt64(t % 64)
+                    case .split(let a, let b): stack.append(a); stack.append(b)
+                    case .lineStart(let n): if place & 1 == 1 { stack.append(n) }
+                    case .lineEnd(let n): if place & 2 == 2 { stack.append(n) }
+                    }
+                }
+            }
+        }
     }
 
     /// Whether the pattern occurs in `text`; nil when `text` is not all printable ASCII.
@@ -34,39 +57,43 @@ struct SchemaPattern: Sendable {
         return text.withUTF8 { matches($0) }
     }
 
-    private func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+    /// The same, for a string's UTF-8 bytes.
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
         for b in bytes where b < 0x20 || b > 0x7E { return nil }
-        // Thompson simulation: every state reachable after each byte, starting anew at each
-        // position (a search, as JSON Schema's pattern is).
-        var current = [Int](), next = [Int]()
-        var seen = [Int](repeating: -1, count: states.count)
-        var generation = 0
-        func add(_ s: Int, _ position: Int, into list: inout [Int]) -> Bool {
-            if seen[s] == generation { return false }
-            seen[s] = generation
-            switch states[s] {
-            case .accept: return true
-            case .split(let a, let b):
-                return add(a, position, into: &list) || add(b, position, into: &list)
-            case .lineStart(let n): return position == 0 && add(n, position, into: &list)
-            case .lineEnd(let n): return position == bytes.count && add(n, position, into: &list)
-            case .byte: list.append(s); return false
+        let words = words
+        return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * words) { sets -> Bool in
+            let current = sets.baseAddress!, next = current + words
+            current.update(repeating: 0, count: words)
+            return closures.withUnsafeBufferPointer { closures -> Bool in
+                // A search, as JSON Schema's pattern is: the pattern may start at any position.
+                func place(_ position: Int) -> Int { (position == 0 ? 1 : 0) | (position == bytes.count ? 2 : 0) }
+                func add(_ state: Int, _ position: Int, into set: UnsafeMutablePointer<UInt64>) {
+                    let from = (state * 4 + place(position)) * words
+                    for w in 0..<words { set[w] |= closures[from + w] }
+                }
+                let acceptBit: UInt64 = 1   // state 0 is accept
+                for position in 0...bytes.count {
+                    add(start, position, into: current)
+                    if current[0] & acceptBit != 0 { return true }
+                    guard position < bytes.count else { break }
+                    let b = bytes[position]
+                    next.update(repeating: 0, count: words)
+                    for w in 0..<words {
+                        var bits = current[w]
+                        while bits != 0 {
+                            let s = w * 64 + bits.trailingZeroBitCount
+                            bits &= bits - 1
+                            if case .byte(let low, let high, let n) = states[s],
+                               (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1 {
+                                add(n, position + 1, into: next)
+                            }
+                        }
+                    }
+                    current.update(from: next, count: words)
+                }
+                return false
             }
         }
-        for position in 0...bytes.count {
-            if add(start, position, into: &current) { return true }
-            guard position < bytes.count else { break }
-            generation += 1
-            let b = bytes[position]
-            next.removeAll(keepingCapacity: true)
-            for s in current {
-                if case .byte(let low, let high, let n) = states[s],
-                   (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1,
-                   add(n, position + 1, into: &next) { return true }
-            }
-            swap(&current, &next)
-        }
-        return false
     }
 
     // MARK: - Compiling

@@ -132,27 +132,47 @@ public enum StudyReader {
 
     /// Calls `body` with each session under `paths` that can be counted whole, once; returns
     /// what was left out and why, in the order met.
-    public static func forEachSession(under paths: [String], _ body: (Session) throws -> Void) rethrows -> [LeftOut] {
+    public static func forEachSession(under paths: [String], progress: StudyProgress? = nil,
+                                      _ body: (Session) throws -> Void) rethrows -> [LeftOut] {
+        try forEachSession(under: paths, progress: progress, map: { $0 }, body)
+    }
+
+    /// The same, with `map` run on every core as sessions are read (what a command keeps of a
+    /// session: scores, ratings) and `body` called with its result on the calling thread, in
+    /// the sessions' order, so that figures never depend on which core finished first. Sessions
+    /// are read in batches, the next while `body` handles the last, so memory holds two batches
+    /// whatever the size of the study.
+    public static func forEachSession<T: Sendable>(under paths: [String], progress: StudyProgress? = nil,
+                                                   map: @escaping @Sendable (Session) -> T,
+                                                   _ body: (T) throws -> Void) rethrows -> [LeftOut] {
         let (folders, walkLeftOut) = sessionFolders(under: paths)
         var leftOut = walkLeftOut
         var ids: [String: String] = [:]
-        for folder in folders {
-            let session: Session
-            do { session = try Session.load(folder: folder) } catch {
-                leftOut.append(.init(path: folder, reason: error.description))
-                continue
+        progress?.start(total: folders.count)
+        let batch = 256 * max(1, ProcessInfo.processInfo.activeProcessorCount)
+        var next: SessionBatch<T>? = folders.isEmpty ? nil : SessionBatch(folders[0..<min(batch, folders.count)], map: map)
+        var done = 0
+        while let current = next {
+            let outcomes = current.wait()
+            let end = done + outcomes.count
+            next = end < folders.count ? SessionBatch(folders[end..<min(end + batch, folders.count)], map: map) : nil
+            for (offset, outcome) in outcomes.enumerated() {
+                let folder = folders[done + offset]
+                switch outcome {
+                case .leftOut(let reason): leftOut.append(.init(path: folder, reason: reason))
+                case .read(let id, let value):
+                    if let first = ids[id] {
+                        leftOut.append(.init(path: folder, reason: "session id \(id) was already read from \(first); counted once"))
+                        continue
+                    }
+                    ids[id] = folder
+                    try body(value)
+                }
             }
-            if let why = session.whyNotCounted {
-                leftOut.append(.init(path: folder, reason: why))
-                continue
-            }
-            if let first = ids[session.sessionId] {
-                leftOut.append(.init(path: folder, reason: "session id \(session.sessionId) was already read from \(first); counted once"))
-                continue
-            }
-            ids[session.sessionId] = folder
-            try body(session)
+            done = end
+            progress?.advance(to: done)
         }
+        progress?.finish()
         return leftOut
     }
 
@@ -173,4 +193,52 @@ public enum StudyReader {
             return .init(number: t.number, question: t.question ?? "", ratings: ratings, adjudication: adjudication)
         })
     }
+}
+
+/// Sessions read on every core, in the background; `wait` returns their outcomes in order.
+private final class SessionBatch<T: Sendable>: @unchecked Sendable {
+    // @unchecked: each worker writes only its own slots, and `wait` reads them after the group
+    // has been left, which orders those writes before the reads.
+    enum Outcome { case read(id: String, T), leftOut(String) }
+    private let slots: UnsafeMutableBufferPointer<Outcome?>
+    private let group = DispatchGroup()
+
+    init(_ folders: ArraySlice<String>, map: @escaping @Sendable (Session) -> T) {
+        let folders = Array(folders)
+        slots = .allocate(capacity: folders.count)
+        slots.initialize(repeating: nil)
+        group.enter()
+        DispatchQueue.global().async { [self] in
+            DispatchQueue.concurrentPerform(iterations: folders.count) { i in
+                let outcome: Outcome
+                do throws(TranscriptError) {
+                    let session = try Session.load(folder: folders[i])
+                    if let why = session.whyNotCounted { outcome = .leftOut(why) }
+                    else { outcome = .read(id: session.sessionId, map(session)) }
+                } catch {
+                    outcome = .leftOut(error.description)
+                }
+                slots[i] = outcome
+            }
+            group.leave()
+        }
+    }
+
+    func wait() -> [Outcome] {
+        group.wait()
+        return slots.map { $0! }
+    }
+
+    deinit {
+        group.wait()
+        slots.deinitialize()
+        slots.deallocate()
+    }
+}
+
+/// Told how far a long read has got (a command draws it as a progress line).
+public protocol StudyProgress: AnyObject {
+    func start(total: Int)
+    func advance(to done: Int)
+    func finish()
 }

@@ -1,5 +1,6 @@
 import Annotate
 import Foundation
+import Synchronization
 
 /// Deception scores of a study per group, with their uncertainty and provenance: what
 /// `interrogate report` prints in every format. Built by reading one session at a time.
@@ -74,20 +75,24 @@ public struct StudyReport: Sendable {
     public var appVersions: Set<String>
 
     public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
-                             resamples: Int, seed: UInt64) -> StudyReport {
+                             resamples: Int, seed: UInt64, progress: StudyProgress? = nil) -> StudyReport {
         var accumulators: [[String]: GroupScores] = [:]
         var lines: [[String]: [TranscriptLine]] = [:]
         var labelCounts: [[String]: [Label: Int]] = [:]
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
         let scorer = TranscriptScorer(configuration: configuration)
-        let leftOut = StudyReader.forEachSession(under: paths) { session in
+        // Reading and scoring run on every core; adding up runs here, in the sessions' order.
+        let leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { session in
             let info = TranscriptInfo(session)
             let rated = StudyReader.rated(session)
-            let scores = scorer.score(rated)
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            encoder.keyEncodingStrategy = .convertToSnakeCase
+            let parameters = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+            return (info, rated, scorer.score(rated), parameters)
+        }) { (read: (TranscriptInfo, RatedTranscript, TranscriptScores, String)) in
+            let (info, rated, scores, parameters) = read
             let key = by.map { $0.value(info) }
             accumulators[key, default: GroupScores()].add(rated, scores: scores)
             let values = scores.values
@@ -96,14 +101,22 @@ public struct StudyReport: Sendable {
             labelCounts[key, default: [:]].merge(scores.labelCounts, uniquingKeysWith: +)
             report.transcripts += 1
             report.scenarios[info.scenario, default: []].insert(info.scenarioSha256)
-            let parameters = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
             report.models[info.model, default: []].insert(parameters)
             report.appVersions.insert(info.appVersion)
         }
         report.failed = leftOut.map { Failure(path: $0.path, reason: $0.reason) }
-        for key in accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) }) {
+        let keys = accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) })
+        // Each group's bootstrap on its own core; each is seeded alike, so the figures do not
+        // depend on which finished first.
+        let groupFigures = Mutex<[[String]: [Score: GroupScores.Figures]]>([:])
+        let groups = keys.map { accumulators[$0]! }
+        DispatchQueue.concurrentPerform(iterations: groups.count) { i in
+            let f = groups[i].figures(resamples: resamples, seed: seed)
+            groupFigures.withLock { $0[keys[i]] = f }
+        }
+        for key in keys {
             let acc = accumulators[key]!
-            let figures = acc.figures(resamples: resamples, seed: seed)
+            let figures = groupFigures.withLock { $0[key]! }
             var scores: [Score: Figures] = [:]
             for (score, f) in figures {
                 scores[score] = Figures(n: f.summary.n, mean: f.summary.mean, sd: f.summary.sd, se: f.summary.se,

@@ -1,0 +1,50 @@
+import Foundation
+import Sessions
+
+/// A progress line on standard error for reads of large studies: what is done, the rate and
+/// the time left, rewritten in place at most a few times a second. Nothing at all when standard
+/// error is not a terminal, so logs and pipes get only what the command says.
+final class ProgressLine: StudyProgress, @unchecked Sendable {
+    // @unchecked: called from the command's own thread only.
+    private let what: String
+    private var total = 0
+    private var started = Date()
+    private var lastDrawn = Date.distantPast
+    private var drawn = false
+
+    /// Nil when standard error is not a terminal.
+    static func onTerminal(_ what: String) -> ProgressLine? {
+        isatty(STDERR_FILENO) == 1 ? ProgressLine(what) : nil
+    }
+
+    init(_ what: String) { self.what = what }
+
+    func start(total: Int) {
+        self.total = total
+        started = Date()
+    }
+
+    func advance(to done: Int) {
+        let now = Date()
+        guard now.timeIntervalSince(lastDrawn) >= 0.2 || done == total else { return }
+        lastDrawn = now
+        let elapsed = now.timeIntervalSince(started)
+        let rate = elapsed > 0 ? Double(done) / elapsed : 0
+        var line = "\(done)/\(total) \(what) read"
+        if rate > 0 { line += String(format: ", %.0f/s", rate) }
+        if rate > 0, done < total { line += ", about \(Self.duration(Double(total - done) / rate)) left" }
+        // \r returns to the line start; \u{1B}[K clears what a longer earlier line left.
+        FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+        drawn = true
+    }
+
+    func finish() {
+        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        drawn = false
+    }
+
+    static func duration(_ seconds: Double) -> String {
+        let s = Int(seconds.rounded(.up))
+        return s < 60 ? "\(s) s" : "\(s / 60) min \(s % 60) s"
+    }
+}

@@ -1,0 +1,429 @@
+import Foundation
+
+/// One JSON text parsed into a flat list of tokens that point into its bytes: no string,
+/// dictionary or array is made while parsing. The reader of a study checks every line against
+/// the schema and picks out the fields it needs from this; building a `JSONValue` tree of
+/// dictionaries and strings for every line cost more than everything else together. The bytes
+/// must outlive the tape (the reader uses both within one line's callback).
+///
+/// The grammar is `JSONParser`'s, strict in the same ways (invalid UTF-8, control characters,
+/// lone surrogates, numbers out of range, a key given twice, trailing bytes); a test checks
+/// that both accept and reject the same texts.
+struct JSONTape {
+    enum Kind: UInt8 { case null, bool, number, string, array, object }
+
+    struct Token {
+        var kind: Kind
+        /// bool: its value; string: it holds escapes; number: it is a whole number that fits an Int64.
+        var flag: Bool
+        /// string: the bytes between the quotes; number: its text.
+        var start: Int32
+        var length: Int32
+        /// array: its items; object: its key–value pairs.
+        var count: Int32
+        /// The index of the first token after this value (and, in an object, after its key).
+        var next: Int32
+    }
+
+    let bytes: UnsafeRawBufferPointer
+    private(set) var tokens: [Token] = []
+
+    init(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) {
+        self.bytes = bytes
+        guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "a line of 2 GiB or more") }
+        tokens.reserveCapacity(64)
+        var p = Scanner(base: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), end: bytes.count)
+        p.skipSpace()
+        try p.value(depth: 0, into: &tokens)
+        p.skipSpace()
+        guard p.at == p.end else { throw p.error("bytes after the value") }
+    }
+
+    // MARK: - Reading
+
+    func kind(_ t: Int) -> Kind { tokens[t].kind }
+
+    /// The bytes of a string token as written (escapes still escaped).
+    func raw(_ t: Int) -> UnsafeRawBufferPointer {
+        let token = tokens[t]
+        return UnsafeRawBufferPointer(rebasing: bytes[Int(token.start)..<Int(token.start + token.length)])
+    }
+
+    /// A string token's value.
+    func string(_ t: Int) -> String {
+        let token = tokens[t]
+        let raw = raw(t)
+        if !token.flag { return String(decoding: raw, as: UTF8.self) }
+        return Self.unescape(raw)
+    }
+
+    /// Whether a string token's value is `key`, byte for byte.
+    func stringEquals(_ t: Int, _ key: UnsafeRawBufferPointer) -> Bool {
+        let token = tokens[t]
+        if token.flag { return string(t).utf8.elementsEqual(key) }
+        return Int(token.length) == key.count && (key.isEmpty || memcmp(bytes.baseAddress! + Int(token.start), key.baseAddress!, key.count) == 0)
+    }
+
+    func stringEquals(_ t: Int, _ key: StaticString) -> Bool {
+        stringEquals(t, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+    }
+
+    func int(_ t: Int) -> Int? {
+        let token = tokens[t]
+        guard token.kind == .number else { return nil }
+        if token.flag { return Int(exactly: parseInt64(token)) }
+        return double(t).flatMap { Int(exactly: $0) }
+    }
+
+    func double(_ t: Int) -> Double? {
+        let token = tokens[t]
+        guard token.kind == .number else { return nil }
+        if token.flag { return Double(parseInt64(token)) }
+        return Double(String(decoding: raw(t), as: UTF8.self))
+    }
+
+    private func parseInt64(_ token: Token) -> Int64 {
+        var v: Int64 = 0
+        var negative = false
+        for i in Int(token.start)..<Int(token.start + token.length) {
+            let b = bytes[i]
+            if b == UInt8(ascii: "-") { negative = true; continue }
+            v = v &* 10 &+ Int64(b &- 0x30)
+        }
+        return negative ? 0 &- v : v
+    }
+
+    /// The value token of `key` in the object at `t`, or nil.
+    func member(_ t: Int, _ key: UnsafeRawBufferPointer) -> Int? {
+        guard tokens[t].kind == .object else { return nil }
+        var k = t + 1
+        for _ in 0..<tokens[t].count {
+            if stringEquals(k, key) { return k + 1 }
+            k = Int(tokens[k + 1].next)
+        }
+        return nil
+    }
+
+    func member(_ t: Int, _ key: StaticString) -> Int? {
+        member(t, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+    }
+
+    /// The key and value tokens of each pair of the object at `t`.
+    func pairs(_ t: Int) -> [(key: Int, value: Int)] {
+        var out: [(Int, Int)] = []
+        var k = t + 1
+        for _ in 0..<tokens[t].count {
+            out.append((k, k + 1))
+            k = Int(tokens[k + 1].next)
+        }
+        return out
+    }
+
+    /// The item tokens of the array at `t`.
+    func items(_ t: Int) -> [Int] {
+        var out: [Int] = []
+        var i = t + 1
+        for _ in 0..<tokens[t].count {
+            out.append(i)
+            i = Int(tokens[i].next)
+        }
+        return out
+    }
+
+    /// The value at `t` as a `JSONValue`, for the rare checks that need one.
+    func value(_ t: Int) -> JSONValue {
+        let token = tokens[t]
+        switch token.kind {
+        case .null: return .null
+        case .bool: return .bool(token.flag)
+        case .number: return token.flag ? .int(parseInt64(token)) : .double(double(t) ?? .nan)
+        case .string: return .string(string(t))
+        case .array: return .array(items(t).map { value($0) })
+        case .object:
+            var o: [String: JSONValue] = [:]
+            for (k, v) in pairs(t) { o[string(k)] = value(v) }
+            return .object(o)
+        }
+    }
+
+    static func unescape(_ raw: UnsafeRawBufferPointer) -> String {
+        var out = [UInt8]()
+        out.reserveCapacity(raw.count)
+        var i = 0
+        while i < raw.count {
+            let b = raw[i]
+            guard b == UInt8(ascii: "\\"), i + 1 < raw.count else { out.append(b); i += 1; continue }
+            let e = raw[i + 1]
+            i += 2
+            switch e {
+            case UInt8(ascii: "b"): out.append(0x08)
+            case UInt8(ascii: "f"): out.append(0x0C)
+            case UInt8(ascii: "n"): out.append(0x0A)
+            case UInt8(ascii: "r"): out.append(0x0D)
+            case UInt8(ascii: "t"): out.append(0x09)
+            case UInt8(ascii: "u"):
+                // The scanner checked the digits and the pairing of surrogates.
+                func hex(_ at: Int) -> UInt32 {
+                    var v: UInt32 = 0
+                    for j in at..<(at + 4) {
+                        let c = raw[j]
+                        v = v << 4 | UInt32(c <= 0x39 ? c - 0x30 : (c | 0x20) - 0x61 + 10)
+                    }
+                    return v
+                }
+                var scalar = hex(i)
+                i += 4
+                if (0xD800...0xDBFF).contains(scalar) {
+                    scalar = 0x10000 + ((scalar - 0xD800) << 10) + (hex(i + 2) - 0xDC00)
+                    i += 6
+                }
+                out.append(contentsOf: String(Unicode.Scalar(scalar) ?? "\u{FFFD}").utf8)
+            default: out.append(e)
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    // MARK: - Scanning
+
+    private struct Scanner {
+        let base: UnsafePointer<UInt8>?
+        let end: Int
+        var at = 0
+
+        @inline(__always) func byte(_ i: Int) -> UInt8 { base![i] }
+        func error(_ reason: String) -> JSONParseError { JSONParseError(offset: at, reason: reason) }
+
+        @inline(__always) mutating func skipSpace() {
+            while at < end {
+                switch byte(at) {
+                case 0x20, 0x09, 0x0A, 0x0D: at += 1
+                default: return
+                }
+            }
+        }
+
+        mutating func value(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+            guard at < end else { throw error("the text ends where a value should be") }
+            switch byte(at) {
+            case UInt8(ascii: "{"): try object(depth: depth + 1, into: &tokens)
+            case UInt8(ascii: "["): try array(depth: depth + 1, into: &tokens)
+            case UInt8(ascii: "\""): try string(into: &tokens)
+            case UInt8(ascii: "t"): try literal("true"); push(&tokens, .bool, true)
+            case UInt8(ascii: "f"): try literal("false"); push(&tokens, .bool, false)
+            case UInt8(ascii: "n"): try literal("null"); push(&tokens, .null, false)
+            case UInt8(ascii: "-"), UInt8(ascii: "0")...UInt8(ascii: "9"): try number(into: &tokens)
+            default: throw error("unexpected character")
+            }
+        }
+
+        @inline(__always) func push(_ tokens: inout [Token], _ kind: Kind, _ flag: Bool, start: Int = 0, length: Int = 0) {
+            tokens.append(Token(kind: kind, flag: flag, start: Int32(start), length: Int32(length), count: 0, next: Int32(tokens.count + 1)))
+        }
+
+        mutating func literal(_ word: StaticString) throws(JSONParseError) {
+            let n = word.utf8CodeUnitCount
+            guard end - at >= n else { throw error("unexpected end") }
+            let w = word.utf8Start
+            for i in 0..<n where byte(at + i) != w[i] { throw error("unexpected character") }
+            at += n
+        }
+
+        mutating func object(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+            guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
+            let me = tokens.count
+            push(&tokens, .object, false)
+            at += 1
+            var count: Int32 = 0
+            skipSpace()
+            if at < end, byte(at) == UInt8(ascii: "}") {
+                at += 1
+                return
+            }
+            while true {
+                guard at < end, byte(at) == UInt8(ascii: "\"") else { throw error("expected a key in quotes") }
+                let keyAt = at
+                let key = tokens.count
+                try string(into: &tokens)
+                try checkUnique(key: key, object: me, count: count, at: keyAt, tokens)
+                skipSpace()
+                guard at < end, byte(at) == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
+                at += 1
+                skipSpace()
+                try value(depth: depth, into: &tokens)
+                count += 1
+                skipSpace()
+                guard at < end else { throw error("the text ends inside an object") }
+                if byte(at) == UInt8(ascii: ",") { at += 1; skipSpace(); continue }
+                if byte(at) == UInt8(ascii: "}") { at += 1; break }
+                throw error("expected ',' or '}'")
+            }
+            tokens[me].count = count
+            tokens[me].next = Int32(tokens.count)
+        }
+
+        /// A key given twice has no one meaning (readers disagree on which wins).
+        func checkUnique(key: Int, object: Int, count: Int32, at offset: Int, _ tokens: [Token]) throws(JSONParseError) {
+            let k = tokens[key]
+            var other = object + 1
+            for _ in 0..<count {
+                let o = tokens[other]
+                let same: Bool
+                if !k.flag && !o.flag {
+                    same = k.length == o.length && memcmp(base! + Int(k.start), base! + Int(o.start), Int(k.length)) == 0
+                } else {
+                    let raw = UnsafeRawBufferPointer(start: base!, count: end)
+                    same = JSONTape.unescape(UnsafeRawBufferPointer(rebasing: raw[Int(k.start)..<Int(k.start + k.length)]))
+                        == JSONTape.unescape(UnsafeRawBufferPointer(rebasing: raw[Int(o.start)..<Int(o.start + o.length)]))
+                }
+                if same {
+                    let name = JSONTape.unescape(UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(start: base!, count: end)[Int(k.start)..<Int(k.start + k.length)]))
+                    throw JSONParseError(offset: offset, reason: "the key '\(name)' is given twice")
+                }
+                other = Int(tokens[other + 1].next)
+            }
+        }
+
+        mutating func array(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+            guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
+            let me = tokens.count
+            push(&tokens, .array, false)
+            at += 1
+            var count: Int32 = 0
+            skipSpace()
+            if at < end, byte(at) == UInt8(ascii: "]") {
+                at += 1
+                return
+            }
+            while true {
+                try value(depth: depth, into: &tokens)
+                count += 1
+                skipSpace()
+                guard at < end else { throw error("the text ends inside an array") }
+                if byte(at) == UInt8(ascii: ",") { at += 1; skipSpace(); continue }
+                if byte(at) == UInt8(ascii: "]") { at += 1; break }
+                throw error("expected ',' or ']'")
+            }
+            tokens[me].count = count
+            tokens[me].next = Int32(tokens.count)
+        }
+
+        @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
+
+        mutating func number(into tokens: inout [Token]) throws(JSONParseError) {
+            let start = at
+            var integral = true
+            if byte(at) == UInt8(ascii: "-") { at += 1 }
+            guard at < end, isDigit(byte(at)) else { throw error("a number needs a digit") }
+            if byte(at) == UInt8(ascii: "0") {
+                at += 1
+                if at < end, isDigit(byte(at)) { throw error("a number may not start with 0") }
+            } else {
+                while at < end, isDigit(byte(at)) { at += 1 }
+            }
+            if at < end, byte(at) == UInt8(ascii: ".") {
+                integral = false
+                at += 1
+                guard at < end, isDigit(byte(at)) else { throw error("a digit must follow '.'") }
+                while at < end, isDigit(byte(at)) { at += 1 }
+            }
+            if at < end, byte(at) | 0x20 == UInt8(ascii: "e") {
+                integral = false
+                at += 1
+                if at < end, byte(at) == UInt8(ascii: "+") || byte(at) == UInt8(ascii: "-") { at += 1 }
+                guard at < end, isDigit(byte(at)) else { throw error("a digit must follow the exponent") }
+                while at < end, isDigit(byte(at)) { at += 1 }
+            }
+            let digits = at - start - (byte(start) == UInt8(ascii: "-") ? 1 : 0)
+            // Up to 18 digits always fit an Int64; longer ones are read to see.
+            if integral, digits > 18 {
+                let text = String(decoding: UnsafeBufferPointer(start: base! + start, count: at - start), as: UTF8.self)
+                if Int64(text) == nil { integral = false }
+            }
+            if !integral {
+                let text = String(decoding: UnsafeBufferPointer(start: base! + start, count: at - start), as: UTF8.self)
+                guard let d = Double(text), d.isFinite else { throw JSONParseError(offset: start, reason: "the number \(text) is out of range") }
+            }
+            push(&tokens, .number, integral, start: start, length: at - start)
+        }
+
+        mutating func string(into tokens: inout [Token]) throws(JSONParseError) {
+            at += 1
+            let start = at
+            var escapes = false
+            var ascii = true
+            while at < end {
+                let b = byte(at)
+                if b == UInt8(ascii: "\"") { break }
+                if b < 0x20 { throw error("a control character inside a string") }
+                if b >= 0x80 { ascii = false; at += 1; continue }
+                if b == UInt8(ascii: "\\") {
+                    escapes = true
+                    at += 1
+                    guard at < end else { break }
+                    switch byte(at) {
+                    case UInt8(ascii: "\""), UInt8(ascii: "\\"), UInt8(ascii: "/"), UInt8(ascii: "b"), UInt8(ascii: "f"),
+                         UInt8(ascii: "n"), UInt8(ascii: "r"), UInt8(ascii: "t"):
+                        at += 1
+                    case UInt8(ascii: "u"):
+                        at += 1
+                        let scalar = try hex4()
+                        if (0xD800...0xDBFF).contains(scalar) {
+                            guard end - at >= 6, byte(at) == UInt8(ascii: "\\"), byte(at + 1) == UInt8(ascii: "u") else {
+                                throw error("a lone surrogate \\u escape")
+                            }
+                            at += 2
+                            guard (0xDC00...0xDFFF).contains(try hex4()) else { throw error("a lone surrogate \\u escape") }
+                        } else if (0xDC00...0xDFFF).contains(scalar) {
+                            throw error("a lone surrogate \\u escape")
+                        }
+                    default:
+                        throw error("an unknown escape")
+                    }
+                    continue
+                }
+                at += 1
+            }
+            guard at < end else { throw JSONParseError(offset: start - 1, reason: "a string without its closing quote") }
+            // Escapes are ASCII, so the raw bytes are valid UTF-8 exactly when the value is.
+            if !ascii, String(validating: UnsafeBufferPointer(start: base! + start, count: at - start), as: UTF8.self) == nil {
+                throw JSONParseError(offset: start, reason: "a string that is not valid UTF-8")
+            }
+            push(&tokens, .string, escapes, start: start, length: at - start)
+            at += 1
+        }
+
+        mutating func hex4() throws(JSONParseError) -> UInt32 {
+            guard end - at >= 4 else { throw error("a \\u escape needs four hex digits") }
+            var v: UInt32 = 0
+            for _ in 0..<4 {
+                let b = byte(at)
+                let d: UInt8
+                switch b {
+                case UInt8(ascii: "0")...UInt8(ascii: "9"): d = b - UInt8(ascii: "0")
+                case UInt8(ascii: "a")...UInt8(ascii: "f"): d = b - UInt8(ascii: "a") + 10
+                case UInt8(ascii: "A")...UInt8(ascii: "F"): d = b - UInt8(ascii: "A") + 10
+                default: throw error("a \\u escape needs four hex digits")
+                }
+                v = v << 4 | UInt32(d)
+                at += 1
+            }
+            return v
+        }
+    }
+}
+
+/// A key or constant as bytes, made once, for comparing with tape strings without a String.
+struct StaticBytes: @unchecked Sendable {
+    // @unchecked: the buffer is allocated once, never written after init, never freed.
+    let string: String
+    let bytes: UnsafeRawBufferPointer
+
+    init(_ string: String) {
+        self.string = string
+        let utf8 = Array(string.utf8)
+        let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, utf8.count), alignment: 1)
+        buffer.copyBytes(from: utf8)
+        bytes = UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(buffer)[0..<utf8.count])
+    }
+}
