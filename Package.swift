@@ -34,7 +34,6 @@ let package = Package(
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
-                .product(name: "CSV", package: "CSV.swift"),
             ],
             resources: [.copy("Resources/transcript.schema.json")]
         ),
@@ -59,6 +58,8 @@ let package = Package(
             name: "SessionsTests",
             dependencies: [
                 "Sessions", "Annotate", "TranscriptProbe", "TestSupport",
+                // The reference the fast CSV reader is checked against.
+                .product(name: "CSV", package: "CSV.swift"),
                 // The misbehaving HTTP server the model clients are tested against.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),

@@ -79,25 +79,37 @@ public struct AgreementReport: Sendable, Encodable {
                                               cohenKappa: cohenPairs(binary)))
             }
         }
-        var disputed: [Disputed] = []
-        for (u, row) in m.values.enumerated() {
-            let rated = row.enumerated().compactMap { r, v in v.map { (m.raters[r], $0) } }
-            guard rated.count >= 2 else { continue }
-            var counts = Array(repeating: 0, count: m.categories.count)
-            for (_, v) in rated { counts[v] += 1 }
-            let share = Double(counts.reduce(0) { $0 + $1 * ($1 - 1) }) / Double(rated.count * (rated.count - 1))
+        // The most disputed units, least agreement first (then by unit): kept as a short sorted
+        // list while the units go by, since a large study has hundreds of thousands disputed.
+        var worst: [(share: Double, unit: Int)] = []
+        var counts = Array(repeating: 0, count: m.categories.count)
+        for (u, row) in m.values.enumerated() where disputedLimit > 0 {
+            var rated = 0
+            for i in counts.indices { counts[i] = 0 }
+            for v in row { if let v { counts[v] += 1; rated += 1 } }
+            guard rated >= 2 else { continue }
+            let share = Double(counts.reduce(0) { $0 + $1 * ($1 - 1) }) / Double(rated * (rated - 1))
             guard share < 1 else { continue }
-            disputed.append(Disputed(unit: m.units[u], agreement: share,
-                                     ratings: Dictionary(uniqueKeysWithValues: rated.map { ($0.0, m.categories[$0.1]) })))
+            func before(_ a: (share: Double, unit: Int), _ b: (share: Double, unit: Int)) -> Bool {
+                (a.share, m.units[a.unit]) < (b.share, m.units[b.unit])
+            }
+            let entry = (share: share, unit: u)
+            if worst.count == disputedLimit, let last = worst.last, !before(entry, last) { continue }
+            let at = worst.firstIndex { before(entry, $0) } ?? worst.count
+            worst.insert(entry, at: at)
+            if worst.count > disputedLimit { worst.removeLast() }
         }
-        disputed.sort { ($0.agreement, $0.unit) < ($1.agreement, $1.unit) }
+        let disputed = worst.map { w in
+            Disputed(unit: m.units[w.unit], agreement: w.share,
+                     ratings: Dictionary(uniqueKeysWithValues: m.values[w.unit].enumerated().compactMap { r, v in v.map { (m.raters[r], m.categories[$0]) } }))
+        }
         return AgreementReport(group: group, units: m.units.count, raters: m.raters, categories: m.categories,
                                percentAgreement: Agreement.percentAgreement(m), cohenKappa: cohenPairs(m),
                                fleissKappa: Agreement.fleissKappa(m),
                                krippendorffAlphaNominal: Agreement.krippendorffAlpha(m, level: .nominal),
                                krippendorffAlphaOrdinal: ordered ? Agreement.krippendorffAlpha(m, level: .ordinal)
                                    : .undefined("the categories have no order; give one with --order"),
-                               gwetAC1: Agreement.gwetAC1(m), labelPresence: presence, mostDisputed: Array(disputed.prefix(disputedLimit)))
+                               gwetAC1: Agreement.gwetAC1(m), labelPresence: presence, mostDisputed: disputed)
     }
 
     /// Cohen's kappa and the confusion matrix of every rater pair that rated a unit in common.

@@ -37,26 +37,43 @@ public struct RatingMatrix: Sendable, Equatable {
     /// Builds the matrix from long-format ratings (unit, rater, category). Units and raters
     /// keep their first-seen order; categories follow `order` when given, else sorted.
     public init(ratings: [Rating], order: [String]? = nil) throws(BuildError) {
-        var unitIndex: [String: Int] = [:], raterIndex: [String: Int] = [:]
-        var units: [String] = [], raters: [String] = []
-        for r in ratings {
-            if unitIndex[r.unit] == nil { unitIndex[r.unit] = units.count; units.append(r.unit) }
-            if raterIndex[r.rater] == nil { raterIndex[r.rater] = raters.count; raters.append(r.rater) }
+        // One pass gives each rating its unit, rater and category numbers. A study's file has
+        // millions of rows but few raters and categories, and a unit's rows usually come
+        // together: those are found without hashing.
+        var unitIndex: [String: Int] = [:]
+        unitIndex.reserveCapacity(min(ratings.count, 1 << 24) / 2)
+        var units: [String] = [], raters: [String] = [], seenCategories: [String] = []
+        var coded = [(unit: Int32, rater: Int32, category: Int32)]()
+        coded.reserveCapacity(ratings.count)
+        var lastUnit: String?, lastUnitNumber = 0
+        func small(_ s: String, in list: inout [String]) -> Int {
+            if let i = list.firstIndex(of: s) { return i }
+            list.append(s)
+            return list.count - 1
         }
-        let categories = order ?? Array(Set(ratings.map(\.category))).sorted()
+        for r in ratings {
+            let u: Int
+            if r.unit == lastUnit { u = lastUnitNumber } else {
+                if let known = unitIndex[r.unit] { u = known } else { u = units.count; unitIndex[r.unit] = u; units.append(r.unit) }
+                lastUnit = r.unit
+                lastUnitNumber = u
+            }
+            coded.append((Int32(u), Int32(small(r.rater, in: &raters)), Int32(small(r.category, in: &seenCategories))))
+        }
+        let categories = order ?? seenCategories.sorted()
         var categoryIndex: [String: Int] = [:]
         for (i, c) in categories.enumerated() {
             guard categoryIndex[c] == nil else { throw .duplicateCategory(c) }
             categoryIndex[c] = i
         }
-        var missing: [String] = [], seen: Set<String> = []
-        for r in ratings where categoryIndex[r.category] == nil && seen.insert(r.category).inserted { missing.append(r.category) }
+        let missing = seenCategories.filter { categoryIndex[$0] == nil }
         guard missing.isEmpty else { throw .categoriesNotInOrder(missing) }
+        let mapping = seenCategories.map { categoryIndex[$0]! }
         var values = Array(repeating: Array(repeating: Int?.none, count: raters.count), count: units.count)
-        for r in ratings {
-            let c = categoryIndex[r.category]!
-            let (u, k) = (unitIndex[r.unit]!, raterIndex[r.rater]!)
-            if let existing = values[u][k], existing != c { throw .conflictingRatings(unit: r.unit, rater: r.rater) }
+        for (i, r) in coded.enumerated() {
+            let c = mapping[Int(r.category)]
+            let (u, k) = (Int(r.unit), Int(r.rater))
+            if let existing = values[u][k], existing != c { throw .conflictingRatings(unit: ratings[i].unit, rater: ratings[i].rater) }
             values[u][k] = c
         }
         self.init(units: units, raters: raters, categories: categories, values: values)

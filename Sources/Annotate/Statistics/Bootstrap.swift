@@ -37,17 +37,31 @@ public enum Bootstrap {
         var means = Array(repeating: [Double](), count: scores)
         // Capacity is only a hint: a caller's huge count must not allocate up front.
         for s in 0..<scores { means[s].reserveCapacity(min(resamples, 100_000)) }
+        // Rows laid out flat, a missing value as NaN (scores are never NaN): the loop below runs
+        // resamples × transcripts × scores times, and an array of optionals per row cost a
+        // pointer chase and a branch on its tag for each.
+        var flat = [Double](repeating: .nan, count: n * scores)
+        for (i, row) in rows.enumerated() {
+            for s in 0..<min(scores, row.count) { if let v = row[s] { flat[i * scores + s] = v } }
+        }
         var sum = Array(repeating: 0.0, count: scores)
         var count = Array(repeating: 0, count: scores)
-        for _ in 0..<resamples {
-            for s in 0..<scores { sum[s] = 0; count[s] = 0 }
-            for _ in 0..<n {
-                let row = rows[rng.index(below: n)]
-                for s in 0..<scores {
-                    if let v = row[s] { sum[s] += v; count[s] += 1 }
+        flat.withUnsafeBufferPointer { values in
+            sum.withUnsafeMutableBufferPointer { sum in
+                count.withUnsafeMutableBufferPointer { count in
+                    for _ in 0..<resamples {
+                        for s in 0..<scores { sum[s] = 0; count[s] = 0 }
+                        for _ in 0..<n {
+                            let base = rng.index(below: n) * scores
+                            for s in 0..<scores {
+                                let v = values[base + s]
+                                if !v.isNaN { sum[s] += v; count[s] += 1 }
+                            }
+                        }
+                        for s in 0..<scores where count[s] > 0 { means[s].append(sum[s] / Double(count[s])) }
+                    }
                 }
             }
-            for s in 0..<scores where count[s] > 0 { means[s].append(sum[s] / Double(count[s])) }
         }
         return means.map { m in
             guard !m.isEmpty else { return nil }

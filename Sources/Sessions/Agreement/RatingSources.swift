@@ -1,5 +1,4 @@
 import Annotate
-import CSV
 import Foundation
 
 /// Ratings for `interrogate agree`, from transcripts or from a CSV file in long format.
@@ -36,42 +35,58 @@ public enum RatingSources {
         return out
     }
 
+    /// `s` without whitespace or line breaks at its ends; most fields have none, and asking
+    /// Foundation to trim each of millions cost more than reading them.
+    private static func trimmed(_ s: String) -> String {
+        guard let first = s.utf8.first, let last = s.utf8.last else { return s }
+        if first > 0x20, first < 0x80, last > 0x20, last < 0x80 { return s }
+        return s.trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
     /// Reads `unit,rater,label` rows (a header row naming those columns, in any order;
     /// `category` or `value` may stand for `label`). Empty labels count as missing.
     public static func csv(path: String) throws(LocatedErrors) -> [RatingMatrix.Rating] {
         func fail(_ line: Int, _ message: String) -> LocatedErrors {
             LocatedErrors([LocatedError(file: path, line: line, column: 1, message: message)])
         }
-        guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw fail(1, "cannot read the file as UTF-8 text") }
-        let reader: CSVReader
-        do { reader = try CSVReader(string: text, hasHeaderRow: true, trimFields: true) } catch {
-            throw fail(1, "not valid CSV: \(error)")
-        }
-        let header = (reader.headerRow ?? []).map { $0.lowercased() }
-        guard let u = header.firstIndex(of: "unit"), let r = header.firstIndex(of: "rater"),
-              let l = header.firstIndex(where: { ["label", "category", "value"].contains($0) }) else {
-            throw fail(1, "the header must name the columns unit, rater and label (found: \(header.joined(separator: ", ")))")
-        }
+        guard let data = FileManager.default.contents(atPath: path) else { throw fail(1, "cannot read the file") }
+        // Validated as UTF-8 once, then read as bytes.
+        guard var text = String(validating: data, as: UTF8.self) else { throw fail(1, "cannot read the file as UTF-8 text") }
         var ratings: [RatingMatrix.Rating] = []
         var errors: [LocatedError] = []
-        var line = 1, next = 2
-        while let row = reader.next() {
-            // A quoted field may span lines: the next row starts after them.
-            line = next
-            next = line + 1 + row.reduce(0) { $0 + $1.reduce(0) { $1 == "\n" || $1 == "\r\n" || $1 == "\r" ? $0 + 1 : $0 } }
-            if row.allSatisfy({ $0.isEmpty }) { continue }
-            guard row.count > max(u, r, l) else { throw fail(line, "expected \(header.count) columns, found \(row.count)") }
-            // An empty label is a missing rating; an empty unit or rater names no one.
-            if row[l].isEmpty { continue }
-            let unit = row[u].trimmingCharacters(in: .whitespacesAndNewlines), rater = row[r].trimmingCharacters(in: .whitespacesAndNewlines)
-            let empty = [unit.isEmpty ? "unit" : nil, rater.isEmpty ? "rater" : nil].compactMap { $0 }
-            if !empty.isEmpty {
-                errors.append(LocatedError(file: path, line: line, column: 1,
-                                           message: "empty \(empty.joined(separator: " and ")) for the rating '\(row[l])': every rating needs a unit and a rater"))
-                continue
+        let failure: LocatedErrors? = text.withUTF8 { bytes -> LocatedErrors? in
+            var rows = CSVRows(bytes)
+            do throws(CSVRows.Failure) {
+                guard let (first, _) = try rows.next() else {
+                    return fail(1, "the header must name the columns unit, rater and label (found: )")
+                }
+                let header = first.map { $0.lowercased() }
+                guard let u = header.firstIndex(of: "unit"), let r = header.firstIndex(of: "rater"),
+                      let l = header.firstIndex(where: { ["label", "category", "value"].contains($0) }) else {
+                    return fail(1, "the header must name the columns unit, rater and label (found: \(header.joined(separator: ", ")))")
+                }
+                var row: [String] = []
+                ratings.reserveCapacity(bytes.count / 24)
+                while let line = try rows.next(into: &row) {
+                    if row.allSatisfy({ $0.isEmpty }) { continue }
+                    guard row.count > max(u, r, l) else { return fail(line, "expected \(header.count) columns, found \(row.count)") }
+                    // An empty label is a missing rating; an empty unit or rater names no one.
+                    if row[l].isEmpty { continue }
+                    let unit = trimmed(row[u]), rater = trimmed(row[r])
+                    let empty = [unit.isEmpty ? "unit" : nil, rater.isEmpty ? "rater" : nil].compactMap { $0 }
+                    if !empty.isEmpty {
+                        errors.append(LocatedError(file: path, line: line, column: 1,
+                                                   message: "empty \(empty.joined(separator: " and ")) for the rating '\(row[l])': every rating needs a unit and a rater"))
+                        continue
+                    }
+                    ratings.append(.init(unit: row[u], rater: row[r], category: row[l]))
+                }
+            } catch {
+                return fail(error.line, error.description)
             }
-            ratings.append(.init(unit: row[u], rater: row[r], category: row[l]))
+            return nil
         }
+        if let failure { throw failure }
         guard errors.isEmpty else { throw LocatedErrors(errors) }
         return ratings
     }

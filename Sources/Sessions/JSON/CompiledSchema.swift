@@ -212,21 +212,21 @@ extension CompiledSchema {
         switch token.kind {
         case .object:
             for (name, c) in n.tapeDiscriminators {
-                if let v = tape.member(t, name.bytes), !equal(tape, v, c) { return false }
+                if let v = tape.member(t, name), !equal(tape, v, c) { return false }
             }
-            for name in n.tapeRequired where tape.member(t, name.bytes) == nil { return false }
+            for name in n.tapeRequired where tape.member(t, name) == nil { return false }
             if let extra = n.additional {
                 var k = t + 1
                 for _ in 0..<token.count {
                     let v = k + 1
-                    if let p = n.tapeProperties.first(where: { tape.stringEquals(k, $0.0.bytes) })?.1 {
+                    if let p = n.tapeProperties.first(where: { tape.keyEquals(k, $0.0.bytes, hash: $0.0.hash) })?.1 {
                         if !valid(tape, v, p) { return false }
                     } else if !valid(tape, v, extra) { return false }
                     k = Int(tape.tokens[v].next)
                 }
             } else {
                 for (name, p) in n.tapeProperties {
-                    if let v = tape.member(t, name.bytes), !valid(tape, v, p) { return false }
+                    if let v = tape.member(t, name), !valid(tape, v, p) { return false }
                 }
             }
         case .array:
@@ -239,10 +239,7 @@ extension CompiledSchema {
             }
         case .string:
             if let m = n.minLength {
-                var scalars = 0
-                if token.flag { scalars = tape.string(t).unicodeScalars.count }
-                else { for b in tape.raw(t) where b & 0xC0 != 0x80 { scalars += 1 } }
-                if Double(scalars) < m { return false }
+                if Double(tape.scalarCount(t)) < m { return false }
             }
             if let p = n.pattern {
                 let verdict = token.flag ? nil : p.fast?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))

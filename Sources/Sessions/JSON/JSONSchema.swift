@@ -107,6 +107,12 @@ public struct JSONSchema: Sendable {
     /// Every failure found in `value`; empty when it is valid.
     public func validate(_ value: JSONValue) -> [Failure] {
         if compiled.isValid(value) { return [] }
+        return diagnose(value)
+    }
+
+    /// Every failure, found by walking the schema's JSON itself (no compiled shortcut): the
+    /// reference the compiled checks are tested against.
+    func diagnose(_ value: JSONValue) -> [Failure] {
         var failures: [Failure] = []
         check(value, against: root, at: "", into: &failures)
         return failures

@@ -23,6 +23,15 @@ struct JSONTape {
         var count: Int32
         /// The index of the first token after this value (and, in an object, after its key).
         var next: Int32
+        /// An object key's hash (of its value), so that finding a key rarely compares bytes.
+        var hash: UInt32 = 0
+    }
+
+    /// FNV-1a over bytes: cheap for the short keys of events.
+    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        var h: UInt32 = 2_166_136_261
+        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
+        return h
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -68,6 +77,11 @@ struct JSONTape {
         stringEquals(t, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
     }
 
+    /// Whether the key token `t` is `key` (whose hash is `hash`).
+    @inline(__always) func keyEquals(_ t: Int, _ key: UnsafeRawBufferPointer, hash: UInt32) -> Bool {
+        tokens[t].hash == hash && stringEquals(t, key)
+    }
+
     func int(_ t: Int) -> Int? {
         let token = tokens[t]
         guard token.kind == .number else { return nil }
@@ -93,19 +107,22 @@ struct JSONTape {
         return negative ? 0 &- v : v
     }
 
-    /// The value token of `key` in the object at `t`, or nil.
-    func member(_ t: Int, _ key: UnsafeRawBufferPointer) -> Int? {
+    /// The value token of `key` (whose hash is `hash`) in the object at `t`, or nil.
+    func member(_ t: Int, _ key: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
         guard tokens[t].kind == .object else { return nil }
         var k = t + 1
         for _ in 0..<tokens[t].count {
-            if stringEquals(k, key) { return k + 1 }
+            if keyEquals(k, key, hash: hash) { return k + 1 }
             k = Int(tokens[k + 1].next)
         }
         return nil
     }
 
+    func member(_ t: Int, _ key: StaticBytes) -> Int? { member(t, key.bytes, hash: key.hash) }
+
     func member(_ t: Int, _ key: StaticString) -> Int? {
-        member(t, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount))
+        let bytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        return member(t, bytes, hash: Self.hash(bytes))
     }
 
     /// The key and value tokens of each pair of the object at `t`.
@@ -146,13 +163,44 @@ struct JSONTape {
         }
     }
 
+    /// The number of Unicode scalars in a string token's value, counted from its bytes.
+    func scalarCount(_ t: Int) -> Int {
+        let raw = raw(t)
+        var n = 0, i = 0
+        while i < raw.count {
+            let b = raw[i]
+            if b == UInt8(ascii: "\\"), i + 1 < raw.count {
+                // \uD83D\uDE00 is one scalar; any other escape is one.
+                if raw[i + 1] == UInt8(ascii: "u"), i + 5 < raw.count, raw[i + 2] | 0x20 == UInt8(ascii: "d"),
+                   (UInt8(ascii: "8")...UInt8(ascii: "b")).contains(raw[i + 3] | 0x20) || (UInt8(ascii: "8")...UInt8(ascii: "9")).contains(raw[i + 3]) {
+                    i += 12
+                } else {
+                    i += raw[i + 1] == UInt8(ascii: "u") ? 6 : 2
+                }
+                n += 1
+                continue
+            }
+            if b & 0xC0 != 0x80 { n += 1 }
+            i += 1
+        }
+        return n
+    }
+
     static func unescape(_ raw: UnsafeRawBufferPointer) -> String {
         var out = [UInt8]()
         out.reserveCapacity(raw.count)
         var i = 0
         while i < raw.count {
             let b = raw[i]
-            guard b == UInt8(ascii: "\\"), i + 1 < raw.count else { out.append(b); i += 1; continue }
+            guard b == UInt8(ascii: "\\"), i + 1 < raw.count else {
+                // Copy the run up to the next escape at once.
+                let rest = raw.count - i
+                let found = memchr(raw.baseAddress! + i, 0x5C, rest)
+                let run = found.map { raw.baseAddress!.distance(to: UnsafeRawPointer($0)) - i } ?? rest
+                out.append(contentsOf: UnsafeRawBufferPointer(rebasing: raw[i..<(i + max(run, 1))]))
+                i += max(run, 1)
+                continue
+            }
             let e = raw[i + 1]
             i += 2
             switch e {
@@ -245,6 +293,14 @@ struct JSONTape {
                 let keyAt = at
                 let key = tokens.count
                 try string(into: &tokens)
+                let k = tokens[key]
+                let raw = UnsafeRawBufferPointer(start: base! + Int(k.start), count: Int(k.length))
+                if k.flag {
+                    var value = JSONTape.unescape(raw)
+                    tokens[key].hash = value.withUTF8 { JSONTape.hash(UnsafeRawBufferPointer($0)) }
+                } else {
+                    tokens[key].hash = JSONTape.hash(raw)
+                }
                 try checkUnique(key: key, object: me, count: count, at: keyAt, tokens)
                 skipSpace()
                 guard at < end, byte(at) == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
@@ -269,7 +325,9 @@ struct JSONTape {
             for _ in 0..<count {
                 let o = tokens[other]
                 let same: Bool
-                if !k.flag && !o.flag {
+                if k.hash != o.hash {
+                    same = false
+                } else if !k.flag && !o.flag {
                     same = k.length == o.length && memcmp(base! + Int(k.start), base! + Int(o.start), Int(k.length)) == 0
                 } else {
                     let raw = UnsafeRawBufferPointer(start: base!, count: end)
@@ -418,9 +476,12 @@ struct StaticBytes: @unchecked Sendable {
     // @unchecked: the buffer is allocated once, never written after init, never freed.
     let string: String
     let bytes: UnsafeRawBufferPointer
+    let hash: UInt32
 
     init(_ string: String) {
         self.string = string
+        var s = string
+        hash = s.withUTF8 { JSONTape.hash(UnsafeRawBufferPointer($0)) }
         let utf8 = Array(string.utf8)
         let buffer = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, utf8.count), alignment: 1)
         buffer.copyBytes(from: utf8)

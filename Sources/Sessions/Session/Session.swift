@@ -65,11 +65,10 @@ public struct Session: Sendable {
     /// readable `session.jsonl` starting with a header); everything else is a problem.
     public static func load(folder: String) throws(TranscriptError) -> Session {
         let sessionPath = (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: sessionPath, isDirectory: &isDir) else {
+        guard let isDir = StudyReader.isDirectory(sessionPath) else {
             throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here")
         }
-        guard !isDir.boolValue else { throw .invalid("\(sessionPath) is a folder, not a transcript file") }
+        guard !isDir else { throw .invalid("\(sessionPath) is a folder, not a transcript file") }
         let read = try TranscriptReader.read(path: sessionPath)
         guard let header = read.header else {
             let why = read.problems.first.map { ": \($0)" } ?? (read.events.isEmpty ? ": the file is empty" : "")
@@ -160,9 +159,8 @@ public struct Session: Sendable {
     private mutating func readRaterFiles(_ purpose: ReviewHeader.Purpose) {
         let sub = purpose == .review ? TranscriptStore.reviewsFolderName : TranscriptStore.adjudicationsFolderName
         let dir = (folder as NSString).appendingPathComponent(sub)
-        var isDir: ObjCBool = false
-        guard FileManager.default.fileExists(atPath: dir, isDirectory: &isDir) else { return }
-        guard isDir.boolValue else { problem(dir, 0, "'\(sub)' should be a folder of rater files; nothing in it is counted"); return }
+        guard let isDir = StudyReader.isDirectory(dir) else { return }
+        guard isDir else { problem(dir, 0, "'\(sub)' should be a folder of rater files; nothing in it is counted"); return }
         let names: [String]
         do { names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".jsonl") }.sorted() } catch {
             problem(dir, 0, "cannot list the folder: \(error.localizedDescription)")

@@ -58,7 +58,7 @@ public enum StudyReader {
         var leftOut: [LeftOut] = []
         var seen: [String: String] = [:]
         func add(_ folder: String, named: String) {
-            let canonical = URL(fileURLWithPath: folder).resolvingSymlinksInPath().standardizedFileURL.path
+            let canonical = canonicalPath(folder)
             if let first = seen[canonical] {
                 leftOut.append(.init(path: named, reason: "the same session as \(first), which is counted once"))
                 return
@@ -101,14 +101,14 @@ public enum StudyReader {
     private static func search(_ dir: String, into found: inout [String], visited: inout Set<String>, leftOut: inout [LeftOut]) {
         let fm = FileManager.default
         // Symbolic links to folders are followed, each real folder once, so a loop ends.
-        guard visited.insert(URL(fileURLWithPath: dir).resolvingSymlinksInPath().standardizedFileURL.path).inserted else { return }
-        if fm.fileExists(atPath: (dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
+        guard visited.insert(canonicalPath(dir)).inserted else { return }
+        if pathExists((dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
             found.append(dir)
             return
         }
         // Ratings whose session is missing: a session folder that lost its conversation.
         if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
-            fm.fileExists(atPath: (dir as NSString).appendingPathComponent($0))
+            pathExists((dir as NSString).appendingPathComponent($0))
         }) {
             leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
             return
@@ -120,14 +120,33 @@ public enum StudyReader {
         }
         for name in names where !name.hasPrefix(".") {
             let sub = (dir as NSString).appendingPathComponent(name)
-            var isDir: ObjCBool = false
-            if fm.fileExists(atPath: sub, isDirectory: &isDir) {
-                if isDir.boolValue { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
+            if let isDir = isDirectory(sub) {
+                if isDir { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
             } else if (try? fm.destinationOfSymbolicLink(atPath: sub)) != nil {
                 // A link to nothing may have been a session: say so rather than pass it by.
                 leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
             }
         }
+    }
+
+    /// The path with links resolved, one system call rather than Foundation's walk of every
+    /// component (a study's walk does this for every session).
+    static func canonicalPath(_ path: String) -> String {
+        guard let resolved = realpath(path, nil) else {
+            return URL(fileURLWithPath: path).resolvingSymlinksInPath().standardizedFileURL.path
+        }
+        defer { free(resolved) }
+        return String(cString: resolved)
+    }
+
+    /// Whether something is at `path` (following links).
+    static func pathExists(_ path: String) -> Bool { isDirectory(path) != nil }
+
+    /// Nil when nothing is at `path` (or a link leads nowhere); else whether it is a folder.
+    static func isDirectory(_ path: String) -> Bool? {
+        var st = stat()
+        guard stat(path, &st) == 0 else { return nil }
+        return (st.st_mode & S_IFMT) == S_IFDIR
     }
 
     /// Calls `body` with each session under `paths` that can be counted whole, once; returns

@@ -82,17 +82,23 @@ public struct StudyReport: Sendable {
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
         let scorer = TranscriptScorer(configuration: configuration)
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var parameterText: [ModelParameters: String] = [:]
         // Reading and scoring run on every core; adding up runs here, in the sessions' order.
         let leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { session in
             let info = TranscriptInfo(session)
             let rated = StudyReader.rated(session)
-            let encoder = JSONEncoder()
-            encoder.outputFormatting = [.sortedKeys]
-            encoder.keyEncodingStrategy = .convertToSnakeCase
-            let parameters = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-            return (info, rated, scorer.score(rated), parameters)
-        }) { (read: (TranscriptInfo, RatedTranscript, TranscriptScores, String)) in
-            let (info, rated, scores, parameters) = read
+            return (info, rated, scorer.score(rated))
+        }) { (read: (TranscriptInfo, RatedTranscript, TranscriptScores)) in
+            let (info, rated, scores) = read
+            // Most sessions of a study share a few parameter sets: each is written out once.
+            let parameters = parameterText[info.modelRecord.parameters] ?? {
+                let text = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+                parameterText[info.modelRecord.parameters] = text
+                return text
+            }()
             let key = by.map { $0.value(info) }
             accumulators[key, default: GroupScores()].add(rated, scores: scores)
             let values = scores.values

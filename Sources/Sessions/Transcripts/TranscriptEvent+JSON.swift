@@ -10,8 +10,8 @@ struct EventDecodingError: Error, CustomStringConvertible {
 /// for every line, so no key is converted and nothing is looked up twice. The Codable
 /// conformance writes events; this reads them (tests check that one reads what the other wrote).
 extension TranscriptEvent {
-    init(json: JSONValue) throws(EventDecodingError) {
-        let f = try Fields(json, path: "")
+    init(tape: JSONTape) throws(EventDecodingError) {
+        let f = try Fields(tape, 0, path: "")
         version = try f.int("v")
         seq = try f.int("seq")
         timestamp = try f.timestamp("ts")
@@ -30,80 +30,91 @@ extension TranscriptEvent {
     }
 }
 
-/// An object's keys, with the path to it for messages.
+/// An object of a tape, with the path to it for messages.
 struct Fields {
-    let values: [String: JSONValue]
+    let tape: JSONTape
+    let token: Int
     let path: String
 
-    init(_ value: JSONValue, path: String) throws(EventDecodingError) {
-        guard case .object(let o) = value else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
-        values = o
+    init(_ tape: JSONTape, _ token: Int, path: String) throws(EventDecodingError) {
+        guard tape.kind(token) == .object else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
+        self.tape = tape
+        self.token = token
         self.path = path
     }
 
-    private func at(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    private func at(_ key: StaticString) -> String { path.isEmpty ? "\(key)" : "\(path).\(key)" }
 
-    func value(_ key: String) throws(EventDecodingError) -> JSONValue {
-        guard let v = values[key], v != .null else { throw EventDecodingError(description: "missing '\(at(key))'") }
+    func value(_ key: StaticString) throws(EventDecodingError) -> Int {
+        guard let v = tape.member(token, key), tape.kind(v) != .null else { throw EventDecodingError(description: "missing '\(at(key))'") }
         return v
     }
 
-    func wrong(_ key: String, _ expected: String) -> EventDecodingError {
+    func wrong(_ key: StaticString, _ expected: String) -> EventDecodingError {
         EventDecodingError(description: "wrong type at '\(at(key))': expected \(expected)")
     }
 
-    func has(_ key: String) -> Bool { values[key].map { $0 != .null } ?? false }
+    func has(_ key: StaticString) -> Bool { tape.member(token, key).map { tape.kind($0) != .null } ?? false }
 
-    func string(_ key: String) throws(EventDecodingError) -> String {
-        guard case .string(let s) = try value(key) else { throw wrong(key, "a string") }
-        return s
+    func string(_ key: StaticString) throws(EventDecodingError) -> String {
+        let v = try value(key)
+        guard tape.kind(v) == .string else { throw wrong(key, "a string") }
+        return tape.string(v)
     }
 
-    func int(_ key: String) throws(EventDecodingError) -> Int {
-        guard let i = try value(key).integer else { throw wrong(key, "a whole number") }
+    func int(_ key: StaticString) throws(EventDecodingError) -> Int {
+        guard let i = tape.int(try value(key)) else { throw wrong(key, "a whole number") }
         return i
     }
 
-    func double(_ key: String) throws(EventDecodingError) -> Double {
-        guard let d = try value(key).number else { throw wrong(key, "a number") }
+    func double(_ key: StaticString) throws(EventDecodingError) -> Double {
+        guard let d = tape.double(try value(key)) else { throw wrong(key, "a number") }
         return d
     }
 
-    func bool(_ key: String) throws(EventDecodingError) -> Bool {
-        guard case .bool(let b) = try value(key) else { throw wrong(key, "true or false") }
-        return b
+    func bool(_ key: StaticString) throws(EventDecodingError) -> Bool {
+        let v = try value(key)
+        guard tape.kind(v) == .bool else { throw wrong(key, "true or false") }
+        return tape.tokens[v].flag
     }
 
-    func strings(_ key: String) throws(EventDecodingError) -> [String] {
-        guard case .array(let a) = try value(key) else { throw wrong(key, "an array") }
+    func strings(_ key: StaticString) throws(EventDecodingError) -> [String] {
+        let v = try value(key)
+        guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [String] = []
-        out.reserveCapacity(a.count)
-        for v in a { guard case .string(let s) = v else { throw wrong(key, "an array of strings") }; out.append(s) }
+        for i in tape.items(v) {
+            guard tape.kind(i) == .string else { throw wrong(key, "an array of strings") }
+            out.append(tape.string(i))
+        }
         return out
     }
 
-    func fields(_ key: String) throws(EventDecodingError) -> Fields { try Fields(value(key), path: at(key)) }
+    func fields(_ key: StaticString) throws(EventDecodingError) -> Fields { try Fields(tape, value(key), path: at(key)) }
 
-    func array(_ key: String) throws(EventDecodingError) -> [Fields] {
-        guard case .array(let a) = try value(key) else { throw wrong(key, "an array") }
+    func array(_ key: StaticString) throws(EventDecodingError) -> [Fields] {
+        let v = try value(key)
+        guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [Fields] = []
-        for (i, v) in a.enumerated() { out.append(try Fields(v, path: "\(at(key)).\(i)")) }
+        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(tape, i, path: "\(at(key)).\(n)")) }
         return out
     }
 
-    func raw<T: RawRepresentable>(_ key: String, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
+    func raw<T: RawRepresentable>(_ key: StaticString, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
         let s = try string(key)
         guard let v = T(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not one this version knows") }
         return v
     }
 
-    func timestamp(_ key: String) throws(EventDecodingError) -> Date {
-        let s = try string(key)
-        guard let d = Timestamp.parse(s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not an RFC 3339 UTC timestamp") }
+    func timestamp(_ key: StaticString) throws(EventDecodingError) -> Date {
+        let v = try value(key)
+        guard tape.kind(v) == .string else { throw wrong(key, "a string") }
+        if !tape.tokens[v].flag, let d = Timestamp.parse(tape.raw(v).assumingMemoryBound(to: UInt8.self)) { return d }
+        let s = tape.string(v)
+        guard let d = TranscriptCoding.parseTimestamp(s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not an RFC 3339 UTC timestamp") }
         return d
     }
 
-    func labels(_ key: String) throws(EventDecodingError) -> LabelSet {
+    func labels(_ key: StaticString) throws(EventDecodingError) -> LabelSet {
         var set: [Label] = []
         for s in try strings(key) {
             guard let l = Label(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not a label") }
@@ -112,7 +123,7 @@ struct Fields {
         return LabelSet(set)
     }
 
-    func optional<T>(_ key: String, _ read: (String) throws(EventDecodingError) -> T) throws(EventDecodingError) -> T? {
+    func optional<T>(_ key: StaticString, _ read: (StaticString) throws(EventDecodingError) -> T) throws(EventDecodingError) -> T? {
         has(key) ? try read(key) : nil
     }
 }
@@ -154,7 +165,7 @@ extension MessageEvent {
             usage = Usage(promptTokens: try u.optional("prompt_tokens", u.int), completionTokens: try u.optional("completion_tokens", u.int))
         }
         self.init(index: try f.int("index"), role: try f.raw("role", as: Role.self), text: try f.string("text"),
-                  status: try f.optional("status") { (k: String) throws(EventDecodingError) in try f.raw(k, as: Status.self) },
+                  status: try f.optional("status") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Status.self) },
                   reasoning: try f.optional("reasoning", f.string), finishReason: try f.optional("finish_reason", f.string),
                   error: try f.optional("error", f.string), modelReported: try f.optional("model_reported", f.string),
                   firstTokenMs: try f.optional("first_token_ms", f.double), totalMs: try f.optional("total_ms", f.double),
@@ -173,7 +184,7 @@ extension AnnotationEvent {
         self.init(messageIndex: try f.int("message_index"), rater: try f.string("rater"),
                   annotation: Annotation(labels: try f.labels("labels"), leak: try LeakDecision(f.fields("leak")),
                                          note: try f.optional("note", f.string)))
-        primary = try f.optional("primary") { (k: String) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
+        primary = try f.optional("primary") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
     }
 }
 
@@ -192,6 +203,6 @@ extension AdjudicationEvent {
         }
         self.init(messageIndex: try f.int("message_index"), rater: try f.string("rater"), labels: try f.labels("labels"),
                   leak: try LeakDecision(f.fields("leak")), reason: try f.string("reason"), ratings: ratings)
-        primary = try f.optional("primary") { (k: String) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
+        primary = try f.optional("primary") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
     }
 }

@@ -121,7 +121,7 @@ public struct SessionHeader: Sendable, Equatable, Codable {
 }
 
 /// Parameters that shape a reply. Each is recorded as sent; nil means the server's default.
-public struct ModelParameters: Sendable, Equatable, Codable {
+public struct ModelParameters: Sendable, Hashable, Codable {
     public var temperature: Double?
     public var topP: Double?
     public var maxTokens: Int?

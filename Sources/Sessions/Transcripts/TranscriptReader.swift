@@ -63,8 +63,7 @@ public enum TranscriptReader {
     static let schema: JSONSchema? = try? TranscriptValidator().schema
 
     public static func read(path: String) throws(TranscriptError) -> TranscriptReadResult {
-        var isDir: ObjCBool = false
-        if FileManager.default.fileExists(atPath: path, isDirectory: &isDir), isDir.boolValue {
+        if StudyReader.isDirectory(path) == true {
             throw .invalid("\(path) is a folder where a transcript file should be")
         }
         guard let schema = schema else { throw .notFound("the transcript JSON Schema is missing from the installation") }
@@ -89,16 +88,16 @@ public enum TranscriptReader {
                     return true
                 }
                 do {
-                    let json = try JSONParser.parse(data)
+                    let tape = try JSONTape(data)
                     // A newer version's events are reported as such below; this version's
                     // must meet the schema (ids, required and unknown keys, unique labels).
-                    let newer = json["v"]?.integer.map { $0 > TranscriptEvent.formatVersion } ?? false
-                    if !newer, !schema.isValid(json) {
-                        badLines[number] = schema.validate(json).first?.description ?? "does not meet the transcript schema"
+                    let newer = tape.member(0, "v").flatMap { tape.int($0) }.map { $0 > TranscriptEvent.formatVersion } ?? false
+                    if !newer, !schema.isValid(tape) {
+                        badLines[number] = schema.validate(tape.value(0)).first?.description ?? "does not meet the transcript schema"
                         lastSeq = nil
                         return true
                     }
-                    let event = try TranscriptEvent(json: json)
+                    let event = try TranscriptEvent(tape: tape)
                     // Wrapping: a seq of Int.max in a file is reported, never trapped on.
                     if let last = lastSeq, event.seq != last &+ 1 {
                         problems.append(.init(file: path, line: number, kind: .sequence,

@@ -1,0 +1,197 @@
+import Annotate
+import CSV
+import Foundation
+import Testing
+import TestSupport
+@testable import Sessions
+
+/// The study reader's fast parts are checked against the slow, well-known ones they replaced:
+/// Foundation's JSON parser, the schema walked as JSON, ICU's regular expressions, Foundation's
+/// ISO 8601 parser, the Codable events, and the CSV.swift library. If one of them disagrees, a
+/// study's figures would count a line the validator rejects, or lose one it accepts.
+@Suite("Fast readers agree with the references")
+struct FastReaderTests {
+    static func exampleLines() throws -> [[UInt8]] {
+        let root = TestSupport.packageRoot.appendingPathComponent("transcripts/examples")
+        var lines: [[UInt8]] = []
+        let files = FileManager.default.enumerator(atPath: root.path)!.compactMap { $0 as? String }.filter { $0.hasSuffix(".jsonl") }.sorted()
+        for f in files {
+            let data = try Data(contentsOf: root.appendingPathComponent(f))
+            lines += data.split(separator: 0x0A).map(Array.init)
+        }
+        return lines
+    }
+
+    /// Foundation's verdict and value, the reference.
+    static func foundation(_ bytes: [UInt8]) -> JSONValue? {
+        try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
+    }
+
+    @Test("the JSON parsers accept only what Foundation accepts, read the same values, and refuse keys given twice")
+    func parsersMatchFoundation() throws {
+        var r = SplitMix64(seed: 20261130)
+        let lines = try Self.exampleLines()
+        var checked = 0, rejected = 0
+        for trial in 0..<3000 {
+            var bytes = lines[r.below(lines.count)]
+            for _ in 0..<r.below(3) { bytes = ReaderFuzzTests.mutate(bytes, &r) }
+            let parsed = try? JSONParser.parse(Data(bytes))
+            let tape = bytes.withUnsafeBytes { try? JSONTape($0) }
+            let tapeValue = tape.map { $0.value(0) }
+            #expect(parsed == tapeValue, "trial \(trial): the tape and the parser differ on \(String(decoding: bytes, as: UTF8.self))")
+            if let parsed {
+                // Whatever we accept, Foundation reads as the same value.
+                #expect(Self.foundation(bytes).map { JSONSchema.equal($0, parsed) } == true,
+                        "trial \(trial): Foundation disagrees on \(String(decoding: bytes, as: UTF8.self))")
+                checked += 1
+            } else {
+                rejected += 1
+            }
+        }
+        #expect(checked > 100 && rejected > 100)
+        for text in [#"{"a":1,"a":2}"#, #"{"a":1,"\u0061":2}"#, #"{"rater":"x","rater":"y"}"#] {
+            #expect(throws: JSONParseError.self) { try JSONParser.parse(Data(text.utf8)) }
+            #expect(Array(text.utf8).withUnsafeBytes { (try? JSONTape($0)) == nil })
+        }
+        for text in [#""\ud800""#, "\"\u{01}\"", "01", "1.", "[1,]", "{\"a\":1}x", "1e999", #""\x""#] {
+            #expect(throws: JSONParseError.self, "\(text)") { try JSONParser.parse(Data(text.utf8)) }
+            #expect(Array(text.utf8).withUnsafeBytes { (try? JSONTape($0)) == nil }, "\(text)")
+        }
+        #expect(try JSONParser.parse(Data(#"{"s":"\ud83d\ude00 \u00e9\n","n":-12,"d":2.5e1,"b":[true,false,null]}"#.utf8))
+                == .object(["s": .string("😀 é\n"), "n": .int(-12), "d": .double(25), "b": .array([.bool(true), .bool(false), .null])]))
+    }
+
+    @Test("the compiled schema gives the verdict of the schema walked as JSON, on values and on tapes")
+    func compiledSchemaMatchesTheWalk() throws {
+        let schema = try #require(TranscriptReader.schema)
+        var r = SplitMix64(seed: 7)
+        let lines = try Self.exampleLines()
+        var valid = 0, invalid = 0
+        for trial in 0..<4000 {
+            var bytes = lines[r.below(lines.count)]
+            for _ in 0..<r.below(3) { bytes = ReaderFuzzTests.mutate(bytes, &r) }
+            guard let value = try? JSONParser.parse(Data(bytes)) else { continue }
+            let reference = schema.diagnose(value).isEmpty
+            #expect(schema.isValid(value) == reference, "trial \(trial): \(String(decoding: bytes, as: UTF8.self))")
+            let onTape = bytes.withUnsafeBytes { raw in (try? JSONTape(raw)).map { schema.isValid($0) } }
+            #expect(onTape == reference, "trial \(trial): \(String(decoding: bytes, as: UTF8.self))")
+            if reference { valid += 1 } else { invalid += 1 }
+        }
+        #expect(valid > 200 && invalid > 200)
+    }
+
+    @Test("schema patterns match as ICU matches them, on printable text and on anything else")
+    func patternsMatchICU() throws {
+        let patterns = [
+            #"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$"#,
+            "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", "^[a-z0-9][a-z0-9-]*$", "^[0-9a-f]{64}$", "a|b+c?", "(ab)*x$", "^$", "[.-]",
+        ]
+        var r = SplitMix64(seed: 3)
+        let alphabet = Array("0123456789abcdefxyzAZ-_.:+TZ é\n\t".unicodeScalars)
+        for p in patterns {
+            let fast = try #require(SchemaPattern(p), "\(p) is in the subset")
+            let icu = try NSRegularExpression(pattern: p)
+            var samples = ["2026-11-28T10:15:30.123Z", "2026-11-28T10:15:30+01:00", "s000001", "a", "", "abc\n", String(repeating: "a", count: 64)]
+            for _ in 0..<400 {
+                var s = String.UnicodeScalarView()
+                for _ in 0..<r.below(30) { s.append(alphabet[r.below(alphabet.count)]) }
+                samples.append(String(s))
+                // Near misses of a real value.
+                var t = Array(samples[r.below(4)].unicodeScalars)
+                if !t.isEmpty { t[r.below(t.count)] = alphabet[r.below(alphabet.count)] }
+                samples.append(String(String.UnicodeScalarView(t)))
+            }
+            for s in samples {
+                let expected = icu.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+                let pattern = JSONSchema.Pattern(regex: icu, fast: fast)
+                #expect(pattern.matches(s) == expected, "\(p) on \(s.debugDescription)")
+                if let verdict = fast.matches(s) { #expect(verdict == expected, "\(p) on \(s.debugDescription)") }
+            }
+        }
+        for unsupported in ["\\w+", "[^a]", "a{2,1}", "(?i)a", "a.b", "a*?"] { #expect(SchemaPattern(unsupported) == nil, "\(unsupported)") }
+    }
+
+    @Test("timestamps read by hand are the dates Foundation reads, and what Foundation refuses is refused")
+    func timestampsMatchFoundation() {
+        var r = SplitMix64(seed: 11)
+        let strategy = Date.ISO8601FormatStyle().year().month().day().dateSeparator(.dash)
+            .time(includingFractionalSeconds: true).timeSeparator(.colon).timeZone(separator: .omitted)
+        for _ in 0..<2000 {
+            let date = Date(timeIntervalSince1970: Double(r.below(4_000_000_000)) + Double(r.below(1000)) / 1000)
+            let text = TranscriptCoding.formatTimestamp(date)
+            let reference = try? Date(text, strategy: strategy)
+            #expect(Timestamp.parse(text) == reference, "\(text)")
+        }
+        for text in ["2026-11-28T10:15:30Z", "2026-11-28T10:15:30+01:00", "2026-11-28T10:15:30.5-0230", "2024-02-29T00:00:00.000Z"] {
+            let reference = try? Date(text, strategy: .iso8601)
+            #expect(reference != nil && Timestamp.parse(text).map { abs($0.timeIntervalSince(reference!)) < 0.000_001 } == true, "\(text)")
+        }
+        for text in ["2026-13-01T00:00:00Z", "2026-02-30T00:00:00Z", "2026-11-28T24:00:00Z", "2026-11-28 10:15:30Z", "2026-11-28T10:15:30", "x"] {
+            #expect(Timestamp.parse(text) == nil, "\(text)")
+        }
+    }
+
+    @Test("every event written by the encoder is read back equal by the tape reader")
+    func eventsRoundTrip() throws {
+        let encoder = TranscriptCoding.encoder()
+        let header = SessionHeader(sessionId: "s1", annotator: "ann",
+                                   scenario: .init(id: "x", title: "T \"q\"", path: "p", sha256: String(repeating: "0", count: 64), content: "line\n\ttab é 😀",
+                                                   condition: .control, systemPrompt: "keep\u{1B}[2J it"),
+                                   model: .init(provider: "openai", name: "m", baseUrl: "http://127.0.0.1:8080/v1",
+                                                parameters: .init(temperature: 0.25, topP: 1, maxTokens: 64, seed: -3, stop: ["\n"], logprobs: true, topLogprobs: 2)))
+        let at = Date(timeIntervalSince1970: 1_764_300_000.123)
+        let bodies: [EventBody] = [
+            .header(header),
+            .message(.init(index: 0, role: .interrogator, text: "q")),
+            .message(.init(index: 1, role: .model, text: "a", status: .error, reasoning: "r", finishReason: "stop", error: "e",
+                           modelReported: "m2", firstTokenMs: 12.5, totalMs: 40, usage: .init(promptTokens: 3, completionTokens: nil))),
+            .annotation(.init(messageIndex: 1, rater: "ann", annotation: Annotation(labels: LabelSet([.fabrication, .deflection]),
+                                                                                  leak: LeakDecision(suggested: true, confirmed: false, matches: ["x"]), note: "n"))),
+            .resumed(.init(annotator: "bob")), .recovery(.init(tornLine: 3, tornBytes: 9)), .sessionEnd(.init(reason: "quit")),
+            .review(.init(sessionId: "s1", rater: "bob", purpose: .review, ownSession: true)),
+            .adjudication(.init(messageIndex: 1, rater: "zoe", labels: LabelSet([.candid]), leak: LeakDecision(suggested: false, confirmed: true),
+                                reason: "why", ratings: [.init(rater: "ann", labels: LabelSet([.refusal]), leak: false)])),
+        ]
+        for (i, body) in bodies.enumerated() {
+            let event = TranscriptEvent(seq: i + 1, timestamp: at, body: body)
+            let bytes = Array(try encoder.encode(event))
+            let read = try bytes.withUnsafeBytes { raw in try TranscriptEvent(tape: JSONTape(raw)) }
+            #expect(read.body == event.body, "\(body.type)")
+            #expect(read.seq == event.seq && abs(read.timestamp.timeIntervalSince(at)) < 0.001)
+            let decoded = try TranscriptCoding.decoder().decode(TranscriptEvent.self, from: Data(bytes))
+            #expect(decoded.body == read.body, "\(body.type): Codable and the tape reader differ")
+        }
+    }
+
+    @Test("CSV rows read as the CSV.swift library reads them, quotes, line breaks and spaces included; a stray quote is an error, not a guess")
+    func csvRowsMatchTheLibrary() throws {
+        var r = SplitMix64(seed: 5)
+        let pieces = ["u1", "ann", "fabrication", " spaced ", "\"q,uoted\"", "\"multi\nline\"", "\"say \"\"hi\"\"\"", "", "é", "  \"x\"  "]
+        for trial in 0..<500 {
+            var text = ""
+            let rowCount = 1 + r.below(6)
+            for row in 0..<rowCount {
+                text += (0..<3).map { _ in pieces[r.below(pieces.count)] }.joined(separator: ",")
+                text += r.chance(30) ? "\r\n" : (row == rowCount - 1 && r.chance(30) ? "" : "\n")
+            }
+            let reference = try? CSVReader(string: text, hasHeaderRow: false, trimFields: true).map { $0 }
+            var bytes = Array(text.utf8)
+            let ours: [[String]]? = bytes.withUnsafeMutableBufferPointer { buffer in
+                var rows = CSVRows(UnsafeBufferPointer(buffer))
+                var out: [[String]] = []
+                do throws(CSVRows.Failure) { while let (f, _) = try rows.next() { out.append(f) } } catch { return nil }
+                return out
+            }
+            #expect(ours != nil && ours == reference, "trial \(trial): \(text.debugDescription)")
+        }
+        // CSV.swift reads a quote inside an unquoted field as text; a ratings file with one is
+        // damaged (a lost line break, a bad export), and its line is reported instead.
+        var stray = Array("unit,rater,label\nu1,ann,fab\"rication\n".utf8)
+        let failure: CSVRows.Failure? = stray.withUnsafeMutableBufferPointer { b in
+            var rows = CSVRows(UnsafeBufferPointer(b))
+            do throws(CSVRows.Failure) { while try rows.next() != nil {} } catch { return error }
+            return nil
+        }
+        #expect(failure?.line == 2)
+    }
+}
