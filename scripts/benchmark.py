@@ -1,13 +1,17 @@
-"""Benchmark (not a test): the time and peak memory of `interrogate report` and
-`interrogate agree` on N synthetic transcripts, N = 1,000, 10,000 and 100,000, next to the
-same computation written with pandas + krippendorff, in the same run on the same files.
+"""Benchmark (not a test): the time and peak memory of `interrogate report`, `agree` and
+`export` on N synthetic transcripts, next to the same computation written with pandas +
+krippendorff, to merely parsing every line with orjson, and to reading the bytes, in the same
+run on the same files; then `agree --ratings` on a long-format CSV of 1.62 million ratings
+(600,000 units x 3 raters) next to the pandas + krippendorff + statsmodels + scikit-learn
+script a researcher would write, with the figures compared to 1e-9.
 
 The synthetic study: 4 models x 5 scenarios, sessions of 3-8 model turns, tagged live by one
 of 6 raters, about half of them reviewed by a second rater; written in the transcript format
 (docs/transcript-format.md), one session folder each.
 
-Run after `make setup`:  .venv/bin/python scripts/benchmark.py [N ...]
-(needs requirements-stats.txt in .venv for krippendorff; builds the release binary once)
+Run after `make setup`:  .venv/bin/python scripts/benchmark.py [N ...] [--ratings] [--pandas-up-to N]
+(needs `.venv/bin/pip install -r requirements-stats.txt` for pandas, krippendorff, statsmodels,
+scikit-learn and orjson; builds the release binary once). With no N: 10,000 and 100,000.
 """
 import json
 import os
@@ -117,47 +121,167 @@ def pandas_report(root: str):
     return out, alpha
 
 
-def measure(argv):
-    """Wall time and peak RSS (MiB) of a command, by GNU time."""
+def measure(argv, stdout=subprocess.DEVNULL):
+    """Wall time, peak RSS (MiB) and CPU seconds (user + system) of a command, by GNU time."""
     start = time.time()
-    r = subprocess.run(["/usr/bin/time", "-f", "%M"] + argv, capture_output=True, text=True)
+    r = subprocess.run(["/usr/bin/time", "-f", "%M %U %S"] + argv, stdout=stdout, stderr=subprocess.PIPE, text=True)
     wall = time.time() - start
     if r.returncode != 0:
         sys.exit(f"{argv[0]} failed: {r.stderr[-2000:]}")
-    return wall, int(r.stderr.strip().splitlines()[-1]) / 1024
+    rss, user, system = r.stderr.strip().splitlines()[-1].split()
+    return wall, int(rss) / 1024, float(user) + float(system)
+
+
+def orjson_lines(root: str):
+    """The floor a JSON reader is measured against: parse every line of every file, nothing else."""
+    import orjson
+    n = 0
+    for f in Path(root).rglob("*.jsonl"):
+        with open(f, "rb") as fh:
+            for line in fh:
+                orjson.loads(line)
+                n += 1
+    return n
+
+
+def jsonl_bytes(root: Path):
+    return sum(f.stat().st_size for f in root.rglob("*.jsonl"))
+
+
+LABEL_ORDER = ["candid", "refusal", "deflection", "transformation", "fabrication"]
+
+
+def generate_ratings(path: Path, units=600_000, raters=("ann", "bob", "cyd"), seed=7):
+    rng = random.Random(seed)
+    with open(path, "w") as f:
+        f.write("unit,rater,label\n")
+        for u in range(units):
+            truth = rng.choice(LABELS)
+            for r in raters:
+                f.write(f"u{u:06d},{r},{truth if rng.random() < 0.7 else rng.choice(LABELS)}\n")
+
+
+def pandas_ratings(path: str, out: str):
+    """What a researcher would write for `agree --ratings`: pandas to read and pivot,
+    scikit-learn's Cohen's kappa per pair, statsmodels' Fleiss' kappa, the krippendorff
+    package's alpha (nominal and ordinal), percent agreement and Gwet's AC1 by their formulas."""
+    import itertools
+    import krippendorff
+    import numpy as np
+    import pandas as pd
+    from sklearn.metrics import cohen_kappa_score
+    from statsmodels.stats.inter_rater import aggregate_raters, fleiss_kappa
+
+    df = pd.read_csv(path, dtype=str)
+    codes = {l: i for i, l in enumerate(LABEL_ORDER)}
+    wide = df.pivot_table(index="unit", columns="rater", values="label", aggfunc="first")
+    coded = wide.apply(lambda col: col.map(codes)).to_numpy(dtype=float)
+    kappas = {}
+    for a, b in itertools.combinations(range(coded.shape[1]), 2):
+        both = ~np.isnan(coded[:, a]) & ~np.isnan(coded[:, b])
+        kappas[f"{wide.columns[a]},{wide.columns[b]}"] = cohen_kappa_score(coded[both, a], coded[both, b])
+    complete = coded[~np.isnan(coded).any(axis=1)].astype(int)
+    table, _ = aggregate_raters(complete, n_cat=len(LABEL_ORDER))
+    fleiss = fleiss_kappa(table, method="fleiss")
+    alpha_nominal = krippendorff.alpha(reliability_data=coded.T, level_of_measurement="nominal", value_domain=list(range(5)))
+    alpha_ordinal = krippendorff.alpha(reliability_data=coded.T, level_of_measurement="ordinal", value_domain=list(range(5)))
+    counts = np.stack([(coded == k).sum(axis=1) for k in range(5)], axis=1).astype(float)
+    m = counts.sum(axis=1)
+    keep = m >= 2
+    c, m = counts[keep], m[keep]
+    pa = ((c * (c - 1)).sum(axis=1) / (m * (m - 1))).mean()
+    pi = (c / m[:, None]).mean(axis=0)
+    pe = (pi * (1 - pi)).sum() / (len(LABEL_ORDER) - 1)
+    ac1 = (pa - pe) / (1 - pe)
+    with open(out, "w") as f:
+        json.dump({"cohen_kappa": kappas, "fleiss_kappa": fleiss, "krippendorff_alpha_nominal": alpha_nominal,
+                   "krippendorff_alpha_ordinal": alpha_ordinal, "percent_agreement": pa, "gwet_ac1": ac1}, f)
+
+
+def compare_ratings(ours: dict, theirs: dict):
+    """The largest absolute difference between interrogate's figures and the reference's."""
+    diffs = {}
+    for key in ["fleiss_kappa", "krippendorff_alpha_nominal", "krippendorff_alpha_ordinal", "percent_agreement", "gwet_ac1"]:
+        diffs[key] = abs(ours[key] - theirs[key])
+    for pair in ours["cohen_kappa"]:
+        diffs["cohen " + ",".join(pair["raters"])] = abs(pair["kappa"] - theirs["cohen_kappa"][",".join(pair["raters"])])
+    return diffs
+
+
+def bench_ratings():
+    tmp = Path(tempfile.mkdtemp(prefix="interrogate-bench-ratings-"))
+    try:
+        csv = tmp / "ratings.csv"
+        generate_ratings(csv)
+        size = csv.stat().st_size
+        ours_json, theirs_json = tmp / "ours.json", tmp / "theirs.json"
+        with open(ours_json, "w") as out:
+            ours = measure([str(BIN), "agree", "--ratings", str(csv), "--order", ",".join(LABEL_ORDER), "--format", "json"], stdout=out)
+        theirs = measure([sys.executable, __file__, "--pandas-ratings", str(csv), str(theirs_json)])
+        diffs = compare_ratings(json.loads(ours_json.read_text()), json.loads(theirs_json.read_text()))
+        print(f"\nagree --ratings: {size / 1e6:.1f} MB, 1,800,000 ratings (600,000 units x 3 raters)")
+        print(f"  interrogate agree --ratings    {ours[0]:8.2f} s  {ours[1]:7.1f} MiB  {size / 1e6 / ours[0]:6.1f} MB/s  "
+              f"{size / 1e6 / max(ours[2], 1e-9):6.1f} MB/s per core   time ×{theirs[0] / ours[0]:.2f} vs pandas")
+        print(f"  pandas + sklearn + statsmodels {theirs[0]:8.2f} s  {theirs[1]:7.1f} MiB")
+        worst = max(diffs.values())
+        print(f"  largest difference from the reference figures: {worst:.2e} ({'within' if worst <= 1e-9 else 'OUTSIDE'} 1e-9)")
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 def main():
-    sizes = [int(a) for a in sys.argv[1:]] or [1000, 10000, 100000]
+    args = sys.argv[1:]
+    ratings = "--ratings" in args
+    pandas_up_to = 10**9
+    if "--pandas-up-to" in args:
+        i = args.index("--pandas-up-to")
+        pandas_up_to = int(args[i + 1])
+        del args[i:i + 2]
+    sizes = [int(a) for a in args if a.isdigit()] or ([] if ratings and len(args) == 1 else [10000, 100000])
     if not BIN.exists():
         print("building the release binary…", file=sys.stderr)
         subprocess.run(["swift", "build", "-c", "release", "--product", "interrogate"], cwd=ROOT, check=True)
-    print(f"{'N':>7} {'what':<24} {'seconds':>8} {'peak MiB':>9}   ratio (pandas / interrogate)")
+    print(f"machine: {os.cpu_count()} cores; interrogate {BIN}")
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"interrogate-bench-{n}-"))
         try:
             t0 = time.time()
             generate(tmp, n)
             gen = time.time() - t0
+            size = jsonl_bytes(tmp)
+            files = sum(1 for _ in tmp.rglob("*.jsonl"))
             results = {
+                "read the bytes (cat)": measure(["sh", "-c", f"find {tmp} -name '*.jsonl' -print0 | xargs -0 cat > /dev/null"]),
+                "orjson, every line": measure([sys.executable, __file__, "--orjson", str(tmp)]),
                 "interrogate report": measure([str(BIN), "report", str(tmp), "--format", "json", "--out", str(tmp / "report.json")]),
                 "interrogate agree": measure([str(BIN), "agree", str(tmp), "--format", "json"]),
-                "pandas + krippendorff": measure([sys.executable, __file__, "--pandas", str(tmp)]),
+                "interrogate export csv": measure([str(BIN), "export", str(tmp), "--format", "csv", "--out", str(tmp / "export.csv")]),
             }
-            print(f"{n:>7} {'(generating the study)':<24} {gen:>8.1f}")
-            for what, (secs, mib) in results.items():
+            if n <= pandas_up_to:
+                results["pandas + krippendorff"] = measure([sys.executable, __file__, "--pandas", str(tmp)])
+            print(f"\nN = {n:,}: {files:,} files, {size / 1e6:.1f} MB of JSONL (generated in {gen:.0f} s)")
+            print(f"  {'what':<24} {'seconds':>8} {'peak MiB':>9} {'MB/s':>7} {'MB/s/core':>10}   ratios")
+            for what, (secs, mib, cpu) in results.items():
                 ratio = ""
                 if what.startswith("interrogate"):
-                    ps, pm = results["pandas + krippendorff"]
-                    ratio = f"   time ×{ps / secs:.2f}, memory ×{pm / mib:.2f}"
-                print(f"{n:>7} {what:<24} {secs:>8.2f} {mib:>9.1f}{ratio}")
+                    ratio = f"   ×{results['orjson, every line'][0] / secs:.2f} vs orjson"
+                    if "pandas + krippendorff" in results and what != "interrogate export csv":
+                        ps, pm, _ = results["pandas + krippendorff"]
+                        ratio += f", time ×{ps / secs:.2f} and memory ×{pm / mib:.2f} vs pandas"
+                print(f"  {what:<24} {secs:>8.2f} {mib:>9.1f} {size / 1e6 / secs:>7.1f} {size / 1e6 / max(cpu, 1e-9):>10.1f}{ratio}")
             sys.stdout.flush()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    if ratings:
+        bench_ratings()
 
 
 if __name__ == "__main__":
     if len(sys.argv) == 3 and sys.argv[1] == "--pandas":
         pandas_report(sys.argv[2])
+    elif len(sys.argv) == 3 and sys.argv[1] == "--orjson":
+        orjson_lines(sys.argv[2])
+    elif len(sys.argv) == 4 and sys.argv[1] == "--pandas-ratings":
+        pandas_ratings(sys.argv[2], sys.argv[3])
     else:
         main()

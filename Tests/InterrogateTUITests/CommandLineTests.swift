@@ -1,6 +1,7 @@
 import Foundation
 import Testing
 import TestSupport
+@testable import InterrogateTUI
 
 /// The `interrogate` binary as scripts and people call it.
 @Suite("interrogate command line")
@@ -105,5 +106,35 @@ struct CommandLineTests {
     func usageError() throws {
         let r = try interrogate(["scenarios", "list", "--format", "xml"])
         #expect(r.status == 64)
+    }
+}
+
+/// Long reads say how far they have got on a terminal, and nothing extra anywhere else.
+@Suite("Progress of long reads")
+struct ProgressLineTests {
+    @Test("the progress line says what is read, how fast and how long is left, then clears itself")
+    func progressLine() {
+        var out: [String] = []
+        let line = ProgressLine("sessions") { out.append($0) }
+        line.start(total: 10)
+        Thread.sleep(forTimeInterval: 0.05)
+        line.advance(to: 4)
+        line.advance(to: 5)   // within 0.2 s of the last: not drawn again
+        line.advance(to: 10)  // the end is always drawn
+        line.finish()
+        #expect(out.count == 3)
+        #expect(out[0].hasPrefix("\r4/10 sessions read, ") && out[0].contains("/s, about ") && out[0].hasSuffix(" left\u{1B}[K"))
+        #expect(out[1].hasPrefix("\r10/10 sessions read") && !out[1].contains("left"))
+        #expect(out[2] == "\r\u{1B}[K")
+    }
+
+    @Test("report, agree, export and transcripts validate print no progress when standard error is not a terminal", arguments: [
+        ["report", "transcripts/examples"], ["agree", "transcripts/examples"], ["export", "transcripts/examples", "--format", "csv"],
+        ["transcripts", "validate", "transcripts/examples"],
+    ])
+    func noProgressOffTerminal(_ args: [String]) throws {
+        let r = try TestSupport.run(CommandLineTests.binary, args, currentDirectory: TestSupport.packageRoot)
+        #expect(r.status == 0, "\(r.stderr)")
+        #expect(r.stderr.isEmpty, "stderr: \(r.stderr.debugDescription)")
     }
 }

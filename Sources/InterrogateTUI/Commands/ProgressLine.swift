@@ -7,6 +7,7 @@ import Sessions
 final class ProgressLine: StudyProgress, @unchecked Sendable {
     // @unchecked: called from the command's own thread only.
     private let what: String
+    private let write: (String) -> Void
     private var total = 0
     private var started = Date()
     private var lastDrawn = Date.distantPast
@@ -17,7 +18,10 @@ final class ProgressLine: StudyProgress, @unchecked Sendable {
         isatty(STDERR_FILENO) == 1 ? ProgressLine(what) : nil
     }
 
-    init(_ what: String) { self.what = what }
+    init(_ what: String, write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+        self.what = what
+        self.write = write
+    }
 
     func start(total: Int) {
         self.total = total
@@ -34,12 +38,12 @@ final class ProgressLine: StudyProgress, @unchecked Sendable {
         if rate > 0 { line += String(format: ", %.0f/s", rate) }
         if rate > 0, done < total { line += ", about \(Self.duration(Double(total - done) / rate)) left" }
         // \r returns to the line start; \u{1B}[K clears what a longer earlier line left.
-        FileHandle.standardError.write(Data("\r\(line)\u{1B}[K".utf8))
+        write("\r\(line)\u{1B}[K")
         drawn = true
     }
 
     func finish() {
-        if drawn { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
+        if drawn { write("\r\u{1B}[K") }
         drawn = false
     }
 

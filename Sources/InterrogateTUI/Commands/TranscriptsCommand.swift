@@ -37,8 +37,13 @@ struct TranscriptsCommand: ParsableCommand {
             }
             var invalid = Set<String>()
             var reported = Set<String>()
-            for file in files {
+            let progress = ProgressLine.onTerminal("files")
+            progress?.start(total: files.count)
+            for (n, file) in files.enumerated() {
+                progress?.advance(to: n + 1)
                 let problems = validator.validate(path: file)
+                // A problem line replaces the progress line, which comes back with the next file.
+                if !problems.isEmpty { progress?.finish() }
                 for p in problems { print(p.isError ? p.description : "\(p.description) (note)") }
                 if problems.contains(where: \.isError) { invalid.insert(file) }
                 reported.formUnion(problems.map { "\($0.file):\($0.line)" })
@@ -46,7 +51,8 @@ struct TranscriptsCommand: ParsableCommand {
             // What one file cannot show: the files of a session read together, as every command
             // reads them (annotations of turns that exist, raters in their own files, ids that match).
             // A line already reported by itself is not reported twice.
-            for p in Self.sessionProblems(files) where !reported.contains("\(p.file):\(p.line)") {
+            progress?.finish()
+            for p in Self.sessionProblems(files, progress: ProgressLine.onTerminal("sessions")) where !reported.contains("\(p.file):\(p.line)") {
                 print(p.description)
                 invalid.insert(p.file)
             }
@@ -60,7 +66,7 @@ struct TranscriptsCommand: ParsableCommand {
         }
 
         /// The consistency problems of the sessions the files belong to.
-        static func sessionProblems(_ files: [String]) -> [TranscriptProblem] {
+        static func sessionProblems(_ files: [String], progress: ProgressLine? = nil) -> [TranscriptProblem] {
             var folders: [String] = []
             var seen = Set<String>()
             var out: [TranscriptProblem] = []
@@ -80,7 +86,10 @@ struct TranscriptsCommand: ParsableCommand {
                 if seen.insert(folder).inserted { folders.append(folder) }
             }
             let named = Set(files)
-            for folder in folders {
+            progress?.start(total: folders.count)
+            defer { progress?.finish() }
+            for (n, folder) in folders.enumerated() {
+                progress?.advance(to: n + 1)
                 // A session that does not read at all is already reported line by line.
                 guard let session = try? Session.load(folder: folder) else { continue }
                 out += session.problems.filter { $0.kind == .inconsistent && (named.contains($0.file) || $0.line == 0) }
