@@ -20,17 +20,25 @@ public enum RatingSources {
 
     public static func transcripts(_ paths: [String], progress: StudyProgress? = nil) -> FromTranscripts {
         var out = FromTranscripts()
-        out.leftOut = StudyReader.forEachSession(under: paths, progress: progress) { s in
-            out.counted += 1
-            out.sessions[s.sessionId] = ("\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id)
+        // Each session's ratings are listed on every core; they are added here in order.
+        out.leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { s in
+            var ratings: [RatingMatrix.Rating] = []
+            var sets: [(unit: String, rater: String, labels: Set<String>)] = []
             for turn in s.ratableTurns {
                 let unit = "\(s.sessionId)#\(turn.index)"
                 for (rater, a) in (s.ratings[turn.index] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let primary = a.labels.primary else { continue }
-                    out.ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
-                    out.labelSets[unit, default: [:]][rater] = Set(a.labels.sorted.map(\.rawValue))
+                    ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
+                    sets.append((unit, rater, Set(a.labels.sorted.map(\.rawValue))))
                 }
             }
+            return (s.sessionId, "\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id, ratings, sets)
+        }) { (read: (String, String, String, [RatingMatrix.Rating], [(unit: String, rater: String, labels: Set<String>)])) in
+            let (id, model, scenario, ratings, sets) = read
+            out.counted += 1
+            out.sessions[id] = (model, scenario)
+            out.ratings += ratings
+            for x in sets { out.labelSets[x.unit, default: [:]][x.rater] = x.labels }
         }
         return out
     }
