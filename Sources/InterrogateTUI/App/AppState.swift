@@ -101,6 +101,8 @@ struct AppState: Equatable, Sendable {
     var resendUnanswered = false
     /// Set when the screen reviews a recorded session instead of interrogating a model.
     var review: Review?
+    /// The messages wrapped to the screen, kept by `update` so that frames do not wrap them again.
+    var layout = ConversationLayout()
 
     init(info: Info, width: Int, height: Int) {
         self.info = info
@@ -114,10 +116,11 @@ struct AppState: Equatable, Sendable {
 
     /// The turns on screen: all of them live, the revealed ones in a review.
     var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix(max(0, $0.revealed)) } ?? turns[...] }
-    var taggableCount: Int { turns.filter(\.isTaggable).count }
+    var taggableCount: Int { turns.count(where: \.isTaggable) }
 
-    var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }
+    var questionsAsked: Int { turns.count { $0.message.role == .interrogator } }
     var untaggedReplies: [Int] { turns.filter { $0.isTaggable && !$0.isTagged }.map(\.message.index) }
+    var untaggedCount: Int { turns.count { $0.isTaggable && !$0.isTagged } }
 
     /// The message index being tagged (or whose note is being written).
     var taggedIndex: Int? {

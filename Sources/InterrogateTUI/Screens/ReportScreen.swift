@@ -25,6 +25,17 @@ struct ReportScreenState: Sendable {
     var height: Int
     var status: String?
     var quitting = false
+    /// The replay wrapped to the screen, kept by `update`: scrolling draws from it.
+    var replayLayout: ReplayLayout?
+
+    /// A transcript's replay wrapped once per width.
+    struct ReplayLayout: Sendable {
+        var lines: [ReplayLine]
+        var width: Int
+        var wrapped: [(String, Role)]
+
+        func fits(_ lines: [ReplayLine], width: Int) -> Bool { self.width == width && self.lines == lines }
+    }
 
     init(report: StudyReport, width: Int, height: Int) {
         self.report = report
@@ -45,6 +56,14 @@ enum ReportScreenUpdate {
 
     /// Returns the folder of a transcript to load for its replay, if one was asked for.
     static func update(_ s: inout ReportScreenState, _ input: Input) -> String? {
+        let folder = apply(&s, input)
+        if case let .replay(_, lines) = s.level, !(s.replayLayout?.fits(lines, width: s.width) ?? false) {
+            s.replayLayout = .init(lines: lines, width: s.width, wrapped: ReportScreenView.wrap(lines, width: s.width))
+        }
+        return folder
+    }
+
+    private static func apply(_ s: inout ReportScreenState, _ input: Input) -> String? {
         switch input {
         case let .resize(w, h):
             s.width = w
@@ -165,13 +184,19 @@ enum ReportScreenView {
         screen.putTable(header: header, rows: rows, selected: s.line, top: 2, visible: s.height - 5)
     }
 
-    static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen) {
+    /// Each line of a replay wrapped to the screen, messages indented under who speaks.
+    static func wrap(_ content: [ReportScreenState.ReplayLine], width: Int) -> [(String, Role)] {
         var wrapped: [(String, Role)] = []
         for l in content {
             let indent = l.role == .text || (l.role == .interrogator && l.text != "You") ? 2 : 0
-            for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: s.width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
+            for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
             if l.role == .text { wrapped.append(("", .text)) }
         }
+        return wrapped
+    }
+
+    static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen) {
+        let wrapped = s.replayLayout.flatMap { $0.fits(content, width: s.width) ? $0.wrapped : nil } ?? wrap(content, width: s.width)
         let rows = s.height - 3
         let top = min(s.scroll, max(0, wrapped.count - rows))
         for (i, (text, role)) in wrapped.dropFirst(top).prefix(rows).enumerated() {
