@@ -153,12 +153,24 @@ struct LongSessionScreenTests {
     func reportReplay() {
         var s = Self.long.reportReplay(width: 200, height: 60)
         let inputs: [ReportScreenUpdate.Input] = [.key(.pageDown), .key(.down), .resize(120, 40), .key(.pageDown), .key(.up), .resize(200, 60), .key(.pageUp)]
+        func check() {
+            var bare = s
+            bare.replayLayout = nil
+            let scratch = ReportScreenView.view(s, rebuilt: true)
+            #expect(ReportScreenView.view(s) == scratch)
+            #expect(ReportScreenView.view(bare) == scratch)
+        }
         for input in inputs {
             _ = ReportScreenUpdate.update(&s, input)
-            var scratch = s
-            scratch.replayLayout = nil
-            #expect(ReportScreenView.view(s) == ReportScreenView.view(scratch))
+            check()
         }
+        // Past the end, then back up, and a resize there.
+        for _ in 0..<700 { _ = ReportScreenUpdate.update(&s, .key(.pageDown)) }
+        check()
+        _ = ReportScreenUpdate.update(&s, .resize(100, 30))
+        check()
+        for _ in 0..<650 { _ = ReportScreenUpdate.update(&s, .key(.pageUp)) }
+        check()
     }
 
     // MARK: What long sessions look like
