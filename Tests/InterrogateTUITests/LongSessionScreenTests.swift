@@ -69,6 +69,12 @@ struct LongSessionScreenTests {
             }
             if s.quitting { s.quitting = false; s.overlay = nil }
             if let d = differences(s) { return "after \(log.suffix(8).joined(separator: ", ")):\n\(d)" }
+            // The counts the header and the tag bar show, read in place, are the turns' own.
+            if s.taggableCount != s.turns.filter(\.isTaggable).count || s.untaggedCount != s.untaggedReplies.count
+                || s.questionsAsked != s.turns.filter({ $0.message.role == .interrogator }).count
+                || s.countTurns(where: { s.isModel(at: $0) }) != s.turns.filter(\.isModel).count {
+                return "the counts read in place differ from the turns' after \(log.suffix(8).joined(separator: ", "))"
+            }
         }
         return nil
     }

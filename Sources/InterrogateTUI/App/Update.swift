@@ -315,7 +315,7 @@ enum Update {
     }
 
     private static func moveSelection(_ s: inout AppState, _ d: AppState.TagDraft, by step: Int) {
-        let replies = s.visibleTurns.indices.filter { s.turns[$0].isTaggable }
+        let replies = s.visibleTurns.indices.filter { s.isTaggable(at: $0) }
         guard let current = replies.firstIndex(where: { s.turns[$0].message.index == d.messageIndex }) else { return }
         let next = current + step
         if next == replies.count, s.review != nil {

@@ -7,6 +7,8 @@ import Foundation
 package enum ScreenBenchmarks {
     struct Figure {
         var milliseconds: Double
+        /// The frame's parts: update, view, cell diff.
+        var parts: (update: Double, view: Double, diff: Double) = (0, 0, 0)
         /// Cells the terminal is asked to rewrite, per frame.
         var cells: Int
         var frames: Int
@@ -14,9 +16,11 @@ package enum ScreenBenchmarks {
 
     package static func main(_ arguments: [String]) {
         guard arguments.dropFirst().first.map({ $0 == "screen" || $0.hasPrefix("--") }) ?? true else {
-            print("usage: InterrogateBenchmarks screen [--pairs N] [--width W] [--height H]")
+            print("usage: InterrogateBenchmarks screen [--pairs N] [--width W] [--height H] [--new-only]")
             return
         }
+        // --new-only: the kept way alone (for a profiler).
+        let newOnly = arguments.contains("--new-only")
         let pairs = value("--pairs", in: arguments) ?? 2000
         let width = value("--width", in: arguments) ?? 200
         let height = value("--height", in: arguments) ?? 60
@@ -38,7 +42,7 @@ package enum ScreenBenchmarks {
         let interrogation = Timed<AppState>(
             update: { s, a in _ = Update.update(&s, a) },
             view: { InterrogationView.view($0) },
-            oldView: { InterrogationView.view($0, rebuilt: true) })
+            oldView: { InterrogationView.view($0, rebuilt: true) }, newOnly: newOnly)
         report("interrogation", [
             ("keystroke", live, interrogation.run { s, i in interrogation.update(&s, i % 2 == 0 ? .key(.char("x")) : .key(.backspace)) }),
             ("streamed token", streaming(live), interrogation.run(maxFrames: 400) { s, _ in
@@ -61,7 +65,7 @@ package enum ScreenBenchmarks {
         let adjudication = Timed<AdjudicationState>(
             update: { s, a in _ = AdjudicationUpdate.update(&s, a) },
             view: { AdjudicationView.view($0) },
-            oldView: { AdjudicationView.view($0, rebuilt: true) })
+            oldView: { AdjudicationView.view($0, rebuilt: true) }, newOnly: newOnly)
         report("adjudication", [
             ("keystroke (label)", adjudicating, adjudication.run { s, _ in adjudication.update(&s, .key(.char("d"))) }),
             ("move to a turn (↑/↓)", adjudicating, adjudication.run { s, i in adjudication.update(&s, i % 2 == 0 ? .key(.down) : .key(.up)) }),
@@ -79,7 +83,7 @@ package enum ScreenBenchmarks {
                 }
             },
             view: { ReportScreenView.view($0) },
-            oldView: { var s = $0; s.replayLayout = nil; return ReportScreenView.view(s) })
+            oldView: { ReportScreenView.view($0, rebuilt: true) }, newOnly: newOnly)
         report("report (a transcript's replay)", [
             ("keystroke (↓/↑ a line)", replaying, reportScreen.run { s, i in reportScreen.update(&s, i % 2 == 0 ? .key(.down) : .key(.up)) }),
             ("scroll (PgDn/PgUp)", replaying, reportScreen.run { s, i in reportScreen.update(&s, i % 8 < 4 ? .key(.pageDown) : .key(.pageUp)) }),
@@ -92,13 +96,15 @@ package enum ScreenBenchmarks {
         var update: (inout State, Action) -> Void
         var view: (State) -> Screen
         var oldView: (State) -> Screen
+        var newOnly: Bool
 
         typealias Step = (inout State, Int) -> Void
 
         func run(maxFrames: Int = 2000, _ step: @escaping Step) -> (State) -> (new: Figure, old: Figure) {
             { start in
                 (time(start, maxFrames: maxFrames, budget: .milliseconds(600), step: step, view: view, pushEverything: false),
-                 time(start, maxFrames: maxFrames, budget: .milliseconds(1500), step: step, view: oldView, pushEverything: true))
+                 newOnly ? Figure(milliseconds: 0, cells: 0, frames: 0)
+                    : time(start, maxFrames: maxFrames, budget: .milliseconds(1500), step: step, view: oldView, pushEverything: true))
             }
         }
     }
@@ -112,17 +118,30 @@ package enum ScreenBenchmarks {
         var frames = 0
         let clock = ContinuousClock()
         var spent = Duration.zero
+        var parts: (update: Duration, view: Duration, diff: Duration) = (.zero, .zero, .zero)
         while frames < maxFrames && (frames < 3 || spent < budget) {
             let t0 = clock.now
             step(&s, frames)
+            let t1 = clock.now
             let screen = view(s)
+            let t2 = clock.now
             let spans = pushEverything ? ScreenDiff.everything(screen) : ScreenDiff.spans(from: shown, to: screen)
-            spent += clock.now - t0
-            cells += spans.reduce(0) { $0 + $1.columns.count }
+            // The old renderer visited every cell to push it; the new one visits the spans.
+            var visited = 0
+            for span in spans { for col in span.columns where ScreenDiff.text(screen, row: span.row, column: col) != nil { visited += 1 } }
+            let t3 = clock.now
+            spent += t3 - t0
+            parts.update += t1 - t0
+            parts.view += t2 - t1
+            parts.diff += t3 - t2
+            cells += visited
             shown = screen
             frames += 1
         }
-        return Figure(milliseconds: milliseconds(spent) / Double(frames), cells: cells / max(1, frames), frames: frames)
+        let n = Double(frames)
+        return Figure(milliseconds: milliseconds(spent) / n,
+                      parts: (milliseconds(parts.update) / n, milliseconds(parts.view) / n, milliseconds(parts.diff) / n),
+                      cells: cells / max(1, frames), frames: frames)
     }
 
     /// A reply streaming in at the end of the session.
@@ -139,9 +158,10 @@ package enum ScreenBenchmarks {
         for (name, state, run) in rows {
             let (new, old) = run(state)
             let ratio = old.milliseconds / max(new.milliseconds, 1e-9)
+            let parts = "update \(format(ms: new.parts.update)), view \(format(ms: new.parts.view)), diff \(format(ms: new.parts.diff))"
             print("  " + name.padding(toLength: 30, withPad: " ", startingAt: 0)
-                  + " \(format(ms: new.milliseconds)) (\(new.cells) cells rewritten)"
-                  + "   old: \(format(ms: old.milliseconds)) (\(old.cells) cells), ×\(String(format: ratio >= 10 ? "%.0f" : "%.1f", ratio))")
+                  + " \(format(ms: new.milliseconds)) (\(parts); \(new.cells) cells rewritten)"
+                  + (old.frames == 0 ? "" : "   old: \(format(ms: old.milliseconds)) (\(old.cells) cells), ×\(String(format: ratio >= 10 ? "%.0f" : "%.1f", ratio))"))
         }
         print("")
     }

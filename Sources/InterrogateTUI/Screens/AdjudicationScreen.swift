@@ -94,8 +94,9 @@ struct AdjudicationState: Equatable, Sendable {
     }
 
     var current: Turn? { turns.indices.contains(selected) ? turns[selected] : nil }
-    var disputedCount: Int { turns.count(where: \.isDisputed) }
-    var decidedDisputes: Int { turns.count { $0.isDisputed && $0.decision != nil } }
+    // Counted in place on every frame: a loop over copies would retain every field of each turn.
+    var disputedCount: Int { turns.withUnsafeBufferPointer { t in t.indices.count { t[$0].isDisputed } } }
+    var decidedDisputes: Int { turns.withUnsafeBufferPointer { t in t.indices.count { t[$0].isDisputed && t[$0].decision != nil } } }
 }
 
 enum AdjudicationUpdate {

@@ -82,7 +82,7 @@ struct ConversationLayout: Sendable, Equatable {
     static func window(of s: AppState, height: Int, message: (Int) -> Message) -> Window {
         let n = s.visibleTurns.count
         // While tagging an earlier reply, keep it in view.
-        let tagged = s.taggedIndex.flatMap { index in s.turns[..<n].firstIndex { $0.message.index == index } }
+        let tagged = s.taggedIndex.flatMap { index in s.firstTurn(0..<n) { s.turns[$0].message.index == index } }
         var walked: [(turn: Int, message: Message, below: Int)] = []
         var below = 0
         var taggedBelow = 0

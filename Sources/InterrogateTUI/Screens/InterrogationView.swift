@@ -65,7 +65,7 @@ enum InterrogationView {
         if s.review != nil {
             // Blind: the model and the condition could sway a reviewer, so neither is shown.
             left = " BLIND REVIEW · \(s.info.scenario.id) · \(s.info.annotator) · \(s.info.sessionId)"
-            let done = s.turns.count { $0.isTaggable && $0.isTagged }
+            let done = s.countTurns { s.isTaggable(at: $0) && s.isTagged(at: $0) }
             right = "reviewed \(done)/\(s.taggableCount)  \(saved) "
         }
         let rightWidth = DisplayWidth.of(right)
@@ -128,7 +128,7 @@ enum InterrogationView {
         }
         let window = ConversationLayout.window(of: s, height: height) { s.layout.message($0, of: s, width: width - 2, leaks: leaks) }
         // Model replies are numbered from 1 in the whole conversation.
-        var number = window.messages.last.map { first in s.turns[..<first.turn].count(where: \.isModel) } ?? 0
+        var number = window.messages.last.map { first in s.countTurns(0..<first.turn) { s.isModel(at: $0) } } ?? 0
         for (turn, message, below) in window.messages.reversed() {
             let t = s.turns[turn]
             if t.isModel { number += 1 }
@@ -293,7 +293,8 @@ enum InterrogationView {
             }
         case .tagging(let d), .note(let d, _):
             screen.fill(row: row, role: .selected)
-            let number = s.turns.firstIndex { $0.isModel && $0.message.index == d.messageIndex }.map { s.turns[...$0].count(where: \.isModel) } ?? 0
+            let number = s.firstTurn { s.isModel(at: $0) && s.turns[$0].message.index == d.messageIndex }
+                .map { s.countTurns(0..<($0 + 1)) { s.isModel(at: $0) } } ?? 0
             var col = screen.put(" Tag #\(number):", row: row, column: 0, role: .selected)
             let narrow = s.width < 110
             for l in Label.allCases {
@@ -336,7 +337,7 @@ enum InterrogationView {
 
     /// In place of the question box: where the reviewer is in the recorded session.
     static func reviewProgress(_ s: AppState, _ review: AppState.Review, _ screen: inout Screen, row: Int) {
-        let shown = s.visibleTurns.count(where: \.isTaggable)
+        let shown = s.countTurns(s.visibleTurns.indices) { s.isTaggable(at: $0) }
         let text = review.revealed >= s.turns.count
             ? "All \(s.taggableCount) replies shown · the interrogator's own labels are never shown here"
             : "Reply \(shown) of \(s.taggableCount) shown · later turns appear as you go"
