@@ -50,6 +50,9 @@ let package = Package(
         ),
         // The `interrogate` executable: only the entry point.
         .executableTarget(name: "InterrogateCLI", dependencies: ["InterrogateTUI"]),
+        // What a frame of each screen costs on a long session, headless; prints, never asserts:
+        // swift run -c release InterrogateBenchmarks screen
+        .executableTarget(name: "InterrogateBenchmarks", dependencies: ["InterrogateTUI"]),
         // A child process for the durability tests: appends events and reports each one saved.
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
         .target(name: "TestSupport", dependencies: ["Sessions", "Annotate"], path: "Tests/TestSupport"),

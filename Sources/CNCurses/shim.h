@@ -6,7 +6,9 @@
 #define _XOPEN_SOURCE_EXTENDED 1
 #endif
 #define NCURSES_WIDECHAR 1
+#include <errno.h>
 #include <locale.h>
+#include <poll.h>
 #include <signal.h>
 #include <string.h>
 #include <termios.h>
@@ -200,6 +202,72 @@ static inline int cn_crash_reset_copy(char *out, int capacity) {
     if (n < 0) n = 0;
     memcpy(out, c->reset, (size_t)n);
     return n;
+}
+
+// MARK: Waking the screen loop on a resize
+//
+// The screen loop sleeps in poll(2) until a key or a message arrives. curses learns of a
+// resize from SIGWINCH, but the signal may be delivered to any thread of the process and
+// then interrupts no poll; so this handler runs curses' own handler, then writes a byte to
+// a pipe that the loop polls as well (write(2) is async-signal-safe).
+
+struct cn_winch_state {
+    struct sigaction previous;
+    volatile sig_atomic_t fd;
+    volatile sig_atomic_t installed;
+};
+
+static struct cn_winch_state *cn_winch(void) {
+    static struct cn_winch_state state = { .fd = -1 };
+    return &state;
+}
+
+static void cn_winch_handler(int sig, siginfo_t *info, void *context) {
+    int saved = errno;
+    struct cn_winch_state *w = cn_winch();
+    if (w->previous.sa_flags & SA_SIGINFO) {
+        if (w->previous.sa_sigaction != NULL) w->previous.sa_sigaction(sig, info, context);
+    } else if (w->previous.sa_handler != SIG_DFL && w->previous.sa_handler != SIG_IGN && w->previous.sa_handler != NULL) {
+        w->previous.sa_handler(sig);
+    }
+    if (w->fd >= 0) {
+        ssize_t written = write(w->fd, "w", 1);
+        (void)written;
+    }
+    errno = saved;
+}
+
+/// After initscr() (which installs curses' own SIGWINCH handler): a resize also writes to `fd`.
+static inline int cn_winch_install(int fd) {
+    struct cn_winch_state *w = cn_winch();
+    if (w->installed) { w->fd = fd; return 0; }
+    struct sigaction action;
+    memset(&action, 0, sizeof action);
+    action.sa_sigaction = cn_winch_handler;
+    action.sa_flags = SA_SIGINFO;
+    sigemptyset(&action.sa_mask);
+    w->fd = fd;
+    if (sigaction(SIGWINCH, &action, &w->previous) != 0) { w->fd = -1; return -1; }
+    w->installed = 1;
+    return 0;
+}
+
+/// Puts curses' handler back.
+static inline void cn_winch_uninstall(void) {
+    struct cn_winch_state *w = cn_winch();
+    if (!w->installed) return;
+    w->installed = 0;
+    sigaction(SIGWINCH, &w->previous, NULL);
+    w->fd = -1;
+}
+
+/// Waits until one of `fds` is readable or `timeout_ms` passes (-1: no limit); a signal ends
+/// the wait early. Returns poll(2)'s result.
+static inline int cn_wait_readable(const int *fds, int count, int timeout_ms) {
+    struct pollfd p[8];
+    if (count > 8) count = 8;
+    for (int i = 0; i < count; i++) { p[i].fd = fds[i]; p[i].events = POLLIN; p[i].revents = 0; }
+    return poll(p, (nfds_t)count, timeout_ms);
 }
 
 #endif

@@ -101,6 +101,8 @@ struct AppState: Equatable, Sendable {
     var resendUnanswered = false
     /// Set when the screen reviews a recorded session instead of interrogating a model.
     var review: Review?
+    /// The messages wrapped to the screen, kept by `update` so that frames do not wrap them again.
+    var layout = ConversationLayout()
 
     init(info: Info, width: Int, height: Int) {
         self.info = info
@@ -114,10 +116,28 @@ struct AppState: Equatable, Sendable {
 
     /// The turns on screen: all of them live, the revealed ones in a review.
     var visibleTurns: ArraySlice<Turn> { review.map { turns.prefix(max(0, $0.revealed)) } ?? turns[...] }
-    var taggableCount: Int { turns.filter(\.isTaggable).count }
+    var taggableCount: Int { countTurns { isTaggable(at: $0) } }
 
-    var questionsAsked: Int { turns.filter { $0.message.role == .interrogator }.count }
+    var questionsAsked: Int { countTurns { turns[$0].message.role == .interrogator } }
     var untaggedReplies: [Int] { turns.filter { $0.isTaggable && !$0.isTagged }.map(\.message.index) }
+    var untaggedCount: Int { countTurns { isTaggable(at: $0) && !isTagged(at: $0) } }
+
+    // The screen counts turns on every frame. These read a turn's stored fields where it lies:
+    // a turn's own computed properties, called in a loop, copy it (retaining every field),
+    // which thousands of turns make felt.
+
+    /// How many turns (of `range`, else all) pass `test`, given each one's index.
+    func countTurns(_ range: Range<Int>? = nil, where test: (Int) -> Bool) -> Int { (range ?? turns.indices).count(where: test) }
+    /// The index of the first turn (of `range`, else all) that passes `test`.
+    func firstTurn(_ range: Range<Int>? = nil, where test: (Int) -> Bool) -> Int? { (range ?? turns.indices).first(where: test) }
+    /// `turns[i].isModel`, in place.
+    func isModel(at i: Int) -> Bool { turns[i].message.role == .model }
+    /// `turns[i].isTaggable`, in place (`MessageEvent.isRatable`: a model reply that said something or did not fail).
+    func isTaggable(at i: Int) -> Bool {
+        turns[i].message.role == .model && !turns[i].isStreaming && !(turns[i].message.status == .error && turns[i].message.text.isEmpty)
+    }
+    /// `turns[i].isTagged`, in place.
+    func isTagged(at i: Int) -> Bool { !(turns[i].annotation?.labels.labels.isEmpty ?? true) }
 
     /// The message index being tagged (or whose note is being written).
     var taggedIndex: Int? {

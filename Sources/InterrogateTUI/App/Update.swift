@@ -6,6 +6,24 @@ import Sessions
 /// come out. Pure, so every flow is tested without a terminal.
 enum Update {
     static func update(_ s: inout AppState, _ action: Action) -> [Effect] {
+        let effects = apply(&s, action)
+        keepLayout(&s)
+        return effects
+    }
+
+    /// Wraps the messages the next frame shows that are not wrapped yet at its width (after
+    /// a token, only the reply streaming; after a key, none).
+    static func keepLayout(_ s: inout AppState) {
+        guard !s.isTooSmall else { return }
+        let frame = InterrogationView.frame(s)
+        // Taken out while it is filled in, so that it is changed in place, not copied.
+        var layout = ConversationLayout()
+        swap(&layout, &s.layout)
+        layout.keep(for: s, width: frame.textWidth, height: frame.bottom - frame.top)
+        s.layout = layout
+    }
+
+    private static func apply(_ s: inout AppState, _ action: Action) -> [Effect] {
         switch action {
         case let .resize(w, h):
             (s.width, s.height) = Screen.clamped(width: w, height: h)
@@ -297,7 +315,7 @@ enum Update {
     }
 
     private static func moveSelection(_ s: inout AppState, _ d: AppState.TagDraft, by step: Int) {
-        let replies = s.visibleTurns.indices.filter { s.turns[$0].isTaggable }
+        let replies = s.visibleTurns.indices.filter { s.isTaggable(at: $0) }
         guard let current = replies.firstIndex(where: { s.turns[$0].message.index == d.messageIndex }) else { return }
         let next = current + step
         if next == replies.count, s.review != nil {
@@ -320,6 +338,7 @@ enum Update {
         s.modelStatus = .ready
         nextInReview(&s)
         if s.mode == .compose { s.status = .init(kind: .info, text: "This review is complete: all \(s.taggableCount) replies are labelled. ↑/↓ after Tab re-tags one; Ctrl-Q ends.") }
+        keepLayout(&s)
     }
 
     /// After a save: tag the first unlabelled reply on screen, else reveal the next one.
@@ -398,7 +417,7 @@ enum Update {
             return [.quit]
         }
         let effects: [Effect] = []
-        let untagged = s.untaggedReplies.count
+        let untagged = s.untaggedCount
         if untagged > 0 && !confirmed {
             s.overlay = .confirmQuit(untagged: untagged)
             return effects

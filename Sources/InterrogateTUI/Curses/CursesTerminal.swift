@@ -6,6 +6,11 @@ import Foundation
 final class CursesTerminal {
     private var rolesToAttributes: [Role: attr_t] = [:]
     private(set) var isOpen = false
+    /// What the terminal shows now, so that a frame rewrites only the cells that changed.
+    private var shown: Screen?
+    private var shownCursor: (row: Int, column: Int)?? = .none
+    /// Written to by the SIGWINCH handler, so that a resize wakes a sleeping loop.
+    private let resized = Wakeup()
 
     init() {
         cn_setlocale_utf8()
@@ -18,10 +23,12 @@ final class CursesTerminal {
         noecho()
         nonl()
         keypad(cn_stdscr(), true)
-        wtimeout(cn_stdscr(), 30)
+        // Never block inside curses: `read` waits in poll(2), for keys and wake-ups alike.
+        wtimeout(cn_stdscr(), 0)
         _ = mousemask(cn_wheel_up() | cn_wheel_down(), nil)
         setUpColours()
         CrashGuard.install(mouse: true)
+        _ = cn_winch_install(resized.writeEnd)
     }
 
     var size: (width: Int, height: Int) { (Int(cn_cols()), Int(cn_lines())) }
@@ -29,6 +36,7 @@ final class CursesTerminal {
     func close() {
         guard isOpen else { return }
         isOpen = false
+        cn_winch_uninstall()
         CrashGuard.uninstall()
         endwin()
     }
@@ -78,15 +86,26 @@ final class CursesTerminal {
 
     // MARK: Drawing
 
+    /// Draws `screen`, rewriting only the cells that differ from the frame before (curses
+    /// then sends the terminal only what changed). A frame like the last one costs nothing.
     func draw(_ screen: Screen) {
         let win = cn_stdscr()
-        werase(win)
-        for row in 0..<min(screen.height, Int(cn_lines())) {
-            for col in 0..<min(screen.width, Int(cn_cols())) {
-                let cell = screen[row, col]
-                if cell.text.isEmpty { continue } // the right half of a wide character
-                wattrset(win, Int32(bitPattern: rolesToAttributes[cell.role] ?? cn_a_normal()))
-                _ = mvwaddstr(win, Int32(row), Int32(col), cell.text)
+        let spans: [ScreenDiff.Span]
+        if let shown, shown.width == screen.width, shown.height == screen.height {
+            spans = ScreenDiff.spans(from: shown, to: screen)
+        } else {
+            // Nothing known on the terminal at this size: start from blank.
+            werase(win)
+            spans = ScreenDiff.everything(screen)
+        }
+        let cursorMoved = shownCursor.map { old in old?.row != screen.cursor?.row || old?.column != screen.cursor?.column } ?? true
+        guard !spans.isEmpty || cursorMoved else { return }
+        let rows = min(screen.height, Int(cn_lines())), columns = min(screen.width, Int(cn_cols()))
+        for span in spans where span.row < rows {
+            for col in span.columns where col < columns {
+                guard let text = ScreenDiff.text(screen, row: span.row, column: col) else { continue }
+                wattrset(win, Int32(bitPattern: rolesToAttributes[screen[span.row, col].role] ?? cn_a_normal()))
+                _ = mvwaddstr(win, Int32(span.row), Int32(col), text)
             }
         }
         wattrset(win, Int32(bitPattern: cn_a_normal()))
@@ -97,6 +116,8 @@ final class CursesTerminal {
             curs_set(0)
         }
         wrefresh(win)
+        shown = screen
+        shownCursor = .some(screen.cursor)
         #if DEBUG
         CrashGuard.crashForTestingIfAsked()
         #endif
@@ -106,8 +127,28 @@ final class CursesTerminal {
 
     enum Input: Equatable { case key(Key), resize(Int, Int) }
 
-    /// The next key, or nil when none arrived within the poll interval.
-    func read() -> Input? {
+    /// The next key or resize, waiting for one at most `timeout` milliseconds (-1: no limit)
+    /// or until `wake` becomes readable (the loop has messages). Nil when none came. The wait
+    /// is in poll(2), so an idle screen sleeps instead of polling curses every few milliseconds.
+    func read(waitingAtMost timeout: Int32, orUntil wake: Wakeup?) -> Input? {
+        // Curses may hold keys it has read already (the rest of a paste, an escape sequence).
+        if let input = readPending() { return input }
+        guard timeout != 0 else { return nil }
+        let fds = [STDIN_FILENO, resized.readEnd, wake?.readEnd ?? -1].filter { $0 >= 0 }
+        _ = fds.withUnsafeBufferPointer { cn_wait_readable($0.baseAddress, Int32($0.count), timeout) }
+        resized.drain()
+        return readPending()
+    }
+
+    /// A key or resize curses has now, without waiting.
+    func readPending() -> Input? {
+        let input = decodeKey()
+        // After a resize curses has changed its screen; the next frame is drawn whole.
+        if case .resize? = input { shown = nil }
+        return input
+    }
+
+    private func decodeKey() -> Input? {
         var ch: wint_t = 0
         let r = wget_wch(cn_stdscr(), &ch)
         if r == cn_err() { return nil }
@@ -146,9 +187,7 @@ final class CursesTerminal {
         case 27:
             // Alt-Enter arrives as Esc then Enter.
             var next: wint_t = 0
-            wtimeout(cn_stdscr(), 0)
             let r2 = wget_wch(cn_stdscr(), &next)
-            wtimeout(cn_stdscr(), 30)
             if r2 != cn_err() && (next == 13 || next == 10) { return .key(.newline) }
             if r2 != cn_err() { unget_wch(wchar_t(truncatingIfNeeded: next)) }
             return .key(.escape)

@@ -62,8 +62,15 @@ final class SessionEffects: @unchecked Sendable {
 }
 
 /// Set from a signal handler (SIGTERM, SIGHUP) to ask the loop to close the session.
+/// Setting it wakes the screen loop that sleeps waiting for keys.
 final class StopFlag: Sendable {
     private let flag = Atomic<Bool>(false)
-    func set() { flag.store(true, ordering: .relaxed) }
+    private let wakeup = Mutex<Wakeup?>(nil)
+    func set() {
+        flag.store(true, ordering: .relaxed)
+        wakeup.withLock { $0?.signal() }
+    }
     var isSet: Bool { flag.load(ordering: .relaxed) }
+    /// The loop to wake when set (nil: none).
+    func wakes(_ w: Wakeup?) { wakeup.withLock { $0 = w } }
 }

@@ -15,12 +15,23 @@ struct AdjudicationState: Equatable, Sendable {
         var number: Int
         var question: String?
         var reply: MessageEvent
-        var ratings: [Rating]
+        var ratings: [Rating] { didSet { isDisputed = Self.disputed(ratings) } }
         /// The latest adjudication of the turn, by anyone.
         var decision: AdjudicationEvent?
+        /// At least two raters labelled it and their labels or leak decisions differ. Worked
+        /// out when the ratings are set, not on every frame: the header counts it over every turn.
+        private(set) var isDisputed: Bool
 
-        /// At least two raters labelled it and their labels or leak decisions differ.
-        var isDisputed: Bool {
+        init(number: Int, question: String?, reply: MessageEvent, ratings: [Rating], decision: AdjudicationEvent? = nil) {
+            self.number = number
+            self.question = question
+            self.reply = reply
+            self.ratings = ratings
+            self.decision = decision
+            isDisputed = Self.disputed(ratings)
+        }
+
+        static func disputed(_ ratings: [Rating]) -> Bool {
             let rated = ratings.filter { !$0.annotation.labels.isEmpty }
             guard rated.count >= 2 else { return false }
             return Set(rated.map(\.annotation.labels)).count > 1 || Set(rated.map(\.annotation.leak.confirmed)).count > 1
@@ -83,8 +94,9 @@ struct AdjudicationState: Equatable, Sendable {
     }
 
     var current: Turn? { turns.indices.contains(selected) ? turns[selected] : nil }
-    var disputedCount: Int { turns.filter(\.isDisputed).count }
-    var decidedDisputes: Int { turns.filter { $0.isDisputed && $0.decision != nil }.count }
+    // Counted in place on every frame: a loop over copies would retain every field of each turn.
+    var disputedCount: Int { turns.withUnsafeBufferPointer { t in t.indices.count { t[$0].isDisputed } } }
+    var decidedDisputes: Int { turns.withUnsafeBufferPointer { t in t.indices.count { t[$0].isDisputed && t[$0].decision != nil } } }
 }
 
 enum AdjudicationUpdate {
@@ -231,12 +243,13 @@ extension Label {
 }
 
 enum AdjudicationView {
-    static func view(_ s: AdjudicationState) -> Screen {
+    /// `rebuilt`: count the disputed turns on every frame, as before they were kept (for the benchmarks).
+    static func view(_ s: AdjudicationState, rebuilt: Bool = false) -> Screen {
         if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight {
             return Screen.tooSmall(width: s.width, height: s.height, note: "Your decisions are kept.")
         }
         var screen = Screen(width: s.width, height: s.height)
-        header(s, &screen)
+        header(s, &screen, rebuilt: rebuilt)
         guard let t = s.current else {
             screen.put(" No rated model turns in this session yet: nothing to adjudicate. Ctrl-Q quits.", row: 2, column: 0, role: .dim)
             return screen
@@ -252,10 +265,15 @@ enum AdjudicationView {
         return screen
     }
 
-    static func header(_ s: AdjudicationState, _ screen: inout Screen) {
+    static func header(_ s: AdjudicationState, _ screen: inout Screen, rebuilt: Bool = false) {
         screen.fill(row: 0, role: .header)
         let saved = s.saveError != nil ? "NOT SAVED" : s.pendingSaves > 0 ? "saving…" : s.lastSavedSeq != nil ? "saved ✓" : ""
-        let right = "disputed \(s.disputedCount) · decided \(s.decidedDisputes)/\(s.disputedCount)  \(saved) "
+        var (disputed, decided) = (s.disputedCount, s.decidedDisputes)
+        if rebuilt {
+            disputed = s.turns.count { AdjudicationState.Turn.disputed($0.ratings) }
+            decided = s.turns.count { AdjudicationState.Turn.disputed($0.ratings) && $0.decision != nil }
+        }
+        let right = "disputed \(disputed) · decided \(decided)/\(disputed)  \(saved) "
         let rw = DisplayWidth.of(right)
         screen.put(" ADJUDICATE · \(s.scenario.id) · \(s.adjudicator) · \(s.sessionId)", row: 0, column: 0, role: .header, maxWidth: s.width - rw - 1)
         screen.put(right, row: 0, column: s.width - rw, role: s.saveError != nil ? .error : .header)

@@ -7,19 +7,39 @@ enum InterrogationView {
     static let sidePanelWidth = 42
     static let sidePanelFrom = 120
 
-    static func view(_ s: AppState) -> Screen {
+    /// Where the conversation goes: below the header (and the brief on narrow screens),
+    /// above the tag bar, left of the side panel.
+    struct Frame {
+        var side: Bool
+        var width: Int
+        var top: Int
+        var bottom: Int
+        /// The width its messages are wrapped to.
+        var textWidth: Int { width - 2 }
+    }
+
+    static func frame(_ s: AppState) -> Frame {
+        let side = s.showPanel && s.width >= sidePanelFrom
+        let bottomRows = inputHeight(s) + 2 // tag/separator line + status line
+        return Frame(side: side, width: side ? s.width - sidePanelWidth - 1 : s.width,
+                     top: s.showPanel && !side ? topPanelRows + 1 : 1, bottom: s.height - bottomRows)
+    }
+
+    /// `rebuilt`: draw the conversation as it was drawn before its layout was kept, every
+    /// message wrapped on every frame. The tests compare the two; the benchmarks time both.
+    static func view(_ s: AppState, rebuilt: Bool = false) -> Screen {
         var screen = Screen(width: s.width, height: s.height)
         if s.isTooSmall { return tooSmall(s, screen) }
         header(s, &screen)
-        let side = s.showPanel && s.width >= sidePanelFrom
-        let convWidth = side ? s.width - sidePanelWidth - 1 : s.width
-        var top = 1
-        if s.showPanel && !side { top = topPanel(s, &screen) }
-        let bottomRows = inputHeight(s) + 2 // tag/separator line + status line
-        let convBottom = s.height - bottomRows
-        conversation(s, &screen, top: top, bottom: convBottom, width: convWidth)
-        if side { sidePanel(s, &screen, top: 1, bottom: convBottom, left: convWidth + 1) }
-        bottom(s, &screen, from: convBottom)
+        let f = frame(s)
+        if s.showPanel && !f.side { _ = topPanel(s, &screen) }
+        if rebuilt {
+            conversationRebuilt(s, &screen, top: f.top, bottom: f.bottom, width: f.width)
+        } else {
+            conversation(s, &screen, top: f.top, bottom: f.bottom, width: f.width)
+        }
+        if f.side { sidePanel(s, &screen, top: 1, bottom: f.bottom, left: f.width + 1) }
+        bottom(s, &screen, from: f.bottom)
         switch s.overlay {
         case .help?: help(s, &screen)
         case .confirmQuit(let n)?: confirm(s, &screen, untagged: n)
@@ -45,7 +65,7 @@ enum InterrogationView {
         if s.review != nil {
             // Blind: the model and the condition could sway a reviewer, so neither is shown.
             left = " BLIND REVIEW · \(s.info.scenario.id) · \(s.info.annotator) · \(s.info.sessionId)"
-            let done = s.turns.filter { $0.isTaggable && $0.isTagged }.count
+            let done = s.countTurns { s.isTaggable(at: $0) && s.isTagged(at: $0) }
             right = "reviewed \(done)/\(s.taggableCount)  \(saved) "
         }
         let rightWidth = DisplayWidth.of(right)
@@ -54,6 +74,8 @@ enum InterrogationView {
     }
 
     // MARK: Brief and secret
+
+    static let topPanelRows = 4
 
     /// Three rows under the header on narrow terminals; returns the first free row.
     static func topPanel(_ s: AppState, _ screen: inout Screen) -> Int {
@@ -89,8 +111,88 @@ enum InterrogationView {
 
     // MARK: Conversation
 
+    static func conversation(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, width: Int) {
+        let height = bottom - top
+        guard height > 0 else { return }
+        if s.visibleTurns.isEmpty {
+            emptyHint(s, &screen, top: top, width: width)
+            return
+        }
+        // Made once a frame, and only if a message must be wrapped here (update wraps them).
+        var detector: LeakDetector?
+        func leaks() -> LeakDetector {
+            if let detector { return detector }
+            let made = s.info.scenario.leakDetector
+            detector = made
+            return made
+        }
+        let window = ConversationLayout.window(of: s, height: height) { s.layout.message($0, of: s, width: width - 2, leaks: leaks) }
+        // Model replies are numbered from 1 in the whole conversation.
+        var number = window.messages.last.map { first in s.countTurns(0..<first.turn) { s.isModel(at: $0) } } ?? 0
+        for (turn, message, below) in window.messages.reversed() {
+            let t = s.turns[turn]
+            if t.isModel { number += 1 }
+            // The message's line k is this many lines above the window's last row.
+            let lastRow = top + window.rows - 1 + window.scroll - below
+            let headRow = lastRow - (message.lineCount - 1)
+            if headRow >= top && headRow < top + window.rows {
+                var col = 0
+                for (text, role) in head(s, t, number: number, suggestsLeak: message.suggestsLeak) {
+                    col = screen.put(text, row: headRow, column: col, role: role, maxWidth: width - col)
+                }
+            }
+            let role: Role = t.message.role == .interrogator ? .interrogator : .text
+            for (k, line) in message.lines.enumerated() {
+                let row = headRow + 1 + k
+                guard row >= top else { continue }
+                guard row < top + window.rows else { break }
+                screen.put(line, row: row, column: 2, role: role, maxWidth: width - 2)
+            }
+        }
+        if window.scroll > 0 { moreBelow(window.scroll, &screen, bottom: bottom, width: width) }
+    }
+
+    /// A message's first line: who speaks, and for a model reply its number and tags.
+    static func head(_ s: AppState, _ turn: AppState.Turn, number: Int, suggestsLeak: Bool) -> [(String, Role)] {
+        let m = turn.message
+        if m.role == .interrogator { return [("You", .interrogator)] }
+        let selected = s.taggedIndex == m.index
+        var head: [(String, Role)] = [("Model #\(number)", selected ? .selected : .model)]
+        if turn.isStreaming {
+            head.append(("  streaming… (Esc stops)", .dim))
+            return head
+        }
+        if let a = turn.annotation, !a.labels.isEmpty {
+            for l in a.labels.sorted { head.append((" ", .text)); head.append(("[\(l.rawValue.uppercased())]", Role.badge(l))) }
+            if a.leak.confirmed { head.append((" ", .text)); head.append(("LEAK", .leak)) }
+            if let note = a.note, !note.isEmpty { head.append(("  ✎ " + oneLine(note), .dim)) }
+        } else {
+            head.append((" ", .text)); head.append(("[untagged]", .untagged))
+            if suggestsLeak { head.append((" leak?", .warning)) }
+        }
+        if m.status == .cancelled { head.append(("  (stopped)", .dim)) }
+        if m.status == .error { head.append(("  (failed: \(m.error ?? "error"))", .error)) }
+        return head
+    }
+
+    static func emptyHint(_ s: AppState, _ screen: inout Screen, top: Int, width: Int) {
+        let panel = !s.showPanel ? "F2 shows the brief and the secret."
+            : s.width >= sidePanelFrom ? "The brief and the secret are shown on the right; F2 hides them."
+            : "The brief and the secret are shown above; F2 hides them."
+        let hint = s.modelStatus == .starting ? "Starting the model… you can type your first question meanwhile."
+            : "Ask your first question below. " + panel
+        screen.put(hint, row: top + 1, column: 2, role: .dim, maxWidth: width - 4)
+    }
+
+    static func moreBelow(_ scroll: Int, _ screen: inout Screen, bottom: Int, width: Int) {
+        let more = " ↓ \(scroll) more line\(scroll == 1 ? "" : "s") (PgDn) "
+        screen.put(more, row: bottom - 1, column: max(0, width - DisplayWidth.of(more)), role: .warning)
+    }
+
     struct Line { var segments: [(String, Role)]; var turn: Int?; var indent = 0 }
 
+    /// Every line of the conversation, every message wrapped anew: the way frames were drawn
+    /// before the layout was kept, and what the kept layout must always draw the same as.
     static func conversationLines(_ s: AppState, width: Int) -> [Line] {
         var lines: [Line] = []
         let modelNumbers = Dictionary(s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) }, uniquingKeysWith: { first, _ in first })
@@ -128,7 +230,7 @@ enum InterrogationView {
         return lines
     }
 
-    static func conversation(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, width: Int) {
+    static func conversationRebuilt(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, width: Int) {
         let height = bottom - top
         guard height > 0 else { return }
         let lines = conversationLines(s, width: width)
@@ -185,13 +287,14 @@ enum InterrogationView {
         switch s.mode {
         case .compose:
             screen.fill(row: row, with: "─", role: .dim)
-            let untagged = s.untaggedReplies.count
+            let untagged = s.untaggedCount
             if untagged > 0 {
                 screen.put(" \(untagged) untagged repl\(untagged == 1 ? "y" : "ies") · Tab to tag ", row: row, column: 2, role: .untagged)
             }
         case .tagging(let d), .note(let d, _):
             screen.fill(row: row, role: .selected)
-            let number = s.turns.filter(\.isModel).firstIndex { $0.message.index == d.messageIndex }.map { $0 + 1 } ?? 0
+            let number = s.firstTurn { s.isModel(at: $0) && s.turns[$0].message.index == d.messageIndex }
+                .map { s.countTurns(0..<($0 + 1)) { s.isModel(at: $0) } } ?? 0
             var col = screen.put(" Tag #\(number):", row: row, column: 0, role: .selected)
             let narrow = s.width < 110
             for l in Label.allCases {
@@ -234,7 +337,7 @@ enum InterrogationView {
 
     /// In place of the question box: where the reviewer is in the recorded session.
     static func reviewProgress(_ s: AppState, _ review: AppState.Review, _ screen: inout Screen, row: Int) {
-        let shown = s.visibleTurns.filter(\.isTaggable).count
+        let shown = s.countTurns(s.visibleTurns.indices) { s.isTaggable(at: $0) }
         let text = review.revealed >= s.turns.count
             ? "All \(s.taggableCount) replies shown · the interrogator's own labels are never shown here"
             : "Reply \(shown) of \(s.taggableCount) shown · later turns appear as you go"

@@ -25,6 +25,24 @@ struct ReportScreenState: Sendable {
     var height: Int
     var status: String?
     var quitting = false
+    /// The replay wrapped to the screen, kept by `update`: scrolling draws from it.
+    var replayLayout: ReplayLayout?
+
+    /// A transcript's replay wrapped to the screen: each of its lines wrapped once per width,
+    /// and only as far down as the replay has been read.
+    struct ReplayLayout: Sendable {
+        var lines: [ReplayLine]
+        var width: Int
+        var blocks: [[(String, Role)]?]
+
+        init(lines: [ReplayLine], width: Int) {
+            self.lines = lines
+            self.width = width
+            blocks = Array(repeating: nil, count: lines.count)
+        }
+
+        func fits(_ lines: [ReplayLine], width: Int) -> Bool { self.width == width && self.lines == lines }
+    }
 
     init(report: StudyReport, width: Int, height: Int) {
         self.report = report
@@ -45,6 +63,27 @@ enum ReportScreenUpdate {
 
     /// Returns the folder of a transcript to load for its replay, if one was asked for.
     static func update(_ s: inout ReportScreenState, _ input: Input) -> String? {
+        let folder = apply(&s, input)
+        keepReplay(&s)
+        return folder
+    }
+
+    /// Wraps the lines of the replay the next frame shows that are not wrapped yet.
+    static func keepReplay(_ s: inout ReportScreenState) {
+        guard case let .replay(_, lines) = s.level, s.width >= AppState.minimumWidth, s.height >= AppState.minimumHeight else { return }
+        var layout = s.replayLayout.flatMap { $0.fits(lines, width: s.width) ? $0 : nil } ?? .init(lines: lines, width: s.width)
+        // Taken out while it is filled in, so that it is changed in place, not copied.
+        s.replayLayout = nil
+        _ = ReportScreenView.replayWindow(lines, scroll: s.scroll, rows: s.height - 3) { i in
+            if let kept = layout.blocks[i] { return kept }
+            let block = ReportScreenView.wrap(lines[i], width: s.width)
+            layout.blocks[i] = block
+            return block
+        }
+        s.replayLayout = layout
+    }
+
+    private static func apply(_ s: inout ReportScreenState, _ input: Input) -> String? {
         switch input {
         case let .resize(w, h):
             s.width = w
@@ -88,7 +127,8 @@ enum ReportScreenView {
         return String(repeating: "█", count: eighths / 8) + partial
     }
 
-    static func view(_ s: ReportScreenState) -> Screen {
+    /// `rebuilt`: wrap a replay whole on every frame, as before it was kept (tests and benchmarks compare).
+    static func view(_ s: ReportScreenState, rebuilt: Bool = false) -> Screen {
         if s.width < AppState.minimumWidth || s.height < AppState.minimumHeight { return Screen.tooSmall(width: s.width, height: s.height) }
         var screen = Screen(width: s.width, height: s.height)
         screen.fill(row: 0, role: .header)
@@ -105,7 +145,7 @@ enum ReportScreenView {
             hints = [("↑/↓", "transcript"), ("Enter", "replay"), ("Esc", "back")]
         case let .replay(title, lines):
             screen.put(" REPLAY · \(title)", row: 0, column: 0, role: .header, maxWidth: s.width)
-            replay(s, lines, &screen)
+            replay(s, lines, &screen, rebuilt: rebuilt)
             hints = [("↑/↓ PgUp/PgDn", "scroll"), ("Esc", "back")]
         }
         if let status = s.status {
@@ -165,16 +205,56 @@ enum ReportScreenView {
         screen.putTable(header: header, rows: rows, selected: s.line, top: 2, visible: s.height - 5)
     }
 
-    static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen) {
+    /// Each line of a replay wrapped to the screen, messages indented under who speaks.
+    static func wrap(_ content: [ReportScreenState.ReplayLine], width: Int) -> [(String, Role)] {
+        content.flatMap { wrap($0, width: width) }
+    }
+
+    static func wrap(_ l: ReportScreenState.ReplayLine, width: Int) -> [(String, Role)] {
         var wrapped: [(String, Role)] = []
-        for l in content {
-            let indent = l.role == .text || (l.role == .interrogator && l.text != "You") ? 2 : 0
-            for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: s.width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
-            if l.role == .text { wrapped.append(("", .text)) }
+        let indent = l.role == .text || (l.role == .interrogator && l.text != "You") ? 2 : 0
+        for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
+        if l.role == .text { wrapped.append(("", .text)) }
+        return wrapped
+    }
+
+    /// The rows of the replay on screen: the wrapped lines from the top down to the window's
+    /// last row are looked at, no further (all of them only when scrolled to the end).
+    static func replayWindow(_ content: [ReportScreenState.ReplayLine], scroll: Int, rows: Int,
+                             block: (Int) -> [(String, Role)]) -> [(String, Role)] {
+        // Where each line's rows start, down to the window's last row.
+        var starts: [Int] = []
+        var count = 0
+        while starts.count < content.count && count < scroll + rows {
+            starts.append(count)
+            count += block(starts.count - 1).count
         }
+        // Reached the end: the window cannot scroll past the last row.
+        let top = starts.count == content.count ? min(scroll, max(0, count - rows)) : scroll
+        var shown: [(String, Role)] = []
+        var i = max(0, (starts.lastIndex { $0 <= top }) ?? 0)
+        while i < starts.count && shown.count < rows {
+            let b = block(i)
+            let from = max(0, top - starts[i])
+            if from < b.count { shown += b[from..<min(b.count, from + rows - shown.count)] }
+            i += 1
+        }
+        return shown
+    }
+
+    static func replay(_ s: ReportScreenState, _ content: [ReportScreenState.ReplayLine], _ screen: inout Screen, rebuilt: Bool = false) {
         let rows = s.height - 3
-        let top = min(s.scroll, max(0, wrapped.count - rows))
-        for (i, (text, role)) in wrapped.dropFirst(top).prefix(rows).enumerated() {
+        let shown: [(String, Role)]
+        if rebuilt {
+            // As before the layout was kept: every line wrapped on every frame.
+            let wrapped = wrap(content, width: s.width)
+            let top = min(s.scroll, max(0, wrapped.count - rows))
+            shown = Array(wrapped.dropFirst(top).prefix(rows))
+        } else {
+            let kept = s.replayLayout.flatMap { $0.fits(content, width: s.width) ? $0 : nil }
+            shown = replayWindow(content, scroll: s.scroll, rows: rows) { kept?.blocks[$0] ?? wrap(content[$0], width: s.width) }
+        }
+        for (i, (text, role)) in shown.enumerated() {
             screen.put(" " + text, row: 2 + i, column: 0, role: role, maxWidth: s.width)
         }
     }

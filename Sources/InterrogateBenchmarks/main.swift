@@ -1,0 +1,3 @@
+import InterrogateTUI
+
+ScreenBenchmarks.main(CommandLine.arguments)

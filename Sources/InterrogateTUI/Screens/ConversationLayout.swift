@@ -1,0 +1,107 @@
+import Sessions
+
+/// The conversation's messages wrapped to the screen's width, each once per width and kept,
+/// so that a frame costs what it shows: a streamed token re-wraps its own message, typing
+/// and scrolling wrap nothing, and a resize wraps only the messages on screen (the others
+/// when they are scrolled to).
+///
+/// It is part of `AppState` and `update` keeps it (`keep`); the view draws from it. A message
+/// it does not hold, or holds for another text or width, the view wraps itself, so the screen
+/// is the same with or without it; that is why it takes no part in the state's equality.
+struct ConversationLayout: Sendable, Equatable {
+    /// One message, wrapped.
+    struct Message: Sendable {
+        /// What it was wrapped from.
+        var text: String
+        var streaming: Bool
+        var width: Int
+        var lines: [String]
+        /// The secret's patterns match the text (asked of finished model replies only).
+        var suggestsLeak: Bool
+
+        func fits(_ turn: AppState.Turn, width: Int) -> Bool {
+            self.width == width && streaming == turn.isStreaming && text == turn.message.text
+        }
+
+        /// The head line, the wrapped text, a blank line.
+        var lineCount: Int { lines.count + 2 }
+    }
+
+    private var messages: [Message?] = []
+
+    static func == (_: ConversationLayout, _: ConversationLayout) -> Bool { true }
+
+    /// Wraps one message to `width` columns.
+    static func wrap(_ turn: AppState.Turn, width: Int, leaks: () -> LeakDetector) -> Message {
+        let m = turn.message
+        let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
+        let lines = DisplayWidth.wrap(text.isEmpty && turn.isStreaming ? "…" : text, width: width)
+        let suggests = m.role == .model && !turn.isStreaming && leaks().suggestsLeak(m.text)
+        return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: lines, suggestsLeak: suggests)
+    }
+
+    /// Turn `i` wrapped to `width`: as kept, or wrapped now.
+    func message(_ i: Int, of s: AppState, width: Int, leaks: () -> LeakDetector) -> Message {
+        if i < messages.count, let kept = messages[i], kept.fits(s.turns[i], width: width) { return kept }
+        return Self.wrap(s.turns[i], width: width, leaks: leaks)
+    }
+
+    /// Wraps and keeps what the view of `s` will show (the messages from the newest up to the
+    /// top of the window, and the reply being tagged), wrapping only those not kept already.
+    mutating func keep(for s: AppState, width: Int, height: Int) {
+        if messages.count > s.turns.count { messages.removeLast(messages.count - s.turns.count) }
+        if messages.count < s.turns.count { messages.append(contentsOf: repeatElement(nil, count: s.turns.count - messages.count)) }
+        var detector: LeakDetector?
+        func leaks() -> LeakDetector {
+            if let detector { return detector }
+            let made = s.info.scenario.leakDetector
+            detector = made
+            return made
+        }
+        _ = Self.window(of: s, height: height) { i in
+            if let kept = messages[i], kept.fits(s.turns[i], width: width) { return kept }
+            let fresh = Self.wrap(s.turns[i], width: width, leaks: leaks)
+            messages[i] = fresh
+            return fresh
+        }
+    }
+
+    /// The conversation lines on screen, counted from the end as the view scrolls up from
+    /// the newest line; only the messages from the bottom up to the window's top (and the
+    /// reply being tagged, kept in view) are looked at.
+    struct Window {
+        /// Lines of the conversation below the window.
+        var scroll: Int
+        /// Lines shown (the height, or fewer when the whole conversation fits).
+        var rows: Int
+        /// The messages that have lines in the window, from the newest up, with the number
+        /// of conversation lines below each one's last line.
+        var messages: [(turn: Int, message: Message, below: Int)]
+    }
+
+    static func window(of s: AppState, height: Int, message: (Int) -> Message) -> Window {
+        let n = s.visibleTurns.count
+        // While tagging an earlier reply, keep it in view.
+        let tagged = s.taggedIndex.flatMap { index in s.firstTurn(0..<n) { s.turns[$0].message.index == index } }
+        var walked: [(turn: Int, message: Message, below: Int)] = []
+        var below = 0
+        var taggedBelow = 0
+        var i = n - 1
+        while i >= 0 {
+            if below >= s.scroll + height && (tagged.map { i < $0 } ?? true) { break }
+            let m = message(i)
+            walked.append((i, m, below))
+            below += m.lineCount
+            if i == tagged { taggedBelow = below }
+            i -= 1
+        }
+        // All of it was counted: the window cannot scroll past the first line.
+        let total: Int? = i < 0 ? below : nil
+        var scroll = total.map { min(s.scroll, max(0, $0 - height)) } ?? s.scroll
+        if tagged != nil, taggedBelow > scroll + height || taggedBelow <= scroll { scroll = max(0, taggedBelow - height) }
+        let rows = total.map { min(height, $0 - scroll) } ?? height
+        // Only the messages with a line in the window.
+        let shown = walked.filter { $0.below < scroll + rows && $0.below + $0.message.lineCount > scroll }
+        return Window(scroll: scroll, rows: rows, messages: shown)
+    }
+}
