@@ -1,3 +1,5 @@
+import Foundation
+import Synchronization
 /// Every agreement figure of one group of model turns, in the shape `interrogate agree
 /// --format json` prints (documented in docs/agreement.md). An undefined figure is null with
 /// a sibling `…_undefined_reason`.
@@ -103,13 +105,26 @@ public struct AgreementReport: Sendable, Encodable {
             Disputed(unit: m.units[w.unit], agreement: w.share,
                      ratings: Dictionary(uniqueKeysWithValues: m.values[w.unit].enumerated().compactMap { r, v in v.map { (m.raters[r], m.categories[$0]) } }))
         }
+        // The figures are independent of each other: each on its own core.
+        let figures = Mutex<[Int: AgreementFigure]>([:])
+        let pairs = Mutex<[Pair]>([])
+        DispatchQueue.concurrentPerform(iterations: 6) { i in
+            switch i {
+            case 0: let f = Agreement.percentAgreement(m); figures.withLock { $0[0] = f }
+            case 1: let f = Agreement.fleissKappa(m); figures.withLock { $0[1] = f }
+            case 2: let f = Agreement.krippendorffAlpha(m, level: .nominal); figures.withLock { $0[2] = f }
+            case 3:
+                let f = ordered ? Agreement.krippendorffAlpha(m, level: .ordinal) : .undefined("the categories have no order; give one with --order")
+                figures.withLock { $0[3] = f }
+            case 4: let f = Agreement.gwetAC1(m); figures.withLock { $0[4] = f }
+            default: let p = cohenPairs(m); pairs.withLock { $0 = p }
+            }
+        }
+        let f = figures.withLock { $0 }
         return AgreementReport(group: group, units: m.units.count, raters: m.raters, categories: m.categories,
-                               percentAgreement: Agreement.percentAgreement(m), cohenKappa: cohenPairs(m),
-                               fleissKappa: Agreement.fleissKappa(m),
-                               krippendorffAlphaNominal: Agreement.krippendorffAlpha(m, level: .nominal),
-                               krippendorffAlphaOrdinal: ordered ? Agreement.krippendorffAlpha(m, level: .ordinal)
-                                   : .undefined("the categories have no order; give one with --order"),
-                               gwetAC1: Agreement.gwetAC1(m), labelPresence: presence, mostDisputed: disputed)
+                               percentAgreement: f[0]!, cohenKappa: pairs.withLock { $0 },
+                               fleissKappa: f[1]!, krippendorffAlphaNominal: f[2]!, krippendorffAlphaOrdinal: f[3]!,
+                               gwetAC1: f[4]!, labelPresence: presence, mostDisputed: disputed)
     }
 
     /// Cohen's kappa and the confusion matrix of every rater pair that rated a unit in common.

@@ -1,11 +1,14 @@
 /// Ratings of units by raters, each a category or missing: the input of every agreement
 /// figure. Categories keep an order, which the ordinal alpha uses.
 public struct RatingMatrix: Sendable, Equatable {
-    public var units: [String]
-    public var raters: [String]
-    public var categories: [String]
+    public let units: [String]
+    public let raters: [String]
+    public let categories: [String]
     /// `values[u][r]`: the index in `categories` of rater r's rating of unit u, or nil.
-    public var values: [[Int?]]
+    public let values: [[Int?]]
+    /// Per unit, how many ratings fall in each category: counted once, since every figure but
+    /// Cohen's kappa starts from it.
+    public let counts: [[Int]]
 
     public struct Rating: Sendable, Equatable {
         public var unit: String
@@ -84,14 +87,12 @@ public struct RatingMatrix: Sendable, Equatable {
         self.raters = raters
         self.categories = categories
         self.values = values
-    }
-
-    /// Per unit, how many ratings fall in each category.
-    var counts: [[Int]] {
-        values.map { row in
+        counts = values.map { row in
             var c = Array(repeating: 0, count: categories.count)
-            for v in row { if let v { c[v] += 1 } }
+            for v in row { if let v, c.indices.contains(v) { c[v] += 1 } }
             return c
         }
     }
+
+
 }
