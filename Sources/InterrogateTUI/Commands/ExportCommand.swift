@@ -58,7 +58,7 @@ struct ExportCommand: ParsableCommand {
             if format == .csv { try sink.write(CSVText.row(Self.columns)) }
             // Each session whole, once, or left out with the reason: the same rule as report and agree.
             leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths,
-                                                           progress: ProgressLine.onTerminal("sessions")) { session in
+                                                           progress: out == nil && isatty(STDOUT_FILENO) == 1 ? nil : ProgressLine.onTerminal("sessions")) { session in
                 counted += 1
                 let info = TranscriptInfo(session)
                 switch format {

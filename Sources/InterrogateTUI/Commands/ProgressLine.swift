@@ -3,7 +3,8 @@ import Sessions
 
 /// A progress line on standard error for reads of large studies: what is done, the rate and
 /// the time left, rewritten in place at most a few times a second. Nothing at all when standard
-/// error is not a terminal, so logs and pipes get only what the command says.
+/// error is not a terminal, so logs and pipes get only what the command says (and none from a
+/// command whose rows stream to that same terminal, where the two would interleave).
 final class ProgressLine: StudyProgress, @unchecked Sendable {
     // @unchecked: called from the command's own thread only.
     private let what: String
