@@ -168,6 +168,7 @@ public enum StudyReader {
         var leftOut = walkLeftOut
         var ids: [String: String] = [:]
         progress?.start(total: folders.count)
+        defer { progress?.finish() }
         let batch = 256 * max(1, ProcessInfo.processInfo.activeProcessorCount)
         var next: SessionBatch<T>? = folders.isEmpty ? nil : SessionBatch(folders[0..<min(batch, folders.count)], map: map)
         var done = 0
@@ -191,7 +192,6 @@ public enum StudyReader {
             done = end
             progress?.advance(to: done)
         }
-        progress?.finish()
         return leftOut
     }
 
