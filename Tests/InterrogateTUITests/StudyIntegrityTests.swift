@@ -120,6 +120,42 @@ struct StudyIntegrityTests {
         }
     }
 
+    @Test("a study read on every core in many batches counts each session once, in order: the same output every run, and a repeated id is left out wherever the batches fall")
+    func manyBatchesCountEachSessionOnce() throws {
+        let template = try Self.study()
+        let root = try TestSupport.temporaryDirectory()
+        let fm = FileManager.default
+        // 1,300 sessions (more than two batches on any machine up to 2 cores; several on more),
+        // copies of s1 and s3 under new ids; the copy at 1,200 repeats the id of the one at 7, in
+        // a folder of that name elsewhere, so it is read in a later batch than the first.
+        let count = 1300
+        for i in 0..<count {
+            let source = template.appendingPathComponent(i.isMultiple(of: 3) ? "s3" : "s1")
+            let id = String(format: "c%05d", i == 1200 ? 7 : i)
+            let folder = i == 1200 ? root.appendingPathComponent("other/\(id)") : root.appendingPathComponent(id)
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            for file in fm.enumerator(atPath: source.path)!.compactMap({ $0 as? String }) where file.hasSuffix(".jsonl") {
+                let text = try String(contentsOf: source.appendingPathComponent(file), encoding: .utf8)
+                    .replacingOccurrences(of: "\"session_id\":\"\(source.lastPathComponent)\"", with: "\"session_id\":\"\(id)\"")
+                let to = folder.appendingPathComponent(file)
+                try fm.createDirectory(at: to.deletingLastPathComponent(), withIntermediateDirectories: true)
+                try text.write(to: to, atomically: false, encoding: .utf8)
+            }
+        }
+        let (json, first) = try Self.reportJSON([root.path], in: root)
+        #expect(Self.transcripts(json) == count - 1, "\(first.stderr)")
+        #expect(first.stderr.contains("other/c00007: session id c00007 was already read from"), "\(first.stderr)")
+        #expect(first.stderr.contains("1299 session(s) counted, 1 left out"), "\(first.stderr)")
+        let again = try Self.run(["report", root.path, "--format", "json", "--resamples", "200"], in: root)
+        #expect(again.stdout == first.stdout, "the same study gave different figures on a second run")
+        let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
+        // Each s1 copy has two rated turns, each s3 copy one.
+        let s3Copies = (0..<count).filter { $0.isMultiple(of: 3) && $0 != 1200 }.count
+        #expect(try Self.units(agree) == (count - 1 - s3Copies) * 2 + s3Copies, "\(agree.stderr)")
+        let agreeAgain = try Self.run(["agree", root.path, "--format", "json"], in: root)
+        #expect(agreeAgain.stdout == agree.stdout)
+    }
+
     @Test("a path that does not exist makes report, agree and export fail with its name")
     func missingPathFails() throws {
         let root = try Self.study()
