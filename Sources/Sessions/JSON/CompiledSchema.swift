@@ -55,6 +55,13 @@ struct CompiledSchema: Sendable {
         var minimum: Double?
         var maximum: Double?
         var allOf: [Int] = []
+        /// The `allOf` entries of the form `{if: {properties: {K: {const: C}}}, then: T}` with one
+        /// key K (a discriminated union, as the transcript schema's event types are): on an
+        /// object that has K, only the `then` whose C equals its value can apply, so it is found
+        /// by one lookup instead of trying every `if`.
+        var dispatch: (key: StaticBytes, cases: [(value: JSONValue, then: Int)])?
+        /// `allOf` entries not in `dispatch`.
+        var allOfRest: [Int] = []
         var anyOf: [Int]?
         var oneOf: [Int]?
         var not: Int?
@@ -118,7 +125,23 @@ struct CompiledSchema: Sendable {
             if case .string(let p)? = s["pattern"] { n.pattern = patterns[p] }
             n.minimum = s["minimum"]?.number
             n.maximum = s["maximum"]?.number
-            if case .array(let subs)? = s["allOf"] { n.allOf = subs.map { node($0) } }
+            if case .array(let subs)? = s["allOf"] {
+                n.allOf = subs.map { node($0) }
+                var key: String?
+                var cases: [(JSONValue, Int)] = []
+                for (sub, index) in zip(subs, n.allOf) {
+                    if case .object(let o) = sub, o.count == 2, case .object(let cond)? = o["if"], cond.count == 1,
+                       case .object(let props)? = cond["properties"], props.count == 1, let (k, p) = props.first,
+                       case .object(let c) = p, c.count == 1, let value = c["const"], o["then"] != nil,
+                       key == nil || key == k, let then = nodes[index].condition?.then {
+                        key = k
+                        cases.append((value, then))
+                    } else {
+                        n.allOfRest.append(index)
+                    }
+                }
+                if let key, cases.count > 1 { n.dispatch = (StaticBytes(key), cases) } else { n.allOfRest = n.allOf }
+            }
             if case .array(let subs)? = s["anyOf"] { n.anyOf = subs.map { node($0) } }
             if case .array(let subs)? = s["oneOf"] { n.oneOf = subs.map { node($0) } }
             if let not = s["not"] { n.not = node(not) }
@@ -251,7 +274,12 @@ extension CompiledSchema {
             if let m = n.maximum, x > m { return false }
         default: break
         }
-        for sub in n.allOf where !valid(tape, t, sub) { return false }
+        if let d = n.dispatch, token.kind == .object, let v = tape.member(t, d.key) {
+            for c in d.cases where equal(tape, v, c.value) { if !valid(tape, t, c.then) { return false } }
+            for sub in n.allOfRest where !valid(tape, t, sub) { return false }
+        } else {
+            for sub in n.allOf where !valid(tape, t, sub) { return false }
+        }
         if let subs = n.anyOf, !subs.contains(where: { valid(tape, t, $0) }) { return false }
         if let subs = n.oneOf {
             var passed = 0

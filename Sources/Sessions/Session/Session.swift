@@ -162,8 +162,8 @@ public struct Session: Sendable {
         guard let isDir = StudyReader.isDirectory(dir) else { return }
         guard isDir else { problem(dir, 0, "'\(sub)' should be a folder of rater files; nothing in it is counted"); return }
         let names: [String]
-        do { names = try FileManager.default.contentsOfDirectory(atPath: dir).filter { $0.hasSuffix(".jsonl") }.sorted() } catch {
-            problem(dir, 0, "cannot list the folder: \(error.localizedDescription)")
+        do { names = try StudyReader.names(in: dir).filter { $0.hasSuffix(".jsonl") }.sorted() } catch {
+            problem(dir, 0, "\(error.description); nothing in it is counted")
             return
         }
         let ratable = Set(messages.filter(\.isRatable).map(\.index))

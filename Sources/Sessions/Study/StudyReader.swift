@@ -139,6 +139,23 @@ public enum StudyReader {
         return String(cString: resolved)
     }
 
+    /// The names in a folder (without "." and ".."), by readdir: Foundation's listing cost a
+    /// noticeable share of reading a study, where every session's `reviews/` is listed.
+    static func names(in dir: String) throws(TranscriptError) -> [String] {
+        guard let d = opendir(dir) else { throw .system("cannot list \(dir)", errno) }
+        defer { closedir(d) }
+        var names: [String] = []
+        errno = 0
+        while let entry = readdir(d) {
+            let name = withUnsafePointer(to: entry.pointee.d_name) { p in
+                p.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            }
+            if name != "." && name != ".." { names.append(name) }
+        }
+        if errno != 0 { throw .system("cannot list \(dir)", errno) }
+        return names
+    }
+
     /// Whether something is at `path` (following links).
     static func pathExists(_ path: String) -> Bool { isDirectory(path) != nil }
 
