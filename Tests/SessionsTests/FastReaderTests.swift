@@ -22,6 +22,13 @@ struct FastReaderTests {
         return lines
     }
 
+    /// A line of the example study, mutated up to twice (or not at all).
+    static func mutated(_ lines: [[UInt8]], _ r: inout SplitMix64) -> [UInt8] {
+        var bytes = lines[r.below(lines.count)]
+        for _ in 0..<r.below(3) { bytes = ReaderFuzzTests.mutate(bytes, &r) }
+        return bytes
+    }
+
     /// Foundation's verdict and value, the reference.
     static func foundation(_ bytes: [UInt8]) -> JSONValue? {
         try? JSONDecoder().decode(JSONValue.self, from: Data(bytes))
@@ -33,8 +40,7 @@ struct FastReaderTests {
         let lines = try Self.exampleLines()
         var checked = 0, rejected = 0
         for trial in 0..<3000 {
-            var bytes = lines[r.below(lines.count)]
-            for _ in 0..<r.below(3) { bytes = ReaderFuzzTests.mutate(bytes, &r) }
+            let bytes = Self.mutated(lines, &r)
             let parsed = try? JSONParser.parse(Data(bytes))
             let tape = bytes.withUnsafeBytes { try? JSONTape($0) }
             let tapeValue = tape.map { $0.value(0) }
@@ -68,8 +74,7 @@ struct FastReaderTests {
         let lines = try Self.exampleLines()
         var valid = 0, invalid = 0
         for trial in 0..<4000 {
-            var bytes = lines[r.below(lines.count)]
-            for _ in 0..<r.below(3) { bytes = ReaderFuzzTests.mutate(bytes, &r) }
+            let bytes = Self.mutated(lines, &r)
             guard let value = try? JSONParser.parse(Data(bytes)) else { continue }
             let reference = schema.diagnose(value).isEmpty
             #expect(schema.isValid(value) == reference, "trial \(trial): \(String(decoding: bytes, as: UTF8.self))")

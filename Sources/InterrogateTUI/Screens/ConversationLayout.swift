@@ -51,13 +51,8 @@ struct ConversationLayout: Sendable, Equatable {
     mutating func keep(for s: AppState, width: Int, height: Int) {
         if messages.count > s.turns.count { messages.removeLast(messages.count - s.turns.count) }
         if messages.count < s.turns.count { messages.append(contentsOf: repeatElement(nil, count: s.turns.count - messages.count)) }
-        var detector: LeakDetector?
-        func leaks() -> LeakDetector {
-            if let detector { return detector }
-            let made = s.info.scenario.leakDetector
-            detector = made
-            return made
-        }
+        var detector = LazyLeakDetector(s)
+        func leaks() -> LeakDetector { detector.get() }
         _ = Self.window(of: s, height: height) { i in
             if let kept = messages[i], kept.fits(s.turns[i], width: width) { return kept }
             let fresh = Self.wrap(s.turns[i], width: width, leaks: leaks)
@@ -103,5 +98,19 @@ struct ConversationLayout: Sendable, Equatable {
         // Only the messages with a line in the window.
         let shown = walked.filter { $0.below < scroll + rows && $0.below + $0.message.lineCount > scroll }
         return Window(scroll: scroll, rows: rows, messages: shown)
+    }
+
+    /// The scenario's leak detector, made on first use: compiling its patterns is only worth
+    /// it when a message has to be wrapped (and its leak badge decided) in this frame.
+    struct LazyLeakDetector {
+        private let state: AppState
+        private var made: LeakDetector?
+        init(_ state: AppState) { self.state = state }
+        mutating func get() -> LeakDetector {
+            if let made { return made }
+            let fresh = state.info.scenario.leakDetector
+            made = fresh
+            return fresh
+        }
     }
 }

@@ -119,13 +119,8 @@ enum InterrogationView {
             return
         }
         // Made once a frame, and only if a message must be wrapped here (update wraps them).
-        var detector: LeakDetector?
-        func leaks() -> LeakDetector {
-            if let detector { return detector }
-            let made = s.info.scenario.leakDetector
-            detector = made
-            return made
-        }
+        var detector = ConversationLayout.LazyLeakDetector(s)
+        func leaks() -> LeakDetector { detector.get() }
         let window = ConversationLayout.window(of: s, height: height) { s.layout.message($0, of: s, width: width - 2, leaks: leaks) }
         // Model replies are numbered from 1 in the whole conversation.
         var number = window.messages.last.map { first in s.countTurns(0..<first.turn) { s.isModel(at: $0) } } ?? 0
@@ -198,27 +193,8 @@ enum InterrogationView {
         let modelNumbers = Dictionary(s.turns.filter(\.isModel).enumerated().map { ($0.element.message.index, $0.offset + 1) }, uniquingKeysWith: { first, _ in first })
         for (i, turn) in zip(s.visibleTurns.indices, s.visibleTurns) {
             let m = turn.message
-            var head: [(String, Role)]
-            if m.role == .interrogator {
-                head = [("You", .interrogator)]
-            } else {
-                let selected = s.taggedIndex == m.index
-                head = [("Model #\(modelNumbers[m.index] ?? 0)", selected ? .selected : .model)]
-                if turn.isStreaming {
-                    head.append(("  streaming… (Esc stops)", .dim))
-                } else {
-                    if let a = turn.annotation, !a.labels.isEmpty {
-                        for l in a.labels.sorted { head.append((" ", .text)); head.append(("[\(l.rawValue.uppercased())]", Role.badge(l))) }
-                        if a.leak.confirmed { head.append((" ", .text)); head.append(("LEAK", .leak)) }
-                        if let note = a.note, !note.isEmpty { head.append(("  ✎ " + oneLine(note), .dim)) }
-                    } else {
-                        head.append((" ", .text)); head.append(("[untagged]", .untagged))
-                        if s.info.scenario.leakDetector.suggestsLeak(m.text) { head.append((" leak?", .warning)) }
-                    }
-                    if m.status == .cancelled { head.append(("  (stopped)", .dim)) }
-                    if m.status == .error { head.append(("  (failed: \(m.error ?? "error"))", .error)) }
-                }
-            }
+            let head = Self.head(s, turn, number: modelNumbers[m.index] ?? 0,
+                                 suggestsLeak: m.role == .model && s.info.scenario.leakDetector.suggestsLeak(m.text))
             lines.append(Line(segments: head, turn: i))
             let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
             let role: Role = m.role == .interrogator ? .interrogator : .text
@@ -235,12 +211,7 @@ enum InterrogationView {
         guard height > 0 else { return }
         let lines = conversationLines(s, width: width)
         if lines.isEmpty {
-            let panel = !s.showPanel ? "F2 shows the brief and the secret."
-                : s.width >= sidePanelFrom ? "The brief and the secret are shown on the right; F2 hides them."
-                : "The brief and the secret are shown above; F2 hides them."
-            let hint = s.modelStatus == .starting ? "Starting the model… you can type your first question meanwhile."
-                : "Ask your first question below. " + panel
-            screen.put(hint, row: top + 1, column: 2, role: .dim, maxWidth: width - 4)
+            emptyHint(s, &screen, top: top, width: width)
             return
         }
         // While tagging an earlier reply, keep it in view.
@@ -257,10 +228,7 @@ enum InterrogationView {
                 col = screen.put(text, row: top + row, column: col, role: role, maxWidth: width - col)
             }
         }
-        if scroll > 0 {
-            let more = " ↓ \(scroll) more line\(scroll == 1 ? "" : "s") (PgDn) "
-            screen.put(more, row: bottom - 1, column: max(0, width - DisplayWidth.of(more)), role: .warning)
-        }
+        if scroll > 0 { moreBelow(scroll, &screen, bottom: bottom, width: width) }
     }
 
     // MARK: Tag bar, input, status
