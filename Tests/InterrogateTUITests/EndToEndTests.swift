@@ -206,6 +206,14 @@ struct StartScreenEndToEndTests {
             let t = try Tmux("cd '\(EndToEndTests.root)' && '\(EndToEndTests.binary)' run --model 'scripted:\(EndToEndTests.script)' --transcripts '\(dir.path)'",
                              environment: ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path])
             try t.waitFor("choose a scenario")
+            // A first run: nobody to save labels under yet, so the id field is open and asked for.
+            try t.waitFor("Who are you?")
+            try t.press("Enter")
+            try t.press("Enter")
+            try t.waitFor("Type your annotator id first")
+            try t.type("annotator")
+            try t.press("Enter", "Enter")
+            try t.waitFor("is a placeholder, not a person")
             try t.press("Down", "Down")
             try t.waitFor("The gallery theft")
             try t.press("a")
@@ -219,6 +227,32 @@ struct StartScreenEndToEndTests {
             let header = try TranscriptReader.read(path: try EndToEndTests.onlySession(in: dir)).header
             #expect(header?.scenario.id == "detective-culprit")
             #expect(header?.annotator == "erin")
+        }
+    }
+
+    @Test("a first `make run` (a scenario, no annotator id known) asks who you are on the start screen, then remembers it")
+    func firstRunAsksForTheAnnotator() async throws {
+        try await TestSupport.offPool {
+            let dir = try TestSupport.temporaryDirectory()
+            defer { try? FileManager.default.removeItem(at: dir) }
+            let config = ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path, "USER": "root"]
+            let command = "cd '\(EndToEndTests.root)' && '\(EndToEndTests.binary)' run --scenario password-keeper --model 'scripted:\(EndToEndTests.script)' --transcripts '\(dir.path)'"
+            let t = try Tmux(command, environment: config)
+            let first = try t.waitFor("Who are you?")
+            #expect(first.contains("The admin password"), "the named scenario is the one shown:\n\(first)")
+            try t.type("dana")
+            try t.press("Enter", "Enter")
+            try t.waitFor("password-keeper · scripted")
+            try t.waitFor("· dana ·")
+            try t.press("C-q")
+            try t.waitFor("Saved in")
+            let header = try TranscriptReader.read(path: try EndToEndTests.onlySession(in: dir)).header
+            #expect(header?.annotator == "dana" && header?.scenario.id == "password-keeper")
+            // The second run goes straight to the interrogation, as dana.
+            let again = try Tmux(command, environment: config)
+            try again.waitFor("· dana ·")
+            try again.press("C-q")
+            try again.waitFor("Saved in")
         }
     }
 

@@ -97,7 +97,7 @@ struct KeySequencePropertyTests {
                     let event: ChatEvent = r.pick([.text(text), .text(text), .reasoning(text), .finished(reason: "stop"),
                                                    .failed(.incomplete), .retrying(attempt: 1, afterSeconds: 1, reason: "HTTP 503")])
                     action = .model(streamId: id, event, at: .now)
-                default: action = r.chance(50) ? .modelReady(base.info.model) : .key(.char("c"))
+                default: action = r.chance(50) ? .modelReady(base.info.suspect) : .key(.char("c"))
                 }
                 log.append("\(action)")
                 // As the runtime does: a stream's start and stop are reported at once, an

@@ -78,7 +78,7 @@ struct SaveFailureTests {
         s.turns = [.init(message: MessageEvent(index: 0, role: .interrogator, text: "Code?"))]
         s.resendUnanswered = true
         send(&s, .saveFailed("read-only file system"))
-        #expect(send(&s, .modelReady(s.info.model)).isEmpty)
+        #expect(send(&s, .modelReady(s.info.suspect)).isEmpty)
     }
 
     @Test("quitting ends at once, writes nothing more, and keeps the error for the exit report")

@@ -176,8 +176,8 @@ struct StudyIntegrityTests {
         defer { try? FileManager.default.removeItem(at: store) }
         let session = root.appendingPathComponent("s3").path
         let command = try #require(try Interrogate.parseAsRoot(["review", session, "--rater", "dave", "--transcripts", store.path]) as? ReviewCommand)
-        let checked = try command.check(folder: command.location.store.folder(forSession: session))
-        let prepared = try command.open(checked)
+        let checked = try ReviewCommand.check(folder: command.location.store.folder(forSession: session), rater: command.rater, force: command.force)
+        let prepared = try ReviewCommand.open(checked, rater: command.rater)
         #expect(prepared.file.path == root.appendingPathComponent("s3/reviews/dave.jsonl").path)
         try prepared.file.append(.annotation(.init(messageIndex: 1, rater: "dave", annotation: .init(labels: .init([.candid]), leak: .init(suggested: false, confirmed: false)))))
         #expect(!FileManager.default.fileExists(atPath: store.appendingPathComponent("s3").path))
@@ -191,9 +191,9 @@ struct StudyIntegrityTests {
         let root = try Self.study()
         defer { try? FileManager.default.removeItem(at: root) }
         let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "dave", "--transcripts", root.path]) as? ReviewCommand)
-        let checked = try command.check(folder: command.location.store.folder(forSession: "s1"))
+        let checked = try ReviewCommand.check(folder: command.location.store.folder(forSession: "s1"), rater: command.rater, force: command.force)
         #expect(checked.session.ratings.isEmpty && checked.session.log.isEmpty && checked.session.adjudications.isEmpty)
-        let prepared = try command.open(checked)
+        let prepared = try ReviewCommand.open(checked, rater: command.rater)
         #expect(prepared.state.turns.allSatisfy { $0.annotation == nil })
     }
 
@@ -205,7 +205,7 @@ struct StudyIntegrityTests {
             R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.candid], false)], adjudication: ("carol", [.refusal], false)),
         ])
         let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "carol", "--transcripts", root.path]) as? ReviewCommand)
-        #expect(throws: RunCommand.CommandFailure.self) { try command.check(folder: command.location.store.folder(forSession: "s1")) }
+        #expect(throws: RunCommand.CommandFailure.self) { try ReviewCommand.check(folder: command.location.store.folder(forSession: "s1"), rater: command.rater, force: command.force) }
         let queue = ReviewQueue.entries(store: TranscriptStore(root: root.path), rater: "carol")
         #expect(queue.entries.isEmpty)
         #expect(ReviewQueue.entries(store: TranscriptStore(root: root.path), rater: "dave").entries.map(\.sessionId) == ["s1"])
@@ -363,7 +363,7 @@ struct StudyIntegrityTests {
             R("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.candid], false)], adjudication: ("carol", [.refusal], false)),
         ])
         let command = try #require(try Interrogate.parseAsRoot(["review", "s1", "--rater", "carol", "--force", "--transcripts", root.path]) as? ReviewCommand)
-        let prepared = try command.open(try command.check(folder: command.location.store.folder(forSession: "s1")))
+        let prepared = try ReviewCommand.open(try ReviewCommand.check(folder: command.location.store.folder(forSession: "s1"), rater: command.rater, force: command.force), rater: command.rater)
         try prepared.file.append(.annotation(.init(messageIndex: 1, rater: "carol", annotation: .init(labels: .init([.fabrication]), leak: .init(suggested: false, confirmed: false)))))
         let agree = try Self.run(["agree", root.path, "--format", "json"], in: root)
         let json = try #require(try JSONSerialization.jsonObject(with: Data(agree.stdout.utf8)) as? [String: Any])

@@ -12,7 +12,8 @@ enum Action: Equatable, Sendable {
     case streamStarted(streamId: Int, at: ContinuousClock.Instant)
     /// The runtime stopped stream `streamId` (asked by `cancelStream`) at `at`.
     case streamStopped(streamId: Int, at: ContinuousClock.Instant)
-    case modelReady(ModelDescription)
+    /// The model is ready; the name the screen may show for it ("provider model", or an alias).
+    case modelReady(String)
     case modelFailed(String)
     /// An append reached the disk (written and fsync'd) as event `seq`.
     case saved(seq: Int)

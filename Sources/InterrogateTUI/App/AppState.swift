@@ -3,14 +3,36 @@ import Sessions
 
 /// Everything the interrogation screen shows, as one value.
 struct AppState: Equatable, Sendable {
+    /// What the screen may show of the session. Blindness is what the screen is given: in a
+    /// study it holds the alias, never the model, and no condition; the system prompt (which
+    /// differs by condition) stays with the effects that send requests.
     struct Info: Equatable, Sendable {
         var sessionId: String
         var scenario: Scenario
-        var condition: Scenario.Condition
+        /// Shown only outside a study.
+        var condition: Scenario.Condition?
         var annotator: String
-        var model: ModelDescription
+        /// Who is questioned, as the screen names it: "provider model", or a study's alias.
+        var suspect: String
 
-        var systemPrompt: String { scenario.systemPrompt(for: condition) ?? scenario.systemPrompt }
+        init(sessionId: String, scenario: Scenario, condition: Scenario.Condition, annotator: String, model: ModelDescription) {
+            self.sessionId = sessionId
+            self.scenario = scenario
+            self.condition = condition
+            self.annotator = annotator
+            suspect = Self.shown(model)
+        }
+
+        /// A study session: the alias only.
+        init(sessionId: String, scenario: Scenario, annotator: String, alias: String) {
+            self.sessionId = sessionId
+            self.scenario = scenario
+            condition = nil
+            self.annotator = annotator
+            suspect = alias
+        }
+
+        static func shown(_ model: ModelDescription) -> String { "\(model.provider) \(model.name)" }
     }
 
     /// One message of the conversation, with the annotator's latest tags for a model reply.

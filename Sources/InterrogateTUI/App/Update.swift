@@ -30,7 +30,7 @@ enum Update {
             return []
         case .modelReady(let description):
             s.modelStatus = .ready
-            s.info.model = description
+            s.info.suspect = description
             if s.resendUnanswered {
                 s.resendUnanswered = false
                 guard s.saveError == nil else { return [] }
@@ -252,7 +252,8 @@ enum Update {
     /// Asks the model to answer the conversation so far.
     private static func startReply(_ s: inout AppState) -> [Effect] {
         s.scroll = 0
-        let request = Prompting.request(systemPrompt: s.info.systemPrompt, messages: s.turns.map(\.message))
+        // The system prompt is added by the effect that sends it: the screen never holds it.
+        let request = Prompting.conversation(s.turns.map(\.message))
         let id = s.nextStreamId
         s.nextStreamId += 1
         s.turns.append(.init(message: MessageEvent(index: s.turns.count, role: .model, text: "", status: nil), isStreaming: true))

@@ -21,6 +21,7 @@ struct AdjudicateCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard TranscriptStore.isValidRaterId(rater) else { throw ValidationError("--rater may use letters, digits, '.', '_' and '-' only") }
+        guard !RaterId.isPlaceholder(rater) else { throw ValidationError("--rater '\(rater)' is a placeholder, not a person: give your own id") }
     }
 
     func run() async throws {
@@ -28,11 +29,16 @@ struct AdjudicateCommand: AsyncParsableCommand {
             printError("adjudicate needs a terminal (stdin and stdout must be a TTY)")
             throw invalidInputExit
         }
-        let store = location.store
+        try await Self.adjudicate(folder: location.store.folder(forSession: session), rater: rater)
+    }
+
+    /// Opens the adjudication screen on the session in `folder` for `rater` (also a study's
+    /// adjudication task), and says what was decided.
+    static func adjudicate(folder: String, rater: String) async throws {
         let ratings: Session
         let scenario: Scenario
         do {
-            ratings = try Session.load(folder: store.folder(forSession: session))
+            ratings = try Session.load(folder: folder)
             let h = ratings.header.scenario
             scenario = try ScenarioLoader.parse(h.content, path: h.path)
         } catch let e as TranscriptError {

@@ -31,6 +31,9 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 20_261_128
     @Option(help: "Bootstrap resamples, \(Self.resampleRange.lowerBound) to \(Self.resampleRange.upperBound) (time and memory grow with it).") var resamples: Int = 2000
     @Flag(help: "Browse the report in the terminal: bar charts, a model's transcripts, a transcript's replay.") var tui = false
+    @Option(help: "Report a study's own sessions (studies/NAME/transcripts; gold sessions never count), with its design in the provenance.") var study: String?
+    @Option(name: .long, help: ArgumentHelp("Folder of studies, with --study (default: $\(StudyDesign.environmentVariable) or ./studies).", valueName: "dir"))
+    var studies: String?
 
     /// Fewer resamples than 100 make the 2.5th and 97.5th percentiles rest on two or three
     /// means; 100,000 already takes seconds on a large study (the work is resamples × transcripts).
@@ -42,7 +45,7 @@ struct ReportCommand: AsyncParsableCommand {
             var out: [StudyReport.Dimension] = []
             for n in names {
                 guard let d = StudyReport.Dimension(rawValue: n) else {
-                    throw ValidationError("--by takes model, scenario, condition or annotator, not '\(n)'")
+                    throw ValidationError("--by takes model, scenario, condition, annotator or interrogator, not '\(n)'")
                 }
                 if !out.contains(d) { out.append(d) }
             }
@@ -55,6 +58,7 @@ struct ReportCommand: AsyncParsableCommand {
             throw ValidationError("--out \(out) is a transcript file; interrogate never writes over saved events (name another file)")
         }
         _ = try dimensions
+        if study != nil && !paths.isEmpty { throw ValidationError("--study reports the study's own sessions: give it or paths, not both") }
         guard Self.resampleRange.contains(resamples) else {
             throw ValidationError("--resamples must be between \(Self.resampleRange.lowerBound) and \(Self.resampleRange.upperBound), not \(resamples)")
         }
@@ -68,9 +72,12 @@ struct ReportCommand: AsyncParsableCommand {
             printError(error.description)
             throw invalidInputExit
         }
-        let report = StudyReport.build(paths: paths.isEmpty ? location.store.defaultPaths : paths, by: try dimensions,
+        var design: StudyDesign?
+        if let study { design = try StudyOptions.design(name: study, root: StudyOptions.root(studies), scenarios: location.scenarios) }
+        var report = StudyReport.build(paths: design.map { [$0.transcripts] } ?? (paths.isEmpty ? location.store.defaultPaths : paths), by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
-                                       progress: ProgressLine.onTerminal("sessions"))
+                                       progress: ProgressLine.onTerminal("sessions"), study: design?.name)
+        if let design { report.study = try StudySummary.provenance(design) }
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {

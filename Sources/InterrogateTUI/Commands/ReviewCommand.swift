@@ -29,6 +29,7 @@ struct ReviewCommand: AsyncParsableCommand {
 
     func validate() throws {
         guard TranscriptStore.isValidRaterId(rater) else { throw ValidationError("--rater may use letters, digits, '.', '_' and '-' only") }
+        guard !RaterId.isPlaceholder(rater) else { throw ValidationError("--rater '\(rater)' is a placeholder, not a person: give your own id") }
     }
 
     func run() async throws {
@@ -54,15 +55,20 @@ struct ReviewCommand: AsyncParsableCommand {
         do {
             // Refusals (own session, nothing to review) come before the terminal check and
             // before any file is created.
-            let checked = try check(folder: store.folder(forSession: chosen!))
+            let checked = try Self.check(folder: store.folder(forSession: chosen!), rater: rater, force: force)
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
                 throw RunCommand.CommandFailure(message: "review needs a terminal (stdin and stdout must be a TTY)")
             }
-            prepared = try open(checked)
+            prepared = try Self.open(checked, rater: rater)
         } catch let e as RunCommand.CommandFailure {
             printError(e.message)
             throw invalidInputExit
         }
+        try await Self.review(prepared, rater: rater)
+    }
+
+    /// The review screen, then what was reviewed.
+    static func review(_ prepared: Prepared, rater: String) async throws {
         let stop = StopFlag()
         let stopper = SignalStopper(exit: false) { stop.set() }
         defer { stopper.cancel() }
@@ -107,7 +113,7 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     /// The session can be reviewed by this rater.
-    func check(folder: String) throws -> Checked {
+    static func check(folder: String, rater: String, force: Bool) throws -> Checked {
         let full: Session
         do { full = try Session.load(folder: folder) } catch { throw RunCommand.CommandFailure(message: error.description) }
         let h = full.header
@@ -128,7 +134,7 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     /// Opens (or resumes) this rater's review, beside the session that was read.
-    func open(_ checked: Checked) throws -> Prepared {
+    static func open(_ checked: Checked, rater: String) throws -> Prepared {
         let (ratings, scenario, own, h) = (checked.session, checked.scenario, checked.own, checked.session.header)
         let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
         do {
@@ -140,7 +146,7 @@ struct ReviewCommand: AsyncParsableCommand {
         // Blind by construction: the session value holds this rater's own labels and no one else's.
         let mine = ratings.annotations(by: rater, from: .review)
         let model = ModelDescription(provider: h.model.provider, name: h.model.name, baseURL: h.model.baseUrl, parameters: h.model.parameters)
-        let info = AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: rater, model: model)
+        let info = Prepared.info(h, scenario: scenario, annotator: rater, model: model)
         var state = AppState(info: info, width: 80, height: 24)
         state.turns = ratings.messages.map { AppState.Turn(message: $0, annotation: mine[$0.index]?.annotation) }
         Update.startReview(&state)

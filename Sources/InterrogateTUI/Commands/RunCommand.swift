@@ -28,6 +28,9 @@ struct RunCommand: AsyncParsableCommand {
         if let annotator, !TranscriptStore.isValidRaterId(annotator) {
             throw ValidationError("--annotator may use letters, digits, '.', '_' and '-' only")
         }
+        if let annotator, RaterId.isPlaceholder(annotator) {
+            throw ValidationError("--annotator '\(annotator)' is a placeholder, not a person: give your own id, so that your labels can be told from others'")
+        }
     }
 
     func run() async throws {
@@ -49,22 +52,33 @@ struct RunCommand: AsyncParsableCommand {
         var start: StartState?
         do {
             if let resumable {
-                prepared = try await resumeSession(resumable)
-            } else if let scenario {
+                prepared = try await Self.resumeSession(resumable, model: model)
+            } else if let scenario, let id = annotatorId() {
                 prepared = try await startSession(Self.findScenario(scenario, in: location.scenarioDirectory), model: model ?? "local",
-                                                  condition: control ? .control : .instructed, annotator: annotatorId(), store: store)
+                                                  condition: control ? .control : .instructed, annotator: id, store: store)
             } else {
+                // No scenario, or nobody to save labels under yet (a first run): the start screen,
+                // with the id field open in the second case.
                 let scenarios = ScenarioLoader.loadDirectory(location.scenarioDirectory).scenarios
                 guard !scenarios.isEmpty else { throw CommandFailure(message: "no scenarios in \(location.scenarioDirectory)") }
                 var models = ((try? ModelCatalog.load()) ?? ModelCatalog(entries: [])).sorted.map(\.name)
                 if let model, !models.contains(model) { models.insert(model, at: 0) }
-                start = StartState(scenarios: scenarios, models: models.isEmpty ? ["local"] : models, model: model ?? "local",
-                                   annotator: annotatorId(), width: 80, height: 24)
+                if let scenario { _ = try Self.findScenario(scenario, in: location.scenarioDirectory) }
+                var picker = StartState(scenarios: scenarios, models: models.isEmpty ? ["local"] : models, model: model ?? "local",
+                                        annotator: annotatorId(), width: 80, height: 24, scenario: scenario)
+                picker.control = control && (picker.current?.hasControl ?? false)
+                start = picker
             }
         } catch let e as CommandFailure {
             printError(e.message)
             throw invalidInputExit
         }
+        try await Self.show(prepared: prepared, start: start, store: store)
+    }
+
+    /// The start screen (when there is no session yet) and the interrogation; then what was saved.
+    @discardableResult
+    static func show(prepared: Prepared?, start: StartState?, store: TranscriptStore) async throws -> AppState? {
         let stop = StopFlag()
         let stopper = SignalStopper(exit: false) { stop.set() }
         defer { stopper.cancel() }
@@ -73,7 +87,7 @@ struct RunCommand: AsyncParsableCommand {
         let outcome = await onCursesThread { Self.runScreens(prepared: ready, start: picker, starter: starter, stop: stop) }
         switch outcome {
         case .cancelled:
-            return
+            return nil
         case .failed(let message):
             printError(message)
             throw invalidInputExit
@@ -85,6 +99,7 @@ struct RunCommand: AsyncParsableCommand {
                 printError("some events were NOT saved: \(error)")
                 throw ExitCode.failure
             }
+            return final
         }
     }
 
@@ -104,6 +119,7 @@ struct RunCommand: AsyncParsableCommand {
             let picker = ScreenRuntime<StartProgram>(state: start, stop: stop)
             var chosen = picker.run(on: terminal)
             guard case .start(let choice)? = chosen.outcome else { return .cancelled }
+            AnnotatorMemory.save(choice.annotator)
             chosen.status = "Starting \(choice.model)…"
             terminal.draw(StartView.view(chosen))
             switch starter.blockingStart(choice) {
@@ -119,7 +135,7 @@ struct RunCommand: AsyncParsableCommand {
     /// A live session or a blind review, in the one runtime: model streams and appends are
     /// the effects; every append is on disk before the screen says saved.
     static func interrogate(_ session: Prepared, on terminal: CursesTerminal, stop: StopFlag) -> AppState {
-        let effects = SessionEffects(model: session.model, transcript: session.file)
+        let effects = SessionEffects(model: session.model, transcript: session.file, systemPrompt: session.systemPrompt, blind: session.blind)
         let runtime = ScreenRuntime<InterrogationProgram>(state: session.state, stop: stop) { effect, runtime in
             effects.perform(effect, in: runtime, isCurrentStream: { runtime.state.streaming?.id == $0 })
         }
@@ -138,11 +154,14 @@ struct RunCommand: AsyncParsableCommand {
 
     struct CommandFailure: Error, Sendable { var message: String }
 
-    private func annotatorId() -> String {
-        let remembered = AnnotatorMemory.load()
-        let id = annotator ?? remembered ?? ProcessInfo.processInfo.environment["USER"].flatMap { TranscriptStore.isValidRaterId($0) ? $0 : nil } ?? "annotator"
-        if annotator != nil { AnnotatorMemory.save(id) }
-        return id
+    /// The id given, else the one remembered; nil on a first run (never a placeholder, never
+    /// the login name guessed: the person says who they are once).
+    private func annotatorId() -> String? {
+        if let annotator {
+            AnnotatorMemory.save(annotator)
+            return annotator
+        }
+        return AnnotatorMemory.load()
     }
 
     private func startSession(_ scenario: Scenario, model: String, condition: Scenario.Condition, annotator: String,
@@ -174,7 +193,7 @@ struct RunCommand: AsyncParsableCommand {
         return Resumable(session: session, hold: hold)
     }
 
-    private func resumeSession(_ checked: Resumable) async throws -> Prepared {
+    static func resumeSession(_ checked: Resumable, model modelName: String?) async throws -> Prepared {
         // Read again under the lock, as the last writer left it.
         let path = checked.session.sessionFile
         let hold = checked.hold
@@ -189,7 +208,7 @@ struct RunCommand: AsyncParsableCommand {
         // The user's configuration, never the transcript, decides where requests and keys go.
         let model: any ChatModel
         do {
-            model = try await ModelFactory.make(try ModelCatalog.load().resumeEntry(for: h.model, named: self.model))
+            model = try await ModelFactory.make(try ModelCatalog.load().resumeEntry(for: h.model, named: modelName))
         } catch let e as LocatedErrors {
             throw CommandFailure(message: e.description)
         } catch {
@@ -199,7 +218,7 @@ struct RunCommand: AsyncParsableCommand {
         do { opened = try TranscriptFile.openForAppend(path: path, holding: hold) } catch { throw CommandFailure(message: error.description) }
         let live = snapshot.annotations(by: annotator, from: .live)
         let untagged = snapshot.untagged(by: annotator, from: .live).count
-        let info = AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: annotator, model: model.description)
+        let info = Prepared.info(h, scenario: scenario, annotator: annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
         state.turns = snapshot.messages.map { AppState.Turn(message: $0, annotation: live[$0.index]?.annotation) }
         if let r = opened.recovered {
@@ -209,7 +228,8 @@ struct RunCommand: AsyncParsableCommand {
         }
         state.pendingSaves = 1
         state.resendUnanswered = state.turns.last?.message.role == .interrogator
-        return Prepared(state: state, file: opened.file, model: model, effects: [.append(.resumed(.init(annotator: annotator))), .prepareModel])
+        return Prepared(state: state, file: opened.file, model: model, effects: [.append(.resumed(.init(annotator: annotator))), .prepareModel],
+                        systemPrompt: h.scenario.systemPrompt, blind: Prepared.blind(h))
     }
 }
 
@@ -221,15 +241,36 @@ struct Prepared: @unchecked Sendable {
     /// None in a review.
     var model: (any ChatModel)?
     var effects: [Effect]
+    /// As recorded in the header: sent in front of every request, never held by the screen.
+    var systemPrompt: String = ""
+    var blind: SessionEffects.Blind?
+
+    /// What the screen may know of a session: in a study the alias only.
+    static func info(_ h: SessionHeader, scenario: Scenario, annotator: String, model: ModelDescription) -> AppState.Info {
+        if let study = h.study {
+            return AppState.Info(sessionId: h.sessionId, scenario: scenario, annotator: annotator, alias: study.alias)
+        }
+        return AppState.Info(sessionId: h.sessionId, scenario: scenario, condition: h.scenario.condition, annotator: annotator, model: model)
+    }
+
+    static func blind(_ h: SessionHeader) -> SessionEffects.Blind? {
+        h.study.map { .init(alias: $0.alias, log: StudyLog.path) }
+    }
+}
+
+/// Where a study session's model failures are written in full (they name the model, so the
+/// screen shows a summary).
+enum StudyLog {
+    static var path: String { ".interrogate/study-errors.log" }
 }
 
 /// Creates a new session: its model, its folder and header, and its first state.
 struct SessionStarter: Sendable {
     var store: TranscriptStore
 
-    static func loadModel(_ name: String) async throws -> any ChatModel {
+    static func loadModel(_ name: String, scenario: String? = nil) async throws -> any ChatModel {
         do {
-            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name))
+            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name), scenario: scenario)
         } catch let e as LocatedErrors {
             throw RunCommand.CommandFailure(message: e.description)
         } catch {
@@ -237,21 +278,22 @@ struct SessionStarter: Sendable {
         }
     }
 
-    func start(_ choice: StartState.Choice) async throws -> Prepared {
+    func start(_ choice: StartState.Choice, study: SessionHeader.StudyRecord? = nil) async throws -> Prepared {
         let scenario = choice.scenario
         if choice.condition == .control && !scenario.hasControl {
             throw RunCommand.CommandFailure(message: "scenario '\(scenario.id)' has no control variant")
         }
-        let model = try await Self.loadModel(choice.model)
+        let model = try await Self.loadModel(choice.model, scenario: scenario.id)
         let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: choice.annotator,
-                                   scenario: .init(scenario: scenario, condition: choice.condition), model: model.description.record)
+                                   scenario: .init(scenario: scenario, condition: choice.condition), model: model.description.record,
+                                   study: study)
         let file: TranscriptFile
         do { file = try store.createSession(header: header) } catch { throw RunCommand.CommandFailure(message: error.description) }
-        let info = AppState.Info(sessionId: header.sessionId, scenario: scenario, condition: choice.condition,
-                                 annotator: choice.annotator, model: model.description)
+        let info = Prepared.info(header, scenario: scenario, annotator: choice.annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
         state.lastSavedSeq = 1
-        return Prepared(state: state, file: file, model: model, effects: [.prepareModel])
+        return Prepared(state: state, file: file, model: model, effects: [.prepareModel],
+                        systemPrompt: header.scenario.systemPrompt, blind: Prepared.blind(header))
     }
 
     /// For the curses thread, which must not suspend: waits for `start` on a semaphore.
@@ -279,7 +321,7 @@ enum AnnotatorMemory {
     }
     static func load() -> String? {
         (try? String(contentsOfFile: path, encoding: .utf8))?.trimmingCharacters(in: .whitespacesAndNewlines)
-            .nilIfEmpty.flatMap { TranscriptStore.isValidRaterId($0) ? $0 : nil }
+            .nilIfEmpty.flatMap { TranscriptStore.isValidRaterId($0) && !RaterId.isPlaceholder($0) ? $0 : nil }
     }
     static func save(_ id: String) {
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)

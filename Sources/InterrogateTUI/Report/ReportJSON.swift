@@ -45,6 +45,8 @@ enum ReportJSON {
             ]),
             "groups": .array(groups),
             "failed": .array(r.failed.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+            "excluded": .array(r.excluded.map { .object(["path": .string($0.path), "reason": .string($0.reason)]) }),
+            "study": r.study.map { s in .object(s.mapValues { .string($0) }) } ?? .null,
             "provenance": provenance(r),
         ])
     }

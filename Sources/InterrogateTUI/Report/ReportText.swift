@@ -39,7 +39,21 @@ enum ReportText {
             out.append("Left out of the rates: \(untagged) untagged turn(s)" + (r.configuration.ties == .exclude ? ", \(unresolved) tied turn(s)." : "; \(unresolved) tied turn(s) counted as \(r.configuration.ties.rawValue)."))
         }
         for f in r.failed { out.append("NOT COUNTED \(f.path): \(f.reason)") }
+        out += excludedLines(r)
+        out += studyLines(r)
         return out
+    }
+
+    /// Sessions left out by design, counted by reason (each path is in the JSON report).
+    static func excludedLines(_ r: StudyReport) -> [String] {
+        var counts: [String: Int] = [:]
+        for e in r.excluded { counts[e.reason, default: 0] += 1 }
+        return counts.keys.sorted().map { "Not counted by design: \(counts[$0]!) session(s), \($0)." }
+    }
+
+    static func studyLines(_ r: StudyReport) -> [String] {
+        guard let s = r.study else { return [] }
+        return s.keys.sorted().map { "Study \($0): \(s[$0]!)" }
     }
 
     static func table(_ r: StudyReport) -> String {

@@ -11,10 +11,23 @@ final class SessionEffects: @unchecked Sendable {
     /// None in a review or an adjudication, which replay a recorded session.
     private let model: (any ChatModel)?
     private let transcript: TranscriptFile
+    /// Sent in front of every request; the screen's state never holds it (it differs by condition).
+    private let systemPrompt: String
+    private let blind: Blind?
 
-    init(model: (any ChatModel)?, transcript: TranscriptFile) {
+    /// A study session: the screen learns only the alias. A model's failure text names the
+    /// model, its address or its provider, so the full text goes to the study's log and the
+    /// screen (and transcript) get a summary.
+    struct Blind: Sendable {
+        var alias: String
+        var log: String
+    }
+
+    init(model: (any ChatModel)?, transcript: TranscriptFile, systemPrompt: String = "", blind: Blind? = nil) {
         self.model = model
         self.transcript = transcript
+        self.systemPrompt = systemPrompt
+        self.blind = blind
     }
 
     /// Does one effect for a screen whose messages are `Action`s; `isCurrentStream` tells
@@ -33,8 +46,12 @@ final class SessionEffects: @unchecked Sendable {
             // The clock is read here, as the request goes out, and each event's as it
             // arrives; update only subtracts them.
             runtime.dispatch(.streamStarted(streamId: id, at: .now))
+            let full = Prompting.withSystemPrompt(systemPrompt, request)
+            let blind = blind
             streams[id] = Task { [weak runtime] in
-                for await event in model.stream(request) { runtime?.post(.model(streamId: id, event, at: .now)) }
+                for await event in model.stream(full) {
+                    runtime?.post(.model(streamId: id, blind.map { Self.blinded(event, $0) } ?? event, at: .now))
+                }
             }
         case .cancelStream(let id):
             streams.removeValue(forKey: id)?.cancel()
@@ -44,13 +61,44 @@ final class SessionEffects: @unchecked Sendable {
             Task { [weak runtime] in
                 do {
                     try await model.prepare()
-                    runtime?.post(.modelReady(model.description))
+                    runtime?.post(.modelReady(blind?.alias ?? AppState.Info.shown(model.description)))
                 } catch {
-                    runtime?.post(.modelFailed(String(describing: error)))
+                    if let blind {
+                        Self.log(String(describing: error), to: blind.log)
+                        runtime?.post(.modelFailed("\(blind.alias) could not be started; the details (which name the model) are in \(blind.log)"))
+                    } else {
+                        runtime?.post(.modelFailed(String(describing: error)))
+                    }
                 }
             }
         case .quit:
             break // the state says it is done
+        }
+    }
+
+    /// What a blind screen may see of a model event: failures and retry reasons are logged in
+    /// full and replaced by a summary that names neither the model nor its address.
+    static func blinded(_ event: ChatEvent, _ blind: Blind) -> ChatEvent {
+        switch event {
+        case .failed(let e):
+            log(e.description, to: blind.log)
+            return .failed(.server(message: "\(blind.alias) failed (\(e.blindSummary)); the details are in \(blind.log)"))
+        case let .retrying(attempt, after, _):
+            return .retrying(attempt: attempt, afterSeconds: after, reason: "the server was busy or failing")
+        default:
+            return event
+        }
+    }
+
+    static func log(_ text: String, to path: String) {
+        try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        let line = "\(Date()) \(text)\n"
+        if let h = FileHandle(forWritingAtPath: path) {
+            h.seekToEndOfFile()
+            h.write(Data(line.utf8))
+            try? h.close()
+        } else {
+            try? line.write(toFile: path, atomically: true, encoding: .utf8)
         }
     }
 

@@ -55,12 +55,12 @@ enum InterrogationView {
         let saved: String
         if s.saveError != nil { saved = "NOT SAVED" } else if s.pendingSaves > 0 { saved = "saving…" } else if s.lastSavedSeq != nil { saved = "saved ✓" } else { saved = "" }
         let model: String = switch s.modelStatus {
-        case .starting: "\(s.info.model.name) (starting…)"
-        case .ready: s.info.model.name
-        case .failed: "\(s.info.model.name) (unavailable)"
+        case .starting: "\(s.info.suspect) (starting…)"
+        case .ready: s.info.suspect
+        case .failed: "\(s.info.suspect) (unavailable)"
         }
         let condition = s.info.condition == .control ? " [control]" : ""
-        var left = " \(s.info.scenario.id)\(condition) · \(s.info.model.provider) \(model) · \(s.info.annotator) · \(s.info.sessionId)"
+        var left = " \(s.info.scenario.id)\(condition) · \(model) · \(s.info.annotator) · \(s.info.sessionId)"
         var right = "Q \(s.questionsAsked)/\(s.info.scenario.turnLimit)  \(saved) "
         if s.review != nil {
             // Blind: the model and the condition could sway a reviewer, so neither is shown.

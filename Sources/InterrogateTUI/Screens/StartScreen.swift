@@ -25,14 +25,21 @@ struct StartState: Equatable, Sendable {
 
     enum Outcome: Equatable, Sendable { case start(Choice), cancel }
 
-    init(scenarios: [Scenario], models: [String], model: String, annotator: String, width: Int, height: Int) {
+    /// With no annotator id known (a first run on this machine) the id field is open and
+    /// must be filled before a session starts: labels are never saved under a placeholder.
+    init(scenarios: [Scenario], models: [String], model: String, annotator: String?, width: Int, height: Int, scenario: String? = nil) {
         self.scenarios = scenarios
         self.models = models
         self.model = models.firstIndex(of: model) ?? 0
         self.annotator = TextInput()
-        self.annotator.insert(annotator)
+        self.annotator.insert(annotator ?? "")
         self.width = width
         self.height = height
+        if let scenario, let i = scenarios.firstIndex(where: { $0.id == scenario }) { selected = i }
+        if annotator == nil {
+            editingAnnotator = true
+            status = "Who are you? Type your annotator id (your labels are saved under it), then Enter."
+        }
     }
 
     var current: Scenario? { scenarios.indices.contains(selected) ? scenarios[selected] : nil }
@@ -70,8 +77,17 @@ enum StartUpdate {
             case .enter:
                 guard let scenario = s.current, s.models.indices.contains(s.model) else { return }
                 let id = s.annotator.text.trimmingCharacters(in: .whitespaces)
+                guard !id.isEmpty else {
+                    s.editingAnnotator = true
+                    s.status = "Type your annotator id first (your labels are saved under it)."
+                    return
+                }
                 guard TranscriptStore.isValidRaterId(id) else {
                     s.status = "The annotator id may use letters, digits, '.', '_' and '-' only (press a to edit it)."
+                    return
+                }
+                guard !RaterId.isPlaceholder(id) else {
+                    s.status = "'\(id)' is a placeholder, not a person: type your own annotator id (press a to edit it)."
                     return
                 }
                 s.outcome = .start(.init(scenario: scenario, model: s.models[s.model], condition: s.control ? .control : .instructed, annotator: id))

@@ -182,8 +182,11 @@ public struct ModelCatalog: Sendable {
 
 /// Turns a catalog entry into a model client.
 public enum ModelFactory {
+    /// `scenario` picks the script of a scripted model whose script is a folder (one script per
+    /// scenario, named after it, as in `examples/scripted/`).
     public static func make(_ entry: ModelEntry, environment: [String: String] = ProcessInfo.processInfo.environment,
-                            installation: LocalModelServer.Installation? = LocalModelServer.Installation.locate()) async throws(ModelError) -> any ChatModel {
+                            installation: LocalModelServer.Installation? = LocalModelServer.Installation.locate(),
+                            scenario: String? = nil) async throws(ModelError) -> any ChatModel {
         let key = entry.apiKeyEnv.flatMap { environment[$0] }
         if let problem = entry.options.problem { throw .configuration("model '\(entry.name)' (\(entry.source)): \(problem)") }
         if let url = entry.effectiveBaseURL, let problem = EndpointURL.problem(url) {
@@ -193,7 +196,7 @@ public enum ModelFactory {
         switch entry.provider {
         case .scripted:
             guard let path = entry.script else { throw .configuration("model '\(entry.name)' has no script") }
-            return try ScriptedModel(path: path)
+            return try ScriptedModel(path: ScriptedModel.scriptPath(path, scenario: scenario))
         case .local:
             guard let installation else {
                 throw .localServer("the local model is not installed: run `make setup` in the interrogate folder, or set INTERROGATE_HOME to it")

@@ -48,6 +48,24 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// What went wrong in words that name neither the model, its address nor its provider:
+    /// what a blind study screen may show.
+    public var blindSummary: String {
+        switch self {
+        case .configuration: "a configuration problem"
+        case .cannotConnect, .connectTimeout: "no connection"
+        case .firstByteTimeout, .idleTimeout: "timed out"
+        case .http(let status, _): "HTTP \(status)"
+        case .server: "a server error"
+        case .malformed, .invalidUTF8: "an unreadable reply"
+        case .replyTooLarge: "the reply was too long"
+        case .incomplete, .connectionLost: "the connection ended early"
+        case .redirected: "a redirect"
+        case .scriptExhausted: "no more replies"
+        case .localServer: "the server did not start"
+        }
+    }
+
     private static func hint(_ status: Int) -> String {
         switch status {
         case 401, 403: " (check the API key variable of this model)"

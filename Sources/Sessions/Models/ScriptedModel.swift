@@ -51,6 +51,17 @@ public struct ScriptedModel: ChatModel {
         self.init(script: try Self.load(path: path), path: Self.recordedPath(path))
     }
 
+    /// A folder of scripts stands for the one named after the scenario (`<folder>/<id>.yaml`).
+    public static func scriptPath(_ path: String, scenario: String?) throws(ModelError) -> String {
+        guard StudyReader.isDirectory(path) == true else { return path }
+        guard let scenario else { throw .configuration("\(TerminalText.escaped(path)) is a folder of scripts: it is used for a scenario, as <folder>/<scenario>.yaml") }
+        let file = (path as NSString).appendingPathComponent("\(scenario).yaml")
+        guard StudyReader.pathExists(file) else {
+            throw .configuration("the folder of scripts \(TerminalText.escaped(path)) has none for scenario '\(scenario)' (\(TerminalText.escaped(file)))")
+        }
+        return file
+    }
+
     static func recordedPath(_ path: String, currentDirectory: String = FileManager.default.currentDirectoryPath) -> String {
         let absolute = URL(fileURLWithPath: path).standardizedFileURL.path
         let here = URL(fileURLWithPath: currentDirectory).standardizedFileURL.path

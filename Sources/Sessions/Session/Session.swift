@@ -45,6 +45,8 @@ public struct Session: Sendable {
     public var adjudicators: Set<String>
     /// The session was ended (quit or turn limit) and not resumed since.
     public var ended: Bool
+    /// When the session's header was written.
+    public var startedAt: Date?
     public var problems: [TranscriptProblem]
 
     public var sessionId: String { header.sessionId }
@@ -76,6 +78,7 @@ public struct Session: Sendable {
         }
         var s = Session(folder: folder, header: header, messages: [], log: [], ratings: [:], sources: [:], adjudications: [:],
                         liveRaters: [header.annotator], reviewers: [:], adjudicators: [], ended: false, problems: read.problems)
+        s.startedAt = read.events.first?.timestamp
         s.readSessionFile(read)
         s.readRaterFiles(.review)
         s.readRaterFiles(.adjudication)

@@ -178,25 +178,37 @@ public enum StudyReader {
     /// the sessions' order, so that figures never depend on which core finished first. Sessions
     /// are read in batches, the next while `body` handles the last, so memory holds two batches
     /// whatever the size of the study.
+    ///
+    /// `exclude` says why a session that reads whole is not for this command (a gold session in
+    /// a report of model scores); those are returned apart, as `excluded`, not as problems.
     public static func forEachSession<T: Sendable>(under paths: [String], progress: StudyProgress? = nil,
                                                    map: @escaping @Sendable (Session) -> T,
                                                    _ body: (T) throws -> Void) rethrows -> [LeftOut] {
+        try forEachSession(under: paths, progress: progress, exclude: { _ in nil }, map: map, body).leftOut
+    }
+
+    public static func forEachSession<T: Sendable>(under paths: [String], progress: StudyProgress? = nil,
+                                                   exclude: @escaping @Sendable (Session) -> String?,
+                                                   map: @escaping @Sendable (Session) -> T,
+                                                   _ body: (T) throws -> Void) rethrows -> (leftOut: [LeftOut], excluded: [LeftOut]) {
+        var excluded: [LeftOut] = []
         let (folders, walkLeftOut) = sessionFolders(under: paths)
         var leftOut = walkLeftOut
         var ids: [String: String] = [:]
         progress?.start(total: folders.count)
         defer { progress?.finish() }
         let batch = 256 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-        var next: SessionBatch<T>? = folders.isEmpty ? nil : SessionBatch(folders[0..<min(batch, folders.count)], map: map)
+        var next: SessionBatch<T>? = folders.isEmpty ? nil : SessionBatch(folders[0..<min(batch, folders.count)], exclude: exclude, map: map)
         var done = 0
         while let current = next {
             let outcomes = current.wait()
             let end = done + outcomes.count
-            next = end < folders.count ? SessionBatch(folders[end..<min(end + batch, folders.count)], map: map) : nil
+            next = end < folders.count ? SessionBatch(folders[end..<min(end + batch, folders.count)], exclude: exclude, map: map) : nil
             for (offset, outcome) in outcomes.enumerated() {
                 let folder = folders[done + offset]
                 switch outcome {
                 case .leftOut(let reason): leftOut.append(.init(path: folder, reason: reason))
+                case .excluded(let reason): excluded.append(.init(path: folder, reason: reason))
                 case .read(let id, let value):
                     if let first = ids[id] {
                         leftOut.append(.init(path: folder, reason: "session id \(id) was already read from \(first); counted once"))
@@ -209,7 +221,7 @@ public enum StudyReader {
             done = end
             progress?.advance(to: done)
         }
-        return leftOut
+        return (leftOut, excluded)
     }
 
     /// One session for a command that shows it (a replay, a Markdown export).
@@ -235,11 +247,11 @@ public enum StudyReader {
 private final class SessionBatch<T: Sendable>: @unchecked Sendable {
     // @unchecked: each worker writes only its own slots, and `wait` reads them after the group
     // has been left, which orders those writes before the reads.
-    enum Outcome { case read(id: String, T), leftOut(String) }
+    enum Outcome { case read(id: String, T), leftOut(String), excluded(String) }
     private let slots: UnsafeMutableBufferPointer<Outcome?>
     private let group = DispatchGroup()
 
-    init(_ folders: ArraySlice<String>, map: @escaping @Sendable (Session) -> T) {
+    init(_ folders: ArraySlice<String>, exclude: @escaping @Sendable (Session) -> String?, map: @escaping @Sendable (Session) -> T) {
         let folders = Array(folders)
         slots = .allocate(capacity: folders.count)
         slots.initialize(repeating: nil)
@@ -250,6 +262,7 @@ private final class SessionBatch<T: Sendable>: @unchecked Sendable {
                 do throws(TranscriptError) {
                     let session = try Session.load(folder: folders[i])
                     if let why = session.whyNotCounted { outcome = .leftOut(why) }
+                    else if let why = exclude(session) { outcome = .excluded(why) }
                     else { outcome = .read(id: session.sessionId, map(session)) }
                 } catch {
                     outcome = .leftOut(error.description)

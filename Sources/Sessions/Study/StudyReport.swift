@@ -7,12 +7,14 @@ import Synchronization
 public struct StudyReport: Sendable {
     public enum Dimension: String, Sendable, CaseIterable, Encodable {
         case model, scenario, condition, annotator
+        /// Who asked the questions (today always a person: the session's annotator).
+        case interrogator
         func value(_ i: TranscriptInfo) -> String {
             switch self {
             case .model: i.model
             case .scenario: i.scenario
             case .condition: i.condition
-            case .annotator: i.annotator
+            case .annotator, .interrogator: i.annotator
             }
         }
     }
@@ -63,6 +65,11 @@ public struct StudyReport: Sendable {
     public var by: [Dimension]
     public var groups: [Group]
     public var failed: [Failure]
+    /// Sessions that read whole but are not model scores by design: gold sessions (scripted
+    /// suspects that measure annotators), another study's sessions in a study report.
+    public var excluded: [Failure] = []
+    /// A study report's design: blinding, seed, cells, calibration (set by the command).
+    public var study: [String: String]?
     public var configuration: ScoringConfiguration
     public var configurationSource: String
     public var seed: UInt64
@@ -75,7 +82,7 @@ public struct StudyReport: Sendable {
     public var appVersions: Set<String>
 
     public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
-                             resamples: Int, seed: UInt64, progress: StudyProgress? = nil) -> StudyReport {
+                             resamples: Int, seed: UInt64, progress: StudyProgress? = nil, study: String? = nil) -> StudyReport {
         var accumulators: [[String]: GroupScores] = [:]
         var lines: [[String]: [TranscriptLine]] = [:]
         var labelCounts: [[String]: [Label: Int]] = [:]
@@ -87,7 +94,11 @@ public struct StudyReport: Sendable {
         encoder.keyEncodingStrategy = .convertToSnakeCase
         var parameterText: [ModelParameters: String] = [:]
         // Reading and scoring run on every core; adding up runs here, in the sessions' order.
-        let leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { session in
+        let (leftOut, excluded) = StudyReader.forEachSession(under: paths, progress: progress, exclude: { session in
+            if session.header.study?.isGold == true { return "a gold session (a scripted suspect that measures annotators): never counted in model scores" }
+            if let study, session.header.study?.name != study { return "not a session of study \(study)" }
+            return nil
+        }, map: { session in
             let info = TranscriptInfo(session)
             let rated = StudyReader.rated(session)
             return (info, rated, scorer.score(rated))
@@ -111,6 +122,7 @@ public struct StudyReport: Sendable {
             report.appVersions.insert(info.appVersion)
         }
         report.failed = leftOut.map { Failure(path: $0.path, reason: $0.reason) }
+        report.excluded = excluded.map { Failure(path: $0.path, reason: $0.reason) }
         let keys = accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) })
         // Each group's bootstrap on its own core; each is seeded alike, so the figures do not
         // depend on which finished first.

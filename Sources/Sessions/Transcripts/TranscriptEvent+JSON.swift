@@ -138,7 +138,20 @@ extension SessionHeader {
                                            systemPrompt: try s.string("system_prompt")),
                   model: ModelRecord(provider: try m.string("provider"), name: try m.string("name"),
                                      baseUrl: try m.optional("base_url", m.string),
-                                     parameters: try ModelParameters(m.fields("parameters"))))
+                                     parameters: try ModelParameters(m.fields("parameters"))),
+                  study: try f.optional("study") { (k: StaticString) throws(EventDecodingError) in try StudyRecord(f.fields(k)) })
+    }
+}
+
+extension SessionHeader.StudyRecord {
+    init(_ f: Fields) throws(EventDecodingError) {
+        var gold: [GoldReply]?
+        if f.has("gold") {
+            gold = try f.array("gold").map { (g: Fields) throws(EventDecodingError) in
+                GoldReply(text: try g.string("text"), labels: try g.labels("labels"), leak: try g.bool("leak"))
+            }
+        }
+        self.init(name: try f.string("name"), task: try f.string("task"), alias: try f.string("alias"), gold: gold)
     }
 }
 

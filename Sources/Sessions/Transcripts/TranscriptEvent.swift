@@ -105,18 +105,53 @@ public struct SessionHeader: Sendable, Equatable, Codable {
         }
     }
 
+    /// What a study session records of its study: the task it answers, the alias people were
+    /// shown instead of the model, and for a gold session the script's replies with their labels.
+    public struct StudyRecord: Sendable, Equatable, Codable {
+        /// One reply of a gold session's script, as it was when the session started.
+        public struct GoldReply: Sendable, Equatable, Codable {
+            public var text: String
+            public var labels: LabelSet
+            public var leak: Bool
+            public init(text: String, labels: LabelSet, leak: Bool) {
+                self.text = text
+                self.labels = labels
+                self.leak = leak
+            }
+        }
+
+        public var name: String
+        public var task: String
+        public var alias: String
+        /// Present only in gold sessions (scripted suspects used to measure annotators).
+        public var gold: [GoldReply]?
+
+        public init(name: String, task: String, alias: String, gold: [GoldReply]? = nil) {
+            self.name = name
+            self.task = task
+            self.alias = alias
+            self.gold = gold
+        }
+
+        public var isGold: Bool { gold != nil }
+    }
+
     public var sessionId: String
     public var app: App
     public var annotator: String
     public var scenario: ScenarioRecord
     public var model: ModelRecord
+    /// Nil outside a study.
+    public var study: StudyRecord?
 
-    public init(sessionId: String, app: App = .init(), annotator: String, scenario: ScenarioRecord, model: ModelRecord) {
+    public init(sessionId: String, app: App = .init(), annotator: String, scenario: ScenarioRecord, model: ModelRecord,
+                study: StudyRecord? = nil) {
         self.sessionId = sessionId
         self.app = app
         self.annotator = annotator
         self.scenario = scenario
         self.model = model
+        self.study = study
     }
 }
 

@@ -1,0 +1,28 @@
+import Annotate
+import Foundation
+import Sessions
+
+/// A study's design as a report states it: blinding, assignment, cells, calibration.
+enum StudySummary {
+    static func provenance(_ design: StudyDesign) throws -> [String: String] {
+        let plan = try StudyOptions.plan(design)
+        let status = StudyStatus.read(design, plan: plan)
+        let calibration = StudyCalibration.build(status)
+        var cells: [StudyPlan.Cell: (done: Int, planned: Int)] = [:]
+        for t in status.tasks where t.task.kind == .session {
+            guard let c = t.task.cell else { continue }
+            cells[c, default: (0, 0)].planned += 1
+            if t.state == .done { cells[c, default: (0, 0)].done += 1 }
+        }
+        let aliases = design.models.map { "\($0.alias) = \($0.model)" } + (design.gold.map { ["\($0.alias) = gold (scripted)"] } ?? [])
+        return [
+            "name": design.name + " (study.yaml sha256 \(design.sha256))",
+            "blinding": "interrogators, reviewers and adjudicators saw each model only by its alias (\(aliases.joined(separator: ", "))); the model's name, provider, parameters and the condition were recorded in each transcript and never drawn on their screens",
+            "assignment": "balanced and randomised by `interrogate study plan`: seed \(design.seed), \(plan.rounds.count) round(s) (round seeds \(plan.rounds.map { String($0.seed) }.joined(separator: ", "))), \(plan.tasks.count) task(s) in \(design.planFile); nobody reviewed or adjudicated their own session",
+            "cells": cells.keys.sorted().map { c in "\(c): \(cells[c]!.done)/\(cells[c]!.planned) done" }.joined(separator: "; "),
+            "calibration": calibration.annotators.map { a in
+                "\(a.id) accuracy \(ReportText.fmt(a.figures.accuracy)) kappa \(ReportText.fmt(a.figures.kappa.value)) (n=\(a.figures.n))" + (a.flag.map { " FLAGGED: \($0)" } ?? "")
+            }.joined(separator: "; ") + " on \(calibration.goldSessions) gold session(s)",
+        ]
+    }
+}
