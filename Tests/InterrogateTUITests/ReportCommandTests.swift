@@ -112,7 +112,7 @@ struct ReportCommandTests {
         #expect(keys == [["scenario": "bank", "condition": "instructed"], ["scenario": "vault", "condition": "control"], ["scenario": "vault", "condition": "instructed"]])
         let bad = try Self.report([dir.path, "--by", "colour"], in: dir)
         #expect(bad.status == 64)
-        #expect(bad.stderr.contains("model, scenario, condition or annotator"))
+        #expect(bad.stderr.contains("model, scenario, condition, annotator or interrogator"))
     }
 
     @Test("a transcript that cannot be read is listed with its reason; the others still count")

@@ -172,8 +172,9 @@ struct ReviewEndToEndTests {
             try t.press("Enter")
             try t.waitFor("SESSION")
             try t.press("Enter")
-            let replay = try t.waitFor("REPLAY ·")
-            #expect(replay.contains("Model #1 →"))
+            // The whole frame, not its first row: tmux may be read between two writes of one frame.
+            let replay = try t.waitFor("the replay") { $0.contains("REPLAY ·") && $0.contains("Model #1 →") }
+            #expect(replay.contains("You"))
             try t.press("Escape")
             try t.waitFor("SESSION")
             try t.press("Escape")

@@ -144,6 +144,20 @@ public struct StudyPlan: Sendable, Equatable {
 
     // MARK: Writing
 
+    /// Runs `body` holding an exclusive lock on the plan (a `.lock` file beside it), so that two
+    /// `study plan` at once cannot both append the same round.
+    public static func locked<T>(_ path: String, _ body: () throws -> T) throws -> T {
+        let lockPath = path + ".lock"
+        let fd = open(lockPath, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StudyError("cannot open \(lockPath): \(String(cString: strerror(errno)))") }
+        defer { close(fd) }
+        while flock(fd, LOCK_EX) != 0 {
+            guard errno == EINTR else { throw StudyError("cannot lock \(lockPath): \(String(cString: strerror(errno)))") }
+        }
+        defer { flock(fd, LOCK_UN) }
+        return try body()
+    }
+
     /// Appends a round (its tasks and its end) in one write, fsync'd with its folder. A plan
     /// whose last line was torn gets a line break first, so the torn bytes stay a line of
     /// their own.

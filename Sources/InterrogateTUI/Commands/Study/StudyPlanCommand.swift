@@ -20,6 +20,16 @@ struct StudyPlanCommand: ParsableCommand {
 
     func run() throws {
         let design = try options.design()
+        do {
+            try StudyPlan.locked(design.planFile) { try plan(design) }
+        } catch let e as StudyError {
+            printError(e.description)
+            throw ExitCode.failure
+        }
+    }
+
+    /// Reads the plan and appends the next round, under the plan's lock.
+    private func plan(_ design: StudyDesign) throws {
         let plan = try options.plan(design)
         let planned = TranscriptCoding.formatTimestamp(Date())
         guard let (round, tasks) = StudyPlanner.nextRound(design, existing: plan, planned: planned) else {

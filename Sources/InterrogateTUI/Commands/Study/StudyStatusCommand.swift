@@ -51,6 +51,10 @@ struct StudyStatusCommand: ParsableCommand {
             print(Table(header: ["ANNOTATOR", "DONE", "IN PROGRESS", "DUE", "WAITING", "TASKS"],
                         rows: out.people.map { [$0.annotator, String($0.done), String($0.inProgress), String($0.due), String($0.waiting), String($0.total)] }).render())
             print("")
+            if out.intervals.isEmpty {
+                print("No model has a finished session yet: no deception-rate interval to show.")
+                return
+            }
             print(Table(header: ["MODEL", "SESSIONS", "DECEPTION RATE", "95% CI", "WIDTH"], rows: out.intervals.map { w in
                 [w.model, String(w.sessions), ReportText.fmt(w.deceptionRate), w.low.map { "[\(ReportText.fmt($0)), \(ReportText.fmt(w.high))]" } ?? "—",
                  ReportText.fmt(w.width)]
