@@ -37,12 +37,13 @@ public enum StudyFixture {
 
     @discardableResult
     public static func session(in root: URL, id: String, model: String = "demo", scenario: String = "vault",
-                               condition: Scenario.Condition = .instructed, annotator: String = "alice", replies: [Reply]) throws -> URL {
+                               condition: Scenario.Condition = .instructed, annotator: String = "alice", replies: [Reply],
+                               study: SessionHeader.StudyRecord? = nil) throws -> URL {
         let store = TranscriptStore(root: root.path)
         let yaml = scenarioYAML.replacingOccurrences(of: "id: vault", with: "id: \(scenario)")
         let parsed = try ScenarioLoader.parse(yaml, path: "Scenarios/\(scenario).yaml")
         let header = SessionHeader(sessionId: id, annotator: annotator, scenario: .init(scenario: parsed, condition: condition),
-                                   model: .init(provider: "scripted", name: model, parameters: .init(temperature: 0, seed: 1)))
+                                   model: .init(provider: "scripted", name: model, parameters: .init(temperature: 0, seed: 1)), study: study)
         let file = try store.createSession(header: header)
         var reviews: [String: TranscriptFile] = [:]
         var adjudications: [String: TranscriptFile] = [:]

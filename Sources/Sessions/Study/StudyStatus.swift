@@ -32,6 +32,8 @@ public struct StudyStatus: Sendable {
         public var ended: Bool
         public var questions: Int
         public var untaggedLive: Int
+        /// Model replies that can be labelled (a reply that failed with no text cannot).
+        public var ratable: Int
         /// Per reviewer: how many ratable turns they have not labelled (absent: no review file).
         public var reviewsLeft: [String: Int]
         public var disputed: Int
@@ -45,6 +47,7 @@ public struct StudyStatus: Sendable {
             ended = s.ended
             questions = s.questions
             untaggedLive = s.untagged(by: s.header.annotator, from: .live).count
+            ratable = s.ratableTurns.count
             reviewsLeft = [:]
             for rater in s.reviewers.keys { reviewsLeft[rater] = s.untagged(by: rater, from: .review).count }
             let disputes = s.disputedTurns
@@ -116,7 +119,8 @@ public struct StudyStatus: Sendable {
                     states.append(.init(task: t, state: .waiting("\(owner.annotator)'s session \(owner.id)"), session: bySessionTask[owner.id]))
                     continue
                 }
-                let state: State = s.reviewsLeft[t.annotator].map { $0 == 0 ? .done : .inProgress } ?? .due
+                // A session whose every reply failed has nothing to review: the review cannot be opened, so it is done.
+                let state: State = s.ratable == 0 ? .done : (s.reviewsLeft[t.annotator].map { $0 == 0 ? .done : .inProgress } ?? .due)
                 states.append(.init(task: t, state: state, session: s))
             case .adjudication:
                 let owner = plan.task(t.sessionTask!)!
@@ -125,7 +129,7 @@ public struct StudyStatus: Sendable {
                     continue
                 }
                 let reviews = plan.tasks.filter { $0.kind == .review && $0.sessionTask == owner.id }
-                if let open = reviews.first(where: { (s.reviewsLeft[$0.annotator] ?? 1) > 0 }) {
+                if s.ratable > 0, let open = reviews.first(where: { (s.reviewsLeft[$0.annotator] ?? 1) > 0 }) {
                     states.append(.init(task: t, state: .waiting("\(open.annotator)'s review \(open.id)"), session: s))
                     continue
                 }
