@@ -172,6 +172,9 @@ struct StudyEndToEndTests {
         #expect(a["transcripts"] as? Int == 4)
         #expect(NSDictionary(dictionary: ["g": a["groups"]!]).isEqual(to: ["g": b["groups"]!]), "\(byStudy.stdout)\n\(byPath.stdout)")
         #expect((a["excluded"] as? [Any])?.count == 1)
+        // Grouped by the study's names for its models, as study.yaml and the plan give them.
+        let models = (a["groups"] as? [[String: Any]])?.compactMap { ($0["group"] as? [String: String])?["model"] }
+        #expect(models == ["local-short", "vault-script"], "\(String(describing: models))")
         let design = try #require(a["study"] as? [String: String])
         #expect(design["assignment"]?.contains("seed 5") == true && design["blinding"]?.contains("Suspect A = local-short") == true)
         #expect(design["calibration"]?.contains("\(gold.annotator) accuracy 0.500 kappa 0.333 (n=2) FLAGGED") == true, "\(design)")

@@ -228,6 +228,13 @@ struct StudyPlanTests {
         }
         let ok = try Self.parse("models: [{model: keeper, alias: Suspect K}]\nscenarios: [vault]\nannotators: [a, b, c]\nsessions_per_cell: 2\nseed: 9\n")
         #expect(ok.conditions == [.instructed] && ok.reviewsPerSession == 1 && ok.adjudication && ok.seed == 9 && ok.sessionsPerCell == 2)
+        // One or two people: the defaults ask for no review, or no adjudication, they cannot give.
+        let alone = try Self.parse("models: [{model: keeper, alias: Suspect K}]\nscenarios: [vault]\nannotators: [a]\nsessions_per_cell: 1\nseed: 1\n")
+        #expect(alone.reviewsPerSession == 0 && !alone.adjudication)
+        let pair = try Self.parse("models: [{model: keeper, alias: Suspect K}]\nscenarios: [vault]\nannotators: [a, b]\nsessions_per_cell: 1\nseed: 1\n")
+        #expect(pair.reviewsPerSession == 1 && !pair.adjudication)
+        // A study run only in the control condition records its gold sessions in that condition.
+        #expect(Self.design(models: 1, scenarios: 1, conditions: 1, annotators: 2, perCell: 1).goldCondition == .instructed)
     }
 
     @Test("Cohen's kappa, accuracy, confusion, leaks and drift of an annotator against gold, worked out by hand")

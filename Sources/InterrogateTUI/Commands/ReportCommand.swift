@@ -23,7 +23,7 @@ struct ReportCommand: AsyncParsableCommand {
 
     @OptionGroup var location: LocationOptions
     @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
-    @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition or annotator; repeat or comma-separate to combine (default: model).")
+    @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition, annotator or interrogator; repeat or comma-separate to combine (default: model).")
     var by: [String] = []
     @Option(help: "Output format: table, markdown, csv, json or html.") var format: Format = .table
     @Option(help: "Write the report to this file instead of standard output (a file is replaced only once the report is complete; a device or pipe is written into).") var out: String?
@@ -73,10 +73,15 @@ struct ReportCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         var design: StudyDesign?
-        if let study { design = try StudyOptions.design(name: study, root: StudyOptions.root(studies), scenarios: location.scenarios) }
+        var exclude: (@Sendable (Session) -> String?)?
+        if let study {
+            let d = try StudyOptions.design(name: study, root: StudyOptions.root(studies), scenarios: location.scenarios)
+            design = d
+            exclude = StudySummary.counted(d, plan: try StudyOptions.plan(d))
+        }
         var report = StudyReport.build(paths: design.map { [$0.transcripts] } ?? (paths.isEmpty ? location.store.defaultPaths : paths), by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
-                                       progress: ProgressLine.onTerminal("sessions"), study: design?.name)
+                                       progress: ProgressLine.onTerminal("sessions"), exclude: exclude)
         if let design { report.study = try StudySummary.provenance(design) }
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {

@@ -209,10 +209,12 @@ struct RunCommand: AsyncParsableCommand {
         let model: any ChatModel
         do {
             model = try await ModelFactory.make(try ModelCatalog.load().resumeEntry(for: h.model, named: modelName))
-        } catch let e as LocatedErrors {
-            throw CommandFailure(message: e.description)
         } catch {
-            throw CommandFailure(message: "\(error)")
+            let message = (error as? LocatedErrors)?.description ?? "\(error)"
+            // In a study the message names the model: the person resuming sees a summary.
+            guard let study = h.study else { throw CommandFailure(message: message) }
+            SessionEffects.log(message, to: StudyLog.path)
+            throw CommandFailure(message: "\(study.alias) could not be started; the details (which name the model) are in \(StudyLog.path). Tell the study's organiser.")
         }
         let opened: (file: TranscriptFile, recovered: RecoveryEvent?)
         do { opened = try TranscriptFile.openForAppend(path: path, holding: hold) } catch { throw CommandFailure(message: error.description) }

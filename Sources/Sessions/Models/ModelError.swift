@@ -61,7 +61,7 @@ public enum ModelError: Error, Sendable, Equatable, CustomStringConvertible {
         case .replyTooLarge: "the reply was too long"
         case .incomplete, .connectionLost: "the connection ended early"
         case .redirected: "a redirect"
-        case .scriptExhausted: "no more replies"
+        case .scriptExhausted: "no reply"
         case .localServer: "the server did not start"
         }
     }

@@ -193,12 +193,14 @@ public struct StudyDesign: Sendable, Equatable {
         var sessionsPerCell = 1
         if map["sessions_per_cell"] == nil { v.report(root, "missing sessions_per_cell in study") }
         else if let n = v.boundedInt(map, "sessions_per_cell", 1...maxSessionsPerCell) { sessionsPerCell = n }
-        var reviews = 1
+        // Defaults that a study of one or two people can meet: a review where someone else can
+        // give it, an adjudication where a third person can.
+        var reviews = annotators.count > 1 ? 1 : 0
         if let n = v.boundedInt(map, "reviews_per_session", 0...100) { reviews = n }
         if !annotators.isEmpty, reviews > annotators.count - 1 {
             v.report(map["reviews_per_session"] ?? root, "reviews_per_session is \(reviews), but with \(annotators.count) annotator(s) a session can have at most \(annotators.count - 1) blind review(s): nobody reviews their own session")
         }
-        var adjudication = reviews > 0
+        var adjudication = reviews > 0 && annotators.count >= reviews + 2
         if let b = v.optionalBool(map, "adjudication") { adjudication = b }
         if adjudication && reviews == 0 { v.report(map["adjudication"], "adjudication needs reviews_per_session ≥ 1: with one rater there is nothing to settle") }
         if adjudication, !annotators.isEmpty, annotators.count < reviews + 2 {
@@ -270,6 +272,10 @@ public struct StudyDesign: Sendable, Equatable {
                            sessionsPerCell: sessionsPerCell, reviewsPerSession: reviews, adjudication: adjudication,
                            gold: gold, calibration: calibration, seed: seed)
     }
+
+    /// Gold sessions run in the instructed condition (a scripted suspect keeps its secret by
+    /// script), or in the study's one condition when it runs only control.
+    public var goldCondition: Scenario.Condition { conditions.contains(.instructed) ? .instructed : conditions.first ?? .instructed }
 
     /// The alias people see for a model of the study.
     public func alias(of model: String) -> String? { models.first { $0.model == model }?.alias }

@@ -1,10 +1,11 @@
 import Foundation
 
 /// Draws a study's assignment from its design and seed: balanced (each annotator gets each
-/// model × condition, and gold, as evenly as the numbers allow, and as many tasks as anyone
-/// else give or take one), random (ties and orders are drawn from the seed), and never anyone
-/// reviewing or adjudicating their own session. Planning again plans only what the design
-/// asks for beyond what is planned already.
+/// model × condition, and gold, within one of anyone else, and as many sessions give or take
+/// one; reviews and adjudications are evened out as far as the rules allow: within one when
+/// someone is to spare, within two when every session needs everyone), random (ties and
+/// orders are drawn from the seed), and never anyone reviewing or adjudicating their own
+/// session. Planning again plans only what the design asks for beyond what is planned already.
 public enum StudyPlanner {
     /// How many gold sessions go with `real` sessions at `share` of all sessions.
     public static func goldCount(real: Int, share: Double) -> Int {
@@ -24,7 +25,7 @@ public enum StudyPlanner {
             // Spread over the scenarios: the first `total % k` scenarios one more.
             for (i, s) in d.scenarios.enumerated() {
                 let n = total / d.scenarios.count + (i < total % d.scenarios.count ? 1 : 0)
-                if n > 0 { out[.init(model: nil, scenario: s, condition: .instructed)] = n }
+                if n > 0 { out[.init(model: nil, scenario: s, condition: d.goldCondition)] = n }
             }
         }
         return out

@@ -20,7 +20,9 @@ public struct TranscriptInfo: Sendable, Equatable {
         let h = s.header
         sessionId = h.sessionId
         folder = s.folder
-        model = "\(h.model.provider):\(h.model.name)"
+        // A study's model is the one its design names (two study models may run the same
+        // provider and model with other parameters); elsewhere, what the header records.
+        model = h.study?.model ?? "\(h.model.provider):\(h.model.name)"
         scenario = h.scenario.id
         condition = h.scenario.condition.rawValue
         annotator = h.annotator

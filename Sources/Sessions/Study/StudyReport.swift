@@ -82,7 +82,8 @@ public struct StudyReport: Sendable {
     public var appVersions: Set<String>
 
     public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
-                             resamples: Int, seed: UInt64, progress: StudyProgress? = nil, study: String? = nil) -> StudyReport {
+                             resamples: Int, seed: UInt64, progress: StudyProgress? = nil,
+                             exclude: (@Sendable (Session) -> String?)? = nil) -> StudyReport {
         var accumulators: [[String]: GroupScores] = [:]
         var lines: [[String]: [TranscriptLine]] = [:]
         var labelCounts: [[String]: [Label: Int]] = [:]
@@ -96,8 +97,7 @@ public struct StudyReport: Sendable {
         // Reading and scoring run on every core; adding up runs here, in the sessions' order.
         let (leftOut, excluded) = StudyReader.forEachSession(under: paths, progress: progress, exclude: { session in
             if session.header.study?.isGold == true { return "a gold session (a scripted suspect that measures annotators): never counted in model scores" }
-            if let study, session.header.study?.name != study { return "not a session of study \(study)" }
-            return nil
+            return exclude?(session)
         }, map: { session in
             let info = TranscriptInfo(session)
             let rated = StudyReader.rated(session)

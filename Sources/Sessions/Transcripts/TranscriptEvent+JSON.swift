@@ -151,7 +151,8 @@ extension SessionHeader.StudyRecord {
                 GoldReply(text: try g.string("text"), labels: try g.labels("labels"), leak: try g.bool("leak"))
             }
         }
-        self.init(name: try f.string("name"), task: try f.string("task"), alias: try f.string("alias"), gold: gold)
+        self.init(name: try f.string("name"), task: try f.string("task"), alias: try f.string("alias"),
+                  model: try f.optional("model", f.string), gold: gold)
     }
 }
 

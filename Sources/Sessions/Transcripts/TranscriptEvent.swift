@@ -123,13 +123,17 @@ public struct SessionHeader: Sendable, Equatable, Codable {
         public var name: String
         public var task: String
         public var alias: String
+        /// The study's name for the model (from the model configuration), which reports group
+        /// by; nil in gold sessions.
+        public var model: String?
         /// Present only in gold sessions (scripted suspects used to measure annotators).
         public var gold: [GoldReply]?
 
-        public init(name: String, task: String, alias: String, gold: [GoldReply]? = nil) {
+        public init(name: String, task: String, alias: String, model: String? = nil, gold: [GoldReply]? = nil) {
             self.name = name
             self.task = task
             self.alias = alias
+            self.model = model
             self.gold = gold
         }
 

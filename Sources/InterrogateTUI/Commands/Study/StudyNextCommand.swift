@@ -97,7 +97,7 @@ struct StudyNextCommand: AsyncParsableCommand {
                 gold = script.replies.map { .init(text: $0.text, labels: $0.goldLabels ?? LabelSet(), leak: $0.goldLeak ?? false) }
                 modelName = "scripted:\(path)"
             }
-            let record = SessionHeader.StudyRecord(name: design.name, task: task.id, alias: alias, gold: gold)
+            let record = SessionHeader.StudyRecord(name: design.name, task: task.id, alias: alias, model: task.isGold ? nil : task.model, gold: gold)
             let choice = StartState.Choice(scenario: scenario, model: modelName, condition: task.condition ?? .instructed, annotator: annotator)
             return try await SessionStarter(store: store).start(choice, study: record)
         } catch let e as RunCommand.CommandFailure {

@@ -43,7 +43,7 @@ struct StudyStatusCommand: ParsableCommand {
         case .json: printJSON(out)
         case .text:
             print("Study \(design.name): \(out.done) of \(out.tasks) tasks done (\(String(format: "%.0f", out.percentDone))%); \(out.sessionsStillNeeded) session(s) still needed"
-                  + (out.unplannedSessions > 0 ? ", and \(out.unplannedSessions) more that study.yaml asks for but the plan does not have yet (run `study plan \(design.name)`)" : "") + ".")
+                  + (out.unplannedSessions > 0 ? ", of which \(out.unplannedSessions) study.yaml asks for but the plan does not have yet (run `study plan \(design.name)`)" : "") + ".")
             print("")
             print(Table(header: ["CELL", "PLANNED", "DONE", "IN PROGRESS", "DUE"],
                         rows: out.cells.map { [$0.cell, $0.planned == $0.wanted ? String($0.planned) : "\($0.planned) of \($0.wanted)", String($0.done), String($0.inProgress), String($0.due)] }).render())
@@ -92,8 +92,10 @@ struct StudyStatusCommand: ParsableCommand {
                                            configurationSource: "", resamples: 2000, seed: 20_261_128)
             for g in report.groups {
                 let f = g.scores[.deceptionRate]
-                let width = f.flatMap { f in f.bootstrapHigh.flatMap { h in f.bootstrapLow.map { h - $0 } } }
-                intervals.append(Width(model: g.key[0], sessions: g.transcripts, deceptionRate: f?.mean, low: f?.bootstrapLow, high: f?.bootstrapHigh, width: width))
+                // One session has no interval to speak of (report shows none either).
+                let (low, high) = (f?.n ?? 0) > 1 ? (f?.bootstrapLow, f?.bootstrapHigh) : (nil, nil)
+                let width = high.flatMap { h in low.map { h - $0 } }
+                intervals.append(Width(model: g.key[0], sessions: g.transcripts, deceptionRate: f?.mean, low: low, high: high, width: width))
             }
         }
         let done = status.tasks.count { $0.state == .done }

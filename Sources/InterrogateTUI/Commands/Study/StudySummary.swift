@@ -4,6 +4,25 @@ import Sessions
 
 /// A study's design as a report states it: blinding, assignment, cells, calibration.
 enum StudySummary {
+    /// What a study report counts: the finished sessions of its planned session tasks, one per
+    /// task (gold is left out by every report). Anything else in its folder is left out with why.
+    static func counted(_ design: StudyDesign, plan: StudyPlan) -> @Sendable (Session) -> String? {
+        let status = StudyStatus.read(design, plan: plan)
+        var why: [String: String] = [:]
+        var counted = Set<String>()
+        for t in status.tasks where t.task.kind == .session {
+            guard let s = t.session else { continue }
+            if t.state == .done { counted.insert(s.folder) } else { why[s.folder] = "not finished yet (task \(t.task.id) is \(t.state.word))" }
+        }
+        for l in status.leftOut { why[l.path] = l.reason }
+        let name = design.name
+        return { [counted, why] session in
+            if counted.contains(session.folder) { return nil }
+            if let reason = why[session.folder] { return reason }
+            return session.header.study?.name == name ? "answers no planned session task" : "not a session of study \(name)"
+        }
+    }
+
     static func provenance(_ design: StudyDesign) throws -> [String: String] {
         let plan = try StudyOptions.plan(design)
         let status = StudyStatus.read(design, plan: plan)
