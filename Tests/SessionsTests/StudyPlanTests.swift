@@ -160,6 +160,31 @@ struct StudyPlanTests {
         Self.checkBalance(d, healed.tasks)
     }
 
+    @Test("a line that does not read in the middle of a round (or a task this version cannot read) leaves that round unused, and the plan readable")
+    func unreadableLineMidRound() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let path = dir.appendingPathComponent("plan.jsonl").path
+        var d = Self.design(models: 1, scenarios: 1, conditions: 2, annotators: 3, perCell: 1)
+        let (r1, t1) = StudyPlanner.nextRound(d, existing: .empty, planned: "t")!
+        try StudyPlan.append(r1, tasks: t1, to: path)
+        d.sessionsPerCell = 2
+        let (r2, t2) = StudyPlanner.nextRound(d, existing: try StudyPlan.read(path: path), planned: "t")!
+        let scratch = dir.appendingPathComponent("r2.jsonl").path
+        try StudyPlan.append(r2, tasks: t2, to: scratch)
+        for damage in ["{\"type\": \"task\", \"kind\": \"séance\"", "{\"type\":\"task\",\"id\":\"t0099\",\"kind\":\"séance\",\"round\":2,\"annotator\":\"p0\",\"order\":9}"] {
+            var lines = try String(contentsOfFile: scratch, encoding: .utf8).split(separator: "\n").map(String.init)
+            lines.insert(damage, at: 2)
+            let original = try String(contentsOfFile: path, encoding: .utf8)
+            try (original + lines.joined(separator: "\n") + "\n").write(toFile: path, atomically: true, encoding: .utf8)
+            let plan = try StudyPlan.read(path: path)
+            #expect(plan.rounds.count == 1 && plan.tasks == t1)
+            #expect(plan.notUsed.count == 1 && plan.notUsed[0].contains("round 2"), "\(plan.notUsed)")
+            #expect(StudyPlanner.nextRound(d, existing: plan, planned: "t")?.0.round == 2)
+            try original.write(toFile: path, atomically: true, encoding: .utf8)
+        }
+    }
+
     @Test("a plan line changed by hand inside a finished round is refused with its line, not guessed around")
     func damagedPlan() throws {
         let dir = try TestSupport.temporaryDirectory()

@@ -82,7 +82,8 @@ final class SessionEffects: @unchecked Sendable {
         switch event {
         case .failed(let e):
             log(e.description, to: blind.log)
-            return .failed(.server(message: "\(blind.alias) failed (\(e.blindSummary)); the details are in \(blind.log)"))
+            // Recorded in the transcript too, where a blind reviewer reads it: no alias either.
+            return .failed(.server(message: "the suspect failed (\(e.blindSummary)); the details are in \(blind.log)"))
         case let .retrying(attempt, after, _):
             return .retrying(attempt: attempt, afterSeconds: after, reason: "the server was busy or failing")
         default:
@@ -92,14 +93,12 @@ final class SessionEffects: @unchecked Sendable {
 
     static func log(_ text: String, to path: String) {
         try? FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
-        let line = "\(Date()) \(text)\n"
-        if let h = FileHandle(forWritingAtPath: path) {
-            h.seekToEndOfFile()
-            h.write(Data(line.utf8))
-            try? h.close()
-        } else {
-            try? line.write(toFile: path, atomically: true, encoding: .utf8)
-        }
+        // O_APPEND: several people's processes may log to the same file at once.
+        let bytes = Array("\(TranscriptCoding.formatTimestamp(Date())) \(text)\n".utf8)
+        let fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { return }
+        _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
+        close(fd)
     }
 
     /// Stops every stream still running (the screen is closed).

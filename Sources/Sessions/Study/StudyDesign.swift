@@ -59,9 +59,11 @@ public struct StudyDesign: Sendable, Equatable {
     /// What the study's sessions need from this machine: each model's configuration and
     /// each scenario (checked when the study is read, so that a typo is found before a plan).
     public struct Context: Sendable {
-        public var catalog: ModelCatalog
+        /// Nil: the models are not checked here (a participant's machine needs only the models of
+        /// their own next session, and a check's message would name the study's models).
+        public var catalog: ModelCatalog?
         public var scenarios: [Scenario]
-        public init(catalog: ModelCatalog, scenarios: [Scenario]) {
+        public init(catalog: ModelCatalog?, scenarios: [Scenario]) {
             self.catalog = catalog
             self.scenarios = scenarios
         }
@@ -120,14 +122,17 @@ public struct StudyDesign: Sendable, Equatable {
                     v.rejectUnknownKeys(m, allowed: ["model", "alias"], in: "a model of the study")
                     guard let model = v.requiredString(m, "model", parent: item, context: "a model of the study"),
                           let alias = v.requiredString(m, "alias", parent: item, context: "a model of the study") else { continue }
-                    do throws(ModelError) {
-                        let entry = try context.catalog.entry(named: model)
+                    if let catalog = context.catalog { do throws(ModelError) {
+                        let entry = try catalog.entry(named: model)
                         let giveaways = [model, entry.model, entry.provider.rawValue].compactMap { $0 }.filter { $0.count >= 3 }
                         if let g = giveaways.first(where: { alias.localizedCaseInsensitiveContains($0) }) {
                             v.report(m["alias"], "alias '\(alias)' contains '\(g)': an alias must not tell people which model it is")
                         }
                     } catch {
                         v.report(m["model"], "\(error)")
+                    } }
+                    for word in ["gold", "script", "calibrat"] where alias.localizedCaseInsensitiveContains(word) {
+                        v.report(m["alias"], "alias '\(alias)' contains '\(word)': an alias must not tell people what kind of suspect it is")
                     }
                     if models.contains(where: { $0.model == model }) { v.report(m["model"], "model '\(model)' is listed twice") }
                     if models.contains(where: { $0.alias == alias }) { v.report(m["alias"], "alias '\(alias)' is used twice: people could not tell the models apart") }
@@ -155,7 +160,7 @@ public struct StudyDesign: Sendable, Equatable {
 
         // A scripted model with a folder of scripts needs one for each scenario.
         for m in models {
-            guard let entry = try? context.catalog.entry(named: m.model), entry.provider == .scripted, let script = entry.script else { continue }
+            guard let entry = try? context.catalog?.entry(named: m.model), entry.provider == .scripted, let script = entry.script else { continue }
             for s in scenarios {
                 do throws(ModelError) {
                     _ = try ScriptedModel.scriptPath(script, scenario: s.id)
@@ -216,6 +221,9 @@ public struct StudyDesign: Sendable, Equatable {
                 if g["share"] == nil { v.report(node, "missing share in gold (e.g. share: 0.2)") }
                 let alias = v.requiredString(g, "alias", parent: node, context: "gold") ?? "Suspect G"
                 if models.contains(where: { $0.alias == alias }) { v.report(g["alias"], "alias '\(alias)' is already a model's: gold sessions need their own alias") }
+                for word in ["gold", "script", "calibrat"] where alias.localizedCaseInsensitiveContains(word) {
+                    v.report(g["alias"], "alias '\(alias)' contains '\(word)': the gold sessions must look like any other suspect")
+                }
                 var scripts: [String: String] = [:]
                 if let sNode = g["scripts"] {
                     if let sm = sNode.mapping {

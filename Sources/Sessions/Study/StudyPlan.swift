@@ -71,11 +71,18 @@ public struct StudyPlan: Sendable, Equatable {
         guard let data = FileManager.default.contents(atPath: path) else { throw StudyError("cannot read \(path)") }
         var plan = StudyPlan.empty
         var pending: (round: Round, line: Int, tasks: [Task])?
+        // After a round is given up, its remaining lines are passed over until the next round.
+        var skipping = false
         let lines = data.split(separator: UInt8(ascii: "\n"), omittingEmptySubsequences: false)
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase
         func unfinished(_ p: (round: Round, line: Int, tasks: [Task]), _ why: String) {
             plan.notUsed.append("\(path):\(p.line): round \(p.round.round) (\(p.tasks.count) task(s)) \(why); its lines are kept and not used")
+        }
+        func giveUp(_ why: String, line number: Int) {
+            if let p = pending { unfinished(p, why) } else if !skipping { plan.notUsed.append("\(path):\(number): \(why), kept and not used") }
+            pending = nil
+            skipping = true
         }
         for (i, raw) in lines.enumerated() {
             let number = i + 1
@@ -83,40 +90,36 @@ public struct StudyPlan: Sendable, Equatable {
             struct Line: Decodable { var type: String }
             guard let kind = try? decoder.decode(Line.self, from: Data(raw)).type else {
                 let isLast = lines[(i + 1)...].allSatisfy(\.isEmpty)
-                if isLast {
-                    // A crash while a round was being written: the round is unfinished.
-                    if let p = pending { unfinished(p, "was cut off by a torn line \(number)"); pending = nil }
-                    else { plan.notUsed.append("\(path):\(number): a torn line, kept and not used") }
-                    continue
-                }
-                if let p = pending { unfinished(p, "has a line that does not read (line \(number))"); pending = nil; continue }
-                plan.notUsed.append("\(path):\(number): not a plan line, kept and not used")
+                // A crash while a round was being written leaves its last line torn.
+                giveUp(isLast ? "was cut off by a torn line \(number)" : "has a line that does not read (line \(number))", line: number)
                 continue
             }
-            do {
-                switch kind {
-                case "round":
-                    if let p = pending { unfinished(p, "has no round_end") }
-                    pending = (try decoder.decode(Round.self, from: Data(raw)), number, [])
-                case "task":
-                    guard pending != nil else { throw StudyError("\(path):\(number): a task outside a round") }
-                    let t = try decoder.decode(Task.self, from: Data(raw))
-                    pending!.tasks.append(t)
-                case "round_end":
-                    struct End: Decodable { var round: Int; var tasks: Int }
-                    let end = try decoder.decode(End.self, from: Data(raw))
-                    guard let p = pending, p.round.round == end.round, p.tasks.count == end.tasks, p.round.tasks == end.tasks else {
-                        throw StudyError("\(path):\(number): round_end does not match the round it ends")
-                    }
-                    try plan.accept(p.round, p.tasks, path: path, line: p.line)
-                    pending = nil
-                default:
-                    plan.notUsed.append("\(path):\(number): a line of type '\(kind)' this version does not know, kept and not used")
+            switch kind {
+            case "round":
+                if let p = pending { unfinished(p, "has no round_end") }
+                skipping = false
+                pending = nil
+                guard let round = try? decoder.decode(Round.self, from: Data(raw)) else { giveUp("a round line that does not read", line: number); continue }
+                pending = (round, number, [])
+            case "task":
+                if skipping { continue }
+                guard pending != nil else { plan.notUsed.append("\(path):\(number): a task outside a round, kept and not used"); continue }
+                guard let t = try? decoder.decode(Task.self, from: Data(raw)) else { giveUp("has a task this version cannot read (line \(number))", line: number); continue }
+                pending!.tasks.append(t)
+            case "round_end":
+                if skipping { skipping = false; continue }
+                struct End: Decodable { var round: Int; var tasks: Int }
+                guard let p = pending else { plan.notUsed.append("\(path):\(number): a round_end outside a round, kept and not used"); continue }
+                guard let end = try? decoder.decode(End.self, from: Data(raw)) else { giveUp("has a round_end that does not read (line \(number))", line: number); continue }
+                // A finished round that does not add up was changed by hand: the tasks people
+                // were given cannot be known, so the plan is refused rather than guessed.
+                guard p.round.round == end.round, p.tasks.count == end.tasks, p.round.tasks == end.tasks else {
+                    throw StudyError("\(path):\(number): round_end does not match the round it ends (\(p.tasks.count) task line(s) for \(end.tasks)); the plan was changed by hand")
                 }
-            } catch let e as StudyError {
-                throw e
-            } catch {
-                throw StudyError("\(path):\(number): not a valid plan line: \(error)")
+                try plan.accept(p.round, p.tasks, path: path, line: p.line)
+                pending = nil
+            default:
+                plan.notUsed.append("\(path):\(number): a line of type '\(kind)' this version does not know, kept and not used")
             }
         }
         if let p = pending { unfinished(p, "has no round_end (planning was interrupted)") }

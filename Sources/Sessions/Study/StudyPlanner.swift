@@ -1,9 +1,9 @@
 import Foundation
 
 /// Draws a study's assignment from its design and seed: balanced (each annotator gets each
-/// model × condition, and gold, within one of anyone else, and as many sessions give or take
-/// one; reviews and adjudications are evened out as far as the rules allow: within one when
-/// someone is to spare, within two when every session needs everyone), random (ties and
+/// model × condition, and gold, within one of anyone else; in a first round also as many
+/// sessions give or take one; reviews and adjudications evened out by chains of moves that keep
+/// the rules), random (ties and
 /// orders are drawn from the seed), and never anyone reviewing or adjudicating their own
 /// session. Planning again plans only what the design asks for beyond what is planned already.
 public enum StudyPlanner {

@@ -32,25 +32,36 @@ struct StudyOptions: ParsableArguments {
 
     /// The study's design, checked against this machine's scenarios and models; its errors
     /// are printed with their places.
-    func design() throws -> StudyDesign {
-        try Self.design(name: name, root: studiesRoot, scenarios: scenarios)
+    func design(checkModels: Bool = false, participant: Bool = false) throws -> StudyDesign {
+        try Self.design(name: name, root: studiesRoot, scenarios: scenarios, checkModels: checkModels, participant: participant)
     }
 
     static func root(_ option: String?) -> String {
         option ?? ProcessInfo.processInfo.environment[StudyDesign.environmentVariable] ?? "studies"
     }
 
-    static func design(name: String, root studiesRoot: String, scenarios: String?) throws -> StudyDesign {
+    /// The models are checked against this machine's configuration only when planning (the
+    /// organiser's machine); a participant's problems with the study are logged, since they may
+    /// name its models, and told as a summary.
+    static func design(name: String, root studiesRoot: String, scenarios: String?, checkModels: Bool = false,
+                       participant: Bool = false) throws -> StudyDesign {
         let loaded = ScenarioLoader.loadDirectory(ScenarioLocation.resolve(option: scenarios))
-        let catalog: ModelCatalog
-        do { catalog = try ModelCatalog.load() } catch {
-            printError("the model configuration does not read: \(error)")
-            throw invalidInputExit
+        var catalog: ModelCatalog?
+        if checkModels {
+            do { catalog = try ModelCatalog.load() } catch {
+                printError("the model configuration does not read: \(error)")
+                throw invalidInputExit
+            }
         }
         do {
             return try StudyDesign.load(name: name, root: studiesRoot, context: .init(catalog: catalog, scenarios: loaded.scenarios))
         } catch {
-            printError(error.description, prefix: false)
+            if participant {
+                SessionEffects.log(error.description, to: StudyLog.path)
+                printError("study \(name) cannot be used on this machine; the details (which may name its models) are in \(StudyLog.path). Tell the study's organiser.")
+            } else {
+                printError(error.description, prefix: false)
+            }
             throw invalidInputExit
         }
     }
@@ -70,8 +81,8 @@ struct StudyOptions: ParsableArguments {
     }
 
     /// The plan, which must have tasks.
-    func plannedStudy() throws -> (StudyDesign, StudyPlan) {
-        let d = try design()
+    func plannedStudy(participant: Bool = false) throws -> (StudyDesign, StudyPlan) {
+        let d = try design(participant: participant)
         let p = try plan(d)
         guard !p.tasks.isEmpty else {
             printError("study \(d.name) has no plan yet: run `interrogate study plan \(d.name)` first")

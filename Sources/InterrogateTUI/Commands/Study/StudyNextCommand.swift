@@ -18,14 +18,13 @@ struct StudyNextCommand: AsyncParsableCommand {
 
     @OptionGroup var options: StudyOptions
     @Option(help: "Your annotator id, as study.yaml lists it.") var annotator: String
-    @Option(help: "The model to use for a session where your configuration names it differently (see `interrogate models list`).") var model: String?
 
     func validate() throws {
         guard TranscriptStore.isValidRaterId(annotator) else { throw ValidationError("--annotator may use letters, digits, '.', '_' and '-' only") }
     }
 
     func run() async throws {
-        let (design, plan) = try options.plannedStudy()
+        let (design, plan) = try options.plannedStudy(participant: true)
         guard design.annotators.contains(annotator) else {
             printError("\(annotator) is not an annotator of study \(design.name) (annotators: \(design.annotators.joined(separator: ", ")))")
             throw invalidInputExit
@@ -86,8 +85,11 @@ struct StudyNextCommand: AsyncParsableCommand {
         let checked = try facts.map { try RunCommand.resumable($0.folder, annotator: annotator, store: store) }
         let scenario = try RunCommand.findScenario(task.scenario ?? "", in: ScenarioLocation.resolve(option: options.scenarios))
         do {
-            if let checked { return try await RunCommand.resumeSession(checked, model: model) }
-            var modelName = model ?? task.model ?? ""
+            // Continued through the model of your configuration that matches the transcript's
+            // provider and address, as `run --resume` does; a new session through the study's name
+            // for it, which your configuration must define.
+            if let checked { return try await RunCommand.resumeSession(checked, model: nil) }
+            var modelName = task.model ?? ""
             var gold: [SessionHeader.StudyRecord.GoldReply]?
             if task.isGold {
                 guard let path = design.gold?.scripts[scenario.id] else {

@@ -19,7 +19,7 @@ struct StudyPlanCommand: ParsableCommand {
     @Flag(help: "Print what would be planned, write nothing.") var dryRun = false
 
     func run() throws {
-        let design = try options.design()
+        let design = try options.design(checkModels: true)
         do {
             try StudyPlan.locked(design.planFile) { try plan(design) }
         } catch let e as StudyError {

@@ -42,7 +42,7 @@ struct StudyStatusCommand: ParsableCommand {
         switch format {
         case .json: printJSON(out)
         case .text:
-            print("Study \(design.name): \(out.done) of \(out.tasks) tasks done (\(String(format: "%.0f", out.percentDone))%); \(out.sessionsStillNeeded) session(s) still needed"
+            print("Study \(design.name): \(out.done) of \(out.tasks) tasks done (\(Int(out.percentDone.rounded(.down)))%); \(out.sessionsStillNeeded) session(s) still needed"
                   + (out.unplannedSessions > 0 ? ", of which \(out.unplannedSessions) study.yaml asks for but the plan does not have yet (run `study plan \(design.name)`)" : "") + ".")
             print("")
             print(Table(header: ["CELL", "PLANNED", "DONE", "IN PROGRESS", "DUE"],
