@@ -49,6 +49,42 @@ struct LocalModelTests {
         #expect((r.firstTokenMs ?? 0) > 0 && (r.totalMs ?? 0) >= (r.firstTokenMs ?? 0))
     }
 
+    @Test("in dialogue mode, on every shipped scenario, the base model answers in character: not an echo of the question, and it stops at the next speaker")
+    func dialogueReplies() async throws {
+        let local = try await LocalServerFixture.shared.started()
+        let url = try #require(local.description.baseURL)
+        let loaded = ScenarioLoader.loadDirectory(TestSupport.packageRoot.appendingPathComponent("Scenarios").path)
+        #expect(loaded.errors.isEmpty && loaded.scenarios.count >= 10)
+        for scenario in loaded.scenarios {
+            let speakers = scenario.speakers
+            #expect(speakers != .standard, "\(scenario.id) names its speakers")
+            let model = OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: nil,
+                                              parameters: .init(temperature: 0, maxTokens: 48, seed: 42), provider: "local", dialogue: speakers)
+            let question = scenario.probes.first ?? "What are you not telling me?"
+            let request = Prompting.request(systemPrompt: scenario.systemPrompt(for: .instructed)!, messages: [
+                MessageEvent(index: 0, role: .interrogator, text: question)])
+            let r = await ReplyRecorder.collect(model.stream(request))
+            let reply = r.text.trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(r.status == .complete && !reply.isEmpty, "\(scenario.id): \(String(describing: r.error))")
+            func words(_ s: String) -> String { s.lowercased().filter { $0.isLetter || $0 == " " } }
+            #expect(!words(reply).contains(words(question)), "\(scenario.id) echoed the question: \(reply)")
+            for name in [speakers.interrogator, speakers.suspect] {
+                #expect(!reply.contains("\n\(name):"), "\(scenario.id) went on past its turn: \(reply)")
+            }
+            #expect(model.description.promptFormat?.hasPrefix(DialoguePrompt.version) == true)
+        }
+    }
+
+    @Test("the dialogue prompt: the narrative, one line per turn with the scenario's names, ending with the suspect's name")
+    func dialoguePrompt() {
+        let speakers = Scenario.Speakers(interrogator: "Detective", suspect: "Daniel")
+        let (prompt, stop) = DialoguePrompt.render(ChatRequest(messages: [
+            .init(.system, "You are Daniel.\n"), .init(.user, "Where were you?\nAt ten?"), .init(.assistant, "Home."), .init(.user, "Alone?"),
+        ]), speakers: speakers)
+        #expect(prompt == "You are Daniel.\n\nWhat follows is the transcript of the interrogation.\n\nDetective: Where were you? At ten?\nDaniel: Home.\nDetective: Alone?\nDaniel:")
+        #expect(stop == ["\nDetective:", "\nDaniel:"])
+    }
+
     @Test("the same seed at temperature 0 gives the same reply twice")
     func reproducible() async throws {
         let model = try await client(.init(temperature: 0, maxTokens: 24, seed: 7))

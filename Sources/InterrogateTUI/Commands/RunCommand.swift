@@ -208,7 +208,10 @@ struct RunCommand: AsyncParsableCommand {
         // The user's configuration, never the transcript, decides where requests and keys go.
         let model: any ChatModel
         do {
-            model = try await ModelFactory.make(try ModelCatalog.load().resumeEntry(for: h.model, named: modelName))
+            var entry = try ModelCatalog.load().resumeEntry(for: h.model, named: modelName)
+            // A session goes on as it was asked: as a chat, or as a written transcript.
+            if modelName == nil, entry.provider == .local { entry.prompt = h.model.promptFormat == nil ? .chat : .dialogue }
+            model = try await ModelFactory.make(entry, scenario: scenario.id, speakers: scenario.speakers)
         } catch {
             let message = (error as? LocatedErrors)?.description ?? "\(error)"
             // In a study the message names the model: the person resuming sees a summary.
@@ -270,9 +273,9 @@ enum StudyLog {
 struct SessionStarter: Sendable {
     var store: TranscriptStore
 
-    static func loadModel(_ name: String, scenario: String? = nil) async throws -> any ChatModel {
+    static func loadModel(_ name: String, scenario: Scenario? = nil) async throws -> any ChatModel {
         do {
-            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name), scenario: scenario)
+            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name), scenario: scenario?.id, speakers: scenario?.speakers ?? .standard)
         } catch let e as LocatedErrors {
             throw RunCommand.CommandFailure(message: e.description)
         } catch {
@@ -285,7 +288,7 @@ struct SessionStarter: Sendable {
         if choice.condition == .control && !scenario.hasControl {
             throw RunCommand.CommandFailure(message: "scenario '\(scenario.id)' has no control variant")
         }
-        let model = try await Self.loadModel(choice.model, scenario: scenario.id)
+        let model = try await Self.loadModel(choice.model, scenario: scenario)
         let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: choice.annotator,
                                    scenario: .init(scenario: scenario, condition: choice.condition), model: model.description.record,
                                    study: study)

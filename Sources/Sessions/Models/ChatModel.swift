@@ -29,16 +29,20 @@ public struct ModelDescription: Sendable, Equatable {
     /// The parameters as they are sent: a provider drops the ones it cannot honour
     /// (Anthropic has no seed), so the transcript never claims a setting that was not used.
     public var parameters: ModelParameters
+    /// How the conversation is put to the model when it is not a chat (a base model continuing
+    /// a written transcript): the exact format, recorded so that the session can be reproduced.
+    public var promptFormat: String?
 
-    public init(provider: String, name: String, baseURL: String? = nil, parameters: ModelParameters) {
+    public init(provider: String, name: String, baseURL: String? = nil, parameters: ModelParameters, promptFormat: String? = nil) {
         self.provider = provider
         self.name = name
         self.baseURL = baseURL
         self.parameters = parameters
+        self.promptFormat = promptFormat
     }
 
     public var record: SessionHeader.ModelRecord {
-        .init(provider: provider, name: name, baseUrl: baseURL, parameters: parameters)
+        .init(provider: provider, name: name, baseUrl: baseURL, parameters: parameters, promptFormat: promptFormat)
     }
 }
 

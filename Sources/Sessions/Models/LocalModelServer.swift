@@ -188,22 +188,26 @@ public final class LocalModel: ChatModel, @unchecked Sendable {
     private let endpoint: EndpointOptions
     private let lock = NSLock()
     private var client: OpenAICompatibleModel?
+    /// Set: the embedded base model continues a written transcript with these speakers.
+    public let dialogue: Scenario.Speakers?
 
-    public init(server: LocalModelServer, parameters: ModelParameters, options: EndpointOptions = .init()) {
+    public init(server: LocalModelServer, parameters: ModelParameters, options: EndpointOptions = .init(), dialogue: Scenario.Speakers? = nil) {
         self.server = server
         self.parameters = parameters
         endpoint = options
+        self.dialogue = dialogue
     }
 
     public var description: ModelDescription {
         let name = (LocalModelServer.Installation.modelFileName as NSString).deletingPathExtension
-        return ModelDescription(provider: "local", name: name, baseURL: lock.withLock { client?.description.baseURL }, parameters: parameters)
+        return ModelDescription(provider: "local", name: name, baseURL: lock.withLock { client?.description.baseURL }, parameters: parameters,
+                                promptFormat: dialogue.map(DialoguePrompt.format))
     }
 
     public func prepare() async throws(ModelError) {
         let url = try await server.start()
         let c = OpenAICompatibleModel(baseURL: url, model: description.name, apiKey: nil, parameters: parameters,
-                                      options: endpoint, provider: "local")
+                                      options: endpoint, provider: "local", dialogue: dialogue)
         lock.withLock { client = c }
     }
 
@@ -216,6 +220,25 @@ public final class LocalModel: ChatModel, @unchecked Sendable {
         guard let c = lock.withLock({ client }) else {
             return AsyncStream { $0.yield(.failed(.localServer("the local model is not running (it was not started, or it was stopped)"))); $0.finish() }
         }
-        return c.stream(request)
+        let upstream = c.stream(request)
+        guard dialogue != nil else { return upstream }
+        // The continuation of "Name:" starts with a space (or a line break): not part of the reply.
+        return AsyncStream { continuation in
+            let task = Task {
+                var started = false
+                for await event in upstream {
+                    if !started, case .text(let t) = event {
+                        let trimmed = String(t.drop(while: \.isWhitespace))
+                        if trimmed.isEmpty { continue }
+                        started = true
+                        continuation.yield(.text(trimmed))
+                    } else {
+                        continuation.yield(event)
+                    }
+                }
+                continuation.finish()
+            }
+            continuation.onTermination = { _ in task.cancel() }
+        }
     }
 }

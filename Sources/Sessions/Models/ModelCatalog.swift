@@ -18,6 +18,10 @@ public struct ModelEntry: Sendable, Equatable {
     public var parameters: ModelParameters
     public var options: EndpointOptions
     public var script: String?
+    /// How the local model is asked: as a chat, or (the default for the embedded base model)
+    /// to continue a written transcript of the interrogation.
+    public enum Prompt: String, Sendable, CaseIterable { case chat, dialogue }
+    public var prompt: Prompt = .dialogue
     /// Where the entry was defined: built-in, environment, or a file.
     public var source: String
 
@@ -96,7 +100,7 @@ public struct ModelCatalog: Sendable {
     }
 
     static let entryKeys = ["provider", "base_url", "model", "api_key_env", "parameters", "timeouts", "max_retries",
-                            "retry_base_delay", "max_reply_bytes", "script"]
+                            "retry_base_delay", "max_reply_bytes", "script", "prompt"]
     static let parameterKeys = ["temperature", "top_p", "max_tokens", "seed", "stop", "logprobs", "top_logprobs"]
     static let timeoutKeys = ["connect", "first_byte", "idle"]
 
@@ -137,6 +141,11 @@ public struct ModelCatalog: Sendable {
             entry.model = v.optionalString(m, "model")
             entry.apiKeyEnv = v.optionalString(m, "api_key_env")
             entry.script = v.optionalString(m, "script")
+            if let node = m["prompt"] {
+                if provider != .local { v.report(node, "prompt applies to the local model only (chat or dialogue)") }
+                else if let p = node.string.flatMap(ModelEntry.Prompt.init(rawValue:)) { entry.prompt = p }
+                else { v.report(node, "prompt must be chat or dialogue") }
+            }
             if provider == .local { entry.parameters = ModelEntry.localDefaults }
             if let pNode = m["parameters"] {
                 if let p = pNode.mapping {
@@ -186,7 +195,7 @@ public enum ModelFactory {
     /// scenario, named after it, as in `examples/scripted/`).
     public static func make(_ entry: ModelEntry, environment: [String: String] = ProcessInfo.processInfo.environment,
                             installation: LocalModelServer.Installation? = LocalModelServer.Installation.locate(),
-                            scenario: String? = nil) async throws(ModelError) -> any ChatModel {
+                            scenario: String? = nil, speakers: Scenario.Speakers = .standard) async throws(ModelError) -> any ChatModel {
         let key = entry.apiKeyEnv.flatMap { environment[$0] }
         if let problem = entry.options.problem { throw .configuration("model '\(entry.name)' (\(entry.source)): \(problem)") }
         if let url = entry.effectiveBaseURL, let problem = EndpointURL.problem(url) {
@@ -201,7 +210,8 @@ public enum ModelFactory {
             guard let installation else {
                 throw .localServer("the local model is not installed: run `make setup` in the interrogate folder, or set INTERROGATE_HOME to it")
             }
-            return LocalModel(server: LocalModelServer(installation: installation), parameters: entry.parameters, options: entry.options)
+            return LocalModel(server: LocalModelServer(installation: installation), parameters: entry.parameters, options: entry.options,
+                              dialogue: entry.prompt == .dialogue ? speakers : nil)
         case .anthropic:
             guard let key, !key.isEmpty else { throw .configuration("model '\(entry.name)' needs an API key in $\(entry.apiKeyEnv ?? "ANTHROPIC_API_KEY")") }
             guard let model = entry.model else { throw .configuration("model '\(entry.name)' needs a model name (set ANTHROPIC_MODEL or model: in interrogate.yaml)") }

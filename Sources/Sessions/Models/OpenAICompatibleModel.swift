@@ -9,22 +9,33 @@ public struct OpenAICompatibleModel: ChatModel {
     private let url: String
     private let apiKey: String?
     private let streamer: SSEStreamer
+    /// Set: the conversation is sent to `/completions` as a written transcript with these
+    /// speakers (a base model); nil: to `/chat/completions` as messages.
+    private let dialogue: Scenario.Speakers?
 
     /// - Parameters:
     ///   - baseURL: up to and including `/v1`, e.g. `http://127.0.0.1:8080/v1`.
     ///   - apiKey: sent as a bearer token; never written to transcripts or logs.
     public init(baseURL: String, model: String, apiKey: String?, parameters: ModelParameters,
-                options: EndpointOptions = .init(), provider: String = "openai") {
+                options: EndpointOptions = .init(), provider: String = "openai", dialogue: Scenario.Speakers? = nil) {
         let base = baseURL.hasSuffix("/") ? String(baseURL.dropLast()) : baseURL
         // What is recorded and shown never carries user info or a query (`EndpointURL`).
-        description = ModelDescription(provider: provider, name: model, baseURL: EndpointURL.redacted(base), parameters: parameters)
-        url = base + "/chat/completions"
+        description = ModelDescription(provider: provider, name: model, baseURL: EndpointURL.redacted(base), parameters: parameters,
+                                       promptFormat: dialogue.map(DialoguePrompt.format))
+        url = base + (dialogue == nil ? "/chat/completions" : "/completions")
         self.apiKey = apiKey
+        self.dialogue = dialogue
         streamer = SSEStreamer(url: EndpointURL.redacted(url), options: options, errorMessage: OpenAIErrorBody.message)
     }
 
     public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {
-        let body = RequestBody(model: description.name, parameters: description.parameters, messages: request.messages).encoded
+        let body: Data
+        if let dialogue {
+            let (prompt, stop) = DialoguePrompt.render(request, speakers: dialogue)
+            body = RequestBody.completion(model: description.name, parameters: description.parameters, prompt: prompt, stop: stop)
+        } else {
+            body = RequestBody(model: description.name, parameters: description.parameters, messages: request.messages).encoded
+        }
         let url = url
         let auth = apiKey.flatMap { $0.isEmpty ? nil : [("authorization", "Bearer \($0)")] } ?? []
         return streamer.stream({ () throws(ModelError) -> HTTPClientRequest in
@@ -53,6 +64,18 @@ public struct OpenAICompatibleModel: ChatModel {
             if let v = p.stop, !v.isEmpty { o["stop"] = v }
             if let v = p.logprobs { o["logprobs"] = v }
             if let v = p.topLogprobs, p.logprobs == true { o["top_logprobs"] = v }
+            return (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data()
+        }
+
+        /// A text completion: the prompt, and the stops of the written transcript before any of
+        /// the parameters' own. Logprobs are asked as the completion API does, by their number.
+        static func completion(model: String, parameters p: ModelParameters, prompt: String, stop: [String]) -> Data {
+            var o: [String: Any] = ["model": model, "stream": true, "prompt": prompt, "stop": stop + (p.stop ?? [])]
+            if let v = p.temperature { o["temperature"] = v }
+            if let v = p.topP { o["top_p"] = v }
+            if let v = p.maxTokens { o["max_tokens"] = v }
+            if let v = p.seed { o["seed"] = v }
+            if p.logprobs == true { o["logprobs"] = max(1, p.topLogprobs ?? 1) }
             return (try? JSONSerialization.data(withJSONObject: o, options: [.sortedKeys])) ?? Data()
         }
     }
@@ -110,14 +133,30 @@ struct OpenAIStreamReader: StreamReader {
             let delta = choice["delta"]
             if let r = delta?["reasoning_content"]?.string ?? delta?["reasoning"]?.string, !r.isEmpty { out.append(.reasoning(r)) }
             if let t = delta?["content"]?.string, !t.isEmpty { out.append(.text(t)) }
+            // A text completion's chunk carries `text`, and its logprobs as parallel lists.
+            if let t = choice["text"]?.string, !t.isEmpty { out.append(.text(t)) }
             if case .array(let tokens)? = choice["logprobs"]?["content"], !tokens.isEmpty {
                 out.append(.logprobs(tokens.map(Self.logprob)))
+            } else if case .array(let tokens)? = choice["logprobs"]?["tokens"], !tokens.isEmpty {
+                out.append(.logprobs(Self.completionLogprobs(tokens, choice["logprobs"]!)))
             }
             if let reason = choice["finish_reason"]?.string { finishReason = reason }
         } else if json["choices"] == nil && json["usage"] == nil {
             throw .malformed("a chunk has neither choices nor usage: \(data.prefix(120))")
         }
         return (out, false)
+    }
+
+    private static func completionLogprobs(_ tokens: [JSONValue], _ l: JSONValue) -> [TokenLogprob] {
+        let values: [JSONValue] = if case .array(let v)? = l["token_logprobs"] { v } else { [] }
+        let tops: [JSONValue] = if case .array(let v)? = l["top_logprobs"] { v } else { [] }
+        return tokens.indices.map { i in
+            var top: [TokenLogprob.Alternative] = []
+            if i < tops.count, case .object(let alts) = tops[i] {
+                top = alts.map { .init(token: $0.key, logprob: $0.value.number ?? 0) }.sorted { $0.logprob > $1.logprob }
+            }
+            return TokenLogprob(token: tokens[i].string ?? "", logprob: i < values.count ? values[i].number ?? 0 : 0, top: top)
+        }
     }
 
     private static func logprob(_ t: JSONValue) -> TokenLogprob {

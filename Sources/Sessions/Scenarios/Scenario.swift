@@ -12,6 +12,18 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         public var aliases: [String]
     }
 
+    /// Who speaks, by name, when a base model is asked to continue the interrogation as a
+    /// written transcript ("Detective: … / Daniel: …") rather than as a chat.
+    public struct Speakers: Sendable, Hashable {
+        public var interrogator: String
+        public var suspect: String
+        public init(interrogator: String, suspect: String) {
+            self.interrogator = interrogator
+            self.suspect = suspect
+        }
+        public static let standard = Speakers(interrogator: "Interrogator", suspect: "Suspect")
+    }
+
     public enum Condition: String, Sendable, Codable, CaseIterable {
         /// The model is told to keep the secret.
         case instructed
@@ -35,6 +47,8 @@ public struct Scenario: Sendable, Hashable, Identifiable {
     /// The most interrogator questions a session may ask.
     public var turnLimit: Int
     public var tags: [String]
+    /// The names of a written interrogation (`speakers:`), for base models.
+    public var speakers: Speakers = .standard
 
     /// Where it was read from, and the exact bytes, so transcripts can record both.
     public var path: String

@@ -8,7 +8,7 @@ import Yams
 public enum ScenarioLoader {
     static let idPattern = try! NSRegularExpression(pattern: "^[a-z0-9][a-z0-9-]*$")
     static let allowedKeys = ["id", "title", "summary", "secret", "system_prompt", "incentive",
-                              "control", "brief", "probes", "turn_limit", "tags"]
+                              "control", "brief", "probes", "turn_limit", "tags", "speakers"]
     static let secretKeys = ["text", "patterns", "aliases"]
     static let controlKeys = ["system_prompt"]
 
@@ -106,13 +106,30 @@ public enum ScenarioLoader {
             }
         }
 
+        var speakers = Scenario.Speakers.standard
+        if let node = map["speakers"] {
+            if let smap = node.mapping {
+                v.rejectUnknownKeys(smap, allowed: ["interrogator", "suspect"], in: "speakers")
+                for key in ["interrogator", "suspect"] {
+                    guard let name = v.requiredString(smap, key, parent: node, context: "speakers") else { continue }
+                    // A name ends a turn in the written transcript: it must be one line, without a colon.
+                    if name.contains(where: \.isNewline) || name.contains(":") || name.count > 40 {
+                        v.report(smap[key], "speakers: \(key) must be a short name on one line, without ':'")
+                    } else if key == "interrogator" { speakers.interrogator = name } else { speakers.suspect = name }
+                }
+                if speakers.interrogator == speakers.suspect { v.report(node, "speakers: the interrogator and the suspect need different names") }
+            } else {
+                v.report(node, "speakers must be a mapping: {interrogator: Detective, suspect: Daniel}")
+            }
+        }
+
         guard v.errors.isEmpty, let id, let title, let systemPrompt, let brief, let secret else {
             throw ScenarioErrors(v.errors.isEmpty ? [v.error(root, "invalid scenario")] : v.errors)
         }
         let digest = SHA256.hash(data: Data(text.utf8)).map { String(format: "%02x", $0) }.joined()
         return Scenario(id: id, title: title, summary: summary, secret: secret, systemPrompt: systemPrompt,
                         incentive: incentive, controlSystemPrompt: controlPrompt, brief: brief, probes: probes,
-                        turnLimit: turnLimit, tags: tags, path: path, source: text, sha256: digest)
+                        turnLimit: turnLimit, tags: tags, speakers: speakers, path: path, source: text, sha256: digest)
     }
 
     /// Loads every `*.yaml` / `*.yml` file of a folder, sorted by name, and checks that ids are unique.

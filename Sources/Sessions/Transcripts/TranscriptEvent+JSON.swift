@@ -138,7 +138,8 @@ extension SessionHeader {
                                            systemPrompt: try s.string("system_prompt")),
                   model: ModelRecord(provider: try m.string("provider"), name: try m.string("name"),
                                      baseUrl: try m.optional("base_url", m.string),
-                                     parameters: try ModelParameters(m.fields("parameters"))),
+                                     parameters: try ModelParameters(m.fields("parameters")),
+                                     promptFormat: try m.optional("prompt_format", m.string)),
                   study: try f.optional("study") { (k: StaticString) throws(EventDecodingError) in try StudyRecord(f.fields(k)) })
     }
 }

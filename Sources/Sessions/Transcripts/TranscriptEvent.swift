@@ -96,12 +96,15 @@ public struct SessionHeader: Sendable, Equatable, Codable {
         public var name: String
         public var baseUrl: String?
         public var parameters: ModelParameters
+        /// Absent for a chat; for a base model continuing a written transcript, its format.
+        public var promptFormat: String?
 
-        public init(provider: String, name: String, baseUrl: String? = nil, parameters: ModelParameters = .init()) {
+        public init(provider: String, name: String, baseUrl: String? = nil, parameters: ModelParameters = .init(), promptFormat: String? = nil) {
             self.provider = provider
             self.name = name
             self.baseUrl = baseUrl
             self.parameters = parameters
+            self.promptFormat = promptFormat
         }
     }
 
