@@ -8,14 +8,19 @@ import TestSupport
 /// addresses and numbers read from configuration.
 @Suite("Endpoint safety: redirects, silent servers, bad addresses and numbers")
 struct EndpointSafetyTests {
+    /// How long a reply may take before the test calls it a hang. Far above the 1 s timeouts
+    /// under test: on a 2-core machine the test pool can be held for a minute by other suites'
+    /// synchronous work, and then the guard and the finished reply wake together.
+    static let hangGuard = 150.0
+
     /// What asking a server for its first model ends in: the model, the error, or nil when it
-    /// was still waiting after 20 s (a hang).
+    /// was still waiting after `hangGuard` seconds (a hang).
     static func firstModelOutcome(_ url: String, _ options: EndpointOptions) async -> String? {
         await withTaskGroup(of: String?.self) { group in
             group.addTask {
                 do { return try await ModelFactory.firstModel(baseURL: url, apiKey: nil, options: options) } catch { return "\(error)" }
             }
-            group.addTask { try? await Task.sleep(for: .seconds(20)); return nil }
+            group.addTask { try? await Task.sleep(for: .seconds(Self.hangGuard)); return nil }
             let first = await group.next() ?? nil
             group.cancelAll()
             return first
@@ -50,7 +55,7 @@ struct EndpointSafetyTests {
         let other = try await MisbehavingServer { _, _ in SSE.okStream(["taken"]) }
         let target = "http://127.0.0.1:\(other.port)/elsewhere"
         let first = try await MisbehavingServer { _, _ in [.head(307, [("location", target), ("content-type", "text/plain")]), .end] }
-        let r = try #require(await collect(model(provider, port: first.port).stream(ModelFaultTests.question), within: 20))
+        let r = try #require(await collect(model(provider, port: first.port).stream(ModelFaultTests.question), within: Self.hangGuard))
         #expect(other.requests.isEmpty, "the redirect was followed: \(other.requests.map(\.headers))")
         #expect(first.requests.count == 1)
         let message = r.error?.description ?? ""
@@ -82,7 +87,7 @@ struct EndpointSafetyTests {
         var options = ModelFaultTests.fastOptions()
         options.connectTimeout = 0.5
         options.firstByteTimeout = 1
-        let r = await collect(model(provider, port: server.port, options: options).stream(ModelFaultTests.question), within: 20)
+        let r = await collect(model(provider, port: server.port, options: options).stream(ModelFaultTests.question), within: Self.hangGuard)
         #expect(r?.error == .firstByteTimeout(seconds: 1))
         #expect(server.requests.count == 1)
         await server.shutdown()
@@ -97,7 +102,7 @@ struct EndpointSafetyTests {
         options.firstByteTimeout = 1
         let (url, fixed) = (server.baseURL("t"), options)
         let outcome = await Self.firstModelOutcome(url, fixed)
-        #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after 20 s")")
+        #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after \(Self.hangGuard) s")")
         await server.shutdown()
     }
 

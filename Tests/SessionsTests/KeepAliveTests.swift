@@ -19,7 +19,7 @@ struct KeepAliveTests {
     func reply(_ provider: String, _ steps: [MisbehavingServer.Step], options: EndpointOptions = options()) async throws -> ReplyRecorder? {
         let server = try await MisbehavingServer { _, _ in steps }
         let r = await EndpointSafetyTests().collect(EndpointSafetyTests().model(provider, port: server.port, options: options)
-            .stream(ModelFaultTests.question), within: 20)
+            .stream(ModelFaultTests.question), within: EndpointSafetyTests.hangGuard)
         await server.shutdown()
         return r
     }
@@ -77,7 +77,7 @@ struct KeepAliveTests {
         }
         let (url, o) = (server.baseURL("t"), Self.options())
         let outcome = await EndpointSafetyTests.firstModelOutcome(url, o)
-        #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after 20 s")")
+        #expect(outcome == ModelError.firstByteTimeout(seconds: 1).description, "\(outcome ?? "still waiting after \(EndpointSafetyTests.hangGuard) s")")
         await server.shutdown()
     }
 }
