@@ -76,6 +76,30 @@ struct StudyPlanTests {
         #expect(checked == 3 * 3 * 2 * 4 * 3 * 2)
     }
 
+    @Test("planning again after the design grew (a scenario, a model, more per cell, gold) keeps every group within one and the totals within one")
+    func replanBalance() {
+        var uneven: [String] = []
+        for seed in UInt64(0)..<60 {
+            for grow in 0..<4 {
+                var d = Self.design(models: 3, scenarios: 1, conditions: 1, annotators: 3, perCell: 1, seed: seed)
+                let first = StudyPlanner.nextRound(d, existing: .empty, planned: "t")!
+                let plan = StudyPlan(rounds: [first.0], tasks: first.1, notUsed: [])
+                switch grow {
+                case 0: d.scenarios.append("sc1")
+                case 1: d.models.append(.init(model: "m3", alias: "Suspect 3"))
+                case 2: d.sessionsPerCell = 2
+                default: d.gold = .init(share: 0.4, alias: "Suspect G", scripts: [:])
+                }
+                let (_, more) = StudyPlanner.nextRound(d, existing: plan, planned: "t")!
+                let all = plan.tasks + more
+                Self.checkBalance(d, all)
+                let totals = d.annotators.map { a in all.count { $0.kind == .session && $0.annotator == a } }
+                if totals.max()! - totals.min()! > 1 { uneven.append("seed \(seed) grow \(grow): \(totals)") }
+            }
+        }
+        #expect(uneven.isEmpty, "\(uneven)")
+    }
+
     @Test("the same seed draws the same plan; another seed another order")
     func reproducible() {
         let d = Self.design(models: 2, scenarios: 2, conditions: 2, annotators: 3, perCell: 2, gold: 0.2, seed: 42)

@@ -1,9 +1,8 @@
 import Foundation
 
 /// Draws a study's assignment from its design and seed: balanced (each annotator gets each
-/// model × condition, and gold, within one of anyone else; in a first round also as many
-/// sessions give or take one; reviews and adjudications evened out by chains of moves that keep
-/// the rules), random (ties and
+/// model × condition, and gold, within one of anyone else, and as many sessions give or take
+/// one; reviews and adjudications evened out by chains of moves that keep the rules), random (ties and
 /// orders are drawn from the seed), and never anyone reviewing or adjudicating their own
 /// session. Planning again plans only what the design asks for beyond what is planned already.
 public enum StudyPlanner {
@@ -87,6 +86,33 @@ public enum StudyPlanner {
                                       model: cell.model, alias: isGold ? design.gold!.alias : design.alias(of: cell.model!),
                                       scenario: cell.scenario, condition: cell.condition, gold: isGold, sessionTask: nil))
             }
+        }
+        // A later round fills each group on top of the earlier rounds' loads, which can leave
+        // totals two apart: move new sessions from the busiest to the idlest person within a
+        // group where that keeps the group within one.
+        for _ in 0..<(sessions.count * people.count) {
+            let ordered = people.sorted { (sessionLoad[$0] ?? 0, $0) < (sessionLoad[$1] ?? 0, $1) }
+            guard let low = ordered.first, let high = ordered.last, (sessionLoad[high] ?? 0) - (sessionLoad[low] ?? 0) > 1 else { break }
+            func group(_ t: StudyPlan.Task) -> String { t.isGold ? "gold" : "\(t.model ?? "")|\(t.condition?.rawValue ?? "")" }
+            var moved = false
+            search: for from in ordered.reversed() where (sessionLoad[from] ?? 0) - (sessionLoad[low] ?? 0) > 1 {
+                for to in ordered where (sessionLoad[from] ?? 0) - (sessionLoad[to] ?? 0) > 1 {
+                    guard let i = sessions.firstIndex(where: { t in
+                        t.annotator == from && (groupLoad[from]?[group(t)] ?? 0) > (groupLoad[to]?[group(t)] ?? 0)
+                    }) else { continue }
+                    let t = sessions[i], g = group(t)
+                    sessions[i].annotator = to
+                    groupLoad[from, default: [:]][g, default: 0] -= 1
+                    groupLoad[to, default: [:]][g, default: 0] += 1
+                    sessionLoad[from, default: 0] -= 1
+                    sessionLoad[to, default: 0] += 1
+                    scenarioLoad[from, default: [:]][t.scenario ?? "", default: 0] -= 1
+                    scenarioLoad[to, default: [:]][t.scenario ?? "", default: 0] += 1
+                    moved = true
+                    break search
+                }
+            }
+            if !moved { break }
         }
         // Each person's new sessions in a random order, after what they were given before.
         var tasks: [StudyPlan.Task] = []
