@@ -110,10 +110,13 @@ struct StudyPlanTests {
         other.seed = 43
         #expect(StudyPlanner.nextRound(other, existing: .empty, planned: "t")!.1 != a)
         // Pinned: the generator and shuffle are ours, so a seed gives this plan on any machine.
-        var r = StudyRandom(seed: 42)
+        var r = SplitMix64(seed: 42)
         #expect(r.next() == 0xBDD7_3226_2FEB_6E95)
-        var x = StudyRandom(seed: 7), y = StudyRandom(seed: 7)
+        var x = SplitMix64(seed: 7), y = SplitMix64(seed: 7)
         #expect(x.shuffled(Array(0..<6)) == y.shuffled(Array(0..<6)))
+        // The shuffle pinned too (worked out with the same steps in Python).
+        var z = SplitMix64(seed: 7)
+        #expect(z.shuffled(Array(0..<6)) == [5, 4, 1, 3, 0, 2])
     }
 
     @Test("gold sessions are the configured share of all sessions, spread over the scenarios")
@@ -151,20 +154,26 @@ struct StudyPlanTests {
         #expect(StudyPlanner.nextRound(d, existing: plan2, planned: "t") == nil)
     }
 
-    @Test("a plan torn by a crash: the unfinished round is told and not used, its bytes stay, and planning again appends a whole round")
-    func tornPlan() throws {
-        let dir = try TestSupport.temporaryDirectory()
-        defer { try? FileManager.default.removeItem(at: dir) }
+    /// Round 1 written to `dir/plan.jsonl`; round 2 (for two sessions per cell) written to a
+    /// scratch file, for a test to add to the plan whole, torn or damaged.
+    static func twoRounds(in dir: URL) throws -> (path: String, design: StudyDesign, first: [StudyPlan.Task], second: String) {
         let path = dir.appendingPathComponent("plan.jsonl").path
         var d = Self.design(models: 1, scenarios: 1, conditions: 2, annotators: 3, perCell: 1)
         let (r1, t1) = StudyPlanner.nextRound(d, existing: .empty, planned: "t")!
         try StudyPlan.append(r1, tasks: t1, to: path)
         d.sessionsPerCell = 2
-        let plan1 = try StudyPlan.read(path: path)
-        let (r2, t2) = StudyPlanner.nextRound(d, existing: plan1, planned: "t")!
-        // Round 2 as a crash would leave it: cut in the middle of a task line.
-        let scratch = dir.appendingPathComponent("scratch.jsonl").path
+        let (r2, t2) = StudyPlanner.nextRound(d, existing: try StudyPlan.read(path: path), planned: "t")!
+        let scratch = dir.appendingPathComponent("round2.jsonl").path
         try StudyPlan.append(r2, tasks: t2, to: scratch)
+        return (path, d, t1, scratch)
+    }
+
+    @Test("a plan torn by a crash: the unfinished round is told and not used, its bytes stay, and planning again appends a whole round")
+    func tornPlan() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let (path, d, t1, scratch) = try Self.twoRounds(in: dir)
+        // Round 2 as a crash would leave it: cut in the middle of a task line.
         let whole = try Data(contentsOf: URL(fileURLWithPath: scratch))
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
         handle.seekToEndOfFile()
@@ -188,14 +197,7 @@ struct StudyPlanTests {
     func unreadableLineMidRound() throws {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
-        let path = dir.appendingPathComponent("plan.jsonl").path
-        var d = Self.design(models: 1, scenarios: 1, conditions: 2, annotators: 3, perCell: 1)
-        let (r1, t1) = StudyPlanner.nextRound(d, existing: .empty, planned: "t")!
-        try StudyPlan.append(r1, tasks: t1, to: path)
-        d.sessionsPerCell = 2
-        let (r2, t2) = StudyPlanner.nextRound(d, existing: try StudyPlan.read(path: path), planned: "t")!
-        let scratch = dir.appendingPathComponent("r2.jsonl").path
-        try StudyPlan.append(r2, tasks: t2, to: scratch)
+        let (path, d, t1, scratch) = try Self.twoRounds(in: dir)
         for damage in ["{\"type\": \"task\", \"kind\": \"séance\"", "{\"type\":\"task\",\"id\":\"t0099\",\"kind\":\"séance\",\"round\":2,\"annotator\":\"p0\",\"order\":9}"] {
             var lines = try String(contentsOfFile: scratch, encoding: .utf8).split(separator: "\n").map(String.init)
             lines.insert(damage, at: 2)

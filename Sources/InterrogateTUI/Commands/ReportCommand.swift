@@ -74,15 +74,19 @@ struct ReportCommand: AsyncParsableCommand {
         }
         var design: StudyDesign?
         var exclude: (@Sendable (Session) -> String?)?
+        var status: StudyStatus?
         if let study {
             let d = try StudyOptions.design(name: study, root: StudyOptions.root(studies), scenarios: location.scenarios)
             design = d
-            exclude = StudySummary.counted(d, plan: try StudyOptions.plan(d))
+            // Read once: what the report counts and what its provenance says come from the same reading.
+            let s = StudyStatus.read(d, plan: try StudyOptions.plan(d))
+            status = s
+            exclude = StudySummary.counted(s)
         }
         var report = StudyReport.build(paths: design.map { [$0.transcripts] } ?? (paths.isEmpty ? location.store.defaultPaths : paths), by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
                                        progress: ProgressLine.onTerminal("sessions"), exclude: exclude)
-        if let design { report.study = try StudySummary.provenance(design) }
+        if let status { report.study = StudySummary.provenance(status) }
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {
             guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {

@@ -1,3 +1,4 @@
+import Annotate
 import Foundation
 
 /// Draws a study's assignment from its design and seed: balanced (each annotator gets each
@@ -34,7 +35,7 @@ public enum StudyPlanner {
     public static func nextRound(_ design: StudyDesign, existing: StudyPlan, planned: String) -> (StudyPlan.Round, [StudyPlan.Task])? {
         let round = (existing.rounds.last?.round ?? 0) + 1
         let seed = roundSeed(design.seed, round: round)
-        var rng = StudyRandom(seed: seed)
+        var rng = SplitMix64(seed: seed)
         var have: [StudyPlan.Cell: Int] = [:]
         for t in existing.sessionTasks { if let c = t.cell { have[c, default: 0] += 1 } }
 
@@ -213,41 +214,20 @@ public enum StudyPlanner {
     /// so that each is reproducible on its own.
     public static func roundSeed(_ seed: UInt64, round: Int) -> UInt64 {
         guard round > 1 else { return seed }
-        var r = StudyRandom(seed: seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15))
+        var r = SplitMix64(seed: seed ^ (UInt64(round) &* 0x9E37_79B9_7F4A_7C15))
         return r.next()
     }
 }
 
-/// SplitMix64 with a Fisher–Yates shuffle written out here, so that a seed gives the same plan
-/// on every machine and every version of Swift (the standard library's shuffle may change).
-public struct StudyRandom: Sendable {
-    private var state: UInt64
-    public init(seed: UInt64) { state = seed }
-
-    public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-
-    /// Uniform in 0..<n, without modulo bias.
-    public mutating func below(_ n: Int) -> Int {
-        precondition(n > 0)
-        let bound = UInt64(n)
-        let limit = UInt64.max - UInt64.max % bound
-        while true {
-            let x = next()
-            if x < limit { return Int(x % bound) }
-        }
-    }
-
+/// The plan's draws: Annotate's SplitMix64 (the bootstrap's generator) and its index, with a
+/// Fisher–Yates shuffle written out here, so that a seed gives the same plan on every machine
+/// and every version of Swift (the standard library's shuffle may change).
+extension SplitMix64 {
     public mutating func shuffled<T>(_ items: [T]) -> [T] {
         var a = items
         var i = a.count - 1
         while i > 0 {
-            a.swapAt(i, below(i + 1))
+            a.swapAt(i, index(below: i + 1))
             i -= 1
         }
         return a

@@ -6,8 +6,8 @@ import Sessions
 enum StudySummary {
     /// What a study report counts: the finished sessions of its planned session tasks, one per
     /// task (gold is left out by every report). Anything else in its folder is left out with why.
-    static func counted(_ design: StudyDesign, plan: StudyPlan) -> @Sendable (Session) -> String? {
-        let status = StudyStatus.read(design, plan: plan)
+    static func counted(_ status: StudyStatus) -> @Sendable (Session) -> String? {
+        let design = status.design
         var why: [String: String] = [:]
         var counted = Set<String>()
         for t in status.tasks where t.task.kind == .session {
@@ -23,9 +23,8 @@ enum StudySummary {
         }
     }
 
-    static func provenance(_ design: StudyDesign) throws -> [String: String] {
-        let plan = try StudyOptions.plan(design)
-        let status = StudyStatus.read(design, plan: plan)
+    static func provenance(_ status: StudyStatus) -> [String: String] {
+        let (design, plan) = (status.design, status.plan)
         let calibration = StudyCalibration.build(status)
         var cells: [StudyPlan.Cell: (done: Int, planned: Int)] = [:]
         for t in status.tasks where t.task.kind == .session {
