@@ -8,6 +8,7 @@ import Sessions
 final class ProgressLine: StudyProgress, @unchecked Sendable {
     // @unchecked: called from the command's own thread only.
     private let what: String
+    private let verb: String
     private let write: (String) -> Void
     private var total = 0
     private var started = Date()
@@ -15,12 +16,13 @@ final class ProgressLine: StudyProgress, @unchecked Sendable {
     private var drawn = false
 
     /// Nil when standard error is not a terminal.
-    static func onTerminal(_ what: String) -> ProgressLine? {
-        isatty(STDERR_FILENO) == 1 ? ProgressLine(what) : nil
+    static func onTerminal(_ what: String, verb: String = "read") -> ProgressLine? {
+        isatty(STDERR_FILENO) == 1 ? ProgressLine(what, verb: verb) : nil
     }
 
-    init(_ what: String, write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
+    init(_ what: String, verb: String = "read", write: @escaping (String) -> Void = { FileHandle.standardError.write(Data($0.utf8)) }) {
         self.what = what
+        self.verb = verb
         self.write = write
     }
 
@@ -35,7 +37,7 @@ final class ProgressLine: StudyProgress, @unchecked Sendable {
         lastDrawn = now
         let elapsed = now.timeIntervalSince(started)
         let rate = elapsed > 0 ? Double(done) / elapsed : 0
-        var line = "\(done)/\(total) \(what) read"
+        var line = "\(done)/\(total) \(what) \(verb)"
         if rate > 0 { line += String(format: ", %.0f/s", rate) }
         if rate > 0, done < total { line += ", about \(Self.duration(Double(total - done) / rate)) left" }
         // \r returns to the line start; \u{1B}[K clears what a longer earlier line left.

@@ -58,7 +58,18 @@ public struct ChatMessage: Sendable, Equatable {
 
 public struct ChatRequest: Sendable, Equatable {
     public var messages: [ChatMessage]
-    public init(messages: [ChatMessage]) { self.messages = messages }
+    /// For a model that continues text (a base model in dialogue mode): the exact text to
+    /// continue, instead of the messages written out as a dialogue. Chat models use `messages`.
+    public var prompt: String?
+    /// A llama.cpp grammar (GBNF) the continuation must follow, for a model that continues text
+    /// on a server that takes one; chat endpoints are never sent it.
+    public var grammar: String?
+
+    public init(messages: [ChatMessage], prompt: String? = nil, grammar: String? = nil) {
+        self.messages = messages
+        self.prompt = prompt
+        self.grammar = grammar
+    }
 
     /// How many model replies came before the one being asked for.
     public var priorReplies: Int { messages.filter { $0.role == .assistant }.count }

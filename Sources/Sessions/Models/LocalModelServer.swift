@@ -64,6 +64,9 @@ public final class LocalModelServer: @unchecked Sendable {
 
     public let installation: Installation
     public let options: Options
+    /// llama-cpp-python's server mixes up replies asked at the same time (their tokens come out
+    /// as garbage), so the roles sharing this server take turns: one request at a time.
+    let gate = RequestGate()
     private let lock = NSLock()
     private var process: ChildProcess?
     private var baseURL: String?
@@ -220,13 +223,18 @@ public final class LocalModel: ChatModel, @unchecked Sendable {
         guard let c = lock.withLock({ client }) else {
             return AsyncStream { $0.yield(.failed(.localServer("the local model is not running (it was not started, or it was stopped)"))); $0.finish() }
         }
-        let upstream = c.stream(request)
-        guard dialogue != nil else { return upstream }
-        // The continuation of "Name:" starts with a space (or a line break): not part of the reply.
-        return AsyncStream { continuation in
+        let gate = server.gate
+        let trims = dialogue != nil && request.prompt == nil
+        return AsyncStream<ChatEvent> { continuation in
             let task = Task {
-                var started = false
-                for await event in upstream {
+                guard await gate.enter() else {
+                    continuation.yield(.failed(.connectionLost("stopped while waiting for the local model")))
+                    continuation.finish()
+                    return
+                }
+                var started = !trims
+                // The continuation of "Name:" starts with a space (or a line break): not part of the reply.
+                for await event in c.stream(request) {
                     if !started, case .text(let t) = event {
                         let trimmed = String(t.drop(while: \.isWhitespace))
                         if trimmed.isEmpty { continue }
@@ -236,9 +244,43 @@ public final class LocalModel: ChatModel, @unchecked Sendable {
                         continuation.yield(event)
                     }
                 }
+                await gate.leave()
                 continuation.finish()
             }
             continuation.onTermination = { _ in task.cancel() }
         }
+    }
+}
+
+/// One request at a time, first come first served; a waiter that is cancelled leaves the line.
+actor RequestGate {
+    private var busy = false
+    private var waiting: [(id: Int, continuation: CheckedContinuation<Bool, Never>)] = []
+    private var nextId = 0
+
+    /// Waits for the turn; false when the task was cancelled while waiting.
+    func enter() async -> Bool {
+        if !busy {
+            busy = true
+            return true
+        }
+        nextId += 1
+        let id = nextId
+        return await withTaskCancellationHandler {
+            await withCheckedContinuation { c in
+                if Task.isCancelled { c.resume(returning: false) } else { waiting.append((id, c)) }
+            }
+        } onCancel: {
+            Task { await self.cancel(id) }
+        }
+    }
+
+    private func cancel(_ id: Int) {
+        guard let i = waiting.firstIndex(where: { $0.id == id }) else { return }
+        waiting.remove(at: i).continuation.resume(returning: false)
+    }
+
+    func leave() {
+        if waiting.isEmpty { busy = false } else { waiting.removeFirst().continuation.resume(returning: true) }
     }
 }

@@ -195,7 +195,8 @@ public enum ModelFactory {
     /// scenario, named after it, as in `examples/scripted/`).
     public static func make(_ entry: ModelEntry, environment: [String: String] = ProcessInfo.processInfo.environment,
                             installation: LocalModelServer.Installation? = LocalModelServer.Installation.locate(),
-                            scenario: String? = nil, speakers: Scenario.Speakers = .standard) async throws(ModelError) -> any ChatModel {
+                            scenario: String? = nil, speakers: Scenario.Speakers = .standard,
+                            localServer: LocalModelServer? = nil) async throws(ModelError) -> any ChatModel {
         let key = entry.apiKeyEnv.flatMap { environment[$0] }
         if let problem = entry.options.problem { throw .configuration("model '\(entry.name)' (\(entry.source)): \(problem)") }
         if let url = entry.effectiveBaseURL, let problem = EndpointURL.problem(url) {
@@ -210,7 +211,8 @@ public enum ModelFactory {
             guard let installation else {
                 throw .localServer("the local model is not installed: run `make setup` in the interrogate folder, or set INTERROGATE_HOME to it")
             }
-            return LocalModel(server: LocalModelServer(installation: installation), parameters: entry.parameters, options: entry.options,
+            // Several roles (suspect, interrogator, judges) may share one server: one model in memory.
+            return LocalModel(server: localServer ?? LocalModelServer(installation: installation), parameters: entry.parameters, options: entry.options,
                               dialogue: entry.prompt == .dialogue ? speakers : nil)
         case .anthropic:
             guard let key, !key.isEmpty else { throw .configuration("model '\(entry.name)' needs an API key in $\(entry.apiKeyEnv ?? "ANTHROPIC_API_KEY")") }

@@ -30,7 +30,10 @@ public struct OpenAICompatibleModel: ChatModel {
 
     public func stream(_ request: ChatRequest) -> AsyncStream<ChatEvent> {
         let body: Data
-        if let dialogue {
+        if let raw = request.prompt, dialogue != nil {
+            body = RequestBody.completion(model: description.name, parameters: description.parameters, prompt: raw, stop: [],
+                                          grammar: request.grammar)
+        } else if let dialogue {
             let (prompt, stop) = DialoguePrompt.render(request, speakers: dialogue)
             body = RequestBody.completion(model: description.name, parameters: description.parameters, prompt: prompt, stop: stop)
         } else {
@@ -69,8 +72,9 @@ public struct OpenAICompatibleModel: ChatModel {
 
         /// A text completion: the prompt, and the stops of the written transcript before any of
         /// the parameters' own. Logprobs are asked as the completion API does, by their number.
-        static func completion(model: String, parameters p: ModelParameters, prompt: String, stop: [String]) -> Data {
+        static func completion(model: String, parameters p: ModelParameters, prompt: String, stop: [String], grammar: String? = nil) -> Data {
             var o: [String: Any] = ["model": model, "stream": true, "prompt": prompt, "stop": stop + (p.stop ?? [])]
+            if let grammar { o["grammar"] = grammar }
             if let v = p.temperature { o["temperature"] = v }
             if let v = p.topP { o["top_p"] = v }
             if let v = p.maxTokens { o["max_tokens"] = v }

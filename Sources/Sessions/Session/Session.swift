@@ -43,6 +43,9 @@ public struct Session: Sendable {
     public var reviewers: [String: ReviewHeader]
     /// Everyone with an adjudication file: they have seen every rater's labels.
     public var adjudicators: Set<String>
+    /// Model message index → judge → why that judge's last attempt gave no label (cleared by a
+    /// later label from the same judge).
+    public var judgementFailures: [Int: [String: JudgementFailedEvent]] = [:]
     /// The session was ended (quit or turn limit) and not resumed since.
     public var ended: Bool
     /// When the session's header was written.
@@ -127,7 +130,7 @@ public struct Session: Sendable {
                 interrogators.insert(r.annotator)
                 // Whoever resumed a session saw its labels on screen.
                 liveRaters.insert(r.annotator)
-            case .review, .adjudication:
+            case .review, .adjudication, .judgementFailed:
                 problem(path, line, "a '\(event.body.type)' event belongs in a reviewer's or adjudicator's file, not in \(TranscriptStore.sessionFileName)")
             case .recovery, .unknown: break
             }
@@ -144,7 +147,7 @@ public struct Session: Sendable {
             problem(file, line, "primary label '\(p.rawValue)' is not the most severe of the labels [\(a.labels.description)]")
             return false
         }
-        guard TranscriptStore.isValidRaterId(a.rater) else {
+        guard TranscriptStore.isValidAnyRaterId(a.rater) else {
             problem(file, line, "rater id '\(a.rater)' is not a valid rater id")
             return false
         }
@@ -197,6 +200,12 @@ public struct Session: Sendable {
                 problem(path, 1, "the file belongs to session '\(h.sessionId)', not '\(header.sessionId)'; nothing in this file is counted")
                 continue
             }
+            // A model's labels are never taken for a person's, nor a person's for a model's.
+            guard (h.judge != nil) == TranscriptStore.isJudge(h.rater), h.judge == nil || purpose == .review else {
+                problem(path, 1, h.judge != nil ? "the file describes a model judge but its rater '\(h.rater)' is not judge:NAME; nothing in this file is counted"
+                        : "the rater '\(h.rater)' is named as a model judge but the file does not describe one; nothing in this file is counted")
+                continue
+            }
             if purpose == .review { reviewers[h.rater] = h } else { adjudicators.insert(h.rater) }
             // A review by someone who had seen the labels (forced with --force, marked
             // own_session) is not an independent rating: a live rater's replaces their own live
@@ -211,6 +220,13 @@ public struct Session: Sendable {
                     }
                     guard checkAnnotation(a, ratable: ratable, file: path, line: line, what: "a model reply of this session") else { continue }
                     if counts { record(a, .review, path, line) } else { log.append(Rating(annotation: a, source: .review, file: path, line: line)) }
+                    if !a.labels.isEmpty { judgementFailures[a.messageIndex]?[a.rater] = nil }
+                case .judgementFailed(let f) where purpose == .review && h.judge != nil:
+                    guard f.rater == h.rater, ratable.contains(f.messageIndex) else {
+                        problem(path, line, "a failed judgement of message \(f.messageIndex) by '\(f.rater)' that does not belong in this file; it is not counted")
+                        continue
+                    }
+                    judgementFailures[f.messageIndex, default: [:]][f.rater] = f
                 case .adjudication(let a) where purpose == .adjudication:
                     guard a.rater == h.rater else {
                         problem(path, line, "an adjudication by '\(a.rater)' in \(h.rater)'s file; it is not counted")

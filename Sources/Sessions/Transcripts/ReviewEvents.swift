@@ -18,13 +18,32 @@ public struct ReviewHeader: Sendable, Equatable, Codable {
     /// The session's own annotator (or a live rater) reviewing it, allowed with --force;
     /// such a review is not an independent rating and is marked so.
     public var ownSession: Bool
+    /// Present when the rater is a model judge (rater `judge:NAME`): which model, which rubric.
+    public var judge: JudgeRecord?
 
-    public init(sessionId: String, rater: String, purpose: Purpose, app: SessionHeader.App = .init(), ownSession: Bool = false) {
+    /// A model rater: the configuration's name for it, the model as asked, the rubric, and for a
+    /// judge sampled several times which sample this file holds.
+    public struct JudgeRecord: Sendable, Equatable, Codable {
+        public var name: String
+        public var model: SessionHeader.ModelRecord
+        public var rubric: PromptFile
+        public var sample: Int?
+        public init(name: String, model: SessionHeader.ModelRecord, rubric: PromptFile, sample: Int? = nil) {
+            self.name = name
+            self.model = model
+            self.rubric = rubric
+            self.sample = sample
+        }
+    }
+
+    public init(sessionId: String, rater: String, purpose: Purpose, app: SessionHeader.App = .init(), ownSession: Bool = false,
+                judge: JudgeRecord? = nil) {
         self.sessionId = sessionId
         self.rater = rater
         self.purpose = purpose
         self.app = app
         self.ownSession = ownSession
+        self.judge = judge
     }
 }
 

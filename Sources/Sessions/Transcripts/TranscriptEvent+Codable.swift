@@ -19,6 +19,7 @@ extension TranscriptEvent: Codable {
         case "session_end": body = .sessionEnd(try SessionEndEvent(from: decoder))
         case "review": body = .review(try ReviewHeader(from: decoder))
         case "adjudication": body = .adjudication(try AdjudicationEvent(from: decoder))
+        case "judgement_failed": body = .judgementFailed(try JudgementFailedEvent(from: decoder))
         default: body = .unknown(type: type)
         }
     }
@@ -38,6 +39,7 @@ extension TranscriptEvent: Codable {
         case .sessionEnd(let b): try b.encode(to: encoder)
         case .review(let b): try b.encode(to: encoder)
         case .adjudication(let b): try b.encode(to: encoder)
+        case .judgementFailed(let b): try b.encode(to: encoder)
         case .unknown: break
         }
     }

@@ -25,6 +25,10 @@ extension TranscriptEvent {
         case "session_end": body = .sessionEnd(SessionEndEvent(reason: try f.string("reason")))
         case "review": body = .review(try ReviewHeader(f))
         case "adjudication": body = .adjudication(try AdjudicationEvent(f))
+        case "judgement_failed":
+            body = .judgementFailed(JudgementFailedEvent(messageIndex: try f.int("message_index"), rater: try f.string("rater"),
+                                                         error: try f.string("error"), raw: try f.optional("raw", f.string),
+                                                         attempts: try f.int("attempts")))
         default: body = .unknown(type: type)
         }
     }
@@ -130,17 +134,32 @@ struct Fields {
 
 extension SessionHeader {
     init(_ f: Fields) throws(EventDecodingError) {
-        let s = try f.fields("scenario"), m = try f.fields("model")
+        let s = try f.fields("scenario")
         self.init(sessionId: try f.string("session_id"), app: try App(f.fields("app")), annotator: try f.string("annotator"),
                   scenario: ScenarioRecord(id: try s.string("id"), title: try s.string("title"), path: try s.string("path"),
                                            sha256: try s.string("sha256"), content: try s.string("content"),
                                            condition: try s.raw("condition", as: Scenario.Condition.self),
                                            systemPrompt: try s.string("system_prompt")),
-                  model: ModelRecord(provider: try m.string("provider"), name: try m.string("name"),
-                                     baseUrl: try m.optional("base_url", m.string),
-                                     parameters: try ModelParameters(m.fields("parameters")),
-                                     promptFormat: try m.optional("prompt_format", m.string)),
-                  study: try f.optional("study") { (k: StaticString) throws(EventDecodingError) in try StudyRecord(f.fields(k)) })
+                  model: try ModelRecord(f.fields("model")),
+                  study: try f.optional("study") { (k: StaticString) throws(EventDecodingError) in try StudyRecord(f.fields(k)) },
+                  interrogator: try f.optional("interrogator") { (k: StaticString) throws(EventDecodingError) in
+                      let i = try f.fields(k)
+                      return InterrogatorRecord(kind: try i.raw("kind", as: InterrogatorRecord.Kind.self), name: try i.string("name"),
+                                                model: try ModelRecord(i.fields("model")), template: try PromptFile(i.fields("template")))
+                  })
+    }
+}
+
+extension SessionHeader.ModelRecord {
+    init(_ m: Fields) throws(EventDecodingError) {
+        self.init(provider: try m.string("provider"), name: try m.string("name"), baseUrl: try m.optional("base_url", m.string),
+                  parameters: try ModelParameters(m.fields("parameters")), promptFormat: try m.optional("prompt_format", m.string))
+    }
+}
+
+extension PromptFile {
+    init(_ f: Fields) throws(EventDecodingError) {
+        self.init(path: try f.string("path"), version: try f.string("version"), sha256: try f.string("sha256"))
     }
 }
 
@@ -198,7 +217,8 @@ extension AnnotationEvent {
     init(_ f: Fields) throws(EventDecodingError) {
         self.init(messageIndex: try f.int("message_index"), rater: try f.string("rater"),
                   annotation: Annotation(labels: try f.labels("labels"), leak: try LeakDecision(f.fields("leak")),
-                                         note: try f.optional("note", f.string)))
+                                         note: try f.optional("note", f.string)),
+                  raw: try f.optional("raw", f.string))
         primary = try f.optional("primary") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
     }
 }
@@ -206,7 +226,12 @@ extension AnnotationEvent {
 extension ReviewHeader {
     init(_ f: Fields) throws(EventDecodingError) {
         self.init(sessionId: try f.string("session_id"), rater: try f.string("rater"), purpose: try f.raw("purpose", as: Purpose.self),
-                  app: try SessionHeader.App(f.fields("app")), ownSession: try f.bool("own_session"))
+                  app: try SessionHeader.App(f.fields("app")), ownSession: try f.bool("own_session"),
+                  judge: try f.optional("judge") { (k: StaticString) throws(EventDecodingError) in
+                      let j = try f.fields(k)
+                      return JudgeRecord(name: try j.string("name"), model: try SessionHeader.ModelRecord(j.fields("model")),
+                                         rubric: try PromptFile(j.fields("rubric")), sample: try j.optional("sample", j.int))
+                  })
     }
 }
 

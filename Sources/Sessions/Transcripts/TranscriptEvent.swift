@@ -28,6 +28,8 @@ public enum EventBody: Sendable, Equatable {
     case sessionEnd(SessionEndEvent)
     case review(ReviewHeader)
     case adjudication(AdjudicationEvent)
+    /// A model judge's reply for a turn that gave no usable label, kept with why.
+    case judgementFailed(JudgementFailedEvent)
     /// A type this version does not know (written by a newer version); kept, not dropped.
     case unknown(type: String)
 
@@ -41,6 +43,7 @@ public enum EventBody: Sendable, Equatable {
         case .sessionEnd: "session_end"
         case .review: "review"
         case .adjudication: "adjudication"
+        case .judgementFailed: "judgement_failed"
         case .unknown(let t): t
         }
     }
@@ -143,6 +146,27 @@ public struct SessionHeader: Sendable, Equatable, Codable {
         public var isGold: Bool { gold != nil }
     }
 
+    /// Who asked the questions when it was not the annotator: a model interrogator, with the
+    /// prompt template it was given.
+    public struct InterrogatorRecord: Sendable, Equatable, Codable {
+        public enum Kind: String, Sendable, Codable { case model }
+        public var kind: Kind
+        /// The configuration's name for the interrogator model (`local`, `gpt`, …).
+        public var name: String
+        public var model: ModelRecord
+        public var template: PromptFile
+
+        public init(kind: Kind = .model, name: String, model: ModelRecord, template: PromptFile) {
+            self.kind = kind
+            self.name = name
+            self.model = model
+            self.template = template
+        }
+
+        /// How reports name this interrogator: the kind and the configuration's name.
+        public var id: String { "\(kind.rawValue):\(name)" }
+    }
+
     public var sessionId: String
     public var app: App
     public var annotator: String
@@ -150,15 +174,34 @@ public struct SessionHeader: Sendable, Equatable, Codable {
     public var model: ModelRecord
     /// Nil outside a study.
     public var study: StudyRecord?
+    /// Nil when the annotator interrogated (a person at the keyboard).
+    public var interrogator: InterrogatorRecord?
 
     public init(sessionId: String, app: App = .init(), annotator: String, scenario: ScenarioRecord, model: ModelRecord,
-                study: StudyRecord? = nil) {
+                study: StudyRecord? = nil, interrogator: InterrogatorRecord? = nil) {
         self.sessionId = sessionId
         self.app = app
         self.annotator = annotator
         self.scenario = scenario
         self.model = model
         self.study = study
+        self.interrogator = interrogator
+    }
+
+    /// Who asked: `model:NAME` for a model interrogator, else the annotator.
+    public var interrogatorId: String { interrogator?.id ?? annotator }
+}
+
+/// A prompt kept in the repository (an interrogator template, a judge rubric) as it was used:
+/// where it was read, its version and the sha256 of its bytes.
+public struct PromptFile: Sendable, Equatable, Codable {
+    public var path: String
+    public var version: String
+    public var sha256: String
+    public init(path: String, version: String, sha256: String) {
+        self.path = path
+        self.version = version
+        self.sha256 = sha256
     }
 }
 
@@ -250,14 +293,17 @@ public struct AnnotationEvent: Sendable, Equatable, Codable {
     public var primary: Label?
     public var leak: LeakDecision
     public var note: String?
+    /// A model judge's reply exactly as it came, from which the labels were read.
+    public var raw: String?
 
-    public init(messageIndex: Int, rater: String, annotation: Annotation) {
+    public init(messageIndex: Int, rater: String, annotation: Annotation, raw: String? = nil) {
         self.messageIndex = messageIndex
         self.rater = rater
         labels = annotation.labels
         primary = annotation.primary
         leak = annotation.leak
         note = annotation.note
+        self.raw = raw
     }
 
     public var annotation: Annotation { Annotation(labels: labels, leak: leak, note: note) }
@@ -281,6 +327,25 @@ public struct RecoveryEvent: Sendable, Equatable, Codable {
     public init(tornLine: Int, tornBytes: Int) {
         self.tornLine = tornLine
         self.tornBytes = tornBytes
+    }
+}
+
+/// A model judge gave no usable label for a turn after every attempt: the reason and its last
+/// reply are kept, and no label is guessed. Judging again tries the turn again.
+public struct JudgementFailedEvent: Sendable, Equatable, Codable {
+    public var messageIndex: Int
+    public var rater: String
+    public var error: String
+    /// The judge's last reply, when there was one.
+    public var raw: String?
+    public var attempts: Int
+
+    public init(messageIndex: Int, rater: String, error: String, raw: String?, attempts: Int) {
+        self.messageIndex = messageIndex
+        self.rater = rater
+        self.error = error
+        self.raw = raw
+        self.attempts = attempts
     }
 }
 

@@ -37,8 +37,9 @@ public struct TranscriptStore: Sendable {
     /// `recovered` tells of a torn last line that was ended. The file is held exclusively
     /// until it is closed, so a second window on the same review is refused.
     public static func openRaterFile(_ header: ReviewHeader, sessionFolder: String) throws(TranscriptError) -> (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?) {
-        guard isValidRaterId(header.rater) else {
-            throw .invalid("rater id '\(header.rater)' may use letters, digits, '.', '_' and '-' only")
+        guard header.judge == nil ? isValidRaterId(header.rater)
+                : header.purpose == .review && isJudge(header.rater) && isValidAnyRaterId(header.rater) else {
+            throw .invalid("rater id '\(header.rater)' may use letters, digits, '.', '_' and '-' only (a model judge: judge:NAME)")
         }
         let path = header.purpose == .review ? reviewFile(sessionFolder: sessionFolder, rater: header.rater)
             : adjudicationFile(sessionFolder: sessionFolder, rater: header.rater)
@@ -74,6 +75,17 @@ public struct TranscriptStore: Sendable {
         guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64 else { return false }
         func ascii(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
         return ascii(first) && id.unicodeScalars.allSatisfy { ascii($0) || "._-".unicodeScalars.contains($0) }
+    }
+
+    /// A model judge rates as `judge:NAME`: a prefix no person's id can have (':' is not in
+    /// their alphabet), so that a person can never pass for a model or the other way round.
+    public static let judgePrefix = "judge:"
+
+    public static func isJudge(_ rater: String) -> Bool { rater.hasPrefix(judgePrefix) }
+
+    /// A person's id, or `judge:` and a valid id.
+    public static func isValidAnyRaterId(_ id: String) -> Bool {
+        isJudge(id) ? isValidRaterId(String(id.dropFirst(judgePrefix.count))) : isValidRaterId(id)
     }
 
     /// Starts a session: creates its folder and writes the header, durably.
