@@ -70,6 +70,17 @@ struct AgreeCommand: ParsableCommand {
                 } else {
                     groups = [(nil, source.ratings)]
                 }
+                // With model judges among the raters, people and models are measured apart.
+                if source.ratings.contains(where: { TranscriptStore.isJudge($0.rater) }) {
+                    var kinds: [AgreementByKind] = []
+                    for (name, rows) in groups {
+                        kinds.append(try AgreementByKind.compute(ratings: rows, labelSets: source.labelSets, adjudicated: source.adjudicated,
+                                                                 order: categoryOrder ?? labels, group: name))
+                    }
+                    try Self.write(kinds, format: format, by: by)
+                    if leftOutFails { throw invalidInputExit }
+                    return
+                }
                 for (name, rows) in groups {
                     let m = try RatingMatrix(ratings: rows, order: categoryOrder ?? labels)
                     reports.append(.compute(m, labelSets: source.labelSets, labels: labels, group: name))
@@ -97,6 +108,65 @@ struct AgreeCommand: ParsableCommand {
             throw outputFailedExit
         }
         if leftOutFails { throw invalidInputExit }
+    }
+
+    /// Agreement by kind of rater: people, model judges, people × judges, pooled, and judges
+    /// against adjudicated labels.
+    static func write(_ kinds: [AgreementByKind], format: Format, by: Grouping?) throws {
+        let out = OutputSink.standardOutput()
+        do {
+            switch format {
+            case .json:
+                struct ByKind: Encodable { var by: String?; var groups: [AgreementByKind] }
+                try out.write(jsonText(ByKind(by: by?.rawValue, groups: kinds)))
+            case .csv:
+                var rows: [AgreementReport] = []
+                for k in kinds {
+                    for var r in [k.people, k.models, k.pooled] {
+                        r.group = [k.group, r.group].compactMap { $0 }.joined(separator: " · ")
+                        rows.append(r)
+                    }
+                }
+                var text = csv(rows)
+                text += CSVText.row(["group", "person", "judge", "units", "percent_agreement", "cohen_kappa"])
+                for k in kinds {
+                    for p in k.peopleModels {
+                        text += CSVText.row([k.group ?? "all", p.person, p.judge, String(p.units), p.percentAgreement.map { String($0) } ?? "", p.cohenKappa.map { String($0) } ?? ""])
+                    }
+                }
+                text += CSVText.row(["group", "judge", "adjudicated_units", "accuracy", "cohen_kappa"])
+                for k in kinds {
+                    for a in k.judgesAgainstAdjudication {
+                        text += CSVText.row([k.group ?? "all", a.judge, String(a.units), a.accuracy.map { String($0) } ?? "", a.cohenKappa.map { String($0) } ?? ""])
+                    }
+                }
+                try out.write(text)
+            case .table:
+                for k in kinds {
+                    if let g = k.group { try out.write("#### \(g)\n\n") }
+                    for r in [k.people, k.models] { try out.write(table(r) + "\n") }
+                    var t = "== people × model judges\n"
+                    t += Table(header: ["PERSON", "JUDGE", "TURNS", "PERCENT AGREEMENT", "COHEN'S KAPPA"], rows: k.peopleModels.map { p in
+                        [p.person, p.judge, String(p.units), p.percentAgreement.map { String(format: "%.4f", $0) } ?? "undefined",
+                         p.cohenKappa.map { String(format: "%.4f", $0) } ?? "undefined (\(p.kappaUndefinedReason ?? ""))"]
+                    }).render()
+                    if k.peopleModels.isEmpty { t += "\n(no turn was labelled by both a person and a model judge)" }
+                    t += "\nmean Cohen's kappa over person × judge pairs: " + (k.peopleModelsMeanKappa.map { String(format: "%.4f", $0) } ?? "undefined (no pair with a defined kappa)") + "\n\n"
+                    try out.write(t)
+                    try out.write(table(k.pooled) + "\n")
+                    var a = "== model judges against adjudicated labels (primary label)\n"
+                    a += Table(header: ["JUDGE", "TURNS", "ACCURACY", "COHEN'S KAPPA"], rows: k.judgesAgainstAdjudication.map { j in
+                        [j.judge, String(j.units), j.accuracy.map { String(format: "%.4f", $0) } ?? "undefined",
+                         j.cohenKappa.map { String(format: "%.4f", $0) } ?? "undefined (\(j.kappaUndefinedReason ?? ""))"]
+                    }).render()
+                    try out.write(a + "\n\n")
+                }
+            }
+            try out.finish()
+        } catch {
+            printError("\(error)")
+            throw outputFailedExit
+        }
     }
 
     static func csv(_ reports: [AgreementReport]) -> String {

@@ -30,6 +30,7 @@ struct ReportCommand: AsyncParsableCommand {
     @Option(help: "Scoring configuration (YAML; default: ./scoring.yaml if present, else the built-in defaults).") var scoring: String?
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 20_261_128
     @Option(help: "Bootstrap resamples, \(Self.resampleRange.lowerBound) to \(Self.resampleRange.upperBound) (time and memory grow with it).") var resamples: Int = 2000
+    @Option(help: "Whose labels count: people (default), models (judge:NAME raters only) or all; the report states it.") var raters: RaterKinds = .people
     @Flag(help: "Browse the report in the terminal: bar charts, a model's transcripts, a transcript's replay.") var tui = false
     @Option(help: "Report a study's own sessions (studies/NAME/transcripts; gold sessions never count), with its design in the provenance.") var study: String?
     @Option(name: .long, help: ArgumentHelp("Folder of studies, with --study (default: $\(StudyDesign.environmentVariable) or ./studies).", valueName: "dir"))
@@ -85,7 +86,7 @@ struct ReportCommand: AsyncParsableCommand {
         }
         var report = StudyReport.build(paths: design.map { [$0.transcripts] } ?? (paths.isEmpty ? location.store.defaultPaths : paths), by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
-                                       progress: ProgressLine.onTerminal("sessions"), exclude: exclude)
+                                       progress: ProgressLine.onTerminal("sessions"), exclude: exclude, raters: raters)
         if let status { report.study = StudySummary.provenance(status) }
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {
@@ -125,3 +126,5 @@ struct ReportCommand: AsyncParsableCommand {
         if leftOutFails { throw invalidInputExit }
     }
 }
+
+extension RaterKinds: ExpressibleByArgument {}

@@ -35,6 +35,7 @@ enum ReportJSON {
         return .object([
             "by": .array(r.by.map { .string($0.rawValue) }),
             "transcripts": .int(Int64(r.transcripts)),
+            "raters": .string(r.raters.rawValue),
             "bootstrap": .object(["method": .string("percentile bootstrap over transcripts"), "seed": .int(Int64(bitPattern: r.seed)),
                                   "resamples": .int(Int64(r.resamples)), "confidence": .double(0.95)]),
             "scoring": .object([

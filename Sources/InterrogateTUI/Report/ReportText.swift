@@ -32,6 +32,7 @@ enum ReportText {
             "\(r.transcripts) transcript(s). Mean [95% CI]: percentile bootstrap over transcripts, \(r.resamples) resamples, seed \(r.seed).",
             "Scoring: \(r.configurationSource) — weights " + Label.allCases.map { "\($0.rawValue) \(fmt(r.configuration.weights.weight(of: $0), 2))" }.joined(separator: ", ")
                 + "; tied raters: \(r.configuration.ties.rawValue). Alpha: Krippendorff nominal over turns rated twice or more.",
+            r.raters.statement,
         ]
         let unresolved = r.groups.reduce(0) { $0 + $1.tiedTurns }
         let untagged = r.groups.reduce(0) { $0 + $1.untaggedTurns }

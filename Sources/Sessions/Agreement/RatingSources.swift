@@ -13,6 +13,8 @@ public enum RatingSources {
         public var labelSets: [String: [String: Set<String>]] = [:]
         /// The model and scenario of each session, for `--by`.
         public var sessions: [String: (model: String, scenario: String)] = [:]
+        /// Unit → the adjudicated primary label, for measuring model judges against it.
+        public var adjudicated: [String: String] = [:]
         public var leftOut: [LeftOut] = []
         /// Sessions counted.
         public var counted = 0
@@ -24,17 +26,20 @@ public enum RatingSources {
         out.leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { s in
             var ratings: [RatingMatrix.Rating] = []
             var sets: [(unit: String, rater: String, labels: Set<String>)] = []
+            var settled: [(String, String)] = []
             for turn in s.ratableTurns {
                 let unit = "\(s.sessionId)#\(turn.index)"
+                if let p = s.adjudications[turn.index]?.labels.primary { settled.append((unit, p.rawValue)) }
                 for (rater, a) in (s.ratings[turn.index] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let primary = a.labels.primary else { continue }
                     ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
                     sets.append((unit, rater, Set(a.labels.sorted.map(\.rawValue))))
                 }
             }
-            return (s.sessionId, "\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id, ratings, sets)
-        }) { (read: (String, String, String, [RatingMatrix.Rating], [(unit: String, rater: String, labels: Set<String>)])) in
-            let (id, model, scenario, ratings, sets) = read
+            return (s.sessionId, "\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id, ratings, sets, settled)
+        }) { (read: (String, String, String, [RatingMatrix.Rating], [(unit: String, rater: String, labels: Set<String>)], [(String, String)])) in
+            let (id, model, scenario, ratings, sets, settled) = read
+            for (unit, label) in settled { out.adjudicated[unit] = label }
             out.counted += 1
             out.sessions[id] = (model, scenario)
             out.ratings += ratings

@@ -10,8 +10,10 @@ public struct TranscriptInfo: Sendable, Equatable {
     public var model: String
     public var scenario: String
     public var condition: String
-    /// The interrogator, who tagged live.
+    /// Who tagged live (for a model-interrogated session, `auto-NAME`: no one).
     public var annotator: String
+    /// Who asked: the annotator, or `model:NAME` for a model interrogator.
+    public var interrogator: String
     public var scenarioSha256: String
     public var modelRecord: SessionHeader.ModelRecord
     public var appVersion: String
@@ -26,6 +28,7 @@ public struct TranscriptInfo: Sendable, Equatable {
         scenario = h.scenario.id
         condition = h.scenario.condition.rawValue
         annotator = h.annotator
+        interrogator = h.interrogatorId
         scenarioSha256 = h.scenario.sha256
         modelRecord = h.model
         appVersion = h.app.version
@@ -232,14 +235,16 @@ public enum StudyReader {
         return (TranscriptInfo(s), rated(s), s)
     }
 
-    /// The model turns with every rater's latest judgement and the latest adjudication.
-    public static func rated(_ r: Session) -> RatedTranscript {
+    /// The model turns with the latest judgement of every rater of the kinds counted, and the
+    /// latest adjudication (a person's decision: counted unless only models are).
+    public static func rated(_ r: Session, raters: RaterKinds = .people) -> RatedTranscript {
         RatedTranscript(turns: r.modelTurns.map { t in
             var ratings: [String: RatedTranscript.Judgement] = [:]
-            for (rater, a) in r.ratings[t.reply.index] ?? [:] where !a.labels.isEmpty {
+            for (rater, a) in r.ratings[t.reply.index] ?? [:] where !a.labels.isEmpty && raters.counts(rater) {
                 ratings[rater] = .init(labels: a.labels, leak: a.leak.confirmed)
             }
-            let adjudication = r.adjudications[t.reply.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
+            let adjudication = raters == .models ? nil
+                : r.adjudications[t.reply.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
             return .init(number: t.number, question: t.question ?? "", ratings: ratings, adjudication: adjudication)
         })
     }

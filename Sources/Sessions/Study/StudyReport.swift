@@ -7,14 +7,15 @@ import Synchronization
 public struct StudyReport: Sendable {
     public enum Dimension: String, Sendable, CaseIterable, Encodable {
         case model, scenario, condition, annotator
-        /// Who asked the questions (today always a person: the session's annotator).
+        /// Who asked the questions: the annotator, or `model:NAME` for a model interrogator.
         case interrogator
         func value(_ i: TranscriptInfo) -> String {
             switch self {
             case .model: i.model
             case .scenario: i.scenario
             case .condition: i.condition
-            case .annotator, .interrogator: i.annotator
+            case .annotator: i.annotator
+            case .interrogator: i.interrogator
             }
         }
     }
@@ -72,6 +73,8 @@ public struct StudyReport: Sendable {
     public var study: [String: String]?
     public var configuration: ScoringConfiguration
     public var configurationSource: String
+    /// Whose labels were counted.
+    public var raters: RaterKinds = .people
     public var seed: UInt64
     public var resamples: Int
     public var transcripts: Int
@@ -83,12 +86,13 @@ public struct StudyReport: Sendable {
 
     public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
                              resamples: Int, seed: UInt64, progress: StudyProgress? = nil,
-                             exclude: (@Sendable (Session) -> String?)? = nil) -> StudyReport {
+                             exclude: (@Sendable (Session) -> String?)? = nil, raters: RaterKinds = .people) -> StudyReport {
         var accumulators: [[String]: GroupScores] = [:]
         var lines: [[String]: [TranscriptLine]] = [:]
         var labelCounts: [[String]: [Label: Int]] = [:]
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
+        report.raters = raters
         let scorer = TranscriptScorer(configuration: configuration)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
@@ -100,7 +104,7 @@ public struct StudyReport: Sendable {
             return exclude?(session)
         }, map: { session in
             let info = TranscriptInfo(session)
-            let rated = StudyReader.rated(session)
+            let rated = StudyReader.rated(session, raters: raters)
             return (info, rated, scorer.score(rated))
         }) { (read: (TranscriptInfo, RatedTranscript, TranscriptScores)) in
             let (info, rated, scores) = read
