@@ -57,7 +57,14 @@ public enum StudyFixture {
                 if rater == annotator {
                     try file.append(event)
                 } else {
-                    if reviews[rater] == nil { reviews[rater] = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review), sessionFolder: store.sessionFolder(id)).file }
+                    if reviews[rater] == nil {
+                        // A model judge's file says which model and rubric made it.
+                        let judge = TranscriptStore.isJudge(rater) ? ReviewHeader.JudgeRecord(
+                            name: String(rater.dropFirst(TranscriptStore.judgePrefix.count)), model: .init(provider: "openai", name: "judge-model"),
+                            rubric: PromptFile(path: "prompts/judge-rubric-v1.yaml", version: "judge-rubric-v1", sha256: String(repeating: "0", count: 64))) : nil
+                        reviews[rater] = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id, rater: rater, purpose: .review, judge: judge),
+                                                                           sessionFolder: store.sessionFolder(id)).file
+                    }
                     try reviews[rater]!.append(event)
                 }
             }
