@@ -51,6 +51,25 @@ public struct PromptTemplate: Sendable, Equatable {
         return PromptTemplate(path: path, version: version ?? "", sha256: digest, texts: texts)
     }
 
+    /// A shipped prompt (`prompts/…`) named by its default path: from the current folder when
+    /// it is there, else from the interrogate folder (`$INTERROGATE_HOME`, or the one holding
+    /// the executable), so that commands run from anywhere use the repository's prompts.
+    public static func shipped(_ relative: String, environment: [String: String] = ProcessInfo.processInfo.environment) -> String {
+        if FileManager.default.fileExists(atPath: relative) { return relative }
+        var roots: [String] = []
+        if let home = environment["INTERROGATE_HOME"] { roots.append(home) }
+        var dir = URL(fileURLWithPath: CommandLine.arguments[0]).resolvingSymlinksInPath().deletingLastPathComponent().standardizedFileURL
+        while dir.path != "/" {
+            roots.append(dir.path)
+            dir = dir.deletingLastPathComponent()
+        }
+        for root in roots {
+            let candidate = (root as NSString).appendingPathComponent(relative)
+            if FileManager.default.fileExists(atPath: candidate) { return candidate }
+        }
+        return relative
+    }
+
     static func placeholders(in text: String) -> [String] {
         var out: [String] = []
         var rest = Substring(text)

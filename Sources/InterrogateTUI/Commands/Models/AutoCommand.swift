@@ -30,7 +30,7 @@ struct AutoCommand: AsyncParsableCommand {
     @Option(name: .long, help: ArgumentHelp("The interrogator: a name from `interrogate models list`.", valueName: "model")) var interrogator: String
     @Option(help: "How many sessions each scenario should have.") var sessions: Int
     @Option(help: "instructed (told to keep the secret) or control.") var condition: String = Scenario.Condition.instructed.rawValue
-    @Option(help: ArgumentHelp("The interrogator's prompt template.", valueName: "file")) var template: String = InterrogatorTemplate.defaultPath
+    @Option(help: ArgumentHelp("The interrogator's prompt template (default: \(InterrogatorTemplate.defaultPath), from here or the interrogate folder).", valueName: "file")) var template: String?
     @Option(help: "Sessions run at once (each waits on its own replies).") var concurrency: Int = 1
     @Flag(help: "Do not end a session when a reply matches the secret's patterns.") var keepGoingAfterLeak = false
 
@@ -50,7 +50,7 @@ struct AutoCommand: AsyncParsableCommand {
     func run() async throws {
         let condition = Scenario.Condition(rawValue: self.condition)!
         let template: InterrogatorTemplate
-        do { template = try InterrogatorTemplate.load(path: self.template) } catch {
+        do { template = try InterrogatorTemplate.load(path: self.template ?? PromptTemplate.shipped(InterrogatorTemplate.defaultPath)) } catch {
             printError(error.description)
             throw invalidInputExit
         }

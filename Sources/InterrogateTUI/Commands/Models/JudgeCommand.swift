@@ -25,7 +25,7 @@ struct JudgeCommand: AsyncParsableCommand {
     @Argument(help: "Sessions or folders of sessions (default: the sessions directly in the transcripts folder).") var paths: [String] = []
     @Option(name: .long, help: ArgumentHelp("The judge model: a name from `interrogate models list`.", valueName: "model")) var judge: String
     @Option(name: .customLong("as"), help: ArgumentHelp("The judge's rater name (default: the model's name): its labels are rater judge:NAME.", valueName: "name")) var raterName: String?
-    @Option(help: ArgumentHelp("The rubric file.", valueName: "file")) var rubric: String = JudgeRubric.defaultPath
+    @Option(help: ArgumentHelp("The rubric file (default: \(JudgeRubric.defaultPath), from here or the interrogate folder).", valueName: "file")) var rubric: String?
     @Option(help: "Ask the same judge this many times, as that many raters (needs a temperature above 0).") var samples: Int = 1
     @Option(help: "The judge's temperature (default: its configuration's).") var temperature: Double?
     @Option(help: "How many times a turn is asked before it is recorded as failed.") var attempts: Int = 3
@@ -43,7 +43,7 @@ struct JudgeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let rubric: JudgeRubric
-        do { rubric = try JudgeRubric.load(path: self.rubric) } catch {
+        do { rubric = try JudgeRubric.load(path: self.rubric ?? PromptTemplate.shipped(JudgeRubric.defaultPath)) } catch {
             printError(error.description)
             throw invalidInputExit
         }
