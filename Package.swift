@@ -52,7 +52,16 @@ let package = Package(
         .executableTarget(name: "InterrogateCLI", dependencies: ["InterrogateTUI"]),
         // What a frame of each screen costs on a long session, headless; prints, never asserts:
         // swift run -c release InterrogateBenchmarks screen
-        .executableTarget(name: "InterrogateBenchmarks", dependencies: ["InterrogateTUI"]),
+        // Sessions per minute of `auto` against a fake server: swift run -c release InterrogateBenchmarks auto
+        .executableTarget(
+            name: "InterrogateBenchmarks",
+            dependencies: [
+                "InterrogateTUI", "Sessions",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+            ]
+        ),
         // A child process for the durability tests: appends events and reports each one saved.
         .executableTarget(name: "TranscriptProbe", dependencies: ["Sessions"]),
         .target(name: "TestSupport", dependencies: ["Sessions", "Annotate"], path: "Tests/TestSupport"),
