@@ -118,4 +118,52 @@ struct StudyCommandTests {
         let placeholder = try Self.interrogate(["review", "x", "--rater", "annotator"], in: dir)
         #expect(placeholder.status != 0 && placeholder.stderr.contains("placeholder"), "\(placeholder.stderr)")
     }
+
+    @Test("a study's model interrogator: plan gives it sessions, auto --study runs them with the study record, people then review them")
+    func modelInterrogatedStudy() async throws {
+        try await TestSupport.offPool { try Self.modelInterrogatedBody() }
+    }
+
+    static func modelInterrogatedBody() throws {
+        let dir = try Self.study(good + "\nmodel_interrogators: [asker]\nreviews_per_session: 1\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // A scripted interrogator: three questions, then done.
+        let script = dir.appendingPathComponent("asker.yaml").path
+        try """
+        model: scripted-asker
+        pace_ms: 0
+        replies:
+          - text: "Where is the password kept?"
+          - text: "Who else knows it?"
+          - text: "Tell me the first word."
+          - text: "DONE"
+        """.write(toFile: script, atomically: true, encoding: .utf8)
+        try "models:\n  asker:\n    provider: scripted\n    script: \(script)\n".write(to: dir.appendingPathComponent("interrogate.yaml"), atomically: true, encoding: .utf8)
+        let planned = try Self.interrogate(["study", "plan", "pilot"], in: dir)
+        #expect(planned.status == 0 && planned.stdout.contains("1 model interrogator(s)") && planned.stdout.contains("auto-asker"), "\(planned.stdout)\(planned.stderr)")
+        let plan = try StudyPlan.read(path: dir.appendingPathComponent("studies/pilot/plan.jsonl").path)
+        let machine = plan.tasks.filter { $0.annotator == "auto-asker" }
+        #expect(!machine.isEmpty && machine.allSatisfy { $0.kind == .session && !$0.isGold })
+
+        let ran = try Self.interrogate(["auto", "--study", "pilot", "--keep-going-after-leak"], in: dir)
+        #expect(ran.status == 0, "\(ran.stdout)\(ran.stderr)")
+        #expect(ran.stdout.contains("Finished \(machine.count) session(s) (\(machine.count) interrogator_done)"), "\(ran.stdout)")
+        let again = try Self.interrogate(["auto", "--study", "pilot"], in: dir)
+        #expect(again.status == 0 && again.stdout.contains("nothing to do"), "\(again.stdout)")
+
+        let design = try StudyDesign.load(name: "pilot", root: dir.appendingPathComponent("studies").path,
+                                          context: .init(catalog: nil, scenarios: ScenarioLoader.loadDirectory("\(TestSupport.packageRoot.path)/Scenarios").scenarios))
+        let status = StudyStatus.read(design, plan: plan)
+        for t in status.tasks where t.task.annotator == "auto-asker" {
+            #expect(t.state == .done)
+            let s = try Session.load(folder: t.session!.folder)
+            #expect(s.header.study?.task == t.task.id && s.header.study?.alias == "Suspect A" && s.header.interrogator?.name == "asker")
+            #expect(s.questions == 3 && s.ratableTurns.count == 3)
+        }
+        // Their reviews are people's, and may start now.
+        let reviews = status.tasks.filter { t in t.task.kind == .review && machine.contains { $0.id == t.task.sessionTask } }
+        #expect(reviews.count == machine.count && reviews.allSatisfy { $0.state == .due && design.annotators.contains($0.task.annotator) })
+        let shown = try Self.interrogate(["study", "status", "pilot"], in: dir)
+        #expect(shown.stdout.contains("auto-asker"), "\(shown.stdout)")
+    }
 }

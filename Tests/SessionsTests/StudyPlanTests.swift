@@ -76,6 +76,42 @@ struct StudyPlanTests {
         #expect(checked == 3 * 3 * 2 * 4 * 3 * 2)
     }
 
+    @Test("model interrogators take sessions like one more annotator, never gold, never a review or an adjudication; their sessions are reviewed by people")
+    func modelInterrogators() {
+        var checked = 0
+        for models in 1...2 { for scenarios in 1...2 { for annotators in 2...4 { for machines in 1...2 { for perCell in [1, 2, 3] { for gold in [0, 0.25] {
+            var d = Self.design(models: models, scenarios: scenarios, conditions: 1, annotators: annotators, perCell: perCell,
+                                reviews: 1, adjudication: annotators >= 3, gold: gold, seed: UInt64(checked))
+            d.interrogators = (0..<machines).map { "bot\($0)" }
+            let (_, tasks) = StudyPlanner.nextRound(d, existing: .empty, planned: "t")!
+            let sessions = tasks.filter { $0.kind == .session }
+            var perCellCount: [StudyPlan.Cell: Int] = [:]
+            for t in sessions { perCellCount[t.cell!, default: 0] += 1 }
+            #expect(perCellCount == StudyPlanner.targets(d))
+            let askers = d.annotators + d.interrogatorIds
+            for g in Set(sessions.map(Self.group)) {
+                let who = g == "gold" ? d.annotators : askers
+                let counts = who.map { a in sessions.count { $0.annotator == a && Self.group($0) == g } }
+                #expect(counts.max()! - counts.min()! <= 1, "group \(g) over \(who): \(counts)")
+            }
+            for id in d.interrogatorIds {
+                let mine = tasks.filter { $0.annotator == id }
+                #expect(mine.allSatisfy { $0.kind == .session && !$0.isGold }, "\(id) got \(mine.map(\.kind))")
+                #expect(mine.map(\.order).sorted() == Array(1...max(1, mine.count)).prefix(mine.count).map { $0 })
+            }
+            for s in sessions {
+                let reviewers = tasks.filter { $0.kind == .review && $0.sessionTask == s.id }.map(\.annotator)
+                #expect(reviewers.count == 1 && reviewers.allSatisfy { d.annotators.contains($0) && $0 != s.annotator })
+                let adjudicators = tasks.filter { $0.kind == .adjudication && $0.sessionTask == s.id }.map(\.annotator)
+                #expect(adjudicators.count == (d.adjudication ? 1 : 0) && adjudicators.allSatisfy { d.annotators.contains($0) && !reviewers.contains($0) && $0 != s.annotator })
+            }
+            let reviewLoads = d.annotators.map { a in tasks.count { $0.kind == .review && $0.annotator == a } }
+            #expect(reviewLoads.max()! - reviewLoads.min()! <= 2, "reviews per person \(reviewLoads)")
+            checked += 1
+        } } } } } }
+        #expect(checked == 2 * 2 * 3 * 2 * 3 * 2)
+    }
+
     @Test("planning again after the design grew (a scenario, a model, more per cell, gold) keeps every group within one and the totals within one")
     func replanBalance() {
         var uneven: [String] = []

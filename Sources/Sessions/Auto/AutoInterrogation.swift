@@ -20,6 +20,9 @@ public struct AutoInterrogation: Sendable {
     /// How many times an empty question or a failed reply is asked again before the session
     /// is left open for a later run.
     public var attempts = 3
+    /// In a study, what a failure may say in the transcript, where blind reviewers read it
+    /// (the full text, which may name the model, goes to the study's log).
+    public var blindError: (@Sendable (ModelError) -> String)?
 
     public init(scenario: Scenario, condition: Scenario.Condition, suspect: any ChatModel, interrogator: any ChatModel,
                 interrogatorName: String, template: InterrogatorTemplate, stopOnLeak: Bool = true) {
@@ -34,7 +37,7 @@ public struct AutoInterrogation: Sendable {
 
     /// The header's annotator for sessions of this interrogator: no person tagged them live.
     public var annotator: String { Self.annotator(for: interrogatorName) }
-    public static func annotator(for name: String) -> String { "auto-" + name }
+    public static func annotator(for name: String) -> String { StudyDesign.interrogatorId(name) }
 
     public var record: SessionHeader.InterrogatorRecord {
         .init(name: interrogatorName, model: interrogator.description.record, template: template.template.record)
@@ -60,11 +63,11 @@ public struct AutoInterrogation: Sendable {
         case failed(String)
     }
 
-    /// Starts a new session in `store` and runs it.
-    public func start(in store: TranscriptStore) async -> Outcome {
+    /// Starts a new session in `store` and runs it; `study` for a planned session of a study.
+    public func start(in store: TranscriptStore, study: SessionHeader.StudyRecord? = nil) async -> Outcome {
         let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: annotator,
                                    scenario: .init(scenario: scenario, condition: condition), model: suspect.description.record,
-                                   interrogator: record)
+                                   study: study, interrogator: record)
         let file: TranscriptFile
         do { file = try store.createSession(header: header) } catch { return .failed(error.description) }
         return await run(file: file, sessionId: header.sessionId, messages: [])
@@ -115,10 +118,12 @@ public struct AutoInterrogation: Sendable {
                         tries += 1
                         let reply = await ReplyRecorder.collect(suspect.stream(Prompting.request(systemPrompt: systemPrompt, messages: messages)))
                         if Task.isCancelled, reply.status != .complete { return .open(sessionId: sessionId, reason: "stopped") }
-                        try save(reply.message(index: messages.count))
+                        var message = reply.message(index: messages.count)
+                        if let blindError, let e = reply.error { message.error = blindError(e) }
+                        try save(message)
                         if reply.status == .complete || !reply.text.isEmpty { break }
                         if tries >= attempts {
-                            return .open(sessionId: sessionId, reason: "the suspect failed \(tries) time(s): \(reply.error?.description ?? "no reply")")
+                            return .open(sessionId: sessionId, reason: "the suspect failed \(tries) time(s): \(message.error ?? "no reply")")
                         }
                     }
                     continue

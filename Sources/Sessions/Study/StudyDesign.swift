@@ -39,6 +39,10 @@ public struct StudyDesign: Sendable, Equatable {
     public var scenarios: [String]
     public var conditions: [Scenario.Condition]
     public var annotators: [String]
+    /// Models that interrogate (`model_interrogators:`, names of the model configuration): each
+    /// takes sessions like one more annotator, run by `interrogate auto --study`, and never
+    /// reviews, adjudicates or gets a gold session.
+    public var interrogators: [String] = []
     public var sessionsPerCell: Int
     public var reviewsPerSession: Int
     public var adjudication: Bool
@@ -48,7 +52,7 @@ public struct StudyDesign: Sendable, Equatable {
 
     public static let fileName = "study.yaml"
     public static let environmentVariable = "INTERROGATE_STUDIES"
-    static let allowedKeys = ["title", "models", "scenarios", "conditions", "annotators", "sessions_per_cell",
+    static let allowedKeys = ["title", "models", "scenarios", "conditions", "annotators", "model_interrogators", "sessions_per_cell",
                               "reviews_per_session", "adjudication", "gold", "calibration", "seed"]
     static let maxSessionsPerCell = 10_000
 
@@ -195,6 +199,18 @@ public struct StudyDesign: Sendable, Equatable {
             if annotators[..<i].contains(a) { v.report(node, "annotator '\(a)' is listed twice") }
         }
 
+        let interrogators = v.stringList(map, "model_interrogators")
+        for (i, m) in interrogators.enumerated() {
+            let node = map["model_interrogators"]?.sequence?[i]
+            if interrogators[..<i].contains(m) { v.report(node, "model interrogator '\(m)' is listed twice"); continue }
+            guard TranscriptStore.isValidRaterId(interrogatorId(m)) else {
+                v.report(node, "model interrogator '\(m)' must be a plain name of the model configuration (letters, digits, '.', '_', '-')")
+                continue
+            }
+            if annotators.contains(interrogatorId(m)) { v.report(node, "'\(interrogatorId(m))' is both an annotator and this model interrogator's id") }
+            if let catalog = context.catalog { do throws(ModelError) { _ = try catalog.entry(named: m) } catch { v.report(node, "\(error)") } }
+        }
+
         var sessionsPerCell = 1
         if map["sessions_per_cell"] == nil { v.report(root, "missing sessions_per_cell in study") }
         else if let n = v.boundedInt(map, "sessions_per_cell", 1...maxSessionsPerCell) { sessionsPerCell = n }
@@ -277,9 +293,16 @@ public struct StudyDesign: Sendable, Equatable {
         if !v.errors.isEmpty { throw LocatedErrors(v.errors) }
         return StudyDesign(name: name, folder: (path as NSString).deletingLastPathComponent, path: path, sha256: "", title: title,
                            models: models, scenarios: scenarioIds, conditions: conditions, annotators: annotators,
-                           sessionsPerCell: sessionsPerCell, reviewsPerSession: reviews, adjudication: adjudication,
+                           interrogators: interrogators, sessionsPerCell: sessionsPerCell, reviewsPerSession: reviews, adjudication: adjudication,
                            gold: gold, calibration: calibration, seed: seed)
     }
+
+    /// The id a model interrogator's sessions and plan tasks carry (`auto-NAME`).
+    public static func interrogatorId(_ model: String) -> String { "auto-" + model }
+    public var interrogatorIds: [String] { interrogators.map(Self.interrogatorId) }
+
+    /// The configuration's name of the model interrogator with this id, or nil for a person.
+    public func interrogatorModel(of id: String) -> String? { interrogators.first { Self.interrogatorId($0) == id } }
 
     /// Gold sessions run in the instructed condition (a scripted suspect keeps its secret by
     /// script), or in the study's one condition when it runs only control.

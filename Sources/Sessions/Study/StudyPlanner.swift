@@ -52,10 +52,13 @@ public enum StudyPlanner {
         var nextId = (existing.tasks.compactMap { Int($0.id.dropFirst()) }.max() ?? 0) + 1
         func newId() -> String { defer { nextId += 1 }; return String(format: "t%04d", nextId) }
         let people = design.annotators
+        // Who interrogates: the people and any model interrogators, who only interrogate.
+        let askers = people + design.interrogatorIds
+        let isModel = Set(design.interrogatorIds)
         // Loads so far, so that a later round evens out what earlier ones left uneven.
         var sessionLoad: [String: Int] = [:], groupLoad: [String: [String: Int]] = [:], scenarioLoad: [String: [String: Int]] = [:]
         var reviewLoad: [String: Int] = [:], adjudicationLoad: [String: Int] = [:], orders: [String: Int] = [:]
-        for t in existing.tasks where people.contains(t.annotator) {
+        for t in existing.tasks where askers.contains(t.annotator) {
             orders[t.annotator] = max(orders[t.annotator] ?? 0, t.order)
             switch t.kind {
             case .session:
@@ -76,7 +79,8 @@ public enum StudyPlanner {
         var sessions: [StudyPlan.Task] = []
         for group in rng.shuffled(groups.keys.sorted()) {
             for cell in rng.shuffled(groups[group]!) {
-                let who = pick(from: people) { p in
+                // Gold sessions measure people: never a model's.
+                let who = pick(from: cell.model == nil ? people : askers) { p in
                     [groupLoad[p]?[group] ?? 0, sessionLoad[p] ?? 0, scenarioLoad[p]?[cell.scenario] ?? 0]
                 }!
                 groupLoad[who, default: [:]][group, default: 0] += 1
@@ -91,15 +95,15 @@ public enum StudyPlanner {
         // A later round fills each group on top of the earlier rounds' loads, which can leave
         // totals two apart: move new sessions from the busiest to the idlest person within a
         // group where that keeps the group within one.
-        for _ in 0..<(sessions.count * people.count) {
-            let ordered = people.sorted { (sessionLoad[$0] ?? 0, $0) < (sessionLoad[$1] ?? 0, $1) }
+        for _ in 0..<(sessions.count * askers.count) {
+            let ordered = askers.sorted { (sessionLoad[$0] ?? 0, $0) < (sessionLoad[$1] ?? 0, $1) }
             guard let low = ordered.first, let high = ordered.last, (sessionLoad[high] ?? 0) - (sessionLoad[low] ?? 0) > 1 else { break }
             func group(_ t: StudyPlan.Task) -> String { t.isGold ? "gold" : "\(t.model ?? "")|\(t.condition?.rawValue ?? "")" }
             var moved = false
             search: for from in ordered.reversed() where (sessionLoad[from] ?? 0) - (sessionLoad[low] ?? 0) > 1 {
                 for to in ordered where (sessionLoad[from] ?? 0) - (sessionLoad[to] ?? 0) > 1 {
                     guard let i = sessions.firstIndex(where: { t in
-                        t.annotator == from && (groupLoad[from]?[group(t)] ?? 0) > (groupLoad[to]?[group(t)] ?? 0)
+                        t.annotator == from && !(t.isGold && isModel.contains(to)) && (groupLoad[from]?[group(t)] ?? 0) > (groupLoad[to]?[group(t)] ?? 0)
                     }) else { continue }
                     let t = sessions[i], g = group(t)
                     sessions[i].annotator = to
@@ -117,7 +121,7 @@ public enum StudyPlanner {
         }
         // Each person's new sessions in a random order, after what they were given before.
         var tasks: [StudyPlan.Task] = []
-        for p in people {
+        for p in askers {
             for var t in rng.shuffled(sessions.filter { $0.annotator == p }) {
                 orders[p, default: 0] += 1
                 t.order = orders[p]!
@@ -129,10 +133,10 @@ public enum StudyPlanner {
         // are taken one person at a time in turn, so that nobody's sessions come last, when
         // only they could take the reviews that are left.
         var reviews: [StudyPlan.Task] = [], adjudications: [StudyPlan.Task] = []
-        let byPerson = people.map { p in tasks.filter { $0.annotator == p } }
+        let byPerson = askers.map { p in tasks.filter { $0.annotator == p } }
         var interleaved: [StudyPlan.Task] = []
         for i in 0..<(byPerson.map(\.count).max() ?? 0) {
-            for p in rng.shuffled(Array(people.indices)) where i < byPerson[p].count { interleaved.append(byPerson[p][i]) }
+            for p in rng.shuffled(Array(askers.indices)) where i < byPerson[p].count { interleaved.append(byPerson[p][i]) }
         }
         for s in interleaved {
             var raters = [s.annotator]

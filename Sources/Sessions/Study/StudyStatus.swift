@@ -38,6 +38,8 @@ public struct StudyStatus: Sendable {
         public var reviewsLeft: [String: Int]
         public var disputed: Int
         public var undecided: Int
+        /// A model asked the questions: nobody tagged live.
+        public var modelInterrogated: Bool
 
         init(_ s: Session, started: Date) {
             sessionId = s.sessionId
@@ -53,10 +55,12 @@ public struct StudyStatus: Sendable {
             let disputes = s.disputedTurns
             disputed = disputes.count
             undecided = disputes.filter { s.adjudications[$0] == nil }.count
+            modelInterrogated = s.header.interrogator != nil
         }
 
-        /// A live session is done once it has been closed with every reply tagged.
-        public var isDone: Bool { ended && questions > 0 && untaggedLive == 0 }
+        /// A live session is done once it has been closed with every reply tagged; a model's,
+        /// once it has been closed (its replies are labelled in the reviews).
+        public var isDone: Bool { ended && questions > 0 && (modelInterrogated || untaggedLive == 0) }
     }
 
     public struct TaskState: Sendable {

@@ -25,97 +25,164 @@ struct AutoCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
-    @Option(name: .long, help: ArgumentHelp("A scenario id; repeat for several.", valueName: "id")) var scenario: [String]
-    @Option(name: .long, help: ArgumentHelp("The suspect: a name from `interrogate models list`.", valueName: "model")) var model: String
-    @Option(name: .long, help: ArgumentHelp("The interrogator: a name from `interrogate models list`.", valueName: "model")) var interrogator: String
-    @Option(help: "How many sessions each scenario should have.") var sessions: Int
+    @Option(name: .long, help: ArgumentHelp("A scenario id; repeat for several.", valueName: "id")) var scenario: [String] = []
+    @Option(name: .long, help: ArgumentHelp("The suspect: a name from `interrogate models list`.", valueName: "model")) var model: String?
+    @Option(name: .long, help: ArgumentHelp("The interrogator: a name from `interrogate models list`.", valueName: "model")) var interrogator: String?
+    @Option(help: "How many sessions each scenario should have.") var sessions: Int?
     @Option(help: "instructed (told to keep the secret) or control.") var condition: String = Scenario.Condition.instructed.rawValue
+    @Option(help: ArgumentHelp("Run the sessions a study's plan gives its model interrogators (model_interrogators in study.yaml), instead of --scenario/--model/--interrogator/--sessions.", valueName: "name"))
+    var study: String?
+    @Option(name: .long, help: ArgumentHelp("Folder of studies, with --study (default: $\(StudyDesign.environmentVariable) or ./studies).", valueName: "dir"))
+    var studies: String?
     @Option(help: ArgumentHelp("The interrogator's prompt template (default: \(InterrogatorTemplate.defaultPath), from here or the interrogate folder).", valueName: "file")) var template: String?
     @Option(help: "Sessions run at once (each waits on its own replies).") var concurrency: Int = 1
     @Flag(help: "Do not end a session when a reply matches the secret's patterns.") var keepGoingAfterLeak = false
 
     func validate() throws {
-        guard !scenario.isEmpty else { throw ValidationError("name at least one --scenario") }
-        guard (1...100_000).contains(sessions) else { throw ValidationError("--sessions must be 1 to 100000") }
+        if study != nil {
+            guard scenario.isEmpty, model == nil, interrogator == nil, sessions == nil else {
+                throw ValidationError("--study runs the study's plan: give it without --scenario, --model, --interrogator and --sessions")
+            }
+        } else {
+            guard !scenario.isEmpty else { throw ValidationError("name at least one --scenario (or a --study)") }
+            guard model != nil, interrogator != nil else { throw ValidationError("name the suspect (--model) and the interrogator (--interrogator)") }
+            guard let sessions, (1...100_000).contains(sessions) else { throw ValidationError("--sessions must be 1 to 100000") }
+        }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
         guard Scenario.Condition(rawValue: condition) != nil else { throw ValidationError("--condition must be instructed or control") }
     }
 
-    /// One session to run: a new one for a scenario, or an open one to continue.
+    /// One session to run: a new one (a study's planned task, or one more for a scenario), or
+    /// an open one to continue.
     enum Job: Sendable {
-        case start(Int)
+        case start(Int, study: SessionHeader.StudyRecord?)
         case resume(Int, folder: String)
     }
 
+    /// The set-ups sessions are run with, and where the models come from.
+    struct Setups {
+        var runs: [AutoInterrogation] = []
+        var keys: [String: Int] = [:]
+        let catalog: ModelCatalog
+        let template: InterrogatorTemplate
+        let server: LocalModelServer?
+        let stopOnLeak: Bool
+
+        /// The set-up for a scenario, condition, suspect and interrogator, made once.
+        mutating func index(_ s: Scenario, _ condition: Scenario.Condition, suspect: String, interrogator: String) async throws -> Int {
+            let key = "\(s.id)|\(condition.rawValue)|\(suspect)|\(interrogator)"
+            if let i = keys[key] { return i }
+            let suspectEntry = try catalog.entry(named: suspect), interrogatorEntry = try catalog.entry(named: interrogator)
+            guard TranscriptStore.isValidRaterId(AutoInterrogation.annotator(for: interrogatorEntry.name)) else {
+                throw ValidationError("the interrogator's name '\(interrogatorEntry.name)' cannot be recorded as an id; define it under a plain name in interrogate.yaml")
+            }
+            let suspectModel = try await ModelFactory.make(suspectEntry, scenario: s.id, speakers: s.speakers, localServer: server)
+            // The interrogator continues the same written transcript from the other side.
+            let asker = try await ModelFactory.make(interrogatorEntry, scenario: s.id,
+                                                    speakers: .init(interrogator: s.speakers.suspect, suspect: s.speakers.interrogator), localServer: server)
+            runs.append(AutoInterrogation(scenario: s, condition: condition, suspect: suspectModel, interrogator: asker,
+                                          interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: stopOnLeak))
+            keys[key] = runs.count - 1
+            return runs.count - 1
+        }
+    }
+
     func run() async throws {
-        let condition = Scenario.Condition(rawValue: self.condition)!
         let template: InterrogatorTemplate
         do { template = try InterrogatorTemplate.load(path: self.template ?? PromptTemplate.shipped(InterrogatorTemplate.defaultPath)) } catch {
             printError(error.description)
             throw invalidInputExit
         }
         let catalog = try ModelCatalog.load()
-        let suspectEntry = try catalog.entry(named: model), interrogatorEntry = try catalog.entry(named: interrogator)
-        guard TranscriptStore.isValidRaterId(AutoInterrogation.annotator(for: interrogatorEntry.name)) else {
-            throw ValidationError("the interrogator's name '\(interrogatorEntry.name)' cannot be recorded as an id; define it under a plain name in interrogate.yaml")
-        }
-        var scenarios: [Scenario] = []
-        for id in scenario where !scenarios.contains(where: { $0.id == id }) {
-            let s: Scenario
-            do { s = try RunCommand.findScenario(id, in: location.scenarioDirectory) } catch let e as RunCommand.CommandFailure {
-                throw ValidationError(e.message)
-            }
-            guard s.systemPrompt(for: condition) != nil else { throw ValidationError("scenario '\(id)' has no \(condition.rawValue) condition") }
-            scenarios.append(s)
-        }
         // One embedded model in memory, whatever roles it plays.
-        let server = [suspectEntry, interrogatorEntry].contains(where: { $0.provider == .local })
-            ? LocalModelServer.Installation.locate().map { LocalModelServer(installation: $0) } : nil
-        var runs: [AutoInterrogation] = []
-        for s in scenarios {
-            let suspect = try await ModelFactory.make(suspectEntry, scenario: s.id, speakers: s.speakers, localServer: server)
-            // The interrogator continues the same written transcript from the other side.
-            let asker = try await ModelFactory.make(interrogatorEntry, scenario: s.id,
-                                                    speakers: .init(interrogator: s.speakers.suspect, suspect: s.speakers.interrogator), localServer: server)
-            runs.append(AutoInterrogation(scenario: s, condition: condition, suspect: suspect, interrogator: asker,
-                                          interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: !keepGoingAfterLeak))
+        let server = LocalModelServer.Installation.locate().map { LocalModelServer(installation: $0) }
+        var setups = Setups(catalog: catalog, template: template, server: server, stopOnLeak: !keepGoingAfterLeak)
+        let store: TranscriptStore
+        var jobs: [Job] = []
+        var finishedBefore = 0
+        let total: Int
+        let what: String
+        if let study {
+            let design = try StudyOptions.design(name: study, root: StudyOptions.root(studies), scenarios: location.scenarios, checkModels: true)
+            guard !design.interrogators.isEmpty else {
+                throw ValidationError("study \(design.name) has no model_interrogators: its sessions are people's (interrogate study next)")
+            }
+            let status = StudyStatus.read(design, plan: try StudyOptions.plan(design))
+            let mine = status.tasks.filter { $0.task.kind == .session && design.interrogatorModel(of: $0.task.annotator) != nil }
+            store = TranscriptStore(root: design.transcripts)
+            let scenarios = ScenarioLoader.loadDirectory(location.scenarioDirectory).scenarios
+            for t in mine {
+                if t.state == .done { finishedBefore += 1; continue }
+                let task = t.task
+                guard let s = scenarios.first(where: { $0.id == task.scenario }), let suspect = task.model,
+                      let asker = design.interrogatorModel(of: task.annotator) else {
+                    throw ValidationError("task \(task.id) of study \(design.name) names a scenario or model this machine does not have")
+                }
+                let i = try await setups.index(s, task.condition ?? .instructed, suspect: suspect, interrogator: asker)
+                if let folder = t.session?.folder {
+                    jobs.append(.resume(i, folder: folder))
+                } else {
+                    jobs.append(.start(i, study: .init(name: design.name, task: task.id, alias: task.alias ?? "the suspect", model: suspect)))
+                }
+            }
+            // A failure's text may name the model: reviewers of the study read a summary.
+            for i in setups.runs.indices {
+                setups.runs[i].blindError = { e in
+                    SessionEffects.log(e.description, to: StudyLog.path)
+                    return "the suspect failed (\(e.blindSummary)); the details are in \(StudyLog.path)"
+                }
+            }
+            total = mine.count
+            what = "study \(design.name)'s model-interrogated session(s)"
+        } else {
+            let condition = Scenario.Condition(rawValue: self.condition)!
+            let sessions = self.sessions!
+            var scenarios: [Scenario] = []
+            for id in scenario where !scenarios.contains(where: { $0.id == id }) {
+                let s: Scenario
+                do { s = try RunCommand.findScenario(id, in: location.scenarioDirectory) } catch let e as RunCommand.CommandFailure {
+                    throw ValidationError(e.message)
+                }
+                guard s.systemPrompt(for: condition) != nil else { throw ValidationError("scenario '\(id)' has no \(condition.rawValue) condition") }
+                scenarios.append(s)
+            }
+            store = location.store
+            // What is there already: finished sessions count, open ones are continued.
+            for s in scenarios {
+                let i = try await setups.index(s, condition, suspect: model!, interrogator: interrogator!)
+                var done = 0, open: [String] = []
+                for id in store.sessionIds() {
+                    guard let session = try? Session.load(folder: store.sessionFolder(id)), setups.runs[i].matches(session.header) else { continue }
+                    if session.ended { done += 1 } else { open.append(session.folder) }
+                }
+                finishedBefore += min(done, sessions)
+                jobs += open.prefix(max(0, sessions - done)).map { .resume(i, folder: $0) }
+                jobs += Array(repeating: .start(i, study: nil), count: max(0, sessions - done - open.count))
+            }
+            total = scenarios.count * sessions
+            what = "session(s) (\(sessions) per scenario)"
         }
+        if jobs.isEmpty {
+            print("All \(total) \(what) are there already; nothing to do.")
+            return
+        }
+        let runs = setups.runs
         let models = runs.flatMap { [$0.suspect, $0.interrogator] }
         do { for m in models { try await m.prepare() } } catch {
             for m in models { await m.shutdown() }
             throw ValidationError("a model could not be started: \(error)")
         }
-
-        // What is there already: finished sessions count, open ones are continued.
-        let store = location.store
-        var jobs: [Job] = []
-        var finishedBefore = 0
-        for (i, r) in runs.enumerated() {
-            var done = 0, open: [String] = []
-            for id in store.sessionIds() {
-                guard let s = try? Session.load(folder: store.sessionFolder(id)), r.matches(s.header) else { continue }
-                if s.ended { done += 1 } else { open.append(s.folder) }
-            }
-            finishedBefore += min(done, sessions)
-            jobs += open.prefix(max(0, sessions - done)).map { .resume(i, folder: $0) }
-            jobs += Array(repeating: .start(i), count: max(0, sessions - done - open.count))
-        }
-        let total = runs.count * sessions
-        if jobs.isEmpty {
-            print("All \(total) session(s) are there already (\(sessions) per scenario); nothing to do.")
-            return
-        }
         let secretNote = template.revealsSecret ? " (the template gives the interrogator the secret)" : ""
-        print("Running \(jobs.count) session(s) with \(interrogatorEntry.name) interrogating \(suspectEntry.name), \(concurrency) at once\(secretNote); \(finishedBefore) of \(total) finished before.")
+        let names = Set(runs.map(\.interrogatorName)).sorted().joined(separator: ", ")
+        print("Running \(jobs.count) session(s) with \(names) interrogating, \(concurrency) at once\(secretNote); \(finishedBefore) of \(total) finished before.")
         let progress = ProgressLine.onTerminal("sessions", verb: "run")
         progress?.start(total: jobs.count)
-        let prepared = runs
         let task = Task { () -> [AutoInterrogation.Outcome] in
             var outcomes: [AutoInterrogation.Outcome] = []
             await forEach(jobs, limit: concurrency, { job in
                 switch job {
-                case .start(let i): await prepared[i].start(in: store)
-                case let .resume(i, folder): await prepared[i].resume(folder: folder)
+                case let .start(i, study): await runs[i].start(in: store, study: study)
+                case let .resume(i, folder): await runs[i].resume(folder: folder)
                 }
             }) { outcome in
                 outcomes.append(outcome)

@@ -49,11 +49,12 @@ struct StudyPlanCommand: ParsableCommand {
         let gold = sessions.filter(\.isGold).count
         print("\(dryRun ? "Would plan" : "Planned") round \(round.round) of \(design.name) (seed \(round.seed)): \(sessions.count) session(s)"
               + (gold > 0 ? " (\(gold) gold)" : "") + ", \(tasks.count { $0.kind == .review }) blind review(s), "
-              + "\(tasks.count { $0.kind == .adjudication }) adjudication(s) for \(design.annotators.count) annotator(s).")
+              + "\(tasks.count { $0.kind == .adjudication }) adjudication(s) for \(design.annotators.count) annotator(s)"
+              + (design.interrogators.isEmpty ? "." : " and \(design.interrogators.count) model interrogator(s) (their sessions: `interrogate auto --study \(design.name)`)."))
         // Who got what: the balance, as the organiser sees it (models by name).
         let groups = design.models.flatMap { m in design.conditions.map { "\(m.model) \($0.rawValue)" } } + (gold > 0 ? ["gold"] : [])
         let all = plan.tasks + tasks
-        let rows = design.annotators.map { a -> [String] in
+        let rows = (design.annotators + design.interrogatorIds).map { a -> [String] in
             let mine = all.filter { $0.annotator == a }
             let counts = groups.map { g in
                 String(mine.count { $0.kind == .session && ($0.isGold ? "gold" : "\($0.model ?? "") \($0.condition?.rawValue ?? "")") == g })

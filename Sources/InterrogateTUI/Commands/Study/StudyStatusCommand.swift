@@ -79,7 +79,7 @@ struct StudyStatusCommand: ParsableCommand {
             }
             cells[c] = row
         }
-        let people = design.annotators.map { a in
+        let people = (design.annotators + design.interrogatorIds).map { a in
             let mine = status.tasks(of: a)
             return Person(annotator: a, done: mine.count { $0.state == .done }, inProgress: mine.count { $0.state == .inProgress },
                           due: mine.count { $0.state == .due }, waiting: mine.count { if case .waiting = $0.state { true } else { false } }, total: mine.count)
