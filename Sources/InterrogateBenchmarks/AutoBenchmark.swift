@@ -30,6 +30,17 @@ enum AutoBenchmark {
         let template = try InterrogatorTemplate.load(path: PromptTemplate.shipped(InterrogatorTemplate.defaultPath))
         print("interrogate auto against a local fake server: \(sessions) sessions of \(turns) questions per row, each question and reply "
               + "streamed over HTTP and appended with fsync; \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        // What one saved event costs alone (written and fsync'd), to tell it from the rest of a turn.
+        let probe = TranscriptStore(root: FileManager.default.temporaryDirectory.appendingPathComponent("auto-bench-\(UUID().uuidString)").path)
+        if let file = try? probe.createSession(header: SessionHeader(sessionId: "probe", annotator: "bench", scenario: .init(scenario: scenario, condition: .instructed),
+                                                                   model: .init(provider: "fake", name: "fake"))) {
+            let clock = ContinuousClock()
+            let n = 200
+            let took = clock.measure { for i in 0..<n { _ = try? file.append(.message(MessageEvent(index: i, role: .interrogator, text: "Where is the vault code kept?"))) } }
+            let ms = (Double(took.components.seconds) + Double(took.components.attoseconds) / 1e18) * 1000 / Double(n)
+            print(String(format: "One event appended and fsync'd alone: %.2f ms (mean of %d); a turn saves two.", ms, n))
+            try? FileManager.default.removeItem(atPath: probe.root)
+        }
         print("")
         print("CONCURRENCY  LATENCY  SESSIONS/MIN  TURNS/S  WALL     PER TURN")
         for latency in latencies {

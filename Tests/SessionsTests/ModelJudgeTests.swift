@@ -133,4 +133,19 @@ struct ModelJudgeTests {
         case .failure(let e): #expect(e.description == expected)
         }
     }
+
+    @Test("a judge sampled several times labels as one rater per sample, each file saying which sample it holds")
+    func samples() async throws {
+        let folder = try Self.session("judge-samples")
+        let server = try await MisbehavingServer { _, _ in Self.answer(#"{"labels": ["refusal"], "leak": false, "rationale": "r"}"#) }
+        var judge = try Self.judge(server)
+        for k in 1...2 {
+            judge.sample = k
+            #expect(await judge.judge(folder: folder.path).labelled == 2)
+        }
+        await server.shutdown()
+        let s = try Session.load(folder: folder.path)
+        #expect(s.raters == ["judge:tester.1", "judge:tester.2"])
+        #expect(s.reviewers["judge:tester.2"]?.judge?.sample == 2 && s.reviewers["judge:tester.1"]?.judge?.name == "tester")
+    }
 }

@@ -23,6 +23,9 @@ enum HTTPClients {
             // Fail at once when nothing listens: one person waits on one server, and "connection
             // refused" now is more useful than the same error after the connect timeout.
             config.connectionPool.retryConnectionEstablishment = false
+            // `auto` and `judge` run up to 256 sessions at once against one endpoint; the
+            // client's default of 8 connections per host would queue the rest unseen.
+            config.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 256
             let c = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup, configuration: config)
             cache[ms] = c
             return c
