@@ -87,7 +87,7 @@ struct AutoCommandTests {
 
     @Test("a judge sampled several times must be asked at a temperature above 0, and a bad rubric is told with its place")
     func judgeRefusals() throws {
-        let dir = try folder()
+        let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let samples = try TestSupport.run(TestSupport.product("interrogate"), ["judge", "--judge", "suspect", "--samples", "3", "--temperature", "0"],
                                           environment: Self.environment(dir), currentDirectory: dir)
