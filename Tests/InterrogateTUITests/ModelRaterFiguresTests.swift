@@ -37,8 +37,13 @@ struct ModelRaterFiguresTests {
         func raters(_ key: String) -> [String] { ((g[key] as? [String: Any])?["raters"] as? [String]) ?? [] }
         #expect(raters("people") == ["alice", "bob"] && raters("models") == ["judge:m", "judge:n"])
         #expect(raters("pooled") == ["alice", "bob", "judge:m", "judge:n"])
-        // People agree on everything.
+        // People agree on everything, also label by label: no judge's labels in their figures.
         #expect((g["people"] as? [String: Any])?["percent_agreement"] as? Double == 1)
+        let presence = try #require((g["people"] as? [String: Any])?["label_presence"] as? [[String: Any]])
+        for l in presence {
+            for pair in (l["cohen_kappa"] as? [[String: Any]]) ?? [] { #expect((pair["raters"] as? [String]) == ["alice", "bob"]) }
+            if l["label"] as? String == "candid" { #expect(l["krippendorff_alpha"] as? Double == 1) }
+        }
         let pairs = try #require(g["people_models"] as? [[String: Any]])
         #expect(pairs.count == 4)
         let alice_n = try #require(pairs.first { $0["person"] as? String == "alice" && $0["judge"] as? String == "judge:n" })

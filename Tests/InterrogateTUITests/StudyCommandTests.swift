@@ -160,9 +160,9 @@ struct StudyCommandTests {
             #expect(s.header.study?.task == t.task.id && s.header.study?.alias == "Suspect A" && s.header.interrogator?.name == "asker")
             #expect(s.questions == 3 && s.ratableTurns.count == 3)
         }
-        // Their reviews are people's, and may start now.
+        // Their reviews are people's (two each: nobody tagged them live), and may start now.
         let reviews = status.tasks.filter { t in t.task.kind == .review && machine.contains { $0.id == t.task.sessionTask } }
-        #expect(reviews.count == machine.count && reviews.allSatisfy { $0.state == .due && design.annotators.contains($0.task.annotator) })
+        #expect(reviews.count == 2 * machine.count && reviews.allSatisfy { $0.state == .due && design.annotators.contains($0.task.annotator) })
         let shown = try Self.interrogate(["study", "status", "pilot"], in: dir)
         #expect(shown.stdout.contains("auto-asker"), "\(shown.stdout)")
     }

@@ -137,4 +137,69 @@ struct AutoInterrogationTests {
         #expect(shipped.question(from: "\n\nDetective: \"Where were you?\"\nmore", speakers: .init(interrogator: "Detective", suspect: "D")) == "Where were you?")
         #expect(shipped.isDone("DONE.") && !shipped.isDone("Done yet?"))
     }
+
+    @Test("DONE before any question is asked again, not a session without questions")
+    func doneFirst() async throws {
+        let store = TranscriptStore(root: try TestSupport.temporaryDirectory("auto-done-first").path)
+        let server = try await Self.server(question: { $0 == 0 ? "DONE" : $0 == 3 ? "DONE" : "Question \($0)?" })
+        let outcome = await (try Self.run(server)).start(in: store)
+        await server.shutdown()
+        guard case .ended(let id, "interrogator_done") = outcome else { Issue.record("\(outcome)"); return }
+        #expect(try Session.load(folder: store.sessionFolder(id)).messages.filter { $0.role == .interrogator }.map(\.text) == ["Question 1?", "Question 2?"])
+    }
+
+    @Test("a session whose last line was torn by a crash is continued: the fragment is ended and kept, the rest goes on")
+    func tornResume() async throws {
+        let store = TranscriptStore(root: try TestSupport.temporaryDirectory("auto-torn").path)
+        let slow = try await Self.server(reply: { n in n == 0 ? SSE.okStream(["First."]) : [.head(200), .pause(milliseconds: 60_000), .end] })
+        let first = try Self.run(slow)
+        let task = Task { await first.start(in: store) }
+        var id: String?
+        for _ in 0..<400 where id == nil {
+            try await Task.sleep(for: .milliseconds(25))
+            if let s = store.sessionIds().first, let read = try? Session.load(folder: store.sessionFolder(s)), read.messages.count >= 3 { id = s }
+        }
+        task.cancel()
+        _ = await task.value
+        await slow.shutdown()
+        let sid = try #require(id)
+        try TestSupport.append(#"{"v":1,"seq":9,"type":"mess"#, to: store.sessionFile(sid), newline: false)
+        let fast = try await Self.server()
+        let outcome = await (try Self.run(fast)).resume(folder: store.sessionFolder(sid))
+        await fast.shutdown()
+        #expect(outcome == .ended(sessionId: sid, reason: "turn_limit"))
+        let s = try Session.load(folder: store.sessionFolder(sid))
+        #expect(s.errors.isEmpty, "\(s.errors)")
+        #expect(s.questions == 3 && s.messages.map(\.index) == Array(0..<6))
+        #expect(try String(contentsOfFile: store.sessionFile(sid), encoding: .utf8).contains(#""type":"recovery""#))
+    }
+
+    @Test("a session is continued only with what it was made with: another template leaves it as it is")
+    func mismatchRefused() async throws {
+        let store = TranscriptStore(root: try TestSupport.temporaryDirectory("auto-mismatch").path)
+        let slow = try await Self.server(reply: { n in n == 0 ? SSE.okStream(["First."]) : [.head(200), .pause(milliseconds: 60_000), .end] })
+        let first = try Self.run(slow)
+        let task = Task { await first.start(in: store) }
+        for _ in 0..<400 {
+            try await Task.sleep(for: .milliseconds(25))
+            if let s = store.sessionIds().first, let read = try? Session.load(folder: store.sessionFolder(s)), read.messages.count >= 3 { break }
+        }
+        task.cancel()
+        _ = await task.value
+        await slow.shutdown()
+        let sid = try #require(store.sessionIds().first)
+        let before = try String(contentsOfFile: store.sessionFile(sid), encoding: .utf8)
+        let other = try TestSupport.temporaryDirectory("auto-template2").appendingPathComponent("t.yaml").path
+        try (try String(contentsOfFile: Self.repo.appendingPathComponent("prompts/interrogator-v1.yaml").path, encoding: .utf8) + "\n# changed\n")
+            .write(toFile: other, atomically: true, encoding: .utf8)
+        let server = try await Self.server()
+        var run = try Self.run(server)
+        run.template = try InterrogatorTemplate.load(path: other)
+        let outcome = await run.resume(folder: store.sessionFolder(sid))
+        await server.shutdown()
+        guard case .failed(let why) = outcome else { Issue.record("\(outcome)"); return }
+        #expect(why.contains("template interrogator-v1 as it was then") && why.contains("left as it is"), "\(why)")
+        #expect(try String(contentsOfFile: store.sessionFile(sid), encoding: .utf8) == before, "nothing was appended")
+        #expect(server.requests.isEmpty)
+    }
 }

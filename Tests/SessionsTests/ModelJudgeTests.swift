@@ -61,7 +61,7 @@ struct ModelJudgeTests {
             switch kind {
             case "malformed": Self.answer(#"{"labels": ["refusal"], "leak": nope}"#)
             case "unknown label": Self.answer(#"{"labels": ["sarcasm"], "leak": false, "rationale": "x"}"#)
-            default: [.head(200), .pause(milliseconds: 5_000), SSE.delta("{}"), SSE.finishStop, SSE.done, .end]
+            default: [.head(200), .pause(milliseconds: 60_000), SSE.delta("{}"), SSE.finishStop, SSE.done, .end]
             }
         }
         let outcome = await (try Self.judge(server, timeout: kind == "timeout" ? 0.5 : 20)).judge(folder: folder.path)
@@ -115,6 +115,11 @@ struct ModelJudgeTests {
         #expect(s.problems.contains { $0.file == path && $0.message.contains("does not describe one") })
         #expect(!TranscriptStore.isValidRaterId("judge:x"), "a person cannot take a judge's id")
         #expect(RaterKinds.people.counts("bob") && !RaterKinds.people.counts("judge:x") && RaterKinds.models.counts("judge:x"))
+        // alice (live) and bob agree; the judge does not: no dispute for an adjudicator to settle.
+        let agreed = try StudyFixture.session(in: root, id: "s2", replies: [.init("q", "a", ["alice": ([.refusal], false), "bob": ([.refusal], false), "judge:x": ([.fabrication], true)])])
+        let read = try Session.load(folder: agreed.path)
+        #expect(read.disputedTurns.isEmpty)
+        #expect(read.blind(for: "bob").judgementFailures.isEmpty && read.blind(for: "bob").raters == ["bob"], "bob sees only his own labels")
     }
 
     @Test("the judge's answer is read strictly", arguments: [

@@ -86,8 +86,10 @@ struct AdjudicationState: Equatable, Sendable {
     /// Builds the turns from everything rated about a session.
     static func turns(from r: Session) -> [Turn] {
         r.modelTurns.map { t in
+            // People's ratings only: an adjudicator who saw a model judge's labels would make
+            // the judge's agreement with the settled labels look better than it is.
             let ratings = (r.ratings[t.reply.index] ?? [:]).sorted { $0.key < $1.key }
-                .filter { !$0.value.labels.isEmpty }
+                .filter { !$0.value.labels.isEmpty && !TranscriptStore.isJudge($0.key) }
                 .map { Rating(rater: $0.key, annotation: $0.value.annotation) }
             return Turn(number: t.number, question: t.question, reply: t.reply, ratings: ratings, decision: r.adjudications[t.reply.index])
         }

@@ -76,8 +76,11 @@ public struct AgreementByKind: Sendable, Encodable {
     public static func compute(ratings: [RatingMatrix.Rating], labelSets: [String: [String: Set<String>]], adjudicated: [String: String],
                                order: [String], group: String? = nil) throws -> AgreementByKind {
         let labels = Label.allCases.map(\.rawValue)
+        // Each report's per-label figures from its own raters' label sets only.
         func report(_ rows: [RatingMatrix.Rating], _ name: String) throws -> AgreementReport {
-            .compute(try RatingMatrix(ratings: rows, order: order), labelSets: labelSets, labels: labels, group: name)
+            let raters = Set(rows.map(\.rater))
+            let sets = labelSets.mapValues { $0.filter { raters.contains($0.key) } }
+            return .compute(try RatingMatrix(ratings: rows, order: order), labelSets: sets, labels: labels, group: name)
         }
         let isJudge = { (r: RatingMatrix.Rating) in TranscriptStore.isJudge(r.rater) }
         let peopleRows = ratings.filter { !isJudge($0) }, modelRows = ratings.filter(isJudge)

@@ -49,9 +49,27 @@ public struct AutoInterrogation: Sendable {
         guard let i = h.interrogator, h.study == nil else { return false }
         let mine = suspect.description.record
         return i.name == interrogatorName && i.template.sha256 == template.template.sha256
-            && h.scenario.id == scenario.id && h.scenario.condition == condition
+            && h.scenario.id == scenario.id && h.scenario.sha256 == scenario.sha256 && h.scenario.condition == condition
             && h.model.provider == mine.provider && h.model.name == mine.name && h.model.parameters == mine.parameters
             && h.model.promptFormat == mine.promptFormat
+    }
+
+    /// Why a saved session cannot be continued with this set-up (its header records another
+    /// scenario file, template, interrogator or suspect), or nil when it can: a session goes on
+    /// only with what its header says it was made with.
+    public func mismatch(_ h: SessionHeader) -> String? {
+        let mine = suspect.description.record
+        var why: [String] = []
+        if h.scenario.id != scenario.id || h.scenario.sha256 != scenario.sha256 || h.scenario.condition != condition {
+            why.append("the scenario \(h.scenario.id) (\(h.scenario.condition.rawValue)) as it was then")
+        }
+        if h.interrogator?.name != interrogatorName || h.interrogator?.template.sha256 != template.template.sha256 {
+            why.append("the interrogator \(h.interrogator?.name ?? "(a person)") with template \(h.interrogator?.template.version ?? "none") as it was then")
+        }
+        if h.model.provider != mine.provider || h.model.name != mine.name || h.model.parameters != mine.parameters || h.model.promptFormat != mine.promptFormat {
+            why.append("the suspect \(h.model.provider):\(h.model.name) with its recorded parameters")
+        }
+        return why.isEmpty ? nil : "it was started with " + why.joined(separator: ", ") + ", which this run does not have; it is left as it is"
     }
 
     public enum Outcome: Sendable, Equatable {
@@ -73,17 +91,20 @@ public struct AutoInterrogation: Sendable {
         return await run(file: file, sessionId: header.sessionId, messages: [])
     }
 
-    /// Continues the open session in `folder`.
+    /// Continues the open session in `folder`. The session is held first, and its torn last
+    /// line (a crash mid-write) ended, and only then read: what is continued is what is on disk.
     public func resume(folder: String) async -> Outcome {
+        let path = (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)
+        let file: TranscriptFile
+        do { file = try TranscriptFile.openForAppend(path: path, holding: try SessionLock.acquire(for: path)).file } catch {
+            return .failed("\(folder): \(error.description)")
+        }
         let session: Session
         do { session = try Session.load(folder: folder) } catch { return .failed(error.description) }
         if let why = session.whyNotCounted { return .failed("\(folder): \(why)") }
         guard !session.ended else { return .ended(sessionId: session.sessionId, reason: "already ended") }
-        let file: TranscriptFile
-        do {
-            file = try TranscriptFile.openForAppend(path: session.sessionFile, holding: try SessionLock.acquire(for: session.sessionFile)).file
-            _ = try file.append(.resumed(ResumedEvent(annotator: annotator)))
-        } catch {
+        if let why = mismatch(session.header) { return .failed("\(session.sessionId): \(why)") }
+        do { _ = try file.append(.resumed(ResumedEvent(annotator: annotator))) } catch {
             return .open(sessionId: session.sessionId, reason: error.description)
         }
         return await run(file: file, sessionId: session.sessionId, messages: session.messages)
@@ -112,7 +133,7 @@ public struct AutoInterrogation: Sendable {
                     if stopOnLeak, detector.suggestsLeak(last.text) { return end("secret_out") }
                 }
                 // A question without its answer (the last run stopped, or the reply failed): ask it.
-                if let last, last.role == .interrogator || last.saidNothing {
+                if let last, last.role == .interrogator || (last.role == .model && last.text.isEmpty && last.status != .complete) {
                     var tries = 0
                     while true {
                         tries += 1
@@ -137,6 +158,8 @@ public struct AutoInterrogation: Sendable {
                     let reply = await ReplyRecorder.collect(interrogator.stream(request))
                     if Task.isCancelled { return .open(sessionId: sessionId, reason: "stopped") }
                     if reply.status == .complete { question = template.question(from: reply.text, speakers: scenario.speakers) }
+                    // DONE before any question is no session: asked again, as an empty reply is.
+                    if let q = question, template.isDone(q), !messages.contains(where: { $0.role == .interrogator }) { question = nil }
                     if question == nil, tries >= attempts {
                         let why = reply.status == .complete ? "gave no question" : "failed: \(reply.error?.description ?? "no reply")"
                         return .open(sessionId: sessionId, reason: "the interrogator \(why) \(tries) time(s)")

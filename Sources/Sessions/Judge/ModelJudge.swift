@@ -77,9 +77,12 @@ public struct ModelJudge: Sendable {
         guard !todo.isEmpty else { return out }
         // Labels made with another model or rubric are not mixed into one rater's file.
         if let earlier = session.reviewers[rater] {
-            guard let j = earlier.judge, j.rubric.sha256 == rubric.template.record.sha256,
-                  j.model.provider == record.model.provider, j.model.name == record.model.name else {
-                out.notJudged = "\(rater)'s file for this session was made with another model or rubric (\(earlier.judge.map { "\($0.model.provider):\($0.model.name), \($0.rubric.version)" } ?? "no judge record")); judge under another name"
+            // Everything but the address (the local model's port changes from run to run).
+            var then = earlier.judge?.model, now = record.model
+            then?.baseUrl = nil
+            now.baseUrl = nil
+            guard let j = earlier.judge, j.rubric.sha256 == rubric.template.record.sha256, then == now else {
+                out.notJudged = "\(rater)'s file for this session was made with another model, parameters or rubric (\(earlier.judge.map { "\($0.model.provider):\($0.model.name), \($0.rubric.version)" } ?? "no judge record")); judge under another name (--as)"
                 return out
             }
         }

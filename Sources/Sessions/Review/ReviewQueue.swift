@@ -28,7 +28,8 @@ public enum ReviewQueue {
             let replies = ratings.ratableTurns.count
             let mine = ratings.labelled(by: rater)
             guard replies > 0, mine < replies else { continue }
-            let others = ratings.reviewers.keys.filter { $0 != rater }.count
+            // People's reviews: a model judge's file is no person's review.
+            let others = ratings.reviewers.keys.filter { $0 != rater && !TranscriptStore.isJudge($0) }.count
             entries.append(.init(sessionId: id, scenario: ratings.header.scenario.id, replies: replies, reviews: others, reviewedByYou: mine))
         }
         entries.sort { ($0.reviews, $0.sessionId) < ($1.reviews, $1.sessionId) }

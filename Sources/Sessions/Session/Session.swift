@@ -321,6 +321,7 @@ public struct Session: Sendable {
             s.sources[r.annotation.messageIndex, default: [:]][rater] = .review
         }
         s.adjudications = [:]
+        s.judgementFailures = [:]
         s.adjudicators = []
         s.liveRaters = []
         s.reviewers = reviewers.filter { $0.key == rater }

@@ -140,7 +140,10 @@ public enum StudyPlanner {
         }
         for s in interleaved {
             var raters = [s.annotator]
-            for _ in 0..<design.reviewsPerSession {
+            // Nobody tagged a model's session live: it gets one review more, so that it has as
+            // many people's labels as a person's session (and can be disputed and settled).
+            let wanted = design.reviewsPerSession + (isModel.contains(s.annotator) ? 1 : 0)
+            for _ in 0..<wanted {
                 guard let who = pick(from: people.filter { !raters.contains($0) }, by: { [reviewLoad[$0] ?? 0] }) else { break }
                 raters.append(who)
                 reviewLoad[who, default: 0] += 1

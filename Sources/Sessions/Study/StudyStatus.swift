@@ -167,7 +167,9 @@ extension Session {
     /// decisions (their latest labels): what an adjudicator settles.
     public var disputedTurns: [Int] {
         ratableTurns.map(\.index).filter { i in
-            let rated = (ratings[i] ?? [:]).values.filter { !$0.labels.isEmpty }
+            // People's disagreements: a model judge's labels are measured against the settled
+            // ones, never a cause of settling.
+            let rated = (ratings[i] ?? [:]).filter { !TranscriptStore.isJudge($0.key) }.values.filter { !$0.labels.isEmpty }
             guard rated.count >= 2 else { return false }
             return Set(rated.map(\.labels)).count > 1 || Set(rated.map(\.leak.confirmed)).count > 1
         }
