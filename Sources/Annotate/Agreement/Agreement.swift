@@ -152,7 +152,7 @@ public struct Coincidences: Sendable, Equatable {
     public init(categories: Int) { o = Array(repeating: Array(repeating: 0, count: categories), count: categories) }
 
     /// Adds one unit, given how many of its ratings fall in each category.
-    public mutating func add(unit counts: [Int]) {
+    public mutating func add<Counts: RandomAccessCollection>(unit counts: Counts) where Counts.Element == Int, Counts.Index == Int {
         let mu = counts.reduce(0, +)
         guard mu >= 2 else { return }
         units += 1

@@ -4,11 +4,38 @@ public struct RatingMatrix: Sendable, Equatable {
     public let units: [String]
     public let raters: [String]
     public let categories: [String]
+    /// Rater r's rating of unit u at `u * raters.count + r`: a category's index, or −1. One flat
+    /// array: a study of 600,000 turns would otherwise be 1.2 million small arrays to allocate.
+    private let cells: [Int32]
+    /// How many of unit u's ratings fall in category c, at `u * categories.count + c`.
+    private let tallies: [Int32]
+
     /// `values[u][r]`: the index in `categories` of rater r's rating of unit u, or nil.
-    public let values: [[Int?]]
+    public var values: Rows<Int?> { Rows(storage: cells, width: raters.count) }
     /// Per unit, how many ratings fall in each category: counted once, since every figure but
     /// Cohen's kappa starts from it.
-    public let counts: [[Int]]
+    public var counts: Rows<Int> { Rows(storage: tallies, width: categories.count) }
+
+    /// The rows of a flat table, each a collection indexed from 0.
+    public struct Rows<Element: FlatCell>: RandomAccessCollection {
+        let storage: [Int32]
+        let width: Int
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { width == 0 ? 0 : storage.count / width }
+        public subscript(u: Int) -> Row { Row(storage: storage, base: u * width, width: width) }
+
+        public struct Row: RandomAccessCollection {
+            let storage: [Int32]
+            let base: Int
+            let width: Int
+            public var startIndex: Int { 0 }
+            public var endIndex: Int { width }
+            public subscript(i: Int) -> Element {
+                precondition(i >= 0 && i < width, "index out of range")
+                return Element(cell: storage[base + i])
+            }
+        }
+    }
 
     public struct Rating: Sendable, Equatable {
         public var unit: String
@@ -46,7 +73,7 @@ public struct RatingMatrix: Sendable, Equatable {
         var unitIndex: [String: Int] = [:]
         unitIndex.reserveCapacity(min(ratings.count, 1 << 24) / 2)
         var units: [String] = [], raters: [String] = [], seenCategories: [String] = []
-        var coded = [(unit: Int32, rater: Int32, category: Int32)]()
+        var coded = [Coded]()
         coded.reserveCapacity(ratings.count)
         var lastUnit: String?, lastUnitNumber = 0
         func small(_ s: String, in list: inout [String]) -> Int {
@@ -61,8 +88,26 @@ public struct RatingMatrix: Sendable, Equatable {
                 lastUnit = r.unit
                 lastUnitNumber = u
             }
-            coded.append((Int32(u), Int32(small(r.rater, in: &raters)), Int32(small(r.category, in: &seenCategories))))
+            coded.append(Coded(unit: Int32(u), rater: Int32(small(r.rater, in: &raters)), category: Int32(small(r.category, in: &seenCategories))))
         }
+        try self.init(units: units, raters: raters, seenCategories: seenCategories, coded: coded, order: order)
+    }
+
+    /// One rating by numbers: its unit, rater and category (in first-seen order).
+    public struct Coded: Sendable {
+        public var unit: Int32
+        public var rater: Int32
+        public var category: Int32
+        public init(unit: Int32, rater: Int32, category: Int32) {
+            self.unit = unit
+            self.rater = rater
+            self.category = category
+        }
+    }
+
+    /// Builds the matrix from ratings already numbered by a reader (units, raters and the
+    /// categories seen, each in first-seen order); categories follow `order` when given, else sorted.
+    public init(units: [String], raters: [String], seenCategories: [String], coded: [Coded], order: [String]? = nil) throws(BuildError) {
         let categories = order ?? seenCategories.sorted()
         var categoryIndex: [String: Int] = [:]
         for (i, c) in categories.enumerated() {
@@ -71,28 +116,54 @@ public struct RatingMatrix: Sendable, Equatable {
         }
         let missing = seenCategories.filter { categoryIndex[$0] == nil }
         guard missing.isEmpty else { throw .categoriesNotInOrder(missing) }
-        let mapping = seenCategories.map { categoryIndex[$0]! }
-        var values = Array(repeating: Array(repeating: Int?.none, count: raters.count), count: units.count)
-        for (i, r) in coded.enumerated() {
+        let mapping = seenCategories.map { Int32(categoryIndex[$0]!) }
+        let width = raters.count
+        var cells = [Int32](repeating: -1, count: units.count * width)
+        for r in coded {
             let c = mapping[Int(r.category)]
-            let (u, k) = (Int(r.unit), Int(r.rater))
-            if let existing = values[u][k], existing != c { throw .conflictingRatings(unit: ratings[i].unit, rater: ratings[i].rater) }
-            values[u][k] = c
+            let at = Int(r.unit) * width + Int(r.rater)
+            if cells[at] >= 0, cells[at] != c { throw .conflictingRatings(unit: units[Int(r.unit)], rater: raters[Int(r.rater)]) }
+            cells[at] = c
         }
-        self.init(units: units, raters: raters, categories: categories, values: values)
+        self.init(units: units, raters: raters, categories: categories, cells: cells)
     }
 
     public init(units: [String], raters: [String], categories: [String], values: [[Int?]]) {
+        var cells = [Int32](repeating: -1, count: units.count * raters.count)
+        for (u, row) in values.enumerated() {
+            for (r, v) in row.prefix(raters.count).enumerated() { if let v { cells[u * raters.count + r] = Int32(clamping: v) } }
+        }
+        self.init(units: units, raters: raters, categories: categories, cells: cells)
+    }
+
+    private init(units: [String], raters: [String], categories: [String], cells: [Int32]) {
         self.units = units
         self.raters = raters
         self.categories = categories
-        self.values = values
-        counts = values.map { row in
-            var c = Array(repeating: 0, count: categories.count)
-            for v in row { if let v, c.indices.contains(v) { c[v] += 1 } }
-            return c
+        self.cells = cells
+        let q = categories.count, width = raters.count
+        var tallies = [Int32](repeating: 0, count: units.count * q)
+        for u in 0..<units.count {
+            for r in 0..<width {
+                let v = Int(cells[u * width + r])
+                if v >= 0, v < q { tallies[u * q + v] += 1 }
+            }
         }
+        self.tallies = tallies
     }
 
 
+}
+
+/// What a cell of a flat rating table reads as: a category's index or nil (−1), or a count.
+public protocol FlatCell {
+    init(cell: Int32)
+}
+
+extension Int: FlatCell {
+    public init(cell: Int32) { self = Int(cell) }
+}
+
+extension Optional: FlatCell where Wrapped == Int {
+    public init(cell: Int32) { self = cell < 0 ? nil : Int(cell) }
 }

@@ -51,8 +51,7 @@ struct AgreeCommand: ParsableCommand {
         var leftOutFails = false
         do {
             if let ratings {
-                let rows = try RatingSources.csv(path: ratings)
-                reports.append(.compute(try RatingMatrix(ratings: rows, order: categoryOrder), ordered: categoryOrder != nil))
+                reports.append(.compute(try RatingSources.csvMatrix(path: ratings, order: categoryOrder), ordered: categoryOrder != nil))
             } else {
                 let source = RatingSources.transcripts(paths.isEmpty ? location.store.defaultPaths : paths,
                                                        progress: ProgressLine.onTerminal("sessions"))
