@@ -85,6 +85,19 @@ struct AutoCommandTests {
         for id in ids { #expect(queue.stdout.contains(id), "\(queue.stdout)") }
     }
 
+    @Test("a second auto on the same transcripts folder is refused while the first runs, so no missing session is started twice")
+    func oneAutoAtATime() throws {
+        let dir = try Self.folder()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let root = dir.appendingPathComponent("t").path
+        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
+        let held = try SessionLock.acquire(for: (root as NSString).appendingPathComponent("auto"))
+        let second = try TestSupport.run(TestSupport.product("interrogate"), Self.auto, environment: Self.environment(dir), currentDirectory: dir)
+        #expect(second.status != 0 && second.stderr.contains("another `interrogate auto` is running on t"), "\(second.stderr)")
+        #expect(TranscriptStore(root: root).sessionIds().isEmpty)
+        withExtendedLifetime(held) {}
+    }
+
     @Test("a judge sampled several times must be asked at a temperature above 0, and a bad rubric is told with its place")
     func judgeRefusals() throws {
         let dir = try Self.folder()

@@ -87,6 +87,19 @@ struct AutoCommand: AsyncParsableCommand {
         }
     }
 
+    /// One `auto` at a time per transcripts folder: two would count the same missing sessions
+    /// and both start them. Held (a flock, released however the process ends) until the run ends.
+    static func lock(_ store: TranscriptStore) throws -> SessionLock {
+        try? FileManager.default.createDirectory(atPath: store.root, withIntermediateDirectories: true)
+        let marker = (store.root as NSString).appendingPathComponent("auto")
+        do { return try SessionLock.acquire(for: marker) } catch {
+            if case .invalid = error {
+                throw ValidationError("another `interrogate auto` is running on \(store.root) (it holds \(SessionLock.lockPath(for: marker))); wait for it to end")
+            }
+            throw ValidationError("\(error)")
+        }
+    }
+
     func run() async throws {
         let template: InterrogatorTemplate
         do { template = try InterrogatorTemplate.load(path: self.template ?? PromptTemplate.shipped(InterrogatorTemplate.defaultPath)) } catch {
@@ -98,6 +111,7 @@ struct AutoCommand: AsyncParsableCommand {
         let server = LocalModelServer.Installation.locate().map { LocalModelServer(installation: $0) }
         var setups = Setups(catalog: catalog, template: template, server: server, stopOnLeak: !keepGoingAfterLeak)
         let store: TranscriptStore
+        var storeLock: SessionLock?
         var jobs: [Job] = []
         var finishedBefore = 0
         let total: Int
@@ -110,6 +124,7 @@ struct AutoCommand: AsyncParsableCommand {
             let status = StudyStatus.read(design, plan: try StudyOptions.plan(design))
             let mine = status.tasks.filter { $0.task.kind == .session && design.interrogatorModel(of: $0.task.annotator) != nil }
             store = TranscriptStore(root: design.transcripts)
+            storeLock = try Self.lock(store)
             let scenarios = ScenarioLoader.loadDirectory(location.scenarioDirectory).scenarios
             for t in mine {
                 if t.state == .done { finishedBefore += 1; continue }
@@ -147,6 +162,7 @@ struct AutoCommand: AsyncParsableCommand {
                 scenarios.append(s)
             }
             store = location.store
+            storeLock = try Self.lock(store)
             // What is there already: finished sessions count, open ones are continued.
             for s in scenarios {
                 let i = try await setups.index(s, condition, suspect: model!, interrogator: interrogator!)
@@ -166,6 +182,7 @@ struct AutoCommand: AsyncParsableCommand {
             print("All \(total) \(what) are there already; nothing to do.")
             return
         }
+        withExtendedLifetime(storeLock) {}
         let runs = setups.runs
         let models = runs.flatMap { [$0.suspect, $0.interrogator] }
         do { for m in models { try await m.prepare() } } catch {
@@ -193,6 +210,7 @@ struct AutoCommand: AsyncParsableCommand {
         let interruption = Interruption { task.cancel() }
         let outcomes = await task.value
         interruption.end()
+        withExtendedLifetime(storeLock) {}
         progress?.finish()
         for m in models { await m.shutdown() }
 
