@@ -86,7 +86,11 @@ struct AutoCommandTests {
     }
 
     @Test("a second auto on the same transcripts folder is refused while the first runs, so no missing session is started twice")
-    func oneAutoAtATime() throws {
+    func oneAutoAtATime() async throws {
+        try await TestSupport.offPool { try Self.oneAutoAtATimeBody() }
+    }
+
+    static func oneAutoAtATimeBody() throws {
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let root = dir.appendingPathComponent("t").path
@@ -99,7 +103,11 @@ struct AutoCommandTests {
     }
 
     @Test("a judge sampled several times must be asked at a temperature above 0, and a bad rubric is told with its place")
-    func judgeRefusals() throws {
+    func judgeRefusals() async throws {
+        try await TestSupport.offPool { try Self.judgeRefusalsBody() }
+    }
+
+    static func judgeRefusalsBody() throws {
         let dir = try Self.folder()
         defer { try? FileManager.default.removeItem(at: dir) }
         let samples = try TestSupport.run(TestSupport.product("interrogate"), ["judge", "--judge", "suspect", "--samples", "3", "--temperature", "0"],

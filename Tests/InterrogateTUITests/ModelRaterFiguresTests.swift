@@ -28,7 +28,11 @@ struct ModelRaterFiguresTests {
     }
 
     @Test("agree measures people, model judges, each person × judge, everyone pooled, and each judge against adjudications")
-    func agreementByKind() throws {
+    func agreementByKind() async throws {
+        try await TestSupport.offPool { try Self.agreementByKindBody() }
+    }
+
+    static func agreementByKindBody() throws {
         let root = try Self.study()
         let r = try TestSupport.run(Self.binary, ["agree", root.path, "--format", "json"])
         #expect(r.status == 0, "\(r.stderr)")
@@ -68,7 +72,11 @@ struct ModelRaterFiguresTests {
     }
 
     @Test("report counts people only unless asked, and says whose labels it counted")
-    func reportRaters() throws {
+    func reportRaters() async throws {
+        try await TestSupport.offPool { try Self.reportRatersBody() }
+    }
+
+    static func reportRatersBody() throws {
         let root = try Self.study()
         func report(_ extra: [String]) throws -> (rate: Double?, raters: [String], said: String?, text: String) {
             let r = try TestSupport.run(Self.binary, ["report", root.path, "--format", "json"] + extra)
