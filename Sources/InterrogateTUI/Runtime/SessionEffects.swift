@@ -81,14 +81,20 @@ final class SessionEffects: @unchecked Sendable {
     static func blinded(_ event: ChatEvent, _ blind: Blind) -> ChatEvent {
         switch event {
         case .failed(let e):
-            log(e.description, to: blind.log)
             // Recorded in the transcript too, where a blind reviewer reads it: no alias either.
-            return .failed(.server(message: "the suspect failed (\(e.blindSummary)); the details are in \(blind.log)"))
+            return .failed(.server(message: blindFailure(e, log: blind.log)))
         case let .retrying(attempt, after, _):
             return .retrying(attempt: attempt, afterSeconds: after, reason: "the server was busy or failing")
         default:
             return event
         }
+    }
+
+    /// A model failure as a study may record it: the full text (which may name the model or
+    /// its address) logged, a summary returned for the screen and the transcript.
+    static func blindFailure(_ e: ModelError, log path: String) -> String {
+        log(e.description, to: path)
+        return "the suspect failed (\(e.blindSummary)); the details are in \(path)"
     }
 
     static func log(_ text: String, to path: String) {

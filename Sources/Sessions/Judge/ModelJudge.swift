@@ -50,12 +50,8 @@ public struct ModelJudge: Sendable {
         public init(folder: String) { self.folder = folder }
     }
 
-    public enum Progress: Sendable {
-        case turn(folder: String, labelled: Bool)
-    }
-
     /// Labels the turns of the session in `folder` this judge has not labelled yet.
-    public func judge(folder: String, progress: @Sendable (Progress) -> Void = { _ in }) async -> Outcome {
+    public func judge(folder: String) async -> Outcome {
         var out = Outcome(folder: folder)
         let session: Session
         do { session = try Session.load(folder: folder) } catch {
@@ -129,7 +125,6 @@ public struct ModelJudge: Sendable {
                 out.notJudged = "saving to \(file.path) failed: \(error.description)"
                 return out
             }
-            progress(.turn(folder: folder, labelled: judged != nil))
         }
         return out
     }

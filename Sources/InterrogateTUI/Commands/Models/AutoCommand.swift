@@ -142,10 +142,7 @@ struct AutoCommand: AsyncParsableCommand {
             }
             // A failure's text may name the model: reviewers of the study read a summary.
             for i in setups.runs.indices {
-                setups.runs[i].blindError = { e in
-                    SessionEffects.log(e.description, to: StudyLog.path)
-                    return "the suspect failed (\(e.blindSummary)); the details are in \(StudyLog.path)"
-                }
+                setups.runs[i].blindError = { SessionEffects.blindFailure($0, log: StudyLog.path) }
             }
             total = mine.count
             what = "study \(design.name)'s model-interrogated session(s)"
@@ -163,12 +160,16 @@ struct AutoCommand: AsyncParsableCommand {
             }
             store = location.store
             storeLock = try Self.lock(store)
-            // What is there already: finished sessions count, open ones are continued.
+            // What is there already (read once, whatever the number of scenarios): finished
+            // sessions count, open ones are continued.
+            let saved = store.sessionIds().compactMap { id -> (header: SessionHeader, ended: Bool, folder: String)? in
+                guard let s = try? Session.load(folder: store.sessionFolder(id)), s.header.interrogator != nil else { return nil }
+                return (s.header, s.ended, s.folder)
+            }
             for s in scenarios {
                 let i = try await setups.index(s, condition, suspect: model!, interrogator: interrogator!)
                 var done = 0, open: [String] = []
-                for id in store.sessionIds() {
-                    guard let session = try? Session.load(folder: store.sessionFolder(id)), setups.runs[i].matches(session.header) else { continue }
+                for session in saved where setups.runs[i].matches(session.header) {
                     if session.ended { done += 1 } else { open.append(session.folder) }
                 }
                 finishedBefore += min(done, sessions)
