@@ -169,6 +169,43 @@ struct SessionReaderTests {
         #expect(missing.count == 1 && missing[0].isMissingPath)
     }
 
+    @Test("a session reached through a link, through '..' or through a linked parent folder is the same session, read once")
+    func linkedSessionsOnce() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let links = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: links) }
+        let fm = FileManager.default
+        try fm.createDirectory(at: links.appendingPathComponent("alias"), withIntermediateDirectories: true)
+        try fm.createSymbolicLink(atPath: links.appendingPathComponent("alias/s1").path, withDestinationPath: root.appendingPathComponent("s1").path)
+        try fm.createSymbolicLink(atPath: links.appendingPathComponent("whole-study").path, withDestinationPath: root.path)
+        try fm.createDirectory(at: links.appendingPathComponent("nested"), withIntermediateDirectories: true)
+        let dotted = links.path + "/nested/../whole-study"
+        for paths in [[root.path, links.path], [links.path], [dotted, root.path], [root.path + "/s1", dotted + "/s1"],
+                      [links.path + "/alias", root.path]] {
+            var ids: [String] = []
+            let leftOut = StudyReader.forEachSession(under: paths) { ids.append($0.sessionId) }
+            #expect(ids == ["s1"], "\(paths)")
+            #expect(leftOut.allSatisfy { $0.reason.contains("counted once") }, "\(paths): \(leftOut)")
+        }
+    }
+
+    @Test("a reviews/ that is a file, or a session.jsonl that is a folder, is reported as what it should be")
+    func wrongKindOfEntry() throws {
+        let root = try Self.study()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let s1 = root.appendingPathComponent("s1")
+        try FileManager.default.removeItem(at: s1.appendingPathComponent("reviews"))
+        try Data("not a folder\n".utf8).write(to: s1.appendingPathComponent("reviews"))
+        let session = try Session.load(folder: s1.path)
+        #expect(session.problems.contains { $0.message.contains("'reviews' should be a folder of rater files") }, "\(session.problems)")
+        #expect(session.whyNotCounted != nil)
+        let s2 = root.appendingPathComponent("s2")
+        try FileManager.default.createDirectory(at: s2.appendingPathComponent("session.jsonl"), withIntermediateDirectories: true)
+        #expect { try Session.load(folder: s2.path) } throws: { "\($0)".contains("is a folder where a transcript file should be") }
+        #expect { try Session.load(folder: root.appendingPathComponent("s3").path) } throws: { "\($0)".contains("no session.jsonl here") }
+    }
+
     @Test("a blind view holds the conversation and the rater's own review labels, and nothing of anyone else")
     func blindView() throws {
         let root = try Self.study()

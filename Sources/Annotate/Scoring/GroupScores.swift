@@ -9,14 +9,31 @@ public struct GroupScores: Sendable {
     public private(set) var tiedTurns = 0
     public private(set) var adjudicatedTurns = 0
     public private(set) var raters: Set<String> = []
-    /// Per transcript, the value of each score in `Score.all` order (nil = not defined).
-    public private(set) var rows: [[Double?]] = []
+    /// Per transcript, the value of each score in `Score.all` order, laid out flat (NaN = not
+    /// defined): 8 bytes a score is all a transcript costs a report's memory.
+    public private(set) var values: [Double] = []
     /// Raters' primary labels per turn, for the group's Krippendorff alpha (nominal).
     public private(set) var coincidences = Coincidences(categories: Label.allCases.count)
 
     public init() {}
 
     public mutating func add(_ transcript: RatedTranscript, scores s: TranscriptScores) {
+        add(unitCounts: Self.unitCounts(transcript), scores: s)
+    }
+
+    /// Each turn's number of raters per primary label (in severity order), laid out flat: all
+    /// the group's alpha needs of a transcript. A report works it out on the core that read the
+    /// transcript and hands over this one array rather than the transcript's ratings.
+    public static func unitCounts(_ transcript: RatedTranscript) -> [Int] {
+        let k = Label.allCases.count
+        var out = [Int](repeating: 0, count: transcript.turns.count * k)
+        for (i, turn) in transcript.turns.enumerated() {
+            for j in turn.ratings.values { if let p = j.labels.primary { out[i * k + p.severityRank] += 1 } }
+        }
+        return out
+    }
+
+    public mutating func add(unitCounts: [Int], scores s: TranscriptScores) {
         transcripts += 1
         turns += s.turns
         scoredTurns += s.scored
@@ -24,12 +41,13 @@ public struct GroupScores: Sendable {
         tiedTurns += s.ties
         adjudicatedTurns += s.adjudicated
         raters.formUnion(s.raters)
-        let values = s.values
-        rows.append(Score.all.map { values[$0] ?? nil })
-        for turn in transcript.turns {
-            var counts = Array(repeating: 0, count: Label.allCases.count)
-            for j in turn.ratings.values { if let p = j.labels.primary { counts[p.severityRank] += 1 } }
-            coincidences.add(unit: counts)
+        let scores = s.values
+        for score in Score.all { values.append((scores[score] ?? nil) ?? .nan) }
+        let k = Label.allCases.count
+        var unit = [Int](repeating: 0, count: k)
+        for start in stride(from: 0, to: unitCounts.count - k + 1, by: k) {
+            for c in 0..<k { unit[c] = unitCounts[start + c] }
+            coincidences.add(unit: unit)
         }
     }
 
@@ -40,10 +58,12 @@ public struct GroupScores: Sendable {
 
     /// Each score's mean, spread, t interval and bootstrap interval.
     public func figures(resamples: Int, seed: UInt64) -> [Score: Figures] {
-        let intervals = Bootstrap.intervals(rows: rows, scores: Score.all.count, resamples: resamples, seed: seed)
+        let k = Score.all.count
+        let intervals = Bootstrap.intervals(flat: values, transcripts: transcripts, scores: k, resamples: resamples, seed: seed)
         var out: [Score: Figures] = [:]
         for (i, score) in Score.all.enumerated() {
-            out[score] = Figures(summary: Summary(rows.compactMap { $0[i] }), bootstrap: intervals[i])
+            let defined = stride(from: i, to: values.count, by: k).map { values[$0] }.filter { !$0.isNaN }
+            out[score] = Figures(summary: Summary(defined), bootstrap: intervals[i])
         }
         return out
     }

@@ -54,7 +54,35 @@ public struct TranscriptScorer: @unchecked Sendable {
 
     public init(configuration: ScoringConfiguration) {
         self.configuration = configuration
-        challenges = configuration.challengePatterns.compactMap { try? NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
+        let valid = configuration.challengePatterns.filter { (try? NSRegularExpression(pattern: $0, options: [.caseInsensitive])) != nil }
+        challenges = Self.compile(valid)
+    }
+
+    /// The patterns as one alternation where that means the same: each question is then handed
+    /// to ICU once, not once per pattern (bridging it each time cost more than matching). A
+    /// pattern that numbers groups for a back-reference, sets flags inline or quotes to the end
+    /// could change meaning inside an alternation, so any such pattern keeps them all apart.
+    static func compile(_ patterns: [String]) -> [NSRegularExpression] {
+        let apart = patterns.compactMap { try? NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
+        guard patterns.count > 1, !patterns.contains(where: changesMeaningInAlternation) else { return apart }
+        let joined = patterns.map { "(?:\($0))" }.joined(separator: "|")
+        return (try? NSRegularExpression(pattern: joined, options: [.caseInsensitive])).map { [$0] } ?? apart
+    }
+
+    private static func changesMeaningInAlternation(_ pattern: String) -> Bool {
+        let c = Array(pattern.unicodeScalars)
+        for i in c.indices {
+            if c[i] == "\\", i + 1 < c.count {
+                // \1…\9, \k<name>, \Q…
+                if ("1"..."9").contains(c[i + 1]) || c[i + 1] == "k" || c[i + 1] == "Q" { return true }
+            }
+            // (?i) (?-i) (?i: …) and named groups: anything after "(?" but a plain group or a look-around.
+            if c[i] == "(", i + 2 < c.count, c[i + 1] == "?", ![":", "=", "!", "#"].contains(c[i + 2]),
+               !(c[i + 2] == "<" && i + 3 < c.count && ["=", "!"].contains(c[i + 3])) {
+                return true
+            }
+        }
+        return false
     }
 
     func isChallenge(_ q: String) -> Bool {

@@ -1,11 +1,19 @@
+import Dispatch
+import Foundation
+
 /// A small, fixed pseudo-random generator (SplitMix64), so that a seed gives the same
 /// resamples on every machine and every Swift version.
 public struct SplitMix64: RandomNumberGenerator, Sendable {
+    private static let gamma: UInt64 = 0x9E37_79B9_7F4A_7C15
     private var state: UInt64
     public init(seed: UInt64) { state = seed }
 
+    /// The generator `seed` gives after `draws` calls of `next()`: its state moves by a constant
+    /// per draw, so any stretch of the stream can be started directly (and run on its own core).
+    public init(seed: UInt64, after draws: UInt64) { state = seed &+ draws &* Self.gamma }
+
     public mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
+        state &+= Self.gamma
         var z = state
         z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
         z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
@@ -33,10 +41,6 @@ public enum Bootstrap {
     public static func intervals(rows: [[Double?]], scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
         let n = rows.count
         guard n > 0, resamples > 0 else { return Array(repeating: nil, count: scores) }
-        var rng = SplitMix64(seed: seed)
-        var means = Array(repeating: [Double](), count: scores)
-        // Capacity is only a hint: a caller's huge count must not allocate up front.
-        for s in 0..<scores { means[s].reserveCapacity(min(resamples, 100_000)) }
         // Rows laid out flat, a missing value as NaN (scores are never NaN): the loop below runs
         // resamples × transcripts × scores times, and an array of optionals per row cost a
         // pointer chase and a branch on its tag for each.
@@ -44,29 +48,65 @@ public enum Bootstrap {
         for (i, row) in rows.enumerated() {
             for s in 0..<min(scores, row.count) { if let v = row[s] { flat[i * scores + s] = v } }
         }
-        var sum = Array(repeating: 0.0, count: scores)
-        var count = Array(repeating: 0, count: scores)
-        flat.withUnsafeBufferPointer { values in
-            sum.withUnsafeMutableBufferPointer { sum in
-                count.withUnsafeMutableBufferPointer { count in
-                    for _ in 0..<resamples {
-                        for s in 0..<scores { sum[s] = 0; count[s] = 0 }
-                        for _ in 0..<n {
-                            let base = rng.index(below: n) * scores
-                            for s in 0..<scores {
-                                let v = values[base + s]
-                                if !v.isNaN { sum[s] += v; count[s] += 1 }
+        return intervals(flat: flat, transcripts: n, scores: scores, resamples: resamples, seed: seed)
+    }
+
+    /// The same over rows laid out flat (`values[i * scores + s]`, NaN where score s of
+    /// transcript i is not defined).
+    ///
+    /// Resample r draws its n indices from the seeded stream at position r·n, as one sequential
+    /// stream would, so stretches of resamples run on every core and give the same figures,
+    /// bit for bit, as one core does.
+    public static func intervals(flat: [Double], transcripts n: Int, scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
+        guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
+        // means[s * resamples + r]: score s's mean in resample r, NaN when no drawn transcript defines it.
+        var means = [Double](repeating: .nan, count: scores * resamples)
+        // Without branches: a missing value adds 0 to the sum and 0 to the count (x + 0 is x,
+        // so the sums are those of skipping it).
+        let zeroed = flat.map { $0.isNaN ? 0 : $0 }, defined = flat.map { $0.isNaN ? 0.0 : 1.0 }
+        let chunks = min(resamples, 8 * max(1, activeProcessors))
+        zeroed.withUnsafeBufferPointer { zeroed in
+          defined.withUnsafeBufferPointer { defined in
+            means.withUnsafeMutableBufferPointer { out in
+                let values = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: zeroed)),
+                    present = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: defined)), out = UnsafeSendableBuffer(out)
+                DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                    let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
+                    var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
+                    var sum = [Double](repeating: 0, count: scores)
+                    var count = [Double](repeating: 0, count: scores)
+                    sum.withUnsafeMutableBufferPointer { sum in
+                        count.withUnsafeMutableBufferPointer { count in
+                            for r in first..<end {
+                                for s in 0..<scores { sum[s] = 0; count[s] = 0 }
+                                for _ in 0..<n {
+                                    let base = rng.index(below: n) * scores
+                                    for s in 0..<scores {
+                                        sum[s] += values.base[base + s]
+                                        count[s] += present.base[base + s]
+                                    }
+                                }
+                                for s in 0..<scores where count[s] > 0 { out.base[s * resamples + r] = sum[s] / count[s] }
                             }
                         }
-                        for s in 0..<scores where count[s] > 0 { means[s].append(sum[s] / Double(count[s])) }
                     }
                 }
             }
+          }
         }
-        return means.map { m in
+        return (0..<scores).map { s in
+            let m = means[(s * resamples)..<((s + 1) * resamples)].filter { !$0.isNaN }
             guard !m.isEmpty else { return nil }
             let sorted = m.sorted()
             return Interval(low: percentile(sorted: sorted, 2.5), high: percentile(sorted: sorted, 97.5), resamples: m.count)
         }
     }
 }
+
+/// A buffer shared by many workers: read by all, or written by each at its own elements only.
+private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+    let base: UnsafeMutableBufferPointer<T>
+    init(_ base: UnsafeMutableBufferPointer<T>) { self.base = base }
+}
+
+private var activeProcessors: Int { ProcessInfo.processInfo.activeProcessorCount }

@@ -86,7 +86,8 @@ struct ReportCommand: AsyncParsableCommand {
         }
         var report = StudyReport.build(paths: design.map { [$0.transcripts] } ?? (paths.isEmpty ? location.store.defaultPaths : paths), by: try dimensions,
                                        configuration: config.0, configurationSource: config.source, resamples: resamples, seed: seed,
-                                       progress: ProgressLine.onTerminal("sessions"), exclude: exclude, raters: raters)
+                                       progress: ProgressLine.onTerminal("sessions"), exclude: exclude, raters: raters,
+                                       detail: tui || format == .html ? .lines : format == .json ? .sessionIds : .figures)
         if let status { report.study = StudySummary.provenance(status) }
         let leftOutFails = LeftOutNotice.print(report.failed.map { LeftOut(path: $0.path, reason: $0.reason) }, counted: report.transcripts)
         if tui {

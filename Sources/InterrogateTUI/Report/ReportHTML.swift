@@ -162,7 +162,7 @@ enum ReportHTML {
         for m in r.models.keys.sorted() { h += "<tr><td>\(esc(m))</td><td><code>\(esc(r.models[m]!.sorted().joined(separator: " ")))</code></td></tr>" }
         h += "</table>"
         h += "<table class=\"prov\"><tr><th>group</th><th>sessions</th></tr>"
-        for g in r.groups { h += "<tr><td>\(esc(ReportText.groupName(r, g)))</td><td><code>\(esc(g.lines.map(\.sessionId).joined(separator: " ")))</code></td></tr>" }
+        for g in r.groups { h += "<tr><td>\(esc(ReportText.groupName(r, g)))</td><td><code>\(esc(g.sessionIds.joined(separator: " ")))</code></td></tr>" }
         h += "</table></body></html>\n"
         return h
     }

@@ -28,7 +28,7 @@ enum ReportJSON {
                 "agreement_alpha_nominal": num(g.alpha.value),
                 "agreement_alpha_undefined_reason": g.alpha.undefinedReason.map { .string($0) } ?? .null,
                 "agreement_units": .int(Int64(g.alpha.units)),
-                "sessions": .array(g.lines.map { .string($0.sessionId) }),
+                "sessions": .array(g.sessionIds.map { .string($0) }),
             ])
         }
         let c = r.configuration

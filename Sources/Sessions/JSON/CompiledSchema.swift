@@ -6,7 +6,7 @@ import Foundation
 /// rare invalid line, by `JSONSchema.validate`, which must reach the same verdict (a test
 /// checks both on generated values).
 struct CompiledSchema: Sendable {
-    fileprivate struct TypeSet: OptionSet, Sendable {
+    struct TypeSet: OptionSet, Sendable {
         let rawValue: UInt8
         static let null = TypeSet(rawValue: 1), boolean = TypeSet(rawValue: 2), integer = TypeSet(rawValue: 4)
         static let number = TypeSet(rawValue: 8), string = TypeSet(rawValue: 16), array = TypeSet(rawValue: 32)
@@ -29,7 +29,7 @@ struct CompiledSchema: Sendable {
 
     // A class: a node is read once per value checked, and copying a struct of this many
     // collections cost a retain and release for each of them.
-    private final class Node: @unchecked Sendable {
+    fileprivate final class Node: @unchecked Sendable {
         // @unchecked: filled in while the schema is compiled, read-only afterwards.
         var always: Bool?
         var ref: Int?
@@ -68,13 +68,15 @@ struct CompiledSchema: Sendable {
         var condition: (if: Int, then: Int?, else: Int?)?
     }
 
-    private var nodes: [Node] = []
+    private let nodes: [Node]
     private let root: Int
+    private let flat: FlatSchema
 
     init(root schema: JSONValue, patterns: [String: JSONSchema.Pattern]) {
         var builder = Builder(root: schema, patterns: patterns)
         root = builder.node(schema)
         nodes = builder.nodes
+        flat = FlatSchema(nodes: builder.nodes)
     }
 
     private struct Builder {
@@ -221,99 +223,287 @@ struct CompiledSchema: Sendable {
 
 extension CompiledSchema {
     /// The same verdict as `isValid(_:)` on the tape's value, without building it.
-    func isValid(_ tape: JSONTape) -> Bool { valid(tape, 0, root) }
+    func isValid(_ tape: JSONTape) -> Bool {
+        withExtendedLifetime(flat) { flat.program.valid(tape, 0, Int32(root)) }
+    }
+}
 
-    private func valid(_ tape: JSONTape, _ t: Int, _ index: Int) -> Bool {
-        let n = nodes[index]
-        if let always = n.always { return always }
-        if n.brokenRef { return false }
-        if let r = n.ref, !valid(tape, t, r) { return false }
+/// The compiled nodes again, as plain values in buffers that live as long as the schema: every
+/// line of a study is checked against them from every core at once, and reading a node or one
+/// of its lists then touches no reference count (a shared count is a cache line the cores pass
+/// back and forth; with class nodes and arrays that was most of the check's time).
+final class FlatSchema: @unchecked Sendable {
+    // @unchecked: written in init, read-only afterwards, freed in deinit.
+    struct Span { var start: Int32 = 0, count: Int32 = -1 }
+    struct Key { var bytes: UnsafeRawBufferPointer; var hash: UInt32 }
+    /// A schema constant (`const`, `enum`, a discriminator) as a tape value is compared with it.
+    struct Constant {
+        var kind: JSONTape.Kind
+        var bytes: UnsafeRawBufferPointer = UnsafeRawBufferPointer(start: nil, count: 0)
+        var number = 0.0
+        var flag = false
+        /// Arrays and objects: an index into `values`, compared the slow way.
+        var value: Int32 = -1
+    }
+    struct Node {
+        var always: Int8 = -1
+        var brokenRef = false
+        var uniqueItems = false
+        var types: UInt8 = 0
+        var hasTypes = false
+        var ref: Int32 = -1, additional: Int32 = -1, items: Int32 = -1, not: Int32 = -1
+        var conditionIf: Int32 = -1, conditionThen: Int32 = -1, conditionElse: Int32 = -1
+        var pattern: Int32 = -1
+        var constant: Int32 = -1
+        var dispatchKey: Int32 = -1
+        /// Into `ints`: constant indices (enumeration), node indices (the rest).
+        var enumeration = Span(), allOf = Span(), allOfRest = Span(), anyOf = Span(), oneOf = Span()
+        /// Into `pairs`: (key, constant) for discriminators, (key, node) for properties,
+        /// (constant, node) for dispatch cases.
+        var discriminators = Span(), properties = Span(), dispatch = Span()
+        /// Into `keys`.
+        var required = Span()
+        var minItems = Double.nan, minimum = Double.nan, maximum = Double.nan
+        /// In scalars (a count is below `minLength` exactly when below its ceiling); -1 for none.
+        var minLength = -1
+    }
+
+    struct Program {
+        let nodes: UnsafeMutableBufferPointer<Node>
+        let ints: UnsafeMutableBufferPointer<Int32>
+        let pairs: UnsafeMutableBufferPointer<(Int32, Int32)>
+        let keys: UnsafeMutableBufferPointer<Key>
+        let constants: UnsafeMutableBufferPointer<Constant>
+        let patterns: UnsafeMutableBufferPointer<JSONSchema.Pattern>
+        let values: UnsafeMutableBufferPointer<JSONValue>
+    }
+
+    let program: Program
+    /// Bytes of keys and string constants.
+    private var allocations: [UnsafeMutableRawBufferPointer] = []
+
+    fileprivate init(nodes source: [CompiledSchema.Node]) {
+        var nodes: [Node] = [], ints: [Int32] = [], pairs: [(Int32, Int32)] = [], keys: [Key] = []
+        var constants: [Constant] = [], patterns: [JSONSchema.Pattern] = [], values: [JSONValue] = []
+        var allocations: [UnsafeMutableRawBufferPointer] = []
+        func bytes(_ s: String) -> UnsafeRawBufferPointer {
+            let utf8 = Array(s.utf8)
+            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, utf8.count), alignment: 1)
+            b.copyBytes(from: utf8)
+            allocations.append(b)
+            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<utf8.count])
+        }
+        func key(_ s: String) -> Int32 {
+            let b = bytes(s)
+            keys.append(Key(bytes: b, hash: JSONTape.hash(b)))
+            return Int32(keys.count - 1)
+        }
+        func constant(_ v: JSONValue) -> Int32 {
+            switch v {
+            case .string(let s): constants.append(Constant(kind: .string, bytes: bytes(s)))
+            case .int, .double: constants.append(Constant(kind: .number, number: v.number!))
+            case .bool(let b): constants.append(Constant(kind: .bool, flag: b))
+            case .null: constants.append(Constant(kind: .null))
+            case .array, .object:
+                values.append(v)
+                constants.append(Constant(kind: { if case .array = v { .array } else { .object } }(), value: Int32(values.count - 1)))
+            }
+            return Int32(constants.count - 1)
+        }
+        func list(_ xs: [Int32]) -> Span {
+            defer { ints += xs }
+            return Span(start: Int32(ints.count), count: Int32(xs.count))
+        }
+        func pairList(_ xs: [(Int32, Int32)]) -> Span {
+            defer { pairs += xs }
+            return Span(start: Int32(pairs.count), count: Int32(xs.count))
+        }
+        for n in source {
+            var f = Node()
+            if let a = n.always { f.always = a ? 1 : 0 }
+            f.brokenRef = n.brokenRef
+            f.uniqueItems = n.uniqueItems
+            if let t = n.types { f.types = t.rawValue; f.hasTypes = true }
+            f.ref = n.ref.map(Int32.init) ?? -1
+            f.additional = n.additional.map(Int32.init) ?? -1
+            f.items = n.items.map(Int32.init) ?? -1
+            f.not = n.not.map(Int32.init) ?? -1
+            if let c = n.condition {
+                f.conditionIf = Int32(c.if)
+                f.conditionThen = c.then.map(Int32.init) ?? -1
+                f.conditionElse = c.else.map(Int32.init) ?? -1
+            }
+            if let p = n.pattern { patterns.append(p); f.pattern = Int32(patterns.count - 1) }
+            if let c = n.constant { f.constant = constant(c) }
+            if let e = n.enumeration { f.enumeration = list(e.map(constant)) }
+            f.discriminators = pairList(n.tapeDiscriminators.map { (key($0.0.string), constant($0.1)) })
+            f.properties = pairList(n.tapeProperties.map { (key($0.0.string), Int32($0.1)) })
+            f.required = Span(start: Int32(keys.count), count: Int32(n.tapeRequired.count))
+            for r in n.tapeRequired { _ = key(r.string) }
+            f.allOf = list(n.allOf.map(Int32.init))
+            f.allOfRest = list(n.allOfRest.map(Int32.init))
+            if let d = n.dispatch {
+                f.dispatchKey = key(d.key.string)
+                f.dispatch = pairList(d.cases.map { (constant($0.value), Int32($0.then)) })
+            }
+            if let a = n.anyOf { f.anyOf = list(a.map(Int32.init)) }
+            if let o = n.oneOf { f.oneOf = list(o.map(Int32.init)) }
+            f.minItems = n.minItems ?? .nan
+            if let m = n.minLength { f.minLength = m <= 0 ? 0 : m >= 1e15 ? Int(1e15) : Int(m.rounded(.up)) }
+            f.minimum = n.minimum ?? .nan
+            f.maximum = n.maximum ?? .nan
+            nodes.append(f)
+        }
+        func buffer<T>(_ xs: [T]) -> UnsafeMutableBufferPointer<T> {
+            let b = UnsafeMutableBufferPointer<T>.allocate(capacity: max(1, xs.count))
+            _ = b.initialize(from: xs)
+            return UnsafeMutableBufferPointer(rebasing: b[0..<xs.count])
+        }
+        program = Program(nodes: buffer(nodes), ints: buffer(ints), pairs: buffer(pairs), keys: buffer(keys),
+                          constants: buffer(constants), patterns: buffer(patterns), values: buffer(values))
+        self.allocations = allocations
+    }
+
+    deinit {
+        func free<T>(_ b: UnsafeMutableBufferPointer<T>) {
+            b.deinitialize()
+            UnsafeMutableRawPointer(b.baseAddress)?.deallocate()
+        }
+        free(program.nodes); free(program.ints); free(program.pairs); free(program.keys)
+        free(program.constants); free(program.patterns); free(program.values)
+        for a in allocations { a.deallocate() }
+    }
+}
+
+extension FlatSchema.Program {
+    @inline(__always) private func member(_ tape: JSONTape, _ t: Int, _ key: Int32) -> Int? {
+        let k = keys[Int(key)]
+        return tape.member(t, k.bytes, hash: k.hash)
+    }
+
+    func valid(_ tape: JSONTape, _ t: Int, _ index: Int32) -> Bool {
+        let n = nodes.baseAddress! + Int(index)
+        if n.pointee.always >= 0 { return n.pointee.always == 1 }
+        if n.pointee.brokenRef { return false }
+        if n.pointee.ref >= 0, !valid(tape, t, n.pointee.ref) { return false }
         let token = tape.tokens[t]
-        if let types = n.types, !types.admits(tape, t) { return false }
-        if let options = n.enumeration, !options.contains(where: { equal(tape, t, $0) }) { return false }
-        if let c = n.constant, !equal(tape, t, c) { return false }
+        if n.pointee.hasTypes, !CompiledSchema.TypeSet(rawValue: n.pointee.types).admits(tape, t) { return false }
+        let e = n.pointee.enumeration
+        if e.count >= 0 {
+            var found = false
+            for i in 0..<Int(e.count) where equal(tape, t, ints[Int(e.start) + i]) { found = true; break }
+            if !found { return false }
+        }
+        if n.pointee.constant >= 0, !equal(tape, t, n.pointee.constant) { return false }
         switch token.kind {
         case .object:
-            for (name, c) in n.tapeDiscriminators {
-                if let v = tape.member(t, name), !equal(tape, v, c) { return false }
+            let d = n.pointee.discriminators
+            for i in 0..<Int(max(0, d.count)) {
+                let (key, c) = pairs[Int(d.start) + i]
+                if let v = member(tape, t, key), !equal(tape, v, c) { return false }
             }
-            for name in n.tapeRequired where tape.member(t, name) == nil { return false }
-            if let extra = n.additional {
+            let r = n.pointee.required
+            for i in 0..<Int(max(0, r.count)) where member(tape, t, r.start + Int32(i)) == nil { return false }
+            let props = n.pointee.properties
+            if n.pointee.additional >= 0 {
+                let extra = n.pointee.additional
                 var k = t + 1
                 for _ in 0..<token.count {
                     let v = k + 1
-                    if let p = n.tapeProperties.first(where: { tape.keyEquals(k, $0.0.bytes, hash: $0.0.hash) })?.1 {
-                        if !valid(tape, v, p) { return false }
-                    } else if !valid(tape, v, extra) { return false }
+                    var node = extra
+                    for i in 0..<Int(max(0, props.count)) {
+                        let (key, p) = pairs[Int(props.start) + i]
+                        let kb = keys[Int(key)]
+                        if tape.keyEquals(k, kb.bytes, hash: kb.hash) { node = p; break }
+                    }
+                    if !valid(tape, v, node) { return false }
                     k = Int(tape.tokens[v].next)
                 }
             } else {
-                for (name, p) in n.tapeProperties {
-                    if let v = tape.member(t, name), !valid(tape, v, p) { return false }
+                for i in 0..<Int(max(0, props.count)) {
+                    let (key, p) = pairs[Int(props.start) + i]
+                    if let v = member(tape, t, key), !valid(tape, v, p) { return false }
                 }
             }
         case .array:
-            let items = tape.items(t)
-            if let node = n.items { for i in items where !valid(tape, i, node) { return false } }
-            if let m = n.minItems, Double(items.count) < m { return false }
-            if n.uniqueItems, items.count > 1 {
-                let values = items.map { tape.value($0) }
+            var count = 0
+            var i = t + 1
+            let itemNode = n.pointee.items
+            for _ in 0..<token.count {
+                if itemNode >= 0, !valid(tape, i, itemNode) { return false }
+                count += 1
+                i = Int(tape.tokens[i].next)
+            }
+            if !n.pointee.minItems.isNaN, Double(count) < n.pointee.minItems { return false }
+            if n.pointee.uniqueItems, count > 1 {
+                let values = tape.items(t).map { tape.value($0) }
                 for i in values.indices { for j in values.indices where j > i && JSONSchema.equal(values[i], values[j]) { return false } }
             }
         case .string:
-            if let m = n.minLength {
-                if Double(tape.scalarCount(t)) < m { return false }
-            }
-            if let p = n.pattern {
-                let verdict = token.flag ? nil : p.fast?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
-                if !(verdict ?? p.matches(tape.string(t))) { return false }
+            let m = n.pointee.minLength
+            if m > 0, tape.scalarCount(t, atMost: m) < m { return false }
+            if n.pointee.pattern >= 0 {
+                let p = patterns.baseAddress! + Int(n.pointee.pattern)
+                let verdict = token.flag ? nil : p.pointee.fast?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
+                if !(verdict ?? p.pointee.matches(tape.string(t))) { return false }
             }
         case .number:
             guard let x = tape.double(t) else { return false }
-            if let m = n.minimum, x < m { return false }
-            if let m = n.maximum, x > m { return false }
+            if !n.pointee.minimum.isNaN, x < n.pointee.minimum { return false }
+            if !n.pointee.maximum.isNaN, x > n.pointee.maximum { return false }
         default: break
         }
-        if let d = n.dispatch, token.kind == .object, let v = tape.member(t, d.key) {
-            for c in d.cases where equal(tape, v, c.value) { if !valid(tape, t, c.then) { return false } }
-            for sub in n.allOfRest where !valid(tape, t, sub) { return false }
+        if n.pointee.dispatchKey >= 0, token.kind == .object, let v = member(tape, t, n.pointee.dispatchKey) {
+            let d = n.pointee.dispatch
+            for i in 0..<Int(max(0, d.count)) {
+                let (c, then) = pairs[Int(d.start) + i]
+                if equal(tape, v, c), !valid(tape, t, then) { return false }
+            }
+            let rest = n.pointee.allOfRest
+            for i in 0..<Int(max(0, rest.count)) where !valid(tape, t, ints[Int(rest.start) + i]) { return false }
         } else {
-            for sub in n.allOf where !valid(tape, t, sub) { return false }
+            let all = n.pointee.allOf
+            for i in 0..<Int(max(0, all.count)) where !valid(tape, t, ints[Int(all.start) + i]) { return false }
         }
-        if let subs = n.anyOf, !subs.contains(where: { valid(tape, t, $0) }) { return false }
-        if let subs = n.oneOf {
+        let any = n.pointee.anyOf
+        if any.count >= 0 {
+            var found = false
+            for i in 0..<Int(any.count) where valid(tape, t, ints[Int(any.start) + i]) { found = true; break }
+            if !found { return false }
+        }
+        let one = n.pointee.oneOf
+        if one.count >= 0 {
             var passed = 0
-            for sub in subs where valid(tape, t, sub) { passed += 1; if passed > 1 { return false } }
+            for i in 0..<Int(one.count) where valid(tape, t, ints[Int(one.start) + i]) { passed += 1; if passed > 1 { return false } }
             if passed != 1 { return false }
         }
-        if let not = n.not, valid(tape, t, not) { return false }
-        if let (i, th, e) = n.condition {
-            if valid(tape, t, i) { if let th, !valid(tape, t, th) { return false } }
-            else if let e, !valid(tape, t, e) { return false }
+        if n.pointee.not >= 0, valid(tape, t, n.pointee.not) { return false }
+        if n.pointee.conditionIf >= 0 {
+            if valid(tape, t, n.pointee.conditionIf) {
+                if n.pointee.conditionThen >= 0, !valid(tape, t, n.pointee.conditionThen) { return false }
+            } else if n.pointee.conditionElse >= 0, !valid(tape, t, n.pointee.conditionElse) { return false }
         }
         return true
     }
 
-    /// JSON equality of a tape value and a schema's value, as `JSONSchema.equal`.
-    private func equal(_ tape: JSONTape, _ t: Int, _ v: JSONValue) -> Bool {
+    /// JSON equality of a tape value and a schema constant, as `JSONSchema.equal`.
+    private func equal(_ tape: JSONTape, _ t: Int, _ constant: Int32) -> Bool {
+        let c = constants[Int(constant)]
         let token = tape.tokens[t]
-        switch (token.kind, v) {
-        case (.string, .string(let s)):
-            if token.flag { return tape.string(t) == s }
-            var s = s
-            return s.withUTF8 { tape.stringEquals(t, UnsafeRawBufferPointer($0)) }
-        case (.number, _):
-            guard let y = v.number, let x = tape.double(t) else { return false }
-            return x == y
-        case (.bool, .bool(let b)): return token.flag == b
+        switch (token.kind, c.kind) {
+        case (.string, .string): return tape.stringEquals(t, c.bytes)
+        case (.number, .number):
+            guard let x = tape.double(t) else { return false }
+            return x == c.number
+        case (.bool, .bool): return token.flag == c.flag
         case (.null, .null): return true
-        case (.array, .array), (.object, .object): return JSONSchema.equal(tape.value(t), v)
+        case (.array, .array), (.object, .object): return JSONSchema.equal(tape.value(t), values[Int(c.value)])
         default: return false
         }
     }
 }
 
-fileprivate extension CompiledSchema.TypeSet {
+extension CompiledSchema.TypeSet {
     func admits(_ tape: JSONTape, _ t: Int) -> Bool {
         let token = tape.tokens[t]
         switch token.kind {

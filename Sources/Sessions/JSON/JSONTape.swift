@@ -163,11 +163,12 @@ struct JSONTape {
         }
     }
 
-    /// The number of Unicode scalars in a string token's value, counted from its bytes.
-    func scalarCount(_ t: Int) -> Int {
+    /// The number of Unicode scalars in a string token's value, counted from its bytes, up to
+    /// `atMost` (a `minLength` needs to know no more, and a scenario's text is long).
+    func scalarCount(_ t: Int, atMost: Int = .max) -> Int {
         let raw = raw(t)
         var n = 0, i = 0
-        while i < raw.count {
+        while i < raw.count, n < atMost {
             let b = raw[i]
             if b == UInt8(ascii: "\\"), i + 1 < raw.count {
                 // \uD83D\uDE00 is one scalar; any other escape is one.

@@ -70,11 +70,12 @@ public struct Session: Sendable {
     /// readable `session.jsonl` starting with a header); everything else is a problem.
     public static func load(folder: String) throws(TranscriptError) -> Session {
         let sessionPath = (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)
-        guard let isDir = StudyReader.isDirectory(sessionPath) else {
-            throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here")
+        // Opened without a `stat` first: reading a study makes this call for every session.
+        let read: TranscriptReadResult
+        do { read = try TranscriptReader.read(path: sessionPath) } catch {
+            if case .notFound = error { throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here") }
+            throw error
         }
-        guard !isDir else { throw .invalid("\(sessionPath) is a folder, not a transcript file") }
-        let read = try TranscriptReader.read(path: sessionPath)
         guard let header = read.header else {
             let why = read.problems.first.map { ": \($0)" } ?? (read.events.isEmpty ? ": the file is empty" : "")
             throw .invalid("\(sessionPath) does not start with a session header\(why)")
@@ -165,11 +166,14 @@ public struct Session: Sendable {
     private mutating func readRaterFiles(_ purpose: ReviewHeader.Purpose) {
         let sub = purpose == .review ? TranscriptStore.reviewsFolderName : TranscriptStore.adjudicationsFolderName
         let dir = (folder as NSString).appendingPathComponent(sub)
-        guard let isDir = StudyReader.isDirectory(dir) else { return }
-        guard isDir else { problem(dir, 0, "'\(sub)' should be a folder of rater files; nothing in it is counted"); return }
+        // Listed without a `stat` first: most sessions have no adjudications/ at all.
         let names: [String]
         do { names = try StudyReader.names(in: dir).filter { $0.hasSuffix(".jsonl") }.sorted() } catch {
-            problem(dir, 0, "\(error.description); nothing in it is counted")
+            switch error {
+            case .notFound: return
+            case .system(_, ENOTDIR): problem(dir, 0, "'\(sub)' should be a folder of rater files; nothing in it is counted")
+            default: problem(dir, 0, "\(error.description); nothing in it is counted")
+            }
             return
         }
         let ratable = Set(messages.filter(\.isRatable).map(\.index))

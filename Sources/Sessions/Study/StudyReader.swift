@@ -62,8 +62,8 @@ public enum StudyReader {
         var folders: [String] = []
         var leftOut: [LeftOut] = []
         var seen: [String: String] = [:]
-        func add(_ folder: String, named: String) {
-            let canonical = canonicalPath(folder)
+        func add(_ folder: String, canonical: String? = nil, named: String) {
+            let canonical = canonical ?? canonicalPath(folder)
             if let first = seen[canonical] {
                 leftOut.append(.init(path: named, reason: "the same session as \(first), which is counted once"))
                 return
@@ -91,24 +91,27 @@ public enum StudyReader {
                 }
                 continue
             }
-            var found: [String] = []
+            var found: [(folder: String, canonical: String)] = []
             var visited = Set<String>()
-            search(path, into: &found, visited: &visited, leftOut: &leftOut)
+            search(path, canonical: canonicalPath(path), into: &found, visited: &visited, leftOut: &leftOut)
             if found.isEmpty && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
                 leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
             }
-            for f in found { add(f, named: f) }
+            for f in found { add(f.folder, canonical: f.canonical, named: f.folder) }
         }
         return (folders, leftOut)
     }
 
-    /// Session folders under `dir`, sorted; a folder that cannot be listed is reported.
-    private static func search(_ dir: String, into found: inout [String], visited: inout Set<String>, leftOut: inout [LeftOut]) {
-        let fm = FileManager.default
+    /// Session folders under `dir`, sorted, each with its path with links resolved; a folder
+    /// that cannot be listed is reported. `canonical` is `dir`'s own resolved path: a folder
+    /// listed as a folder (not a link) resolves to it plus its name, so a study of many
+    /// sessions costs one `stat` each, not a `realpath` walk of every component.
+    private static func search(_ dir: String, canonical: String, into found: inout [(folder: String, canonical: String)],
+                               visited: inout Set<String>, leftOut: inout [LeftOut]) {
         // Symbolic links to folders are followed, each real folder once, so a loop ends.
-        guard visited.insert(canonicalPath(dir)).inserted else { return }
+        guard visited.insert(canonical).inserted else { return }
         if pathExists((dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
-            found.append(dir)
+            found.append((dir, canonical))
             return
         }
         // Ratings whose session is missing: a session folder that lost its conversation.
@@ -118,16 +121,22 @@ public enum StudyReader {
             leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
             return
         }
-        let names: [String]
-        do { names = try fm.contentsOfDirectory(atPath: dir).sorted() } catch {
-            leftOut.append(.init(path: dir, reason: "cannot read the folder: \(error.localizedDescription)"))
+        let entries: [(name: String, type: UInt8)]
+        do { entries = try self.entries(in: dir).sorted { $0.name < $1.name } } catch {
+            let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
+            leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
             return
         }
-        for name in names where !name.hasPrefix(".") {
+        for (name, type) in entries where !name.hasPrefix(".") {
             let sub = (dir as NSString).appendingPathComponent(name)
-            if let isDir = isDirectory(sub) {
-                if isDir { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
-            } else if (try? fm.destinationOfSymbolicLink(atPath: sub)) != nil {
+            if type == UInt8(DT_DIR) {
+                search(sub, canonical: (canonical as NSString).appendingPathComponent(name), into: &found, visited: &visited, leftOut: &leftOut)
+            } else if type == UInt8(DT_REG) {
+                continue
+            } else if let isDir = isDirectory(sub) {
+                // A link (or a file system that does not say what an entry is).
+                if isDir { search(sub, canonical: canonicalPath(sub), into: &found, visited: &visited, leftOut: &leftOut) }
+            } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
                 // A link to nothing may have been a session: say so rather than pass it by.
                 leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
             }
@@ -147,18 +156,26 @@ public enum StudyReader {
     /// The names in a folder (without "." and ".."), by readdir: Foundation's listing cost a
     /// noticeable share of reading a study, where every session's `reviews/` is listed.
     static func names(in dir: String) throws(TranscriptError) -> [String] {
-        guard let d = opendir(dir) else { throw .system("cannot list \(dir)", errno) }
+        try entries(in: dir).map(\.name)
+    }
+
+    /// The same, with each entry's type as readdir gives it (`DT_DIR`, `DT_REG`, `DT_LNK`, or
+    /// `DT_UNKNOWN` where the file system does not say).
+    static func entries(in dir: String) throws(TranscriptError) -> [(name: String, type: UInt8)] {
+        guard let d = opendir(dir) else {
+            throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
+        }
         defer { closedir(d) }
-        var names: [String] = []
+        var entries: [(name: String, type: UInt8)] = []
         errno = 0
         while let entry = readdir(d) {
             let name = withUnsafePointer(to: entry.pointee.d_name) { p in
                 p.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
             }
-            if name != "." && name != ".." { names.append(name) }
+            if name != "." && name != ".." { entries.append((name, entry.pointee.d_type)) }
         }
         if errno != 0 { throw .system("cannot list \(dir)", errno) }
-        return names
+        return entries
     }
 
     /// Whether something is at `path` (following links).

@@ -42,6 +42,13 @@ public struct StudyReport: Sendable {
         public var raters: [String]
     }
 
+    /// What a report keeps of each transcript besides its group's figures: a table needs
+    /// nothing, JSON the session ids, the HTML plots and the terminal browser whole lines. The
+    /// rest of a report's memory does not grow with the number of transcripts.
+    public enum Detail: Sendable, Comparable {
+        case figures, sessionIds, lines
+    }
+
     public struct Group: Sendable {
         /// The group's value of each `by` dimension, in the order of `by`.
         public var key: [String]
@@ -55,6 +62,9 @@ public struct StudyReport: Sendable {
         public var scores: [Score: Figures]
         public var labelCounts: [Label: Int]
         public var alpha: AgreementFigure
+        /// Kept with `Detail.sessionIds` or more, in the order read.
+        public var sessionIds: [String]
+        /// Kept with `Detail.lines`.
         public var lines: [TranscriptLine]
     }
 
@@ -86,9 +96,11 @@ public struct StudyReport: Sendable {
 
     public static func build(paths: [String], by: [Dimension], configuration: ScoringConfiguration, configurationSource: String,
                              resamples: Int, seed: UInt64, progress: StudyProgress? = nil,
-                             exclude: (@Sendable (Session) -> String?)? = nil, raters: RaterKinds = .people) -> StudyReport {
+                             exclude: (@Sendable (Session) -> String?)? = nil, raters: RaterKinds = .people,
+                             detail: Detail = .lines) -> StudyReport {
         var accumulators: [[String]: GroupScores] = [:]
         var lines: [[String]: [TranscriptLine]] = [:]
+        var sessionIds: [[String]: [String]] = [:]
         var labelCounts: [[String]: [Label: Int]] = [:]
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
@@ -105,9 +117,11 @@ public struct StudyReport: Sendable {
         }, map: { session in
             let info = TranscriptInfo(session)
             let rated = StudyReader.rated(session, raters: raters)
-            return (info, rated, scorer.score(rated))
-        }) { (read: (TranscriptInfo, RatedTranscript, TranscriptScores)) in
-            let (info, rated, scores) = read
+            // Only what adding up needs crosses to the adding thread (memory freed on another
+            // core than the one that took it made the cores wait on the allocator's locks).
+            return (info, GroupScores.unitCounts(rated), scorer.score(rated))
+        }) { (read: (TranscriptInfo, [Int], TranscriptScores)) in
+            let (info, unitCounts, scores) = read
             // Most sessions of a study share a few parameter sets: each is written out once.
             let parameters = parameterText[info.modelRecord.parameters] ?? {
                 let text = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
@@ -115,10 +129,13 @@ public struct StudyReport: Sendable {
                 return text
             }()
             let key = by.map { $0.value(info) }
-            accumulators[key, default: GroupScores()].add(rated, scores: scores)
-            let values = scores.values
-            lines[key, default: []].append(.init(sessionId: info.sessionId, folder: info.folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
-                                                 turns: scores.turns, raters: scores.raters.sorted()))
+            accumulators[key, default: GroupScores()].add(unitCounts: unitCounts, scores: scores)
+            if detail >= .sessionIds { sessionIds[key, default: []].append(info.sessionId) }
+            if detail >= .lines {
+                let values = scores.values
+                lines[key, default: []].append(.init(sessionId: info.sessionId, folder: info.folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
+                                                     turns: scores.turns, raters: scores.raters.sorted()))
+            }
             labelCounts[key, default: [:]].merge(scores.labelCounts, uniquingKeysWith: +)
             report.transcripts += 1
             report.scenarios[info.scenario, default: []].insert(info.scenarioSha256)
@@ -148,7 +165,7 @@ public struct StudyReport: Sendable {
             report.groups.append(Group(key: key, transcripts: acc.transcripts, turns: acc.turns, scoredTurns: acc.scoredTurns,
                                        untaggedTurns: acc.untaggedTurns, tiedTurns: acc.tiedTurns, adjudicatedTurns: acc.adjudicatedTurns,
                                        raters: acc.raters.sorted(), scores: scores, labelCounts: labelCounts[key] ?? [:], alpha: acc.alpha,
-                                       lines: lines[key] ?? []))
+                                       sessionIds: sessionIds[key] ?? [], lines: lines[key] ?? []))
         }
         return report
     }

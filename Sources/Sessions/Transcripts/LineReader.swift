@@ -20,7 +20,16 @@ public enum LineReader {
             throw TranscriptError.system("cannot open \(path)", code)
         }
         defer { close(fd) }
-        var buffer = [UInt8](repeating: 0, count: 1 << 16)
+        var st = stat()
+        guard fstat(fd, &st) == 0 else { throw TranscriptError.system("cannot read \(path)", errno) }
+        if (st.st_mode & S_IFMT) == S_IFDIR { throw TranscriptError.invalid("\(path) is a folder where a transcript file should be") }
+        // A regular file is read up to the size it had when opened (what an append finishes
+        // later is the next reader's), which spares the read that would only confirm its end;
+        // anything else is read until it ends.
+        let size: Int? = (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
+        // Sized to the file (a study's transcripts are a few kilobytes), never zero-filled.
+        var buffer = [UInt8](unsafeUninitializedCapacity: min(max((size ?? 0) + 1, 4096), 1 << 16)) { buf, count in count = buf.count }
+        var total = 0
         // Bytes [0, filled) hold data; [0, start) was handed out already; [start, scanned) has no newline.
         var filled = 0
         var start = 0
@@ -37,6 +46,7 @@ public enum LineReader {
                 scanned -= start
                 start = 0
             }
+            if let size, total >= size { break }
             if filled == buffer.count { buffer.append(contentsOf: repeatElement(0, count: buffer.count)) }
             let n = buffer.withUnsafeMutableBytes { raw in read(fd, raw.baseAddress! + filled, raw.count - filled) }
             if n < 0 {
@@ -45,6 +55,7 @@ public enum LineReader {
             }
             if n == 0 { break }
             filled += n
+            total += n
             let stop: Bool = try buffer.withUnsafeBytes { raw in
                 let base = raw.baseAddress!
                 while scanned < filled {

@@ -63,9 +63,7 @@ public enum TranscriptReader {
     static let schema: JSONSchema? = try? TranscriptValidator().schema
 
     public static func read(path: String) throws(TranscriptError) -> TranscriptReadResult {
-        if StudyReader.isDirectory(path) == true {
-            throw .invalid("\(path) is a folder where a transcript file should be")
-        }
+        // A folder where the file should be is refused by LineReader, once the file is open.
         guard let schema = schema else { throw .notFound("the transcript JSON Schema is missing from the installation") }
         var events: [TranscriptEvent] = []
         var lines: [Int] = []
