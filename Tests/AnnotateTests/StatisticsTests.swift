@@ -80,26 +80,32 @@ struct StatisticsTests {
     func bootstrapParallelEqualsSequential() {
         // Resample counts that do not divide into the workers' stretches; a score defined only
         // in rare transcripts, so some resamples leave it undefined.
-        for (n, resamples, seed) in [(1, 100, UInt64(3)), (7, 101, 5), (53, 997, 20261128), (400, 2000, 1)] {
+        for (n, resamples, seed, k) in [(1, 100, UInt64(3), 3), (7, 101, 5, 3), (53, 997, 20261128, 5), (400, 2000, 1, 5), (31, 333, 8, 11)] {
             var rng = SplitMix64(seed: seed &+ 99)
             let rows: [[Double?]] = (0..<n).map { _ in
-                [Double(rng.index(below: 100)) / 7, rng.index(below: 9) == 0 ? 1.5 : nil, rng.index(below: 2) == 0 ? nil : 3]
+                (0..<k).map { s in
+                    switch s % 3 {
+                    case 0: Double(rng.index(below: 100)) / 7
+                    case 1: rng.index(below: 9) == 0 ? 1.5 : nil
+                    default: rng.index(below: 2) == 0 ? nil : Double(s)
+                    }
+                }
             }
             // The reference: one stream, resample after resample, as the report always drew.
             var stream = SplitMix64(seed: seed)
-            var means: [[Double]] = [[], [], []]
+            var means = [[Double]](repeating: [], count: k)
             for _ in 0..<resamples {
-                var sum = [0.0, 0.0, 0.0], count = [0, 0, 0]
+                var sum = [Double](repeating: 0, count: k), count = [Int](repeating: 0, count: k)
                 for _ in 0..<n {
                     let row = rows[stream.index(below: n)]
-                    for s in 0..<3 { if let v = row[s] { sum[s] += v; count[s] += 1 } }
+                    for s in 0..<k { if let v = row[s] { sum[s] += v; count[s] += 1 } }
                 }
-                for s in 0..<3 where count[s] > 0 { means[s].append(sum[s] / Double(count[s])) }
+                for s in 0..<k where count[s] > 0 { means[s].append(sum[s] / Double(count[s])) }
             }
             let expected: [Bootstrap.Interval?] = means.map { m in
                 m.isEmpty ? nil : Bootstrap.Interval(low: percentile(sorted: m.sorted(), 2.5), high: percentile(sorted: m.sorted(), 97.5), resamples: m.count)
             }
-            #expect(Bootstrap.intervals(rows: rows, scores: 3, resamples: resamples, seed: seed) == expected, "n \(n), \(resamples) resamples")
+            #expect(Bootstrap.intervals(rows: rows, scores: k, resamples: resamples, seed: seed) == expected, "n \(n), \(resamples) resamples, \(k) scores")
         }
     }
 

@@ -61,32 +61,51 @@ public enum Bootstrap {
         guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
         // means[s * resamples + r]: score s's mean in resample r, NaN when no drawn transcript defines it.
         var means = [Double](repeating: .nan, count: scores * resamples)
-        // Without branches: a missing value adds 0 to the sum and 0 to the count (x + 0 is x,
-        // so the sums are those of skipping it).
-        let zeroed = flat.map { $0.isNaN ? 0 : $0 }, defined = flat.map { $0.isNaN ? 0.0 : 1.0 }
+        // Without branches, eight scores at a time: a row is its values (a missing one as 0) and
+        // its counts (1, or 0 for a missing one) in SIMD lanes, and a draw adds both. Each lane
+        // adds what the one-at-a-time loop added, in the same order, so the sums are the same
+        // (x + 0 is x).
+        let lanes = (scores + 7) / 8
+        var rowValues = [SIMD8<Double>](repeating: .zero, count: n * lanes), rowCounts = rowValues
+        for i in 0..<n {
+            for s in 0..<scores {
+                let v = flat[i * scores + s]
+                rowValues[i * lanes + s / 8][s % 8] = v.isNaN ? 0 : v
+                rowCounts[i * lanes + s / 8][s % 8] = v.isNaN ? 0 : 1
+            }
+        }
         let chunks = min(resamples, 8 * max(1, activeProcessors))
-        zeroed.withUnsafeBufferPointer { zeroed in
-          defined.withUnsafeBufferPointer { defined in
+        rowValues.withUnsafeBufferPointer { rowValues in
+          rowCounts.withUnsafeBufferPointer { rowCounts in
             means.withUnsafeMutableBufferPointer { out in
-                let values = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: zeroed)),
-                    present = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: defined)), out = UnsafeSendableBuffer(out)
+                let values = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rowValues)),
+                    present = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rowCounts)), out = UnsafeSendableBuffer(out)
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
                     let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
                     var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
-                    var sum = [Double](repeating: 0, count: scores)
-                    var count = [Double](repeating: 0, count: scores)
+                    var sum = [SIMD8<Double>](repeating: .zero, count: lanes), count = sum
                     sum.withUnsafeMutableBufferPointer { sum in
                         count.withUnsafeMutableBufferPointer { count in
                             for r in first..<end {
-                                for s in 0..<scores { sum[s] = 0; count[s] = 0 }
-                                for _ in 0..<n {
-                                    let base = rng.index(below: n) * scores
-                                    for s in 0..<scores {
-                                        sum[s] += values.base[base + s]
-                                        count[s] += present.base[base + s]
+                                for l in 0..<lanes { sum[l] = .zero; count[l] = .zero }
+                                if lanes == 1 {
+                                    var s0 = SIMD8<Double>.zero, c0 = SIMD8<Double>.zero
+                                    for _ in 0..<n {
+                                        let i = rng.index(below: n)
+                                        s0 += values.base[i]
+                                        c0 += present.base[i]
+                                    }
+                                    sum[0] = s0
+                                    count[0] = c0
+                                } else {
+                                    for _ in 0..<n {
+                                        let base = rng.index(below: n) * lanes
+                                        for l in 0..<lanes { sum[l] += values.base[base + l]; count[l] += present.base[base + l] }
                                     }
                                 }
-                                for s in 0..<scores where count[s] > 0 { out.base[s * resamples + r] = sum[s] / count[s] }
+                                for s in 0..<scores where count[s / 8][s % 8] > 0 {
+                                    out.base[s * resamples + r] = sum[s / 8][s % 8] / count[s / 8][s % 8]
+                                }
                             }
                         }
                     }

@@ -219,29 +219,22 @@ public enum StudyReader {
         var ids: [String: String] = [:]
         progress?.start(total: folders.count)
         defer { progress?.finish() }
-        let batch = 256 * max(1, ProcessInfo.processInfo.activeProcessorCount)
-        var next: SessionBatch<T>? = folders.isEmpty ? nil : SessionBatch(folders[0..<min(batch, folders.count)], exclude: exclude, map: map)
-        var done = 0
-        while let current = next {
-            let outcomes = current.wait()
-            let end = done + outcomes.count
-            next = end < folders.count ? SessionBatch(folders[end..<min(end + batch, folders.count)], exclude: exclude, map: map) : nil
-            for (offset, outcome) in outcomes.enumerated() {
-                let folder = folders[done + offset]
-                switch outcome {
-                case .leftOut(let reason): leftOut.append(.init(path: folder, reason: reason))
-                case .excluded(let reason): excluded.append(.init(path: folder, reason: reason))
-                case .read(let id, let value):
-                    if let first = ids[id] {
-                        leftOut.append(.init(path: folder, reason: "session id \(id) was already read from \(first); counted once"))
-                        continue
-                    }
-                    ids[id] = folder
-                    try body(value)
+        guard !folders.isEmpty else { return (leftOut, excluded) }
+        let readers = SessionReaders(folders, exclude: exclude, map: map)
+        defer { readers.stop() }
+        for (i, folder) in folders.enumerated() {
+            switch readers.take(i) {
+            case .leftOut(let reason): leftOut.append(.init(path: folder, reason: reason))
+            case .excluded(let reason): excluded.append(.init(path: folder, reason: reason))
+            case .read(let id, let value):
+                if let first = ids[id] {
+                    leftOut.append(.init(path: folder, reason: "session id \(id) was already read from \(first); counted once"))
+                    continue
                 }
+                ids[id] = folder
+                try body(value)
             }
-            done = end
-            progress?.advance(to: done)
+            if i % 256 == 255 || i == folders.count - 1 { progress?.advance(to: i + 1) }
         }
         return (leftOut, excluded)
     }
@@ -267,45 +260,121 @@ public enum StudyReader {
     }
 }
 
-/// Sessions read on every core, in the background; `wait` returns their outcomes in order.
-private final class SessionBatch<T: Sendable>: @unchecked Sendable {
-    // @unchecked: each worker writes only its own slots, and `wait` reads them after the group
-    // has been left, which orders those writes before the reads.
+/// Sessions read on every core by threads of their own, a bounded window ahead of the caller,
+/// who takes their outcomes in order: memory holds the window whatever the size of the study.
+/// Threads of their own, not the shared dispatch pool: the pool counted the caller's thread,
+/// busy adding up, against the cores and left one of them idle for much of the reading.
+private final class SessionReaders<T: Sendable>: @unchecked Sendable {
+    // @unchecked: `ring`, `claimed`, `consumed`, `awaiting`, `idleReaders`, `stopped` and
+    // `running` are touched only with `lock` held.
     enum Outcome { case read(id: String, T), leftOut(String), excluded(String) }
-    private let slots: UnsafeMutableBufferPointer<Outcome?>
-    private let group = DispatchGroup()
+    private let folders: [String]
+    private let window: Int
+    private let ring: UnsafeMutableBufferPointer<Outcome?>
+    // Two conditions on one lock, each waking only whom it concerns: a wake-up per session
+    // for everyone cost more than reading it.
+    private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    /// Signalled when the outcome the caller waits for is in.
+    private let filled = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    /// Broadcast when the caller takes an outcome while readers wait for room in the window.
+    private let room = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var claimed = 0
+    /// Outcomes below this index have been taken by the caller.
+    private var consumed = 0
+    /// The index whose outcome wakes the caller, or -1.
+    private var awaiting = -1
+    private var idleReaders = 0
+    private var stopped = false
+    private var running: Int
 
-    init(_ folders: ArraySlice<String>, exclude: @escaping @Sendable (Session) -> String?, map: @escaping @Sendable (Session) -> T) {
-        let folders = Array(folders)
-        slots = .allocate(capacity: folders.count)
-        slots.initialize(repeating: nil)
-        group.enter()
-        DispatchQueue.global().async { [self] in
-            DispatchQueue.concurrentPerform(iterations: folders.count) { i in
-                let outcome: Outcome
-                do throws(TranscriptError) {
-                    let session = try Session.load(folder: folders[i])
-                    if let why = session.whyNotCounted { outcome = .leftOut(why) }
-                    else if let why = exclude(session) { outcome = .excluded(why) }
-                    else { outcome = .read(id: session.sessionId, map(session)) }
-                } catch {
-                    outcome = .leftOut(error.description)
-                }
-                slots[i] = outcome
-            }
-            group.leave()
+    init(_ folders: [String], exclude: @escaping @Sendable (Session) -> String?, map: @escaping @Sendable (Session) -> T) {
+        self.folders = folders
+        let workers = max(1, min(ProcessInfo.processInfo.activeProcessorCount, folders.count))
+        window = 256 * workers
+        ring = .allocate(capacity: window)
+        ring.initialize(repeating: nil)
+        pthread_mutex_init(lock, nil)
+        pthread_cond_init(filled, nil)
+        pthread_cond_init(room, nil)
+        running = workers
+        for _ in 0..<workers {
+            let thread = Thread { [self] in work(exclude: exclude, map: map) }
+            // Deeply nested JSON is refused long before this, but a reader must never overflow.
+            thread.stackSize = 8 << 20
+            thread.start()
         }
     }
 
-    func wait() -> [Outcome] {
-        group.wait()
-        return slots.map { $0! }
+    private func work(exclude: @Sendable (Session) -> String?, map: @Sendable (Session) -> T) {
+        while true {
+            pthread_mutex_lock(lock)
+            while !stopped, claimed < folders.count, claimed >= consumed + window {
+                idleReaders += 1
+                pthread_cond_wait(room, lock)
+                idleReaders -= 1
+            }
+            if stopped || claimed >= folders.count {
+                running -= 1
+                if running == 0 { pthread_cond_signal(filled) }
+                pthread_mutex_unlock(lock)
+                return
+            }
+            let i = claimed
+            claimed += 1
+            pthread_mutex_unlock(lock)
+            let outcome: Outcome
+            do throws(TranscriptError) {
+                let session = try Session.load(folder: folders[i])
+                if let why = session.whyNotCounted { outcome = .leftOut(why) }
+                else if let why = exclude(session) { outcome = .excluded(why) }
+                else { outcome = .read(id: session.sessionId, map(session)) }
+            } catch {
+                outcome = .leftOut(error.description)
+            }
+            pthread_mutex_lock(lock)
+            ring[i % window] = outcome
+            if i == awaiting { pthread_cond_signal(filled) }
+            pthread_mutex_unlock(lock)
+        }
+    }
+
+    /// The outcome of folder `i`, waiting for it; folders are taken in order.
+    func take(_ i: Int) -> Outcome {
+        pthread_mutex_lock(lock)
+        defer { pthread_mutex_unlock(lock) }
+        if ring[i % window] == nil {
+            // Woken once for a run of outcomes, not once for each.
+            awaiting = min(i + 15, folders.count - 1)
+            while ring[awaiting % window] == nil { pthread_cond_wait(filled, lock) }
+            awaiting = i
+            while ring[i % window] == nil { pthread_cond_wait(filled, lock) }
+            awaiting = -1
+        }
+        let outcome = ring[i % window]!
+        ring[i % window] = nil
+        consumed = i + 1
+        if idleReaders > 0 { pthread_cond_broadcast(room) }
+        return outcome
+    }
+
+    /// Stops the readers (after the last folder, or when the caller gave up) and waits for them.
+    func stop() {
+        pthread_mutex_lock(lock)
+        stopped = true
+        pthread_cond_broadcast(room)
+        while running > 0 { pthread_cond_wait(filled, lock) }
+        pthread_mutex_unlock(lock)
     }
 
     deinit {
-        group.wait()
-        slots.deinitialize()
-        slots.deallocate()
+        ring.deinitialize()
+        ring.deallocate()
+        pthread_cond_destroy(filled)
+        pthread_cond_destroy(room)
+        pthread_mutex_destroy(lock)
+        filled.deallocate()
+        room.deallocate()
+        lock.deallocate()
     }
 }
 
