@@ -61,15 +61,29 @@ public enum StudyReader {
     public static func sessionFolders(under paths: [String]) -> (folders: [String], leftOut: [LeftOut]) {
         var folders: [String] = []
         var leftOut: [LeftOut] = []
-        var seen: [String: String] = [:]
-        func add(_ folder: String, canonical: String? = nil, named: String) {
-            let canonical = canonical ?? canonicalPath(folder)
-            if let first = seen[canonical] {
+        // A session is its session.jsonl, known by device and inode whatever names or links led
+        // to it: no path is resolved, and a study of many sessions keeps 16 bytes for each.
+        var seen: [FileIdentity: String] = [:]
+        // A folder named for its ratings whose session.jsonl is missing: known by its path.
+        var seenWithoutSession: [String: String] = [:]
+        func add(_ folder: String, identity: FileIdentity?, named: String) {
+            let first: String?
+            if let identity {
+                first = seen[identity]
+                if first == nil { seen[identity] = folder }
+            } else {
+                let canonical = canonicalPath(folder)
+                first = seenWithoutSession[canonical]
+                if first == nil { seenWithoutSession[canonical] = folder }
+            }
+            if let first {
                 leftOut.append(.init(path: named, reason: "the same session as \(first), which is counted once"))
                 return
             }
-            seen[canonical] = folder
             folders.append(folder)
+        }
+        func sessionIdentity(_ folder: String) -> FileIdentity? {
+            FileIdentity(path: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName))
         }
         let fm = FileManager.default
         for path in paths {
@@ -82,38 +96,52 @@ public enum StudyReader {
                 let url = URL(fileURLWithPath: path)
                 let parent = url.deletingLastPathComponent()
                 if url.lastPathComponent == TranscriptStore.sessionFileName {
-                    add(parent.path, named: path)
+                    add(parent.path, identity: sessionIdentity(parent.path), named: path)
                 } else if url.pathExtension == "jsonl",
                           [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(parent.lastPathComponent) {
-                    add(parent.deletingLastPathComponent().path, named: path)
+                    let folder = parent.deletingLastPathComponent().path
+                    add(folder, identity: sessionIdentity(folder), named: path)
                 } else {
                     leftOut.append(.init(path: path, reason: "not a session folder, a \(TranscriptStore.sessionFileName) or a rater file"))
                 }
                 continue
             }
-            var found: [(folder: String, canonical: String)] = []
-            var visited = Set<String>()
-            search(path, canonical: canonicalPath(path), into: &found, visited: &visited, leftOut: &leftOut)
+            var found: [(folder: String, identity: FileIdentity)] = []
+            var visited = Set<FileIdentity>()
+            search(path, into: &found, visited: &visited, leftOut: &leftOut)
             if found.isEmpty && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
                 leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
             }
-            for f in found { add(f.folder, canonical: f.canonical, named: f.folder) }
+            for f in found { add(f.folder, identity: f.identity, named: f.folder) }
         }
         return (folders, leftOut)
     }
 
-    /// Session folders under `dir`, sorted, each with its path with links resolved; a folder
-    /// that cannot be listed is reported. `canonical` is `dir`'s own resolved path: a folder
-    /// listed as a folder (not a link) resolves to it plus its name, so a study of many
-    /// sessions costs one `stat` each, not a `realpath` walk of every component.
-    private static func search(_ dir: String, canonical: String, into found: inout [(folder: String, canonical: String)],
-                               visited: inout Set<String>, leftOut: inout [LeftOut]) {
-        // Symbolic links to folders are followed, each real folder once, so a loop ends.
-        guard visited.insert(canonical).inserted else { return }
-        if pathExists((dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
-            found.append((dir, canonical))
+    /// A file or folder by device and inode.
+    struct FileIdentity: Hashable {
+        let device: UInt64
+        let inode: UInt64
+
+        /// Nil when nothing is at `path` (following links).
+        init?(path: String) {
+            var st = stat()
+            guard stat(path, &st) == 0 else { return nil }
+            device = UInt64(st.st_dev)
+            inode = UInt64(st.st_ino)
+        }
+    }
+
+    /// Session folders under `dir`, sorted, each with its session file's identity (one `stat`
+    /// per session, which also says it is one); a folder that cannot be listed is reported.
+    private static func search(_ dir: String, into found: inout [(folder: String, identity: FileIdentity)],
+                               visited: inout Set<FileIdentity>, leftOut: inout [LeftOut]) {
+        if let session = FileIdentity(path: (dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
+            // The same session reached twice (through a link) is said once the walk is done.
+            found.append((dir, session))
             return
         }
+        // Symbolic links to folders are followed, each real folder once, so a loop ends.
+        guard let folder = FileIdentity(path: dir), visited.insert(folder).inserted else { return }
         // Ratings whose session is missing: a session folder that lost its conversation.
         if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
             pathExists((dir as NSString).appendingPathComponent($0))
@@ -130,12 +158,12 @@ public enum StudyReader {
         for (name, type) in entries where !name.hasPrefix(".") {
             let sub = (dir as NSString).appendingPathComponent(name)
             if type == UInt8(DT_DIR) {
-                search(sub, canonical: (canonical as NSString).appendingPathComponent(name), into: &found, visited: &visited, leftOut: &leftOut)
+                search(sub, into: &found, visited: &visited, leftOut: &leftOut)
             } else if type == UInt8(DT_REG) {
                 continue
             } else if let isDir = isDirectory(sub) {
                 // A link (or a file system that does not say what an entry is).
-                if isDir { search(sub, canonical: canonicalPath(sub), into: &found, visited: &visited, leftOut: &leftOut) }
+                if isDir { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
             } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
                 // A link to nothing may have been a session: say so rather than pass it by.
                 leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
