@@ -44,33 +44,54 @@ enum DisplayWidth {
 
     /// Splits text into lines of at most `width` columns, at spaces where possible.
     static func wrap(_ text: String, width: Int) -> [String] {
+        wrap(Words(text), width: width)
+    }
+
+    /// Text cut into words (each with the space that ends it) and measured once: wrapping it
+    /// again to another width walks words, not grapheme clusters, which is what a resize of a
+    /// long conversation costs.
+    struct Words: Sendable {
+        struct Word: Sendable {
+            var text: String
+            var width: Int
+        }
+        var paragraphs: [[Word]]
+
+        init(_ text: String) {
+            paragraphs = text.split(separator: "\n", omittingEmptySubsequences: false).map { paragraph in
+                var words: [Word] = []
+                var word = ""
+                var wordWidth = 0
+                for c in paragraph {
+                    word.append(c); wordWidth += DisplayWidth.of(c)
+                    if c == " " { words.append(Word(text: word, width: wordWidth)); word = ""; wordWidth = 0 }
+                }
+                words.append(Word(text: word, width: wordWidth))
+                return words
+            }
+        }
+    }
+
+    static func wrap(_ text: Words, width: Int) -> [String] {
         guard width > 0 else { return [] }
         var lines: [String] = []
-        for paragraph in text.split(separator: "\n", omittingEmptySubsequences: false) {
+        for paragraph in text.paragraphs {
             var line = ""
             var lineWidth = 0
-            var word = ""
-            var wordWidth = 0
-            func flushWord() {
-                if lineWidth + wordWidth <= width {
-                    line += word; lineWidth += wordWidth
-                } else if wordWidth <= width {
-                    lines.append(trimTrailing(line)); line = word; lineWidth = wordWidth
+            for word in paragraph {
+                if lineWidth + word.width <= width {
+                    line += word.text; lineWidth += word.width
+                } else if word.width <= width {
+                    lines.append(trimTrailing(line)); line = word.text; lineWidth = word.width
                 } else {
                     // A word longer than the line is cut.
-                    for c in word {
+                    for c in word.text {
                         let w = of(c)
                         if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0 }
                         line.append(c); lineWidth += w
                     }
                 }
-                word = ""; wordWidth = 0
             }
-            for c in paragraph {
-                word.append(c); wordWidth += of(c)
-                if c == " " { flushWord() }
-            }
-            flushWord()
             lines.append(trimTrailing(line))
         }
         return lines

@@ -16,6 +16,8 @@ struct ConversationLayout: Sendable, Equatable {
         var streaming: Bool
         var width: Int
         var lines: [String]
+        /// The text as shown (escapes made inert, tabs as spaces), measured for the next width.
+        var words: DisplayWidth.Words
         /// The secret's patterns match the text (asked of finished model replies only).
         var suggestsLeak: Bool
 
@@ -31,13 +33,20 @@ struct ConversationLayout: Sendable, Equatable {
 
     static func == (_: ConversationLayout, _: ConversationLayout) -> Bool { true }
 
-    /// Wraps one message to `width` columns.
-    static func wrap(_ turn: AppState.Turn, width: Int, leaks: () -> LeakDetector) -> Message {
+    /// Wraps one message to `width` columns. `before` is the same message wrapped to another
+    /// width: whether it suggests a leak does not depend on the width, so a resize matches no
+    /// secret pattern again (nor compiles them).
+    static func wrap(_ turn: AppState.Turn, width: Int, before: Message? = nil, leaks: () -> LeakDetector) -> Message {
         let m = turn.message
+        if let before, before.streaming == turn.isStreaming, before.text == m.text {
+            return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: DisplayWidth.wrap(before.words, width: width),
+                           words: before.words, suggestsLeak: before.suggestsLeak)
+        }
         let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
-        let lines = DisplayWidth.wrap(text.isEmpty && turn.isStreaming ? "…" : text, width: width)
+        let words = DisplayWidth.Words(text.isEmpty && turn.isStreaming ? "…" : text)
         let suggests = m.role == .model && !turn.isStreaming && leaks().suggestsLeak(m.text)
-        return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: lines, suggestsLeak: suggests)
+        return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: DisplayWidth.wrap(words, width: width),
+                       words: words, suggestsLeak: suggests)
     }
 
     /// Turn `i` wrapped to `width`: as kept, or wrapped now.
@@ -55,7 +64,7 @@ struct ConversationLayout: Sendable, Equatable {
         func leaks() -> LeakDetector { detector.get() }
         _ = Self.window(of: s, height: height) { i in
             if let kept = messages[i], kept.fits(s.turns[i], width: width) { return kept }
-            let fresh = Self.wrap(s.turns[i], width: width, leaks: leaks)
+            let fresh = Self.wrap(s.turns[i], width: width, before: messages[i], leaks: leaks)
             messages[i] = fresh
             return fresh
         }

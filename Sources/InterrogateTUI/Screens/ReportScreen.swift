@@ -34,11 +34,14 @@ struct ReportScreenState: Sendable {
         var lines: [ReplayLine]
         var width: Int
         var blocks: [[(String, Role)]?]
+        /// Each line's text measured, whatever the width: a resize wraps these again.
+        var words: [DisplayWidth.Words?]
 
-        init(lines: [ReplayLine], width: Int) {
+        init(lines: [ReplayLine], width: Int, keeping before: ReplayLayout? = nil) {
             self.lines = lines
             self.width = width
             blocks = Array(repeating: nil, count: lines.count)
+            words = before.flatMap { $0.lines == lines ? $0.words : nil } ?? Array(repeating: nil, count: lines.count)
         }
 
         func fits(_ lines: [ReplayLine], width: Int) -> Bool { self.width == width && self.lines == lines }
@@ -71,12 +74,15 @@ enum ReportScreenUpdate {
     /// Wraps the lines of the replay the next frame shows that are not wrapped yet.
     static func keepReplay(_ s: inout ReportScreenState) {
         guard case let .replay(_, lines) = s.level, s.width >= AppState.minimumWidth, s.height >= AppState.minimumHeight else { return }
-        var layout = s.replayLayout.flatMap { $0.fits(lines, width: s.width) ? $0 : nil } ?? .init(lines: lines, width: s.width)
+        var layout = s.replayLayout.flatMap { $0.fits(lines, width: s.width) ? $0 : nil }
+            ?? .init(lines: lines, width: s.width, keeping: s.replayLayout)
         // Taken out while it is filled in, so that it is changed in place, not copied.
         s.replayLayout = nil
         _ = ReportScreenView.replayWindow(lines, scroll: s.scroll, rows: s.height - 3) { i in
             if let kept = layout.blocks[i] { return kept }
-            let block = ReportScreenView.wrap(lines[i], width: s.width)
+            let words = layout.words[i] ?? ReportScreenView.words(lines[i])
+            layout.words[i] = words
+            let block = ReportScreenView.wrap(lines[i], words: words, width: s.width)
             layout.blocks[i] = block
             return block
         }
@@ -211,9 +217,16 @@ enum ReportScreenView {
     }
 
     static func wrap(_ l: ReportScreenState.ReplayLine, width: Int) -> [(String, Role)] {
+        wrap(l, words: words(l), width: width)
+    }
+
+    /// A line's text as shown, measured once for every width.
+    static func words(_ l: ReportScreenState.ReplayLine) -> DisplayWidth.Words { DisplayWidth.Words(TerminalText.inert(l.text)) }
+
+    static func wrap(_ l: ReportScreenState.ReplayLine, words: DisplayWidth.Words, width: Int) -> [(String, Role)] {
         var wrapped: [(String, Role)] = []
         let indent = l.role == .text || (l.role == .interrogator && l.text != "You") ? 2 : 0
-        for w in DisplayWidth.wrap(TerminalText.inert(l.text), width: width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
+        for w in DisplayWidth.wrap(words, width: width - 2 - indent) { wrapped.append((String(repeating: " ", count: indent) + w, l.role)) }
         if l.role == .text { wrapped.append(("", .text)) }
         return wrapped
     }
