@@ -190,6 +190,13 @@ struct SessionReaderTests {
         }
     }
 
+    @Test("a session folder's name is its path's last component, however the path is written")
+    func folderNames() {
+        for path in ["s1", "a/b/s1", "/tmp/x/s1", "s1/", "/x/s1//", ".", "", "a/..", "a/./.", "/", "//", "x/é-名", "./s1", "../s1"] {
+            #expect(Session.folderName(path) == URL(fileURLWithPath: path.isEmpty ? "." : path).standardizedFileURL.lastPathComponent, "\(path)")
+        }
+    }
+
     @Test("a reviews/ that is a file, or a session.jsonl that is a folder, is reported as what it should be")
     func wrongKindOfEntry() throws {
         let root = try Self.study()
@@ -243,6 +250,14 @@ struct SessionReaderTests {
         for ok in ["alice", "bob.smith", "r2_d2", "A-1", String(repeating: "a", count: 64)] { #expect(TranscriptStore.isValidRaterId(ok), "\(ok)") }
         for bad in ["", "-x", ".x", "é", "ålice", "bob smith", "a/b", String(repeating: "a", count: 65), "名前", "x\u{301}"] {
             #expect(!TranscriptStore.isValidRaterId(bad), "\(bad)")
+        }
+        // Every character, first and after the first, against the rule as written: ASCII
+        // letters and digits, then also '.', '_' and '-'.
+        for v in 0..<0x3000 {
+            guard let c = Unicode.Scalar(v) else { continue }
+            let alphanumeric = c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c))
+            #expect(TranscriptStore.isValidRaterId(String(c)) == alphanumeric, "U+\(String(v, radix: 16))")
+            #expect(TranscriptStore.isValidRaterId("a" + String(c)) == (alphanumeric || ".-_".unicodeScalars.contains(c)), "U+\(String(v, radix: 16))")
         }
     }
 }

@@ -96,10 +96,24 @@ public struct Session: Sendable {
         problems.append(.init(file: file, line: line, kind: .inconsistent, message: message))
     }
 
+    /// The last component of a folder's path; Foundation works out "." and ".." (reading a study
+    /// asks this of every session, and the common case needs no URL).
+    static func folderName(_ folder: String) -> String {
+        let bytes = folder.utf8
+        var end = bytes.endIndex
+        while end > bytes.startIndex, bytes[bytes.index(before: end)] == UInt8(ascii: "/") { end = bytes.index(before: end) }
+        let start = bytes[..<end].lastIndex(of: UInt8(ascii: "/")).map { bytes.index(after: $0) } ?? bytes.startIndex
+        let last = String(Substring(folder.utf8[start..<end]))
+        if last.isEmpty || last == "." || last == ".." {
+            return URL(fileURLWithPath: folder.isEmpty ? "." : folder).standardizedFileURL.lastPathComponent
+        }
+        return last
+    }
+
     private mutating func readSessionFile(_ read: TranscriptReadResult) {
         let path = read.path
         // The folder's own name, also when it was named "." or by a relative path.
-        let folderName = URL(fileURLWithPath: folder.isEmpty ? "." : folder).standardizedFileURL.lastPathComponent
+        let folderName = Self.folderName(folder)
         if header.sessionId != folderName {
             problem(path, 1, "the header's session_id '\(header.sessionId)' differs from its folder '\(folderName)': the session was renamed or copied over another")
         }

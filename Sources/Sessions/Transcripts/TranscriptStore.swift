@@ -72,9 +72,11 @@ public struct TranscriptStore: Sendable {
     /// transcript schema allows: ASCII letters and digits, then letters, digits, '.', '_', '-'
     /// (no leading '.' or '-', which file tools and option parsers take for something else).
     public static func isValidRaterId(_ id: String) -> Bool {
-        guard let first = id.unicodeScalars.first, id.unicodeScalars.count <= 64 else { return false }
-        func ascii(_ c: Unicode.Scalar) -> Bool { c.isASCII && (c.properties.isAlphabetic || ("0"..."9").contains(c)) }
-        return ascii(first) && id.unicodeScalars.allSatisfy { ascii($0) || "._-".unicodeScalars.contains($0) }
+        // By bytes: every character allowed is ASCII (each annotation of a study is checked).
+        let utf8 = id.utf8
+        guard let first = utf8.first, utf8.count <= 64 else { return false }
+        func alphanumeric(_ b: UInt8) -> Bool { (b | 0x20 >= UInt8(ascii: "a") && b | 0x20 <= UInt8(ascii: "z")) || (b >= UInt8(ascii: "0") && b <= UInt8(ascii: "9")) }
+        return alphanumeric(first) && utf8.allSatisfy { alphanumeric($0) || $0 == UInt8(ascii: ".") || $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: "-") }
     }
 
     /// A model judge rates as `judge:NAME`: a prefix no person's id can have (':' is not in
