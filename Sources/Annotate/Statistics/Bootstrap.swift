@@ -66,52 +66,51 @@ public enum Bootstrap {
         // adds what the one-at-a-time loop added, in the same order, so the sums are the same
         // (x + 0 is x).
         let lanes = (scores + 7) / 8
-        var rowValues = [SIMD8<Double>](repeating: .zero, count: n * lanes), rowCounts = rowValues
+        // Row i is its values' lanes then its counts' lanes, side by side: a draw is a random
+        // row, and one place in memory to wait for rather than two.
+        let stride = 2 * lanes
+        var rows = [SIMD8<Double>](repeating: .zero, count: n * stride)
         for i in 0..<n {
             for s in 0..<scores {
                 let v = flat[i * scores + s]
-                rowValues[i * lanes + s / 8][s % 8] = v.isNaN ? 0 : v
-                rowCounts[i * lanes + s / 8][s % 8] = v.isNaN ? 0 : 1
+                rows[i * stride + s / 8][s % 8] = v.isNaN ? 0 : v
+                rows[i * stride + lanes + s / 8][s % 8] = v.isNaN ? 0 : 1
             }
         }
         let chunks = min(resamples, 8 * max(1, activeProcessors))
-        rowValues.withUnsafeBufferPointer { rowValues in
-          rowCounts.withUnsafeBufferPointer { rowCounts in
+        rows.withUnsafeBufferPointer { rows in
             means.withUnsafeMutableBufferPointer { out in
-                let values = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rowValues)),
-                    present = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rowCounts)), out = UnsafeSendableBuffer(out)
+                let rows = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rows)), out = UnsafeSendableBuffer(out)
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
                     let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
                     var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
-                    var sum = [SIMD8<Double>](repeating: .zero, count: lanes), count = sum
-                    sum.withUnsafeMutableBufferPointer { sum in
-                        count.withUnsafeMutableBufferPointer { count in
-                            for r in first..<end {
-                                for l in 0..<lanes { sum[l] = .zero; count[l] = .zero }
-                                if lanes == 1 {
-                                    var s0 = SIMD8<Double>.zero, c0 = SIMD8<Double>.zero
-                                    for _ in 0..<n {
-                                        let i = rng.index(below: n)
-                                        s0 += values.base[i]
-                                        c0 += present.base[i]
-                                    }
-                                    sum[0] = s0
-                                    count[0] = c0
-                                } else {
-                                    for _ in 0..<n {
-                                        let base = rng.index(below: n) * lanes
-                                        for l in 0..<lanes { sum[l] += values.base[base + l]; count[l] += present.base[base + l] }
-                                    }
+                    var sums = [SIMD8<Double>](repeating: .zero, count: stride)
+                    sums.withUnsafeMutableBufferPointer { sums in
+                        for r in first..<end {
+                            if lanes == 1 {
+                                var sum = SIMD8<Double>.zero, count = SIMD8<Double>.zero
+                                for _ in 0..<n {
+                                    let row = rows.base.baseAddress! + rng.index(below: n) * 2
+                                    sum += row[0]
+                                    count += row[1]
                                 }
-                                for s in 0..<scores where count[s / 8][s % 8] > 0 {
-                                    out.base[s * resamples + r] = sum[s / 8][s % 8] / count[s / 8][s % 8]
+                                sums[0] = sum
+                                sums[1] = count
+                            } else {
+                                for l in 0..<stride { sums[l] = .zero }
+                                for _ in 0..<n {
+                                    let row = rows.base.baseAddress! + rng.index(below: n) * stride
+                                    for l in 0..<stride { sums[l] += row[l] }
                                 }
+                            }
+                            for s in 0..<scores {
+                                let count = sums[lanes + s / 8][s % 8]
+                                if count > 0 { out.base[s * resamples + r] = sums[s / 8][s % 8] / count }
                             }
                         }
                     }
                 }
             }
-          }
         }
         return (0..<scores).map { s in
             let m = means[(s * resamples)..<((s + 1) * resamples)].filter { !$0.isNaN }

@@ -263,6 +263,10 @@ final class FlatSchema: @unchecked Sendable {
         var discriminators = Span(), properties = Span(), dispatch = Span()
         /// Into `keys`.
         var required = Span()
+        /// The required keys as bits of `properties` (bit p: the p-th property), when every
+        /// required key is one of at most 64 properties: found while the properties are checked.
+        var requiredMask: UInt64 = 0
+        var requiredByMask = false
         var minItems = Double.nan, minimum = Double.nan, maximum = Double.nan
         /// In scalars (a count is below `minLength` exactly when below its ceiling); -1 for none.
         var minLength = -1
@@ -340,6 +344,11 @@ final class FlatSchema: @unchecked Sendable {
             f.properties = pairList(n.tapeProperties.map { (key($0.0.string), Int32($0.1)) })
             f.required = Span(start: Int32(keys.count), count: Int32(n.tapeRequired.count))
             for r in n.tapeRequired { _ = key(r.string) }
+            let propertyNames = n.tapeProperties.map(\.0.string)
+            if propertyNames.count <= 64, n.tapeRequired.allSatisfy({ propertyNames.contains($0.string) }) {
+                f.requiredByMask = true
+                for r in n.tapeRequired { f.requiredMask |= 1 << UInt64(propertyNames.firstIndex(of: r.string)!) }
+            }
             f.allOf = list(n.allOf.map(Int32.init))
             f.allOfRest = list(n.allOfRest.map(Int32.init))
             if let d = n.dispatch {
@@ -402,29 +411,34 @@ extension FlatSchema.Program {
                 let (key, c) = pairs[Int(d.start) + i]
                 if let v = member(tape, t, key), !equal(tape, v, c) { return false }
             }
-            let r = n.pointee.required
-            for i in 0..<Int(max(0, r.count)) where member(tape, t, r.start + Int32(i)) == nil { return false }
             let props = n.pointee.properties
-            if n.pointee.additional >= 0 {
-                let extra = n.pointee.additional
-                var k = t + 1
-                for _ in 0..<token.count {
-                    let v = k + 1
-                    var node = extra
-                    for i in 0..<Int(max(0, props.count)) {
-                        let (key, p) = pairs[Int(props.start) + i]
-                        let kb = keys[Int(key)]
-                        if tape.keyEquals(k, kb.bytes, hash: kb.hash) { node = p; break }
-                    }
-                    if !valid(tape, v, node) { return false }
-                    k = Int(tape.tokens[v].next)
-                }
-            } else {
+            let byMask = n.pointee.requiredByMask
+            if !byMask {
+                let r = n.pointee.required
+                for i in 0..<Int(max(0, r.count)) where member(tape, t, r.start + Int32(i)) == nil { return false }
+            }
+            // One pass over the object's keys: each is matched to its property (and checked
+            // against it, or against `additionalProperties`), and the required ones are ticked off.
+            var present: UInt64 = 0
+            let extra = n.pointee.additional
+            var k = t + 1
+            for _ in 0..<token.count {
+                let v = k + 1
+                var node: Int32 = -1
                 for i in 0..<Int(max(0, props.count)) {
                     let (key, p) = pairs[Int(props.start) + i]
-                    if let v = member(tape, t, key), !valid(tape, v, p) { return false }
+                    let kb = keys[Int(key)]
+                    if tape.keyEquals(k, kb.bytes, hash: kb.hash) {
+                        node = p
+                        if i < 64 { present |= 1 << UInt64(i) }
+                        break
+                    }
                 }
+                if node < 0 { node = extra }
+                if node >= 0, !valid(tape, v, node) { return false }
+                k = Int(tape.tokens[v].next)
             }
+            if byMask, present & n.pointee.requiredMask != n.pointee.requiredMask { return false }
         case .array:
             var count = 0
             var i = t + 1
