@@ -344,10 +344,11 @@ final class FlatSchema: @unchecked Sendable {
             f.properties = pairList(n.tapeProperties.map { (key($0.0.string), Int32($0.1)) })
             f.required = Span(start: Int32(keys.count), count: Int32(n.tapeRequired.count))
             for r in n.tapeRequired { _ = key(r.string) }
-            let propertyNames = n.tapeProperties.map(\.0.string)
-            if propertyNames.count <= 64, n.tapeRequired.allSatisfy({ propertyNames.contains($0.string) }) {
+            // Matched by their bytes, as keys on a tape are.
+            let propertyNames = n.tapeProperties.map { Array($0.0.string.utf8) }
+            if propertyNames.count <= 64, n.tapeRequired.allSatisfy({ r in propertyNames.contains(Array(r.string.utf8)) }) {
                 f.requiredByMask = true
-                for r in n.tapeRequired { f.requiredMask |= 1 << UInt64(propertyNames.firstIndex(of: r.string)!) }
+                for r in n.tapeRequired { f.requiredMask |= 1 << UInt64(propertyNames.firstIndex(of: Array(r.string.utf8))!) }
             }
             f.allOf = list(n.allOf.map(Int32.init))
             f.allOfRest = list(n.allOfRest.map(Int32.init))
@@ -505,7 +506,10 @@ extension FlatSchema.Program {
         let c = constants[Int(constant)]
         let token = tape.tokens[t]
         switch (token.kind, c.kind) {
-        case (.string, .string): return tape.stringEquals(t, c.bytes)
+        case (.string, .string):
+            // Written with escapes: compared as strings, as `JSONSchema.equal` does.
+            if token.flag { return tape.string(t) == String(decoding: c.bytes, as: UTF8.self) }
+            return tape.stringEquals(t, c.bytes)
         case (.number, .number):
             guard let x = tape.double(t) else { return false }
             return x == c.number

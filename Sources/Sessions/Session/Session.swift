@@ -73,7 +73,8 @@ public struct Session: Sendable {
         // Opened without a `stat` first: reading a study makes this call for every session.
         let read: TranscriptReadResult
         do { read = try TranscriptReader.read(path: sessionPath) } catch {
-            if case .notFound = error { throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here") }
+            // Not found: the file, unless it is the installation's schema that is missing.
+            if case .notFound = error, TranscriptReader.schema != nil { throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here") }
             throw error
         }
         guard let header = read.header else {

@@ -126,8 +126,9 @@ public enum StudyReader {
         init?(path: String) {
             var st = stat()
             guard stat(path, &st) == 0 else { return nil }
-            device = UInt64(st.st_dev)
-            inode = UInt64(st.st_ino)
+            // Signed on some systems: the bits are the identity.
+            device = UInt64(truncatingIfNeeded: st.st_dev)
+            inode = UInt64(truncatingIfNeeded: st.st_ino)
         }
     }
 
@@ -235,9 +236,9 @@ public enum StudyReader {
 
     /// The same, with `map` run on every core as sessions are read (what a command keeps of a
     /// session: scores, ratings) and `body` called with its result on the calling thread, in
-    /// the sessions' order, so that figures never depend on which core finished first. Sessions
-    /// are read in batches, the next while `body` handles the last, so memory holds two batches
-    /// whatever the size of the study.
+    /// the sessions' order, so that figures never depend on which core finished first. Readers
+    /// (twice the cores) work at most a window of 256 sessions each ahead of `body`, so memory
+    /// holds the window whatever the size of the study.
     ///
     /// `exclude` says why a session that reads whole is not for this command (a gold session in
     /// a report of model scores); those are returned apart, as `excluded`, not as problems.
@@ -312,7 +313,7 @@ private final class SessionReaders<T: Sendable>: @unchecked Sendable {
     // Two conditions on one lock, each waking only whom it concerns: a wake-up per session
     // for everyone cost more than reading it.
     private let lock = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
-    /// Signalled when the outcome the caller waits for is in.
+    /// Signalled when the outcome the caller waits for is in, and by the last reader to stop.
     private let filled = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
     /// Broadcast when the caller takes an outcome while readers wait for room in the window.
     private let room = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)

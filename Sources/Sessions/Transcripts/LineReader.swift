@@ -25,9 +25,9 @@ public enum LineReader {
         if (st.st_mode & S_IFMT) == S_IFDIR { throw TranscriptError.invalid("\(path) is a folder where a transcript file should be") }
         // A regular file is read up to the size it had when opened (what an append finishes
         // later is the next reader's), which spares the read that would only confirm its end;
-        // anything else is read until it ends.
-        let size: Int? = (st.st_mode & S_IFMT) == S_IFREG ? Int(st.st_size) : nil
-        // Sized to the file (a study's transcripts are a few kilobytes), never zero-filled.
+        // anything else, or a file that says it is empty, is read until it ends.
+        let size: Int? = (st.st_mode & S_IFMT) == S_IFREG && st.st_size > 0 ? Int(st.st_size) : nil
+        // Sized to the file (a study's transcripts are a few kilobytes); not zero-filled first.
         var buffer = [UInt8](unsafeUninitializedCapacity: min(max((size ?? 0) + 1, 4096), 1 << 16)) { buf, count in count = buf.count }
         var total = 0
         // Bytes [0, filled) hold data; [0, start) was handed out already; [start, scanned) has no newline.
