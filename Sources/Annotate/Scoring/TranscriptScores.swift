@@ -54,8 +54,7 @@ public struct TranscriptScorer: @unchecked Sendable {
 
     public init(configuration: ScoringConfiguration) {
         self.configuration = configuration
-        let valid = configuration.challengePatterns.filter { (try? NSRegularExpression(pattern: $0, options: [.caseInsensitive])) != nil }
-        challenges = Self.compile(valid)
+        challenges = Self.compile(configuration.challengePatterns)
     }
 
     /// The patterns as one alternation where that means the same: each question is then handed
@@ -63,9 +62,11 @@ public struct TranscriptScorer: @unchecked Sendable {
     /// pattern that numbers groups for a back-reference, sets flags inline or quotes to the end
     /// could change meaning inside an alternation, so any such pattern keeps them all apart.
     static func compile(_ patterns: [String]) -> [NSRegularExpression] {
-        let apart = patterns.compactMap { try? NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
-        guard patterns.count > 1, !patterns.contains(where: changesMeaningInAlternation) else { return apart }
-        let joined = patterns.map { "(?:\($0))" }.joined(separator: "|")
+        // A pattern that does not compile is left out, joined or apart.
+        let compiled = patterns.compactMap { p in (try? NSRegularExpression(pattern: p, options: [.caseInsensitive])).map { (p, $0) } }
+        let apart = compiled.map(\.1)
+        guard compiled.count > 1, !compiled.contains(where: { changesMeaningInAlternation($0.0) }) else { return apart }
+        let joined = compiled.map { "(?:\($0.0))" }.joined(separator: "|")
         return (try? NSRegularExpression(pattern: joined, options: [.caseInsensitive])).map { [$0] } ?? apart
     }
 

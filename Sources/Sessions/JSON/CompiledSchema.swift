@@ -283,28 +283,18 @@ final class FlatSchema: @unchecked Sendable {
     }
 
     let program: Program
-    /// Bytes of keys and string constants.
-    private var allocations: [UnsafeMutableRawBufferPointer] = []
 
     fileprivate init(nodes source: [CompiledSchema.Node]) {
         var nodes: [Node] = [], ints: [Int32] = [], pairs: [(Int32, Int32)] = [], keys: [Key] = []
         var constants: [Constant] = [], patterns: [JSONSchema.Pattern] = [], values: [JSONValue] = []
-        var allocations: [UnsafeMutableRawBufferPointer] = []
-        func bytes(_ s: String) -> UnsafeRawBufferPointer {
-            let utf8 = Array(s.utf8)
-            let b = UnsafeMutableRawBufferPointer.allocate(byteCount: max(1, utf8.count), alignment: 1)
-            b.copyBytes(from: utf8)
-            allocations.append(b)
-            return UnsafeRawBufferPointer(rebasing: UnsafeRawBufferPointer(b)[0..<utf8.count])
-        }
-        func key(_ s: String) -> Int32 {
-            let b = bytes(s)
-            keys.append(Key(bytes: b, hash: JSONTape.hash(b)))
+        // Keys and string constants point into `StaticBytes`, which are never freed.
+        func key(_ b: StaticBytes) -> Int32 {
+            keys.append(Key(bytes: b.bytes, hash: b.hash))
             return Int32(keys.count - 1)
         }
         func constant(_ v: JSONValue) -> Int32 {
             switch v {
-            case .string(let s): constants.append(Constant(kind: .string, bytes: bytes(s)))
+            case .string(let s): constants.append(Constant(kind: .string, bytes: StaticBytes(s).bytes))
             case .int, .double: constants.append(Constant(kind: .number, number: v.number!))
             case .bool(let b): constants.append(Constant(kind: .bool, flag: b))
             case .null: constants.append(Constant(kind: .null))
@@ -340,20 +330,20 @@ final class FlatSchema: @unchecked Sendable {
             if let p = n.pattern { patterns.append(p); f.pattern = Int32(patterns.count - 1) }
             if let c = n.constant { f.constant = constant(c) }
             if let e = n.enumeration { f.enumeration = list(e.map(constant)) }
-            f.discriminators = pairList(n.tapeDiscriminators.map { (key($0.0.string), constant($0.1)) })
-            f.properties = pairList(n.tapeProperties.map { (key($0.0.string), Int32($0.1)) })
+            f.discriminators = pairList(n.tapeDiscriminators.map { (key($0.0), constant($0.1)) })
+            f.properties = pairList(n.tapeProperties.map { (key($0.0), Int32($0.1)) })
             f.required = Span(start: Int32(keys.count), count: Int32(n.tapeRequired.count))
-            for r in n.tapeRequired { _ = key(r.string) }
+            for r in n.tapeRequired { _ = key(r) }
             // Matched by their bytes, as keys on a tape are.
-            let propertyNames = n.tapeProperties.map { Array($0.0.string.utf8) }
-            if propertyNames.count <= 64, n.tapeRequired.allSatisfy({ r in propertyNames.contains(Array(r.string.utf8)) }) {
+            let propertyNames = n.tapeProperties.map { Array($0.0.bytes) }
+            if propertyNames.count <= 64, n.tapeRequired.allSatisfy({ r in propertyNames.contains(Array(r.bytes)) }) {
                 f.requiredByMask = true
-                for r in n.tapeRequired { f.requiredMask |= 1 << UInt64(propertyNames.firstIndex(of: Array(r.string.utf8))!) }
+                for r in n.tapeRequired { f.requiredMask |= 1 << UInt64(propertyNames.firstIndex(of: Array(r.bytes))!) }
             }
             f.allOf = list(n.allOf.map(Int32.init))
             f.allOfRest = list(n.allOfRest.map(Int32.init))
             if let d = n.dispatch {
-                f.dispatchKey = key(d.key.string)
+                f.dispatchKey = key(d.key)
                 f.dispatch = pairList(d.cases.map { (constant($0.value), Int32($0.then)) })
             }
             if let a = n.anyOf { f.anyOf = list(a.map(Int32.init)) }
@@ -371,7 +361,6 @@ final class FlatSchema: @unchecked Sendable {
         }
         program = Program(nodes: buffer(nodes), ints: buffer(ints), pairs: buffer(pairs), keys: buffer(keys),
                           constants: buffer(constants), patterns: buffer(patterns), values: buffer(values))
-        self.allocations = allocations
     }
 
     deinit {
@@ -381,7 +370,6 @@ final class FlatSchema: @unchecked Sendable {
         }
         free(program.nodes); free(program.ints); free(program.pairs); free(program.keys)
         free(program.constants); free(program.patterns); free(program.values)
-        for a in allocations { a.deallocate() }
     }
 }
 
