@@ -59,22 +59,49 @@ public enum Bootstrap {
     /// bit for bit, as one core does.
     public static func intervals(flat: [Double], transcripts n: Int, scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
         guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
+        // A resample's cost is n draws × the columns a draw adds, so a row keeps only what the
+        // means need: the value of each score defined somewhere (a missing one as 0), and one
+        // count column (1, or 0 where missing) per distinct pattern of missing values that is
+        // not "defined everywhere", shared by the scores with that pattern. A score defined in
+        // every transcript has n drawn values, so it needs no count. Each value column adds what
+        // the one-at-a-time loop added, in the same order, and counts are whole numbers, so the
+        // means are the same bit for bit (x + 0 is x).
+        func sameMissing(_ a: Int, _ b: Int) -> Bool {
+            (0..<n).allSatisfy { i in flat[i * scores + a].isNaN == flat[i * scores + b].isNaN }
+        }
+        var values = [Int?](repeating: nil, count: scores)
+        var partial: [Int] = []          // the first score of each pattern that needs counts
+        var pattern = [Int?](repeating: nil, count: scores)
+        var columns = 0
+        for s in 0..<scores {
+            var defined = 0
+            for i in 0..<n where !flat[i * scores + s].isNaN { defined += 1 }
+            guard defined > 0 else { continue }
+            values[s] = columns
+            columns += 1
+            guard defined < n else { continue }
+            if let p = partial.firstIndex(where: { sameMissing($0, s) }) {
+                pattern[s] = p
+            } else {
+                pattern[s] = partial.count
+                partial.append(s)
+            }
+        }
+        let valueColumn = values
+        let countColumn = pattern.map { p in p.map { columns + $0 } }
+        columns += partial.count
         // means[s * resamples + r]: score s's mean in resample r, NaN when no drawn transcript defines it.
         var means = [Double](repeating: .nan, count: scores * resamples)
-        // Without branches, eight scores at a time: a row is its values (a missing one as 0) and
-        // its counts (1, or 0 for a missing one) in SIMD lanes, and a draw adds both. Each lane
-        // adds what the one-at-a-time loop added, in the same order, so the sums are the same
-        // (x + 0 is x).
-        let lanes = (scores + 7) / 8
-        // Row i is its values' lanes then its counts' lanes, side by side: a draw is a random
-        // row, and one place in memory to wait for rather than two.
-        let stride = 2 * lanes
-        var rows = [SIMD8<Double>](repeating: .zero, count: n * stride)
+        guard columns > 0 else { return Array(repeating: nil, count: scores) }
+        // Columns in SIMD lanes of four, without branches; a draw is a random row, one place in
+        // memory to wait for.
+        let stride = (columns + 3) / 4
+        var rows = [SIMD4<Double>](repeating: .zero, count: n * stride)
         for i in 0..<n {
             for s in 0..<scores {
                 let v = flat[i * scores + s]
-                rows[i * stride + s / 8][s % 8] = v.isNaN ? 0 : v
-                rows[i * stride + lanes + s / 8][s % 8] = v.isNaN ? 0 : 1
+                if let c = valueColumn[s] { rows[i * stride + c / 4][c % 4] = v.isNaN ? 0 : v }
+                if let c = countColumn[s] { rows[i * stride + c / 4][c % 4] = v.isNaN ? 0 : 1 }
             }
         }
         let chunks = min(resamples, 8 * max(1, activeProcessors))
@@ -84,28 +111,48 @@ public enum Bootstrap {
                 DispatchQueue.concurrentPerform(iterations: chunks) { c in
                     let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
                     var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
-                    var sums = [SIMD8<Double>](repeating: .zero, count: stride)
+                    var sums = [SIMD4<Double>](repeating: .zero, count: max(stride, 4))
                     sums.withUnsafeMutableBufferPointer { sums in
+                        let base = rows.base.baseAddress!
                         for r in first..<end {
-                            if lanes == 1 {
-                                var sum = SIMD8<Double>.zero, count = SIMD8<Double>.zero
+                            // The common widths with sums held in registers.
+                            switch stride {
+                            case 1:
+                                var a = SIMD4<Double>.zero
+                                for _ in 0..<n { a += base[rng.index(below: n)] }
+                                sums[0] = a
+                            case 2:
+                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero
                                 for _ in 0..<n {
-                                    let row = rows.base.baseAddress! + rng.index(below: n) * 2
-                                    sum += row[0]
-                                    count += row[1]
+                                    let row = base + rng.index(below: n) * 2
+                                    a += row[0]; b += row[1]
                                 }
-                                sums[0] = sum
-                                sums[1] = count
-                            } else {
+                                sums[0] = a; sums[1] = b
+                            case 3:
+                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero
+                                for _ in 0..<n {
+                                    let row = base + rng.index(below: n) * 3
+                                    a += row[0]; b += row[1]; d += row[2]
+                                }
+                                sums[0] = a; sums[1] = b; sums[2] = d
+                            case 4:
+                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero, e = SIMD4<Double>.zero
+                                for _ in 0..<n {
+                                    let row = base + rng.index(below: n) * 4
+                                    a += row[0]; b += row[1]; d += row[2]; e += row[3]
+                                }
+                                sums[0] = a; sums[1] = b; sums[2] = d; sums[3] = e
+                            default:
                                 for l in 0..<stride { sums[l] = .zero }
                                 for _ in 0..<n {
-                                    let row = rows.base.baseAddress! + rng.index(below: n) * stride
+                                    let row = base + rng.index(below: n) * stride
                                     for l in 0..<stride { sums[l] += row[l] }
                                 }
                             }
                             for s in 0..<scores {
-                                let count = sums[lanes + s / 8][s % 8]
-                                if count > 0 { out.base[s * resamples + r] = sums[s / 8][s % 8] / count }
+                                guard let v = valueColumn[s] else { continue }
+                                let count = countColumn[s].map { sums[$0 / 4][$0 % 4] } ?? Double(n)
+                                if count > 0 { out.base[s * resamples + r] = sums[v / 4][v % 4] / count }
                             }
                         }
                     }
