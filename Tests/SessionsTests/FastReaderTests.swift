@@ -90,11 +90,13 @@ struct FastReaderTests {
         let patterns = [
             #"^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]+)?(Z|[+-][0-9]{2}:?[0-9]{2})$"#,
             "^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", "^[a-z0-9][a-z0-9-]*$", "^[0-9a-f]{64}$", "a|b+c?", "(ab)*x$", "^$", "[.-]",
+            "^(judge:)?[A-Za-z0-9][A-Za-z0-9._-]{0,63}$", "^t[0-9]{1,9}$", "(a|ab)(c|bcd)(d*)", "x{2,}y?$|^zz",
         ]
         var r = SplitMix64(seed: 3)
         let alphabet = Array("0123456789abcdefxyzAZ-_.:+TZ é\n\t".unicodeScalars)
         for p in patterns {
             let fast = try #require(SchemaPattern(p), "\(p) is in the subset")
+            let walking = try #require(SchemaPattern(p, tableStates: 0))
             let icu = try NSRegularExpression(pattern: p)
             var samples = ["2026-11-28T10:15:30.123Z", "2026-11-28T10:15:30+01:00", "s000001", "a", "", "abc\n", String(repeating: "a", count: 64)]
             for _ in 0..<400 {
@@ -111,6 +113,7 @@ struct FastReaderTests {
                 let pattern = JSONSchema.Pattern(regex: icu, fast: fast)
                 #expect(pattern.matches(s) == expected, "\(p) on \(s.debugDescription)")
                 if let verdict = fast.matches(s) { #expect(verdict == expected, "\(p) on \(s.debugDescription)") }
+                #expect(walking.matches(s) == fast.matches(s), "without the table: \(p) on \(s.debugDescription)")
             }
         }
         for unsupported in ["\\w+", "[^a]", "a{2,1}", "(?i)a", "a.b", "a*?"] { #expect(SchemaPattern(unsupported) == nil, "\(unsupported)") }

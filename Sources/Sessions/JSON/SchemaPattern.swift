@@ -24,9 +24,25 @@ struct SchemaPattern: Sendable {
     /// the byte-reading states and the accept state reachable without reading, as a bit set of
     /// `words` words (`closures[((s * 4) + place) * words ...]`).
     private var closures: [UInt64] = []
+    /// The same automaton as a table, when it is small (the schema's patterns all are): a
+    /// search reads one entry per byte instead of walking a set of states.
+    private var table: Table?
 
-    /// Nil when the pattern uses anything outside the subset.
-    init?(_ pattern: String) {
+    /// States are the sets of automaton states a search can be in between two bytes (after
+    /// the pattern was started again at that position). `next[(d * 95) + b - 0x20]` is the state
+    /// after byte b in the middle of the text; `acceptsLast` says, for the same entry, whether
+    /// the search has matched when b is the last byte (where `$` holds).
+    fileprivate struct Table: Sendable {
+        var next: [Int32]
+        var acceptsLast: [Bool]
+        var accepts: [Bool]
+        var first: Int32
+        var acceptsEmpty: Bool
+    }
+
+    /// Nil when the pattern uses anything outside the subset. `tableStates` bounds the table
+    /// (tests set 0 to check the set-walking search on its own).
+    init?(_ pattern: String, tableStates: Int = 512) {
         var parser = Parser(bytes: Array(pattern.utf8))
         guard let ast = parser.alternation(), parser.at == parser.bytes.count else { return nil }
         states.append(.accept)
@@ -49,6 +65,52 @@ struct SchemaPattern: Sendable {
                 }
             }
         }
+        table = makeTable(limit: tableStates)
+    }
+
+    /// The state set reached from `set` by byte b, with the pattern started again, closed for `place`.
+    private func step(_ set: [UInt64], _ b: UInt8, place: Int) -> [UInt64] {
+        var next = [UInt64](repeating: 0, count: words)
+        func add(_ state: Int) { for w in 0..<words { next[w] |= closures[(state * 4 + place) * words + w] } }
+        for w in 0..<words {
+            var bits = set[w]
+            while bits != 0 {
+                let s = w * 64 + bits.trailingZeroBitCount
+                bits &= bits - 1
+                if case .byte(let low, let high, let n) = states[s],
+                   (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1 {
+                    add(n)
+                }
+            }
+        }
+        add(start)
+        return next
+    }
+
+    /// Subset construction over printable ASCII; nil when it needs more than `limit` states.
+    private func makeTable(limit: Int) -> Table? {
+        func closed(_ place: Int) -> [UInt64] { Array(closures[((start * 4 + place) * words)..<((start * 4 + place + 1) * words)]) }
+        var ids: [[UInt64]: Int32] = [:]
+        var sets: [[UInt64]] = []
+        func id(_ set: [UInt64]) -> Int32 {
+            if let i = ids[set] { return i }
+            ids[set] = Int32(sets.count); sets.append(set)
+            return Int32(sets.count - 1)
+        }
+        let first = id(closed(1))
+        var next: [Int32] = [], acceptsLast: [Bool] = []
+        var d = 0
+        while d < sets.count {
+            guard sets.count <= limit else { return nil }
+            let set = sets[d]
+            for b in UInt8(0x20)...UInt8(0x7E) {
+                next.append(id(step(set, b, place: 0)))
+                acceptsLast.append(step(set, b, place: 2)[0] & 1 != 0)
+            }
+            d += 1
+        }
+        return Table(next: next, acceptsLast: acceptsLast, accepts: sets.map { $0[0] & 1 != 0 },
+                     first: first, acceptsEmpty: closures[(start * 4 + 3) * words] & 1 != 0)
     }
 
     /// Whether the pattern occurs in `text`; nil when `text` is not all printable ASCII.
@@ -60,6 +122,7 @@ struct SchemaPattern: Sendable {
     /// The same, for a string's UTF-8 bytes.
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
         for b in bytes where b < 0x20 || b > 0x7E { return nil }
+        if let table { return table.matches(bytes) }
         let words = words
         return withUnsafeTemporaryAllocation(of: UInt64.self, capacity: 2 * words) { sets -> Bool in
             let current = sets.baseAddress!, next = current + words
@@ -265,6 +328,21 @@ struct SchemaPattern: Sendable {
             guard at < bytes.count else { return nil }
             at += 1
             return .set(low, high)
+        }
+    }
+}
+
+extension SchemaPattern.Table {
+    /// `bytes` are all printable ASCII.
+    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
+        guard !bytes.isEmpty else { return acceptsEmpty }
+        return next.withUnsafeBufferPointer { next in
+            var d = Int(first)
+            for k in 0..<(bytes.count - 1) {
+                if accepts[d] { return true }
+                d = Int(next[d * 95 + Int(bytes[k]) - 0x20])
+            }
+            return accepts[d] || acceptsLast[d * 95 + Int(bytes[bytes.count - 1]) - 0x20]
         }
     }
 }
