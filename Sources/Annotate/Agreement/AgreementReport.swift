@@ -66,16 +66,33 @@ public struct AgreementReport: Sendable, Encodable {
     public static func compute(_ m: RatingMatrix, ordered: Bool = true, labelSets: [String: [String: Set<String>]]? = nil,
                                labels: [String] = [], group: String? = nil, disputedLimit: Int = 10) -> AgreementReport {
         var presence: [LabelPresence] = []
-        if let labelSets {
-            for label in labels {
-                var ratings: [RatingMatrix.Rating] = []
-                for unit in m.units {
-                    // In rater-name order: a dictionary's order changes from run to run.
-                    for (rater, set) in (labelSets[unit] ?? [:]).sorted(by: { $0.key < $1.key }) {
-                        ratings.append(.init(unit: unit, rater: rater, category: set.contains(label) ? "present" : "absent"))
-                    }
+        if let labelSets, !labels.isEmpty {
+            // Each (unit, rater)'s set is looked up once and kept as a bit per label; each
+            // label's present/absent matrix is then built from numbers. Raters are m's, then any
+            // others the sets name; their order changes no figure (alpha counts per unit, and
+            // Cohen's pairs go by name).
+            var raters = m.raters
+            var raterIndex = Dictionary(uniqueKeysWithValues: raters.enumerated().map { ($1, $0) })
+            var units: [String] = []
+            var cells: [(unit: Int32, rater: Int32)] = []
+            // present[c * labels.count + l]: whether cell c's set holds label l.
+            var present: [Bool] = []
+            let labelIndex = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            for unit in m.units {
+                guard let sets = labelSets[unit], !sets.isEmpty else { continue }
+                units.append(unit)
+                for (rater, set) in sets {
+                    let r: Int
+                    if let known = raterIndex[rater] { r = known } else { r = raters.count; raterIndex[rater] = r; raters.append(rater) }
+                    cells.append((Int32(units.count - 1), Int32(r)))
+                    present.append(contentsOf: repeatElement(false, count: labels.count))
+                    for label in set { if let l = labelIndex[label] { present[present.count - labels.count + l] = true } }
                 }
-                guard let binary = try? RatingMatrix(ratings: ratings, order: ["absent", "present"]) else { continue }
+            }
+            for (l, label) in labels.enumerated() {
+                var values = [Int32](repeating: -1, count: units.count * raters.count)
+                for (i, c) in cells.enumerated() { values[Int(c.unit) * raters.count + Int(c.rater)] = present[i * labels.count + l] ? 1 : 0 }
+                let binary = RatingMatrix(units: units, raters: raters, categories: ["absent", "present"], cells: values)
                 let alpha = Agreement.krippendorffAlpha(binary, level: .nominal)
                 presence.append(LabelPresence(label: label, krippendorffAlpha: alpha.value, undefinedReason: alpha.undefinedReason,
                                               cohenKappa: cohenPairs(binary)))

@@ -136,7 +136,8 @@ public struct RatingMatrix: Sendable, Equatable {
         self.init(units: units, raters: raters, categories: categories, cells: cells)
     }
 
-    private init(units: [String], raters: [String], categories: [String], cells: [Int32]) {
+    /// From the flat cells themselves (`cells[u * raters.count + r]`, −1 where missing).
+    init(units: [String], raters: [String], categories: [String], cells: [Int32]) {
         self.units = units
         self.raters = raters
         self.categories = categories
