@@ -59,62 +59,139 @@ public enum StudyReader {
     /// `session.jsonl` is a session; another folder is searched; a `session.jsonl` or a rater
     /// file (`reviews/NAME.jsonl`, `adjudications/NAME.jsonl`) names its session.
     public static func sessionFolders(under paths: [String]) -> (folders: [String], leftOut: [LeftOut]) {
-        var folders: [String] = []
-        var leftOut: [LeftOut] = []
+        let walk = Walk(paths)
+        return (Array(walk.folders), walk.leftOut)
+    }
+
+    /// Session folders in the order the walk met them, their paths in one buffer: kept for a
+    /// whole read, 100,000 paths as strings of their own cost about 80 bytes each.
+    struct FolderList: RandomAccessCollection, Sendable {
+        private var bytes: [UInt8] = []
+        private var ends: [Int] = []
+        var startIndex: Int { 0 }
+        var endIndex: Int { ends.count }
+        subscript(i: Int) -> String {
+            String(decoding: bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]], as: UTF8.self)
+        }
+        mutating func append(_ path: String) {
+            bytes.append(contentsOf: path.utf8)
+            ends.append(bytes.count)
+        }
+    }
+
+    /// One walk of the paths a command was given.
+    struct Walk {
+        private(set) var folders = FolderList()
+        private(set) var leftOut: [LeftOut] = []
         // A session is its session.jsonl, known by device and inode whatever names or links led
-        // to it: no path is resolved, and a study of many sessions keeps 16 bytes for each.
-        var seen: [FileIdentity: String] = [:]
+        // to it: no path is resolved, and the walk keeps the identity and the folder's number.
+        private var seen: [FileIdentity: Int] = [:]
         // A folder named for its ratings whose session.jsonl is missing: known by its path.
-        var seenWithoutSession: [String: String] = [:]
-        func add(_ folder: String, identity: FileIdentity?, named: String) {
-            let first: String?
+        private var seenWithoutSession: [String: Int] = [:]
+        /// Real folders searched, each once, so that a loop of links ends.
+        private var visited = Set<FileIdentity>()
+        /// Sessions met by the searches (counted once or not).
+        private var met = 0
+
+        init(_ paths: [String]) {
+            let fm = FileManager.default
+            for path in paths {
+                var isDir: ObjCBool = false
+                guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
+                    leftOut.append(.init(path: path, reason: LeftOut.noSuchPath))
+                    continue
+                }
+                if !isDir.boolValue {
+                    let url = URL(fileURLWithPath: path)
+                    let parent = url.deletingLastPathComponent()
+                    if url.lastPathComponent == TranscriptStore.sessionFileName {
+                        add(parent.path, identity: Self.sessionIdentity(parent.path), named: path)
+                    } else if url.pathExtension == "jsonl",
+                              [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(parent.lastPathComponent) {
+                        let folder = parent.deletingLastPathComponent().path
+                        add(folder, identity: Self.sessionIdentity(folder), named: path)
+                    } else {
+                        leftOut.append(.init(path: path, reason: "not a session folder, a \(TranscriptStore.sessionFileName) or a rater file"))
+                    }
+                    continue
+                }
+                let before = met
+                visited = []
+                search(path)
+                if met == before && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
+                    leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
+                }
+            }
+        }
+
+        private static func sessionIdentity(_ folder: String) -> FileIdentity? {
+            FileIdentity(path: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName))
+        }
+
+        private mutating func add(_ folder: String, identity: FileIdentity?, named: String) {
+            let first: Int?
             if let identity {
                 first = seen[identity]
-                if first == nil { seen[identity] = folder }
+                if first == nil { seen[identity] = folders.count }
             } else {
                 let canonical = canonicalPath(folder)
                 first = seenWithoutSession[canonical]
-                if first == nil { seenWithoutSession[canonical] = folder }
+                if first == nil { seenWithoutSession[canonical] = folders.count }
             }
             if let first {
-                leftOut.append(.init(path: named, reason: "the same session as \(first), which is counted once"))
+                leftOut.append(.init(path: named, reason: "the same session as \(folders[first]), which is counted once"))
                 return
             }
             folders.append(folder)
         }
-        func sessionIdentity(_ folder: String) -> FileIdentity? {
-            FileIdentity(path: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName))
-        }
-        let fm = FileManager.default
-        for path in paths {
-            var isDir: ObjCBool = false
-            guard fm.fileExists(atPath: path, isDirectory: &isDir) else {
-                leftOut.append(.init(path: path, reason: LeftOut.noSuchPath))
-                continue
+
+        /// Session folders under `dir`, in name order, each with its session file's identity (one
+        /// `stat` per session, which also says it is one); a folder that cannot be listed is reported.
+        private mutating func search(_ dir: String, session known: FileIdentity? = nil, checked: Bool = false) {
+            if let session = checked ? known : Self.sessionIdentity(dir) {
+                met += 1
+                add(dir, identity: session, named: dir)
+                return
             }
-            if !isDir.boolValue {
-                let url = URL(fileURLWithPath: path)
-                let parent = url.deletingLastPathComponent()
-                if url.lastPathComponent == TranscriptStore.sessionFileName {
-                    add(parent.path, identity: sessionIdentity(parent.path), named: path)
-                } else if url.pathExtension == "jsonl",
-                          [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(parent.lastPathComponent) {
-                    let folder = parent.deletingLastPathComponent().path
-                    add(folder, identity: sessionIdentity(folder), named: path)
-                } else {
-                    leftOut.append(.init(path: path, reason: "not a session folder, a \(TranscriptStore.sessionFileName) or a rater file"))
+            // Symbolic links to folders are followed, each real folder once, so a loop ends.
+            guard let folder = FileIdentity(path: dir), visited.insert(folder).inserted else { return }
+            // Ratings whose session is missing: a session folder that lost its conversation.
+            if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
+                pathExists((dir as NSString).appendingPathComponent($0))
+            }) {
+                leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
+                return
+            }
+            let entries: [(name: String, type: UInt8)]
+            do { entries = try StudyReader.entries(in: dir).filter { !$0.name.hasPrefix(".") }.sorted { $0.name < $1.name } } catch {
+                let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
+                leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
+                return
+            }
+            // Whether each sub-folder is a session, asked of many at once: on a disk that has to be
+            // read (a study larger than the cache), each answer waits for it, and one at a time
+            // the walk of 100,000 sessions took longer than reading them.
+            let folders = entries.indices.filter { entries[$0].type == UInt8(DT_DIR) }
+            let sessions = ParallelIO.map(folders.map { (dir as NSString).appendingPathComponent(entries[$0].name) }) {
+                Self.sessionIdentity($0)
+            }
+            var next = 0
+            for (name, type) in entries {
+                let sub = (dir as NSString).appendingPathComponent(name)
+                if type == UInt8(DT_DIR) {
+                    search(sub, session: sessions[next], checked: true)
+                    next += 1
+                } else if type == UInt8(DT_REG) {
+                    continue
+                } else if let isDir = isDirectory(sub) {
+                    // A link (or a file system that does not say what an entry is).
+                    if isDir { search(sub) }
+                } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
+                    // A link to nothing may have been a session: say so rather than pass it by.
+                    leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
                 }
-                continue
             }
-            var found: [(folder: String, identity: FileIdentity)] = []
-            var visited = Set<FileIdentity>()
-            search(path, into: &found, visited: &visited, leftOut: &leftOut)
-            if found.isEmpty && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
-                leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
-            }
-            for f in found { add(f.folder, identity: f.identity, named: f.folder) }
         }
-        return (folders, leftOut)
     }
 
     /// A file or folder by device and inode.
@@ -129,56 +206,6 @@ public enum StudyReader {
             // Signed on some systems: the bits are the identity.
             device = UInt64(truncatingIfNeeded: st.st_dev)
             inode = UInt64(truncatingIfNeeded: st.st_ino)
-        }
-    }
-
-    /// Session folders under `dir`, sorted, each with its session file's identity (one `stat`
-    /// per session, which also says it is one); a folder that cannot be listed is reported.
-    private static func search(_ dir: String, into found: inout [(folder: String, identity: FileIdentity)],
-                               visited: inout Set<FileIdentity>, leftOut: inout [LeftOut], session known: FileIdentity? = nil, checked: Bool = false) {
-        if let session = checked ? known : FileIdentity(path: (dir as NSString).appendingPathComponent(TranscriptStore.sessionFileName)) {
-            // The same session reached twice (through a link) is said once the walk is done.
-            found.append((dir, session))
-            return
-        }
-        // Symbolic links to folders are followed, each real folder once, so a loop ends.
-        guard let folder = FileIdentity(path: dir), visited.insert(folder).inserted else { return }
-        // Ratings whose session is missing: a session folder that lost its conversation.
-        if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
-            pathExists((dir as NSString).appendingPathComponent($0))
-        }) {
-            leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
-            return
-        }
-        let entries: [(name: String, type: UInt8)]
-        do { entries = try self.entries(in: dir).filter { !$0.name.hasPrefix(".") }.sorted { $0.name < $1.name } } catch {
-            let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
-            leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
-            return
-        }
-        // Whether each sub-folder is a session, asked of many at once: on a disk that has to be
-        // read (a study larger than the cache), each answer waits for it, and one at a time
-        // the walk of 100,000 sessions took longer than reading them.
-        let paths = entries.map { (dir as NSString).appendingPathComponent($0.name) }
-        let folders = entries.indices.filter { entries[$0].type == UInt8(DT_DIR) }
-        let sessions = ParallelIO.map(folders.map { (paths[$0] as NSString).appendingPathComponent(TranscriptStore.sessionFileName) }) {
-            FileIdentity(path: $0)
-        }
-        var next = 0
-        for (k, (_, type)) in entries.enumerated() {
-            let sub = paths[k]
-            if type == UInt8(DT_DIR) {
-                search(sub, into: &found, visited: &visited, leftOut: &leftOut, session: sessions[next], checked: true)
-                next += 1
-            } else if type == UInt8(DT_REG) {
-                continue
-            } else if let isDir = isDirectory(sub) {
-                // A link (or a file system that does not say what an entry is).
-                if isDir { search(sub, into: &found, visited: &visited, leftOut: &leftOut) }
-            } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
-                // A link to nothing may have been a session: say so rather than pass it by.
-                leftOut.append(.init(path: sub, reason: "a symbolic link to something that does not exist"))
-            }
         }
     }
 
@@ -253,24 +280,26 @@ public enum StudyReader {
                                                    map: @escaping @Sendable (Session) -> T,
                                                    _ body: (T) throws -> Void) rethrows -> (leftOut: [LeftOut], excluded: [LeftOut]) {
         var excluded: [LeftOut] = []
-        let (folders, walkLeftOut) = sessionFolders(under: paths)
-        var leftOut = walkLeftOut
-        var ids: [String: String] = [:]
+        let walk = Walk(paths)
+        let folders = walk.folders
+        var leftOut = walk.leftOut
+        // Each id counted, with the number of the folder it was read from.
+        var ids: [String: Int] = [:]
         progress?.start(total: folders.count)
         defer { progress?.finish() }
         guard !folders.isEmpty else { return (leftOut, excluded) }
         let readers = SessionReaders(folders, exclude: exclude, map: map)
         defer { readers.stop() }
-        for (i, folder) in folders.enumerated() {
+        for i in folders.indices {
             switch readers.take(i) {
-            case .leftOut(let reason): leftOut.append(.init(path: folder, reason: reason))
-            case .excluded(let reason): excluded.append(.init(path: folder, reason: reason))
+            case .leftOut(let reason): leftOut.append(.init(path: folders[i], reason: reason))
+            case .excluded(let reason): excluded.append(.init(path: folders[i], reason: reason))
             case .read(let id, let value):
                 if let first = ids[id] {
-                    leftOut.append(.init(path: folder, reason: "session id \(id) was already read from \(first); counted once"))
+                    leftOut.append(.init(path: folders[i], reason: "session id \(id) was already read from \(folders[first]); counted once"))
                     continue
                 }
-                ids[id] = folder
+                ids[id] = i
                 try body(value)
             }
             if i % 256 == 255 || i == folders.count - 1 { progress?.advance(to: i + 1) }
@@ -307,7 +336,7 @@ private final class SessionReaders<T: Sendable>: @unchecked Sendable {
     // @unchecked: `ring`, `claimed`, `consumed`, `awaiting`, `idleReaders`, `stopped` and
     // `running` are touched only with `lock` held.
     enum Outcome { case read(id: String, T), leftOut(String), excluded(String) }
-    private let folders: [String]
+    private let folders: StudyReader.FolderList
     private let window: Int
     private let ring: UnsafeMutableBufferPointer<Outcome?>
     // Two conditions on one lock, each waking only whom it concerns: a wake-up per session
@@ -326,7 +355,7 @@ private final class SessionReaders<T: Sendable>: @unchecked Sendable {
     private var stopped = false
     private var running: Int
 
-    init(_ folders: [String], exclude: @escaping @Sendable (Session) -> String?, map: @escaping @Sendable (Session) -> T) {
+    init(_ folders: StudyReader.FolderList, exclude: @escaping @Sendable (Session) -> String?, map: @escaping @Sendable (Session) -> T) {
         self.folders = folders
         // Twice as many readers as cores: when a study is larger than the cache, a reader waits
         // on the disk, and the others keep the cores busy meanwhile.
