@@ -130,11 +130,14 @@ struct ScoringTests {
         let words = ["lie", "LIES", "you said", "are you sure", "Are You CERTAIN", "that's wrong", "true", "not true", "proof", "evidence",
                      "truth", "tangerine", "a|b", "x", "?", "sure sure", "contradiction", "é", "😀", "\n", "we know", "LIE", "(?i"]
         for patterns in sets {
-            let one = TranscriptScorer.compile(patterns), apart = patterns.map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
+            let challenges = TranscriptScorer.compile(patterns).map { TranscriptScorer.Challenge(regex: $0.regex, ascii: ASCIIPattern($0.pattern, caseInsensitive: true)) }
+            let one = TranscriptScorer.compile(patterns).map(\.regex), apart = patterns.map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
             for _ in 0..<400 {
                 let q = (0..<(1 + rng.index(below: 5))).map { _ in words[rng.index(below: words.count)] }.joined(separator: rng.index(below: 3) == 0 ? "" : " ")
                 func any(_ res: [NSRegularExpression]) -> Bool { res.contains { $0.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)) != nil } }
                 #expect(any(one) == any(apart), "\(patterns) on \(q.debugDescription)")
+                // As the scorer asks: without ICU where the question is printable ASCII.
+                #expect(challenges.contains { $0.matches(q) } == any(apart), "\(patterns) on \(q.debugDescription)")
             }
         }
         #expect(TranscriptScorer.compile(ScoringConfiguration.defaultChallengePatterns).count == 1)

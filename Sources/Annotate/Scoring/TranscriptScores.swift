@@ -50,24 +50,35 @@ public struct TranscriptScores: Sendable, Equatable {
 public struct TranscriptScorer: @unchecked Sendable {
     // @unchecked: NSRegularExpression is immutable and safe to share once built.
     public let configuration: ScoringConfiguration
-    private let challenges: [NSRegularExpression]
+    private let challenges: [Challenge]
+
+    /// A challenge pattern (or the patterns joined), for ICU and, when it is in the subset the
+    /// ASCII matcher knows, for questions of printable ASCII without ICU, with ICU's verdict.
+    struct Challenge {
+        let regex: NSRegularExpression
+        let ascii: ASCIIPattern?
+
+        func matches(_ q: String) -> Bool {
+            if let verdict = ascii?.matches(q) { return verdict }
+            return regex.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)) != nil
+        }
+    }
 
     public init(configuration: ScoringConfiguration) {
         self.configuration = configuration
-        challenges = Self.compile(configuration.challengePatterns)
+        challenges = Self.compile(configuration.challengePatterns).map { Challenge(regex: $0.regex, ascii: ASCIIPattern($0.pattern, caseInsensitive: true)) }
     }
 
     /// The patterns as one alternation where that means the same: each question is then handed
     /// to ICU once, not once per pattern (bridging it each time cost more than matching). A
     /// pattern that numbers groups for a back-reference, sets flags inline or quotes to the end
     /// could change meaning inside an alternation, so any such pattern keeps them all apart.
-    static func compile(_ patterns: [String]) -> [NSRegularExpression] {
+    static func compile(_ patterns: [String]) -> [(pattern: String, regex: NSRegularExpression)] {
         // A pattern that does not compile is left out, joined or apart.
-        let compiled = patterns.compactMap { p in (try? NSRegularExpression(pattern: p, options: [.caseInsensitive])).map { (p, $0) } }
-        let apart = compiled.map(\.1)
-        guard compiled.count > 1, !compiled.contains(where: { changesMeaningInAlternation($0.0) }) else { return apart }
-        let joined = compiled.map { "(?:\($0.0))" }.joined(separator: "|")
-        return (try? NSRegularExpression(pattern: joined, options: [.caseInsensitive])).map { [$0] } ?? apart
+        let compiled = patterns.compactMap { p in (try? NSRegularExpression(pattern: p, options: [.caseInsensitive])).map { (pattern: p, regex: $0) } }
+        guard compiled.count > 1, !compiled.contains(where: { changesMeaningInAlternation($0.pattern) }) else { return compiled }
+        let joined = compiled.map { "(?:\($0.pattern))" }.joined(separator: "|")
+        return (try? NSRegularExpression(pattern: joined, options: [.caseInsensitive])).map { [(joined, $0)] } ?? compiled
     }
 
     private static func changesMeaningInAlternation(_ pattern: String) -> Bool {
@@ -87,7 +98,7 @@ public struct TranscriptScorer: @unchecked Sendable {
     }
 
     func isChallenge(_ q: String) -> Bool {
-        challenges.contains { $0.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)) != nil }
+        challenges.contains { $0.matches(q) }
     }
 
     public func score(_ t: RatedTranscript) -> TranscriptScores {

@@ -1,4 +1,5 @@
 import Foundation
+import Annotate
 
 /// Validates JSON against a JSON Schema (draft 2020-12), for the keywords our documents use:
 /// type, enum, const, properties, required, additionalProperties, items, minItems,
@@ -31,7 +32,7 @@ public struct JSONSchema: Sendable {
     struct Pattern: @unchecked Sendable {
         // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
         let regex: NSRegularExpression
-        let fast: SchemaPattern?
+        let fast: ASCIIPattern?
 
         func matches(_ s: String) -> Bool {
             if let verdict = fast?.matches(s) { return verdict }
@@ -49,7 +50,7 @@ public struct JSONSchema: Sendable {
             switch v {
             case .object(let o):
                 if case .string(let p)? = o["pattern"], compiled[p] == nil, let re = try? NSRegularExpression(pattern: p) {
-                    compiled[p] = Pattern(regex: re, fast: SchemaPattern(p))
+                    compiled[p] = Pattern(regex: re, fast: ASCIIPattern(p))
                 }
                 o.values.forEach(collect)
             case .array(let a): a.forEach(collect)

@@ -1,66 +1,80 @@
 import Foundation
 
-/// A schema `pattern` for strings of printable ASCII, matched without ICU. The reader checks a
-/// timestamp and a few ids on every line of every transcript; bridging each to NSString for
-/// NSRegularExpression cost more than reading the line. Patterns use a small subset (literals,
-/// classes of ASCII ranges, groups with `|`, `? * + {n} {n,} {n,m}`, `^ $`); a pattern outside
-/// it, or a string with any other character (where ICU's line-end rules for `$` would matter),
-/// is left to NSRegularExpression, so the verdict is always ICU's.
-struct SchemaPattern: Sendable {
+/// A regular expression for text of printable ASCII, matched without ICU, with ICU's verdict.
+/// Every line of every transcript has a timestamp and ids checked against the schema's
+/// patterns, and a report asks of every question whether it challenges the reply before it:
+/// bridging each string to NSString for NSRegularExpression cost more than reading the line.
+///
+/// Patterns use a subset: literals, classes of ASCII ranges (with `\d \w \s` and their
+/// complements), `.`, groups (also `(?:`) with `|`, `? * + {n} {n,} {n,m}`, `^ $ \b \B`, and
+/// case-insensitive matching as ICU's flag gives it. A pattern outside it is nil, and text with
+/// any character outside printable ASCII (where ICU's Unicode classes, case folding and line
+/// ends would matter) gets no verdict: the caller asks ICU, so the verdict is always ICU's.
+public struct ASCIIPattern: Sendable {
     private enum State: Sendable {
         /// One printable ASCII byte in the set (bit b of `low` for b < 64, of `high` for the rest).
         case byte(low: UInt64, high: UInt64, next: Int)
         case split(Int, Int)
         case lineStart(next: Int)
         case lineEnd(next: Int)
+        /// `\b` (or `\B` when `negated`).
+        case wordBoundary(negated: Bool, next: Int)
         case accept
     }
+
+    /// Where in the text a position is, as bits: 1 at the start, 2 at the end, 4 after a word
+    /// character, 8 before one (ICU's word characters in ASCII: letters, digits, `_`).
+    private static let places = 16
 
     private var states: [State] = []
     private var start = 0
     /// Words of a state set.
     private var words = 0
-    /// For each state and each of the four places (neither end, start only, end only, both):
-    /// the byte-reading states and the accept state reachable without reading, as a bit set of
-    /// `words` words (`closures[((s * 4) + place) * words ...]`).
+    /// For each state and each place: the byte-reading states and the accept state reachable
+    /// without reading, as a bit set of `words` words (`closures[((s * places) + place) * words ...]`).
     private var closures: [UInt64] = []
-    /// The same automaton as a table, when it is small (the schema's patterns all are): a
-    /// search reads one entry per byte instead of walking a set of states.
+    /// The same automaton as a table, when it is small: a search reads one entry per byte
+    /// instead of walking a set of states.
     private var table: Table?
 
     /// States are the sets of automaton states a search can be in between two bytes (after
-    /// the pattern was started again at that position). `next[(d * 95) + b - 0x20]` is the state
-    /// after byte b in the middle of the text; `acceptsLast` says, for the same entry, whether
-    /// the search has matched when b is the last byte (where `$` holds).
+    /// the pattern was started again at that position). `next[((d * 95) + b - 0x20) * 2 + w]`
+    /// is the state after byte b in the middle of the text, where w says whether the byte after
+    /// b is a word character; `acceptsLast` says, for d and b, whether the search has matched
+    /// when b is the last byte.
     fileprivate struct Table: Sendable {
         var next: [Int32]
         var acceptsLast: [Bool]
         var accepts: [Bool]
-        var first: Int32
+        /// The state before the first byte, by whether it is a word character.
+        var first: (Int32, Int32)
         var acceptsEmpty: Bool
     }
 
     /// Nil when the pattern uses anything outside the subset. `tableStates` bounds the table
     /// (tests set 0 to check the set-walking search on its own).
-    init?(_ pattern: String, tableStates: Int = 512) {
-        var parser = Parser(bytes: Array(pattern.utf8))
+    public init?(_ pattern: String, caseInsensitive: Bool = false, tableStates: Int = 1024) {
+        var parser = Parser(bytes: Array(pattern.utf8), caseInsensitive: caseInsensitive)
         guard let ast = parser.alternation(), parser.at == parser.bytes.count else { return nil }
         states.append(.accept)
         guard let s = compile(ast, then: 0), states.count < 4096 else { return nil }
         start = s
         words = (states.count + 63) / 64
-        closures = [UInt64](repeating: 0, count: states.count * 4 * words)
+        let places = Self.places
+        closures = [UInt64](repeating: 0, count: states.count * places * words)
         for s in states.indices {
-            for place in 0..<4 {
+            for place in 0..<places {
                 var seen = Set<Int>()
                 var stack = [s]
                 while let t = stack.popLast() {
                     guard seen.insert(t).inserted else { continue }
                     switch states[t] {
-                    case .accept, .byte: closures[(s * 4 + place) * words + t / 64] |= 1 << UInt64(t % 64)
+                    case .accept, .byte: closures[(s * places + place) * words + t / 64] |= 1 << UInt64(t % 64)
                     case .split(let a, let b): stack.append(a); stack.append(b)
-                    case .lineStart(let n): if place & 1 == 1 { stack.append(n) }
-                    case .lineEnd(let n): if place & 2 == 2 { stack.append(n) }
+                    case .lineStart(let n): if place & 1 != 0 { stack.append(n) }
+                    case .lineEnd(let n): if place & 2 != 0 { stack.append(n) }
+                    case .wordBoundary(let negated, let n):
+                        if ((place & 4 != 0) != (place & 8 != 0)) != negated { stack.append(n) }
                     }
                 }
             }
@@ -68,10 +82,17 @@ struct SchemaPattern: Sendable {
         table = makeTable(limit: tableStates)
     }
 
+    /// Whether searches read a table (else they walk sets of states).
+    var hasTable: Bool { table != nil }
+
+    static func isWord(_ b: UInt8) -> Bool {
+        (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x5F
+    }
+
     /// The state set reached from `set` by byte b, with the pattern started again, closed for `place`.
     private func step(_ set: [UInt64], _ b: UInt8, place: Int) -> [UInt64] {
         var next = [UInt64](repeating: 0, count: words)
-        func add(_ state: Int) { for w in 0..<words { next[w] |= closures[(state * 4 + place) * words + w] } }
+        func add(_ state: Int) { for w in 0..<words { next[w] |= closures[(state * Self.places + place) * words + w] } }
         for w in 0..<words {
             var bits = set[w]
             while bits != 0 {
@@ -89,7 +110,9 @@ struct SchemaPattern: Sendable {
 
     /// Subset construction over printable ASCII; nil when it needs more than `limit` states.
     private func makeTable(limit: Int) -> Table? {
-        func closed(_ place: Int) -> [UInt64] { Array(closures[((start * 4 + place) * words)..<((start * 4 + place + 1) * words)]) }
+        func closed(_ place: Int) -> [UInt64] {
+            Array(closures[((start * Self.places + place) * words)..<((start * Self.places + place + 1) * words)])
+        }
         var ids: [[UInt64]: Int32] = [:]
         var sets: [[UInt64]] = []
         func id(_ set: [UInt64]) -> Int32 {
@@ -97,30 +120,32 @@ struct SchemaPattern: Sendable {
             ids[set] = Int32(sets.count); sets.append(set)
             return Int32(sets.count - 1)
         }
-        let first = id(closed(1))
+        let first = (id(closed(1)), id(closed(1 | 8)))
         var next: [Int32] = [], acceptsLast: [Bool] = []
         var d = 0
         while d < sets.count {
             guard sets.count <= limit else { return nil }
             let set = sets[d]
             for b in UInt8(0x20)...UInt8(0x7E) {
-                next.append(id(step(set, b, place: 0)))
-                acceptsLast.append(step(set, b, place: 2)[0] & 1 != 0)
+                let after = Self.isWord(b) ? 4 : 0
+                next.append(id(step(set, b, place: after)))
+                next.append(id(step(set, b, place: after | 8)))
+                acceptsLast.append(step(set, b, place: after | 2)[0] & 1 != 0)
             }
             d += 1
         }
         return Table(next: next, acceptsLast: acceptsLast, accepts: sets.map { $0[0] & 1 != 0 },
-                     first: first, acceptsEmpty: closures[(start * 4 + 3) * words] & 1 != 0)
+                     first: first, acceptsEmpty: closures[(start * Self.places + 3) * words] & 1 != 0)
     }
 
     /// Whether the pattern occurs in `text`; nil when `text` is not all printable ASCII.
-    func matches(_ text: String) -> Bool? {
+    public func matches(_ text: String) -> Bool? {
         var text = text
         return text.withUTF8 { matches($0) }
     }
 
     /// The same, for a string's UTF-8 bytes.
-    func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
+    public func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool? {
         for b in bytes where b < 0x20 || b > 0x7E { return nil }
         if let table { return table.matches(bytes) }
         let words = words
@@ -128,18 +153,25 @@ struct SchemaPattern: Sendable {
             let current = sets.baseAddress!, next = current + words
             current.update(repeating: 0, count: words)
             return closures.withUnsafeBufferPointer { closures -> Bool in
-                // A search, as JSON Schema's pattern is: the pattern may start at any position.
-                func place(_ position: Int) -> Int { (position == 0 ? 1 : 0) | (position == bytes.count ? 2 : 0) }
-                func add(_ state: Int, _ position: Int, into set: UnsafeMutablePointer<UInt64>) {
-                    let from = (state * 4 + place(position)) * words
+                // A search, as JSON Schema's pattern and NSRegularExpression's firstMatch are: the
+                // pattern may start at any position.
+                func place(_ position: Int) -> Int {
+                    (position == 0 ? 1 : 0) | (position == bytes.count ? 2 : 0)
+                        | (position > 0 && Self.isWord(bytes[position - 1]) ? 4 : 0)
+                        | (position < bytes.count && Self.isWord(bytes[position]) ? 8 : 0)
+                }
+                func add(_ state: Int, _ place: Int, into set: UnsafeMutablePointer<UInt64>) {
+                    let from = (state * Self.places + place) * words
                     for w in 0..<words { set[w] |= closures[from + w] }
                 }
                 let acceptBit: UInt64 = 1   // state 0 is accept
                 for position in 0...bytes.count {
-                    add(start, position, into: current)
+                    let here = place(position)
+                    add(start, here, into: current)
                     if current[0] & acceptBit != 0 { return true }
                     guard position < bytes.count else { break }
                     let b = bytes[position]
+                    let there = place(position + 1)
                     next.update(repeating: 0, count: words)
                     for w in 0..<words {
                         var bits = current[w]
@@ -148,7 +180,7 @@ struct SchemaPattern: Sendable {
                             bits &= bits - 1
                             if case .byte(let low, let high, let n) = states[s],
                                (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1 {
-                                add(n, position + 1, into: next)
+                                add(n, there, into: next)
                             }
                         }
                     }
@@ -161,21 +193,24 @@ struct SchemaPattern: Sendable {
 
     // MARK: - Compiling
 
-    private indirect enum Node {
+    fileprivate indirect enum Node {
         case set(UInt64, UInt64)
         case sequence([Node])
         case alternatives([Node])
         case repeated(Node, min: Int, max: Int?)
         case lineStart, lineEnd
+        case wordBoundary(negated: Bool)
     }
 
     /// Emits the states of `node` ending in state `then`; returns its entry state.
     private mutating func compile(_ node: Node, then: Int) -> Int? {
+        guard states.count < 4096 else { return nil }
         switch node {
         case .set(let low, let high):
             states.append(.byte(low: low, high: high, next: then)); return states.count - 1
         case .lineStart: states.append(.lineStart(next: then)); return states.count - 1
         case .lineEnd: states.append(.lineEnd(next: then)); return states.count - 1
+        case .wordBoundary(let negated): states.append(.wordBoundary(negated: negated, next: then)); return states.count - 1
         case .sequence(let parts):
             var entry = then
             for part in parts.reversed() { guard let e = compile(part, then: entry) else { return nil }; entry = e }
@@ -196,7 +231,10 @@ struct SchemaPattern: Sendable {
                     states.append(.split(e, then)); entry = states.count - 1
                 }
             } else {
-                // A loop: split → inner → back to the split.
+                // A loop: split → inner → back to the split. An inner part that can match
+                // nothing (`(a?)*`) would loop without reading: ICU's handling of that is its
+                // own, so such a pattern is left to it.
+                guard !inner.canBeEmpty else { return nil }
                 states.append(.split(-1, then))
                 let loop = states.count - 1
                 guard let e = compile(inner, then: loop) else { return nil }
@@ -210,6 +248,7 @@ struct SchemaPattern: Sendable {
 
     private struct Parser {
         let bytes: [UInt8]
+        let caseInsensitive: Bool
         var at = 0
 
         mutating func alternation() -> Node? {
@@ -240,6 +279,8 @@ struct SchemaPattern: Sendable {
                     // Lazy or possessive quantifiers, and quantified quantifiers, are not in the subset.
                     if at < bytes.count, [UInt8(ascii: "?"), UInt8(ascii: "+"), UInt8(ascii: "*"), UInt8(ascii: "{")].contains(bytes[at]) { return nil }
                 }
+                // A quantified anchor or boundary is ICU's to interpret.
+                if case .repeated(let inner, _, _) = atom, inner.isAssertion { return nil }
                 parts.append(atom)
             }
             return .sequence(parts)
@@ -267,29 +308,65 @@ struct SchemaPattern: Sendable {
             case UInt8(ascii: "^"): return .lineStart
             case UInt8(ascii: "$"): return .lineEnd
             case UInt8(ascii: "("):
-                if at < bytes.count, bytes[at] == UInt8(ascii: "?") { return nil }
+                // A plain group, or `(?:`; other `(?` forms (flags, look-around, names) are not in the subset.
+                if at < bytes.count, bytes[at] == UInt8(ascii: "?") {
+                    guard at + 1 < bytes.count, bytes[at + 1] == UInt8(ascii: ":") else { return nil }
+                    at += 2
+                }
                 guard let inner = alternation(), at < bytes.count, bytes[at] == UInt8(ascii: ")") else { return nil }
                 at += 1
                 return inner
             case UInt8(ascii: "["): return characterClass()
-            case UInt8(ascii: "\\"): return escape().map { .set($0.0, $0.1) }
-            case UInt8(ascii: "."), UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "]"):
+            case UInt8(ascii: "\\"):
+                guard at < bytes.count else { return nil }
+                if bytes[at] == UInt8(ascii: "b") || bytes[at] == UInt8(ascii: "B") {
+                    at += 1
+                    return .wordBoundary(negated: bytes[at - 1] == UInt8(ascii: "B"))
+                }
+                return escape().map { folded($0) }.map { .set($0.0, $0.1) }
+            case UInt8(ascii: "."):
+                // Any character but a line end: in printable ASCII, any.
+                return .set(Self.range(0x20, 0x3F).0, Self.range(0x40, 0x7E).1)
+            case UInt8(ascii: "*"), UInt8(ascii: "+"), UInt8(ascii: "?"), UInt8(ascii: "{"), UInt8(ascii: "}"), UInt8(ascii: "]"):
                 return nil
             default:
-                return (0x20...0x7E).contains(b) ? Self.single(b) : nil
+                guard (0x20...0x7E).contains(b) else { return nil }
+                let (l, h) = folded(Self.range(b, b))
+                return .set(l, h)
             }
         }
 
-        static func single(_ b: UInt8) -> Node {
-            b < 64 ? .set(1 << UInt64(b), 0) : .set(0, 1 << UInt64(b - 64))
+        /// A set with the other case of each letter added, when matching ignores case.
+        func folded(_ set: (UInt64, UInt64)) -> (UInt64, UInt64) {
+            guard caseInsensitive else { return set }
+            // Upper case letters are bits 1…26 of `high` (0x41…0x5A), lower case bits 33…58 (0x61…0x7A).
+            let upper: UInt64 = 0x07FF_FFFE, lower: UInt64 = 0x07FF_FFFE << 32
+            let high = set.1 | ((set.1 & upper) << 32) | ((set.1 & lower) >> 32)
+            return (set.0, high)
         }
 
-        /// An escaped punctuation character or `\d`; other escapes are not in the subset.
+        /// An escaped punctuation character or a class (`\d \w \s` and their complements); other
+        /// escapes are not in the subset.
         mutating func escape() -> (UInt64, UInt64)? {
             guard at < bytes.count else { return nil }
             let e = bytes[at]
             at += 1
-            if e == UInt8(ascii: "d") { return Self.range(0x30, 0x39) }
+            let printable = (Self.range(0x20, 0x3F).0, Self.range(0x40, 0x7E).1)
+            func complement(_ s: (UInt64, UInt64)) -> (UInt64, UInt64) { (printable.0 & ~s.0, printable.1 & ~s.1) }
+            let digits = Self.range(0x30, 0x39)
+            let word = (digits.0 | Self.range(0x41, 0x5A).0 | Self.range(0x61, 0x7A).0 | Self.range(0x5F, 0x5F).0,
+                        digits.1 | Self.range(0x41, 0x5A).1 | Self.range(0x61, 0x7A).1 | Self.range(0x5F, 0x5F).1)
+            // ICU's \s in printable ASCII is the space alone.
+            let space = Self.range(0x20, 0x20)
+            switch e {
+            case UInt8(ascii: "d"): return digits
+            case UInt8(ascii: "D"): return complement(digits)
+            case UInt8(ascii: "w"): return word
+            case UInt8(ascii: "W"): return complement(word)
+            case UInt8(ascii: "s"): return space
+            case UInt8(ascii: "S"): return complement(space)
+            default: break
+            }
             guard (0x21...0x7E).contains(e), !(e >= 0x30 && e <= 0x39), !((e | 0x20) >= 0x61 && (e | 0x20) <= 0x7A) else { return nil }
             return Self.range(e, e)
         }
@@ -308,6 +385,7 @@ struct SchemaPattern: Sendable {
                 let lo: UInt8
                 if bytes[at] == UInt8(ascii: "\\") {
                     at += 1
+                    // Inside a class, \b is a backspace to ICU: not in the subset.
                     guard let (l, h) = escape() else { return nil }
                     low |= l; high |= h
                     continue
@@ -327,20 +405,40 @@ struct SchemaPattern: Sendable {
             }
             guard at < bytes.count else { return nil }
             at += 1
-            return .set(low, high)
+            return .set(folded((low, high)).0, folded((low, high)).1)
         }
     }
 }
 
-extension SchemaPattern.Table {
+private extension ASCIIPattern.Node {
+    /// Whether the node can match without reading a byte.
+    var canBeEmpty: Bool {
+        switch self {
+        case .set: false
+        case .lineStart, .lineEnd, .wordBoundary: true
+        case .sequence(let parts): parts.allSatisfy(\.canBeEmpty)
+        case .alternatives(let options): options.contains(where: \.canBeEmpty)
+        case .repeated(let inner, let min, _): min == 0 || inner.canBeEmpty
+        }
+    }
+
+    var isAssertion: Bool {
+        switch self {
+        case .lineStart, .lineEnd, .wordBoundary: true
+        default: false
+        }
+    }
+}
+
+extension ASCIIPattern.Table {
     /// `bytes` are all printable ASCII.
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty else { return acceptsEmpty }
         return next.withUnsafeBufferPointer { next in
-            var d = Int(first)
+            var d = Int(ASCIIPattern.isWord(bytes[0]) ? first.1 : first.0)
             for k in 0..<(bytes.count - 1) {
                 if accepts[d] { return true }
-                d = Int(next[d * 95 + Int(bytes[k]) - 0x20])
+                d = Int(next[(d * 95 + Int(bytes[k]) - 0x20) * 2 + (ASCIIPattern.isWord(bytes[k + 1]) ? 1 : 0)])
             }
             return accepts[d] || acceptsLast[d * 95 + Int(bytes[bytes.count - 1]) - 0x20]
         }
