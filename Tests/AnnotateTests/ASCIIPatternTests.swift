@@ -11,7 +11,7 @@ struct ASCIIPatternTests {
         let joined = ScoringConfiguration.defaultChallengePatterns.map { "(?:\($0))" }.joined(separator: "|")
         let patterns = ScoringConfiguration.defaultChallengePatterns + [
             joined, #"\Bie"#, #"\b"#, #"\B"#, #"x\b\b"#, #"^\b"#, #"\b$"#, "a.c", #"\w+'s\b"#, #"[a-f]+\s\d"#, #"\W\W"#, #"\S+\?$"#,
-            "(?:ab|cd)*e", "^$", #"\D{2,3}_"#, "[A-z]", #"[\w-]+@"#, "Liar|LIAR", "(a|b)+c?$", #"\bnot\b.*\btrue\b"#,
+            "(?:ab|cd)*e", "^$", #"\D{2,3}_"#, "[A-z]", #"[\w-]+@"#, "Liar|LIAR", "(a|b)+c?$", #"\bnot\b.*\btrue\b"#, "[+-]", "[a-]x", #"[\w-]"#, #"[\.-]"#, "[-a]",
         ]
         var rng = SplitMix64(seed: 29)
         let pieces = ["lie", "LIES", "Liar", "lying", "you said", "are you sure", "that's wrong", "isn't true", "not true", "truth",

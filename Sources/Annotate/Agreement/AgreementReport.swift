@@ -72,12 +72,13 @@ public struct AgreementReport: Sendable, Encodable {
             // others the sets name; their order changes no figure (alpha counts per unit, and
             // Cohen's pairs go by name).
             var raters = m.raters
-            var raterIndex = Dictionary(uniqueKeysWithValues: raters.enumerated().map { ($1, $0) })
+            var raterIndex = Dictionary(raters.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
             var units: [String] = []
             var cells: [(unit: Int32, rater: Int32)] = []
             // present[c * labels.count + l]: whether cell c's set holds label l.
             var present: [Bool] = []
-            let labelIndex = Dictionary(labels.enumerated().map { ($1, $0) }, uniquingKeysWith: { first, _ in first })
+            var labelIndex: [String: [Int]] = [:]
+            for (l, label) in labels.enumerated() { labelIndex[label, default: []].append(l) }
             for unit in m.units {
                 guard let sets = labelSets[unit], !sets.isEmpty else { continue }
                 units.append(unit)
@@ -86,7 +87,7 @@ public struct AgreementReport: Sendable, Encodable {
                     if let known = raterIndex[rater] { r = known } else { r = raters.count; raterIndex[rater] = r; raters.append(rater) }
                     cells.append((Int32(units.count - 1), Int32(r)))
                     present.append(contentsOf: repeatElement(false, count: labels.count))
-                    for label in set { if let l = labelIndex[label] { present[present.count - labels.count + l] = true } }
+                    for label in set { for l in labelIndex[label] ?? [] { present[present.count - labels.count + l] = true } }
                 }
             }
             for (l, label) in labels.enumerated() {

@@ -379,14 +379,18 @@ public struct ASCIIPattern: Sendable {
 
         mutating func characterClass() -> Node? {
             var low: UInt64 = 0, high: UInt64 = 0
-            guard at < bytes.count, bytes[at] != UInt8(ascii: "^") else { return nil }
-            guard at < bytes.count, bytes[at] != UInt8(ascii: "]") else { return nil }
+            // `[^…]`, `]` first, and `[:name:]` (a POSIX class to ICU) are not in the subset.
+            guard at < bytes.count, bytes[at] != UInt8(ascii: "^"), bytes[at] != UInt8(ascii: "]"), bytes[at] != UInt8(ascii: ":") else { return nil }
             while at < bytes.count, bytes[at] != UInt8(ascii: "]") {
                 let lo: UInt8
+                // `--` is a set difference to ICU: not in the subset.
+                if bytes[at] == UInt8(ascii: "-"), at + 1 < bytes.count, bytes[at + 1] == UInt8(ascii: "-") { return nil }
                 if bytes[at] == UInt8(ascii: "\\") {
                     at += 1
                     // Inside a class, \b is a backspace to ICU: not in the subset.
                     guard let (l, h) = escape() else { return nil }
+                    // An escaped character may start a range to ICU (`[\.-9]`): not in the subset.
+                    if at + 1 < bytes.count, bytes[at] == UInt8(ascii: "-"), bytes[at + 1] != UInt8(ascii: "]") { return nil }
                     low |= l; high |= h
                     continue
                 }
@@ -397,7 +401,7 @@ public struct ASCIIPattern: Sendable {
                 var hi = lo
                 if at + 1 < bytes.count, bytes[at] == UInt8(ascii: "-"), bytes[at + 1] != UInt8(ascii: "]") {
                     hi = bytes[at + 1]
-                    guard hi != UInt8(ascii: "\\"), hi != UInt8(ascii: "["), (0x20...0x7E).contains(hi), hi >= lo else { return nil }
+                    guard hi != UInt8(ascii: "-"), hi != UInt8(ascii: "\\"), hi != UInt8(ascii: "["), (0x20...0x7E).contains(hi), hi >= lo else { return nil }
                     at += 2
                 }
                 let (l, h) = Self.range(lo, hi)
