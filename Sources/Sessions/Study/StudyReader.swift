@@ -283,8 +283,10 @@ public enum StudyReader {
         let walk = Walk(paths)
         let folders = walk.folders
         var leftOut = walk.leftOut
-        // Each id counted, with the number of the folder it was read from.
+        // Each id counted, with the number of the folder it was read from; made its full size at
+        // once (growing, it held the old table and the new one at the same time).
         var ids: [String: Int] = [:]
+        ids.reserveCapacity(folders.count)
         progress?.start(total: folders.count)
         defer { progress?.finish() }
         guard !folders.isEmpty else { return (leftOut, excluded) }
