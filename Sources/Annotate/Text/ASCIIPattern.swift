@@ -89,29 +89,33 @@ public struct ASCIIPattern: Sendable {
         (b >= 0x30 && b <= 0x39) || ((b | 0x20) >= 0x61 && (b | 0x20) <= 0x7A) || b == 0x5F
     }
 
-    /// The state set reached from `set` by byte b, with the pattern started again, closed for `place`.
-    private func step(_ set: [UInt64], _ b: UInt8, place: Int) -> [UInt64] {
-        var next = [UInt64](repeating: 0, count: words)
-        func add(_ state: Int) { for w in 0..<words { next[w] |= closures[(state * Self.places + place) * words + w] } }
-        for w in 0..<words {
-            var bits = set[w]
-            while bits != 0 {
-                let s = w * 64 + bits.trailingZeroBitCount
-                bits &= bits - 1
-                if case .byte(let low, let high, let n) = states[s],
-                   (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1 {
-                    add(n)
+    /// Subset construction over printable ASCII; nil when it needs more than `limit` states.
+    /// Bytes that every byte-reading state treats alike, and that are alike word characters or
+    /// not, lead alike: each such class is stepped once (a report builds its patterns' tables
+    /// before it reads a line, and byte by byte this was half of a one-session report's time).
+    private func makeTable(limit: Int) -> Table? {
+        let places = Self.places, words = words
+        // Each printable byte's class; per class, its byte-reading states that accept it.
+        var classOf = [Int](repeating: 0, count: 95)
+        var accepting: [[UInt64]] = []
+        var classWord: [Bool] = []
+        var classIds: [[UInt64]: Int] = [:]
+        for b in UInt8(0x20)...UInt8(0x7E) {
+            var key = [UInt64](repeating: 0, count: words + 1)
+            for (s, state) in states.enumerated() {
+                if case .byte(let low, let high, _) = state, (b < 64 ? low >> UInt64(b) : high >> UInt64(b - 64)) & 1 == 1 {
+                    key[s / 64] |= 1 << UInt64(s % 64)
                 }
             }
+            key[words] = Self.isWord(b) ? 1 : 0
+            if let c = classIds[key] { classOf[Int(b) - 0x20] = c; continue }
+            classIds[key] = accepting.count
+            classOf[Int(b) - 0x20] = accepting.count
+            accepting.append(Array(key.prefix(words)))
+            classWord.append(Self.isWord(b))
         }
-        add(start)
-        return next
-    }
-
-    /// Subset construction over printable ASCII; nil when it needs more than `limit` states.
-    private func makeTable(limit: Int) -> Table? {
         func closed(_ place: Int) -> [UInt64] {
-            Array(closures[((start * Self.places + place) * words)..<((start * Self.places + place + 1) * words)])
+            Array(closures[((start * places + place) * words)..<((start * places + place + 1) * words)])
         }
         var ids: [[UInt64]: Int32] = [:]
         var sets: [[UInt64]] = []
@@ -122,20 +126,43 @@ public struct ASCIIPattern: Sendable {
         }
         let first = (id(closed(1)), id(closed(1 | 8)))
         var next: [Int32] = [], acceptsLast: [Bool] = []
+        // Per class, the states after it: before a non-word byte, before a word byte, at the end.
+        var middle = [UInt64](repeating: 0, count: words), beforeWord = middle, atEnd = middle
+        var classNext: [(Int32, Int32, Bool)] = []
         var d = 0
         while d < sets.count {
             guard sets.count <= limit else { return nil }
             let set = sets[d]
-            for b in UInt8(0x20)...UInt8(0x7E) {
-                let after = Self.isWord(b) ? 4 : 0
-                next.append(id(step(set, b, place: after)))
-                next.append(id(step(set, b, place: after | 8)))
-                acceptsLast.append(step(set, b, place: after | 2)[0] & 1 != 0)
+            classNext.removeAll(keepingCapacity: true)
+            for c in accepting.indices {
+                let after = classWord[c] ? 4 : 0
+                for w in 0..<words { middle[w] = 0; beforeWord[w] = 0; atEnd[w] = 0 }
+                func add(_ state: Int) {
+                    let m = (state * places + after) * words, bw = (state * places + (after | 8)) * words, e = (state * places + (after | 2)) * words
+                    for w in 0..<words {
+                        middle[w] |= closures[m + w]; beforeWord[w] |= closures[bw + w]; atEnd[w] |= closures[e + w]
+                    }
+                }
+                for w in 0..<words {
+                    var bits = set[w] & accepting[c][w]
+                    while bits != 0 {
+                        let s = w * 64 + bits.trailingZeroBitCount
+                        bits &= bits - 1
+                        if case .byte(_, _, let n) = states[s] { add(n) }
+                    }
+                }
+                add(start)
+                classNext.append((id(middle), id(beforeWord), atEnd[0] & 1 != 0))
+            }
+            for b in 0..<95 {
+                let (m, bw, e) = classNext[classOf[b]]
+                next.append(m); next.append(bw)
+                acceptsLast.append(e)
             }
             d += 1
         }
         return Table(next: next, acceptsLast: acceptsLast, accepts: sets.map { $0[0] & 1 != 0 },
-                     first: first, acceptsEmpty: closures[(start * Self.places + 3) * words] & 1 != 0)
+                     first: first, acceptsEmpty: closures[(start * places + 3) * words] & 1 != 0)
     }
 
     /// Whether the pattern occurs in `text`; nil when `text` is not all printable ASCII.
