@@ -25,6 +25,7 @@ public struct ASCIIPattern: Sendable {
     /// Where in the text a position is, as bits: 1 at the start, 2 at the end, 4 after a word
     /// character, 8 before one (ICU's word characters in ASCII: letters, digits, `_`).
     private static let places = 16
+    static let maximumStates = 1024
 
     private var states: [State] = []
     private var start = 0
@@ -57,7 +58,9 @@ public struct ASCIIPattern: Sendable {
         var parser = Parser(bytes: Array(pattern.utf8), caseInsensitive: caseInsensitive)
         guard let ast = parser.alternation(), parser.at == parser.bytes.count else { return nil }
         states.append(.accept)
-        guard let s = compile(ast, then: 0), states.count < 4096 else { return nil }
+        // Closing each state over every place costs states² at worst: a pattern larger than any
+        // of ours (`.{0,2000}`) is left to ICU rather than slow a command's start.
+        guard let s = compile(ast, then: 0), states.count <= Self.maximumStates else { return nil }
         start = s
         words = (states.count + 63) / 64
         let places = Self.places
@@ -231,7 +234,7 @@ public struct ASCIIPattern: Sendable {
 
     /// Emits the states of `node` ending in state `then`; returns its entry state.
     private mutating func compile(_ node: Node, then: Int) -> Int? {
-        guard states.count < 4096 else { return nil }
+        guard states.count <= Self.maximumStates else { return nil }
         switch node {
         case .set(let low, let high):
             states.append(.byte(low: low, high: high, next: then)); return states.count - 1
