@@ -67,7 +67,7 @@ public struct AgreementReport: Sendable, Encodable {
                                labels: [String] = [], group: String? = nil, disputedLimit: Int = 10) -> AgreementReport {
         var presence: [LabelPresence] = []
         if let labelSets, !labels.isEmpty {
-            // Each (unit, rater)'s set is looked up once and kept as a bit per label; each
+            // Each (unit, rater)'s set is looked up once and kept as a flag per label; each
             // label's present/absent matrix is then built from numbers. Raters are m's, then any
             // others the sets name; their order changes no figure (alpha counts per unit, and
             // Cohen's pairs go by name).
