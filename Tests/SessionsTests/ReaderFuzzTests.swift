@@ -142,7 +142,7 @@ struct ReaderFuzzTests {
         }
     }
 
-    @Test("the fast ratings reader gives the same matrix, or the same error, as the general one on 1,000 mutated files")
+    @Test("the fast ratings reader gives the same matrix, or the same error, as the general one on 1,000 mutated files, read whole or in two halves at once")
     func fastRatingsReaderAgrees() async throws {
         // Off the test pool: a second of reading holds no thread that replies wait on.
         try await TestSupport.offPool { try Self.fastRatingsReaderAgreesBody() }
@@ -171,6 +171,9 @@ struct ReaderFuzzTests {
             let fast = outcome { try RatingSources.csvMatrix(path: path, order: order) }
             let general = outcome { try RatingMatrix(ratings: try RatingSources.csv(path: path), order: order) }
             #expect(fast == general, "trial \(trial)")
+            // Read in two halves at once, as a large file is.
+            let halves = outcome { try RatingSources.csvMatrix(path: path, order: order, splitAbove: 0) }
+            #expect(halves == general, "trial \(trial), in two halves")
         }
     }
 }
