@@ -89,12 +89,14 @@ private struct FastRatings: @unchecked Sendable {
         var parts = [Part?](repeating: nil, count: 2)
         if split < bytes.count {
             let ranges = [at..<split, split..<bytes.count]
+            // The first half ends up with the whole file's ratings: room for them at once.
+            let reserve = [(bytes.count - at) / 24, (bytes.count - split) / 24]
             parts.withUnsafeMutableBufferPointer { out in
                 let out = UnsafeParts(out)
-                DispatchQueue.concurrentPerform(iterations: 2) { i in out.base[i] = read(ranges[i], columns, firstLine: i == 0 ? firstLine : 1) }
+                DispatchQueue.concurrentPerform(iterations: 2) { i in out.base[i] = read(ranges[i], columns, firstLine: i == 0 ? firstLine : 1, reserve: reserve[i]) }
             }
         } else {
-            parts[0] = read(at..<bytes.count, columns, firstLine: line)
+            parts[0] = read(at..<bytes.count, columns, firstLine: line, reserve: (bytes.count - at) / 24)
         }
         var whole = parts[0]!
         if let second = parts[1] {
@@ -107,7 +109,6 @@ private struct FastRatings: @unchecked Sendable {
                 let units = second.units.ranges.map { whole.units.id($0) }
                 let raters = second.raters.ranges.map { whole.raters.id($0) }
                 let categories = second.categories.ranges.map { whole.categories.id($0) }
-                whole.coded.reserveCapacity(whole.coded.count + second.coded.count)
                 for c in second.coded {
                     whole.coded.append(.init(unit: units[Int(c.unit)], rater: raters[Int(c.rater)], category: categories[Int(c.category)]))
                 }
@@ -140,11 +141,11 @@ private struct FastRatings: @unchecked Sendable {
     }
 
     /// The rows of `range`, the first on line `firstLine` (the second half's from 1: the caller
-    /// moves its lines once the first half has counted its own).
-    func read(_ range: Range<Int>, _ c: Columns, firstLine: Int) -> Part {
+    /// moves its lines once the first half has counted its own), with room for `reserve` ratings.
+    func read(_ range: Range<Int>, _ c: Columns, firstLine: Int, reserve: Int) -> Part {
         var part = Part(units: Interner(bytes: bytes, capacity: range.count / 24),
                         raters: Interner(bytes: bytes, capacity: 16), categories: Interner(bytes: bytes, capacity: 16))
-        part.coded.reserveCapacity(range.count / 24)
+        part.coded.reserveCapacity(reserve)
         var at = range.lowerBound
         var line = firstLine
         var fields: [Range<Int>] = []
