@@ -157,14 +157,19 @@ struct ReaderFuzzTests {
         var csv = "\u{FEFF}rater , unit,label\r\n"
         for u in 0..<20 { for rater in ["alice", "bob", "carol"] { csv += "\(rater), u\(u % 17) ,\(["candid", "refusal", "deflection", "fabrication", ""][(u * 7 + rater.count) % 5])\n" } }
         csv += ",u3,candid\n\n  ,  ,  \nbob,u99\n"
-        let original = Array(csv.utf8)
+        // A second file whose rows all have their columns, with CRLF line ends, names first met in
+        // its second half out of order, and an empty rater there: so that the halves are merged.
+        var second = "unit,rater,label\r\n"
+        for u in 0..<12 { second += "u\(u),alice,candid\r\n" }
+        for u in [40, 17, 33, 21, 5, 38, 12, 29] { second += "u\(u),\(["dave", "bob", "erin"][u % 3]),\(["fabrication", "refusal", "candid"][u % 3])\r\n" }
+        let originals = [Array(csv.utf8), Array((second + "u7,,candid\r\n\r\nu40,alice,deflection\r").utf8), Array((second + "\r\nu40,alice,deflection\r").utf8)]
         func outcome(_ read: () throws -> RatingMatrix) -> String {
             do { let m = try read(); return "\(m.units) \(m.raters) \(m.categories) \(Array(m.values.map { Array($0) }))" } catch {
                 return "error: \(error)"
             }
         }
         for trial in 0..<1000 {
-            var bytes = original
+            var bytes = originals[trial % 3]
             for _ in 0..<Int.random(in: 0...3, using: &r) { bytes = Self.mutate(bytes, &r) }
             try Data(bytes).write(to: URL(fileURLWithPath: path))
             let order: [String]? = trial % 3 == 0 ? ["candid", "refusal", "deflection", "transformation", "fabrication"] : nil

@@ -98,8 +98,11 @@ private struct FastRatings: @unchecked Sendable {
         } else {
             parts[0] = read(at..<bytes.count, columns, firstLine: line, reserve: (bytes.count - at) / 24)
         }
+        // Taken out of the array, so that the first half's buffers are not copied when it grows.
         var whole = parts[0]!
-        if let second = parts[1] {
+        let second = parts[1]
+        parts = []
+        if let second {
             switch (whole.end, second.end) {
             case (.rows, .general): whole.end = .general
             case (.rows, .failed(let line, let message)): whole.end = .failed(line: whole.lines + line - 1, message: message)
