@@ -130,7 +130,7 @@ struct ScoringTests {
         let words = ["lie", "LIES", "you said", "are you sure", "Are You CERTAIN", "that's wrong", "true", "not true", "proof", "evidence",
                      "truth", "tangerine", "a|b", "x", "?", "sure sure", "contradiction", "é", "😀", "\n", "we know", "LIE", "(?i"]
         for patterns in sets {
-            let challenges = TranscriptScorer.compile(patterns).map { TranscriptScorer.Challenge(regex: $0.regex, ascii: ASCIIPattern($0.pattern, caseInsensitive: true)) }
+            let challenges = TranscriptScorer.compile(patterns).map { ICUPattern(regex: $0.regex, pattern: $0.pattern) }
             let one = TranscriptScorer.compile(patterns).map(\.regex), apart = patterns.map { try! NSRegularExpression(pattern: $0, options: [.caseInsensitive]) }
             for _ in 0..<400 {
                 let q = (0..<(1 + rng.index(below: 5))).map { _ in words[rng.index(below: words.count)] }.joined(separator: rng.index(below: 3) == 0 ? "" : " ")

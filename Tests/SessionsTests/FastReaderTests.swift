@@ -110,7 +110,7 @@ struct FastReaderTests {
             }
             for s in samples {
                 let expected = icu.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-                let pattern = JSONSchema.Pattern(regex: icu, fast: fast)
+                let pattern = JSONSchema.Pattern(regex: icu, ascii: fast)
                 #expect(pattern.matches(s) == expected, "\(p) on \(s.debugDescription)")
                 if let verdict = fast.matches(s) { #expect(verdict == expected, "\(p) on \(s.debugDescription)") }
                 #expect(walking.matches(s) == fast.matches(s), "without the table: \(p) on \(s.debugDescription)")

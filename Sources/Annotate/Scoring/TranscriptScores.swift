@@ -50,23 +50,13 @@ public struct TranscriptScores: Sendable, Equatable {
 public struct TranscriptScorer: @unchecked Sendable {
     // @unchecked: NSRegularExpression is immutable and safe to share once built.
     public let configuration: ScoringConfiguration
-    private let challenges: [Challenge]
-
-    /// A challenge pattern (or the patterns joined), for ICU and, when it is in the subset the
-    /// ASCII matcher knows, for questions of printable ASCII without ICU, with ICU's verdict.
-    struct Challenge {
-        let regex: NSRegularExpression
-        let ascii: ASCIIPattern?
-
-        func matches(_ q: String) -> Bool {
-            if let verdict = ascii?.matches(q) { return verdict }
-            return regex.firstMatch(in: q, range: NSRange(q.startIndex..., in: q)) != nil
-        }
-    }
+    /// The challenge patterns (joined where that means the same), each searched without ICU
+    /// in questions of printable ASCII when it is in the subset the ASCII matcher knows.
+    private let challenges: [ICUPattern]
 
     public init(configuration: ScoringConfiguration) {
         self.configuration = configuration
-        challenges = Self.compile(configuration.challengePatterns).map { Challenge(regex: $0.regex, ascii: ASCIIPattern($0.pattern, caseInsensitive: true)) }
+        challenges = Self.compile(configuration.challengePatterns).map { ICUPattern(regex: $0.regex, pattern: $0.pattern) }
     }
 
     /// The patterns as one alternation where that means the same: each question is then handed

@@ -478,3 +478,28 @@ extension ASCIIPattern.Table {
         }
     }
 }
+
+/// A regular expression as ICU compiled it, searched without ICU wherever `ASCIIPattern` can
+/// give ICU's verdict: the schema's patterns on every line, the challenge patterns on every
+/// question.
+public struct ICUPattern: @unchecked Sendable {
+    // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
+    public let regex: NSRegularExpression
+    public let ascii: ASCIIPattern?
+
+    /// `pattern` is the text `regex` was compiled from, with the same case option.
+    public init(regex: NSRegularExpression, pattern: String) {
+        self.regex = regex
+        ascii = ASCIIPattern(pattern, caseInsensitive: regex.options.contains(.caseInsensitive))
+    }
+
+    public init(regex: NSRegularExpression, ascii: ASCIIPattern?) {
+        self.regex = regex
+        self.ascii = ascii
+    }
+
+    public func matches(_ s: String) -> Bool {
+        if let verdict = ascii?.matches(s) { return verdict }
+        return regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+    }
+}

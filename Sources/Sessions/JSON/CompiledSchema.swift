@@ -447,7 +447,7 @@ extension FlatSchema.Program {
             if m > 0, tape.scalarCount(t, atMost: m) < m { return false }
             if n.pointee.pattern >= 0 {
                 let p = patterns.baseAddress! + Int(n.pointee.pattern)
-                let verdict = token.flag ? nil : p.pointee.fast?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
+                let verdict = token.flag ? nil : p.pointee.ascii?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
                 if !(verdict ?? p.pointee.matches(tape.string(t))) { return false }
             }
         case .number:

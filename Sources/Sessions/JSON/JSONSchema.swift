@@ -29,16 +29,7 @@ public struct JSONSchema: Sendable {
     /// Each `$ref` of the schema resolved once, for the same reason.
     private let refs: [String: JSONValue]
 
-    struct Pattern: @unchecked Sendable {
-        // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
-        let regex: NSRegularExpression
-        let fast: ASCIIPattern?
-
-        func matches(_ s: String) -> Bool {
-            if let verdict = fast?.matches(s) { return verdict }
-            return regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-        }
-    }
+    typealias Pattern = ICUPattern
     /// The schema compiled for `isValid`, the question asked of every line.
     private let compiled: CompiledSchema
 
@@ -50,7 +41,7 @@ public struct JSONSchema: Sendable {
             switch v {
             case .object(let o):
                 if case .string(let p)? = o["pattern"], compiled[p] == nil, let re = try? NSRegularExpression(pattern: p) {
-                    compiled[p] = Pattern(regex: re, fast: ASCIIPattern(p))
+                    compiled[p] = Pattern(regex: re, pattern: p)
                 }
                 o.values.forEach(collect)
             case .array(let a): a.forEach(collect)
