@@ -109,7 +109,7 @@ struct KeySequencePropertyTests {
                         case .startStream(let id, _): queue.append(.streamStarted(streamId: id, at: .now))
                         case .cancelStream(let id): queue.append(.streamStopped(streamId: id, at: .now))
                         case .append: queue.append(r.chance(99) ? .saved(seq: r.below(1000)) : .saveFailed("disk full"))
-                        case .prepareModel, .quit: break
+                        case .prepareModel, .quit, .recordSignals: break
                         }
                     }
                 }

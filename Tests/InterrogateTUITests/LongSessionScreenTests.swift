@@ -63,7 +63,7 @@ struct LongSessionScreenTests {
                     case .startStream(let id, _): queue.append(.streamStarted(streamId: id, at: .now))
                     case .cancelStream(let id): queue.append(.streamStopped(streamId: id, at: .now))
                     case .append: queue.append(.saved(seq: 1))
-                    case .prepareModel, .quit: break
+                    case .prepareModel, .quit, .recordSignals: break
                     }
                 }
             }

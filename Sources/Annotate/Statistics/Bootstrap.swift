@@ -169,7 +169,7 @@ public enum Bootstrap {
 }
 
 /// A buffer shared by many workers: read by all, or written by each at its own elements only.
-private struct UnsafeSendableBuffer<T>: @unchecked Sendable {
+struct UnsafeSendableBuffer<T>: @unchecked Sendable {
     let base: UnsafeMutableBufferPointer<T>
     init(_ base: UnsafeMutableBufferPointer<T>) { self.base = base }
 }

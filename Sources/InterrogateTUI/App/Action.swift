@@ -18,6 +18,11 @@ enum Action: Equatable, Sendable {
     /// An append reached the disk (written and fsync'd) as event `seq`.
     case saved(seq: Int)
     case saveFailed(String)
+    /// The probes after reply `messageIndex` were asked and saved (nil: the set was cut short, by
+    /// a quit, and nothing was saved).
+    case probed(messageIndex: Int, saved: Bool)
+    /// A line of logprobs.jsonl or probes.jsonl could not be saved (the conversation was).
+    case signalsNotSaved(String)
     /// The process was told to end (SIGTERM, SIGHUP): close the session without asking.
     case terminate
 }
@@ -28,5 +33,8 @@ enum Effect: Equatable, Sendable {
     case startStream(id: Int, ChatRequest)
     case cancelStream(id: Int)
     case prepareModel
+    /// Save a reply's token log-probabilities and ask the probes after it (`messages` ends
+    /// with the reply): the session's sidecars, never its events.
+    case recordSignals(messages: [MessageEvent], logprobs: [TokenLogprob])
     case quit
 }

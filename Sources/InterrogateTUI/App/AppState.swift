@@ -14,6 +14,8 @@ struct AppState: Equatable, Sendable {
         var annotator: String
         /// Who is questioned, as the screen names it: "provider model", or a study's alias.
         var suspect: String
+        /// Probe questions asked after each reply on a fork (0: none).
+        var probesPerReply = 0
 
         init(sessionId: String, scenario: Scenario, condition: Scenario.Condition, annotator: String, model: ModelDescription) {
             self.sessionId = sessionId

@@ -47,6 +47,14 @@ enum Update {
             return []
         case .saveFailed(let message):
             return saveFailed(&s, message)
+        case let .probed(index, saved):
+            if s.status?.text == probingText(s, index) {
+                s.status = saved ? .init(kind: .info, text: "Probes after reply \(replyNumber(s, index)) saved (on a fork: not part of the conversation).") : nil
+            }
+            return []
+        case .signalsNotSaved(let message):
+            s.status = .init(kind: .error, text: "NOT SAVED: \(message). The conversation is saved; this reply's signals are not.")
+            return []
         case let .model(id, event, at):
             return modelEvent(&s, id, event, at: at)
         case let .streamStarted(id, at):
@@ -127,13 +135,28 @@ enum Update {
         s.turns[streaming.turn].isStreaming = false
         s.streaming = nil
         s.pendingSaves += 1
-        let effects: [Effect] = [.append(.message(message))]
+        var effects: [Effect] = [.append(.message(message))]
+        let probes = s.info.probesPerReply > 0 && !message.saidNothing
+        if !recorder.logprobs.isEmpty || probes {
+            let messages = s.turns.prefix(through: streaming.turn).map(\.message)
+            effects.append(.recordSignals(messages: messages, logprobs: recorder.logprobs))
+            if probes, s.status == nil || s.status?.kind == .info { s.status = .init(kind: .info, text: probingText(s, message.index)) }
+        }
         if message.saidNothing || s.pendingQuit != nil {
             // Nothing to tag: the model said nothing, or the session is ending.
             return effects
         }
         s.mode = .tagging(draft(for: streaming.turn, in: s))
         return effects
+    }
+
+    static func probingText(_ s: AppState, _ index: Int) -> String {
+        "Asking \(s.info.probesPerReply) probes after reply \(replyNumber(s, index)) on a fork (not part of the conversation)…"
+    }
+
+    /// The reply's number as the screen counts them (model turns from 1).
+    static func replyNumber(_ s: AppState, _ index: Int) -> Int {
+        s.turns.prefix { $0.message.index <= index }.count(where: \.isModel)
     }
 
     static func draft(for turn: Int, in s: AppState) -> AppState.TagDraft {

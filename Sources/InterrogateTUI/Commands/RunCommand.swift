@@ -23,6 +23,7 @@ struct RunCommand: AsyncParsableCommand {
     @Option(help: "Who is interrogating and tagging (letters, digits, . _ -). Remembered for next time.") var annotator: String?
     @Flag(help: "Use the scenario's control prompt, without the instruction to hide the secret.") var control = false
     @Option(help: "Continue a session: its id or the path of its session.jsonl.") var resume: String?
+    @OptionGroup var signals: SignalFlags
 
     func validate() throws {
         if let annotator, !TranscriptStore.isValidRaterId(annotator) {
@@ -30,6 +31,9 @@ struct RunCommand: AsyncParsableCommand {
         }
         if let annotator, RaterId.isPlaceholder(annotator) {
             throw ValidationError("--annotator '\(annotator)' is a placeholder, not a person: give your own id, so that your labels can be told from others'")
+        }
+        if resume != nil && signals.logprobs {
+            throw ValidationError("--logprobs changes the model's parameters: a session goes on with those it was started with (its own model entry may ask for logprobs)")
         }
     }
 
@@ -47,15 +51,21 @@ struct RunCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         let store = location.store
+        let probeSet: ProbeSet?
+        do { probeSet = try signals.loadProbeSet() } catch {
+            printError("\(error)")
+            throw invalidInputExit
+        }
+        let starter = SessionStarter(store: store, signals: signals.options, probeSet: probeSet)
         // What can fail before the screen opens is reported plainly.
         var prepared: Prepared?
         var start: StartState?
         do {
             if let resumable {
-                prepared = try await Self.resumeSession(resumable, model: model)
+                prepared = try await Self.resumeSession(resumable, model: model, probeSet: probeSet)
             } else if let scenario, let id = annotatorId() {
-                prepared = try await startSession(Self.findScenario(scenario, in: location.scenarioDirectory), model: model ?? "local",
-                                                  condition: control ? .control : .instructed, annotator: id, store: store)
+                prepared = try await starter.start(.init(scenario: Self.findScenario(scenario, in: location.scenarioDirectory), model: model ?? "local",
+                                                         condition: control ? .control : .instructed, annotator: id))
             } else {
                 // No scenario, or nobody to save labels under yet (a first run): the start screen,
                 // with the id field open in the second case.
@@ -73,16 +83,15 @@ struct RunCommand: AsyncParsableCommand {
             printError(e.message)
             throw invalidInputExit
         }
-        try await Self.show(prepared: prepared, start: start, store: store)
+        try await Self.show(prepared: prepared, start: start, starter: starter)
     }
 
     /// The start screen (when there is no session yet) and the interrogation; then what was saved.
     @discardableResult
-    static func show(prepared: Prepared?, start: StartState?, store: TranscriptStore) async throws -> AppState? {
+    static func show(prepared: Prepared?, start: StartState?, starter: SessionStarter) async throws -> AppState? {
         let stop = StopFlag()
         let stopper = SignalStopper(exit: false) { stop.set() }
         defer { stopper.cancel() }
-        let starter = SessionStarter(store: store)
         let (ready, picker) = (prepared, start)
         let outcome = await onCursesThread { Self.runScreens(prepared: ready, start: picker, starter: starter, stop: stop) }
         switch outcome {
@@ -128,14 +137,17 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         guard let session else { return .cancelled }
-        let final = Self.interrogate(session, on: terminal, stop: stop)
+        var session_ = session
+        session_.state.info.probesPerReply = session.signals?.probes?.requestsPerReply ?? 0
+        let final = Self.interrogate(session_, on: terminal, stop: stop)
         return .finished(final, path: session.file.path, model: session.model!)
     }
 
     /// A live session or a blind review, in the one runtime: model streams and appends are
     /// the effects; every append is on disk before the screen says saved.
     static func interrogate(_ session: Prepared, on terminal: CursesTerminal, stop: StopFlag) -> AppState {
-        let effects = SessionEffects(model: session.model, transcript: session.file, systemPrompt: session.systemPrompt, blind: session.blind)
+        let effects = SessionEffects(model: session.model, transcript: session.file, systemPrompt: session.systemPrompt, blind: session.blind,
+                                     signals: session.signals)
         let runtime = ScreenRuntime<InterrogationProgram>(state: session.state, stop: stop) { effect, runtime in
             effects.perform(effect, in: runtime, isCurrentStream: { runtime.state.streaming?.id == $0 })
         }
@@ -164,11 +176,6 @@ struct RunCommand: AsyncParsableCommand {
         return AnnotatorMemory.load()
     }
 
-    private func startSession(_ scenario: Scenario, model: String, condition: Scenario.Condition, annotator: String,
-                              store: TranscriptStore) async throws -> Prepared {
-        try await SessionStarter(store: store).start(.init(scenario: scenario, model: model, condition: condition, annotator: annotator))
-    }
-
     /// A session this process may resume, and its writer's lock, held from here on.
     struct Resumable: @unchecked Sendable {
         // @unchecked: handed from the command to the curses thread once.
@@ -193,7 +200,7 @@ struct RunCommand: AsyncParsableCommand {
         return Resumable(session: session, hold: hold)
     }
 
-    static func resumeSession(_ checked: Resumable, model modelName: String?) async throws -> Prepared {
+    static func resumeSession(_ checked: Resumable, model modelName: String?, probeSet: ProbeSet? = nil) async throws -> Prepared {
         // Read again under the lock, as the last writer left it.
         let path = checked.session.sessionFile
         let hold = checked.hold
@@ -207,11 +214,16 @@ struct RunCommand: AsyncParsableCommand {
         }
         // The user's configuration, never the transcript, decides where requests and keys go.
         let model: any ChatModel
+        let recorder: SignalRecorder
         do {
             var entry = try ModelCatalog.load().resumeEntry(for: h.model, named: modelName)
             // A session goes on as it was asked: as a chat, or as a written transcript.
             if modelName == nil, entry.provider == .local { entry.prompt = h.model.promptFormat == nil ? .chat : .dialogue }
-            model = try await ModelFactory.make(entry, scenario: scenario.id, speakers: scenario.speakers)
+            let server = SessionStarter.sharedServer(entry, probes: probeSet != nil)
+            model = try await ModelFactory.make(entry, scenario: scenario.id, speakers: scenario.speakers, localServer: server)
+            let probes = try await SessionStarter.probeRunner(entry: entry, probeSet: probeSet, systemPrompt: h.scenario.systemPrompt,
+                                                              scenario: scenario, server: server, study: h.study != nil)
+            recorder = SessionStarter.recorder(folder: checked.session.folder, model: model, probes: probes)
         } catch {
             let message = (error as? LocatedErrors)?.description ?? "\(error)"
             // In a study the message names the model: the person resuming sees a summary.
@@ -234,7 +246,7 @@ struct RunCommand: AsyncParsableCommand {
         state.pendingSaves = 1
         state.resendUnanswered = state.turns.last?.message.role == .interrogator
         return Prepared(state: state, file: opened.file, model: model, effects: [.append(.resumed(.init(annotator: annotator))), .prepareModel],
-                        systemPrompt: h.scenario.systemPrompt, blind: Prepared.blind(h))
+                        systemPrompt: h.scenario.systemPrompt, blind: Prepared.blind(h), signals: recorder)
     }
 }
 
@@ -249,6 +261,8 @@ struct Prepared: @unchecked Sendable {
     /// As recorded in the header: sent in front of every request, never held by the screen.
     var systemPrompt: String = ""
     var blind: SessionEffects.Blind?
+    /// Writes the session's logprobs.jsonl and probes.jsonl as replies come in.
+    var signals: SignalRecorder?
 
     /// What the screen may know of a session: in a study the alias only.
     static func info(_ h: SessionHeader, scenario: Scenario, annotator: String, model: ModelDescription) -> AppState.Info {
@@ -272,6 +286,32 @@ enum StudyLog {
 /// Creates a new session: its model, its folder and header, and its first state.
 struct SessionStarter: Sendable {
     var store: TranscriptStore
+    var signals = SignalOptions()
+    var probeSet: ProbeSet?
+
+    /// The embedded model's server, made here when the suspect and its probes share it.
+    static func sharedServer(_ entry: ModelEntry, probes: Bool) -> LocalModelServer? {
+        guard probes, entry.provider == .local else { return nil }
+        return LocalModelServer.Installation.locate().map { LocalModelServer(installation: $0) }
+    }
+
+    /// The probes' model: the suspect's entry with the probe parameters, on its server.
+    static func probeRunner(entry: ModelEntry, probeSet: ProbeSet?, systemPrompt: String, scenario: Scenario,
+                            server: LocalModelServer?, study: Bool) async throws -> ProbeRunner? {
+        guard let probeSet else { return nil }
+        var probeEntry = entry
+        probeEntry.parameters = ProbeRunner.parameters(from: entry.parameters)
+        let probeModel = try await ModelFactory.make(probeEntry, scenario: scenario.id, speakers: scenario.speakers, localServer: server)
+        var runner = ProbeRunner(set: probeSet, model: probeModel, systemPrompt: systemPrompt)
+        if study { runner.errorText = { SessionEffects.blindFailure($0, log: StudyLog.path) } }
+        return runner
+    }
+
+    /// The session's signal recorder: logprobs when the model sends them, and the probes.
+    static func recorder(folder: String, model: any ChatModel, probes: ProbeRunner?) -> SignalRecorder {
+        let p = model.description.parameters
+        return SignalRecorder(folder: folder, topLogprobs: p.logprobs == true ? p.topLogprobs : nil, probes: probes)
+    }
 
     static func loadModel(_ name: String, scenario: Scenario? = nil) async throws -> any ChatModel {
         do {
@@ -288,7 +328,23 @@ struct SessionStarter: Sendable {
         if choice.condition == .control && !scenario.hasControl {
             throw RunCommand.CommandFailure(message: "scenario '\(scenario.id)' has no control variant")
         }
-        let model = try await Self.loadModel(choice.model, scenario: scenario)
+        var entry: ModelEntry
+        do { entry = try ModelCatalog.load().entry(named: choice.model) } catch let e as LocatedErrors {
+            throw RunCommand.CommandFailure(message: e.description)
+        } catch {
+            throw RunCommand.CommandFailure(message: "\(error)")
+        }
+        signals.apply(to: &entry)
+        let server = Self.sharedServer(entry, probes: probeSet != nil)
+        let model: any ChatModel
+        do { model = try await ModelFactory.make(entry, scenario: scenario.id, speakers: scenario.speakers, localServer: server) } catch {
+            throw RunCommand.CommandFailure(message: "\(error)")
+        }
+        let probes: ProbeRunner?
+        do {
+            probes = try await Self.probeRunner(entry: entry, probeSet: probeSet, systemPrompt: scenario.systemPrompt(for: choice.condition) ?? scenario.systemPrompt,
+                                                scenario: scenario, server: server, study: study != nil)
+        } catch { throw RunCommand.CommandFailure(message: "\(error)") }
         let header = SessionHeader(sessionId: TranscriptStore.newSessionId(scenarioId: scenario.id), annotator: choice.annotator,
                                    scenario: .init(scenario: scenario, condition: choice.condition), model: model.description.record,
                                    study: study)
@@ -297,8 +353,9 @@ struct SessionStarter: Sendable {
         let info = Prepared.info(header, scenario: scenario, annotator: choice.annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
         state.lastSavedSeq = 1
+        let recorder = Self.recorder(folder: (file.path as NSString).deletingLastPathComponent, model: model, probes: probes)
         return Prepared(state: state, file: file, model: model, effects: [.prepareModel],
-                        systemPrompt: header.scenario.systemPrompt, blind: Prepared.blind(header))
+                        systemPrompt: header.scenario.systemPrompt, blind: Prepared.blind(header), signals: recorder)
     }
 
     /// For the curses thread, which must not suspend: waits for `start` on a semaphore.

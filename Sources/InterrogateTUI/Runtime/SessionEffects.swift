@@ -14,6 +14,10 @@ final class SessionEffects: @unchecked Sendable {
     /// Sent in front of every request; the screen's state never holds it (it differs by condition).
     private let systemPrompt: String
     private let blind: Blind?
+    private let signals: SignalRecorder?
+    /// The probes after the last reply: the next reply's request waits for them, so that the
+    /// two never share the server and the reply's times count from its own request.
+    private var probing: Task<Void, Never>?
 
     /// A study session: the screen learns only the alias. A model's failure text names the
     /// model, its address or its provider, so the full text goes to the study's log and the
@@ -23,7 +27,8 @@ final class SessionEffects: @unchecked Sendable {
         var log: String
     }
 
-    init(model: (any ChatModel)?, transcript: TranscriptFile, systemPrompt: String = "", blind: Blind? = nil) {
+    init(model: (any ChatModel)?, transcript: TranscriptFile, systemPrompt: String = "", blind: Blind? = nil, signals: SignalRecorder? = nil) {
+        self.signals = signals
         self.model = model
         self.transcript = transcript
         self.systemPrompt = systemPrompt
@@ -43,12 +48,17 @@ final class SessionEffects: @unchecked Sendable {
             }
         case let .startStream(id, request):
             guard let model, isCurrentStream(id) else { return }
-            // The clock is read here, as the request goes out, and each event's as it
-            // arrives; update only subtracts them.
-            runtime.dispatch(.streamStarted(streamId: id, at: .now))
             let full = Prompting.withSystemPrompt(systemPrompt, request)
             let blind = blind
+            let before = probing
+            // The clock is read here, as the request goes out, and each event's as it
+            // arrives; update only subtracts them.
+            if before == nil { runtime.dispatch(.streamStarted(streamId: id, at: .now)) }
             streams[id] = Task { [weak runtime] in
+                if let before {
+                    await before.value
+                    runtime?.post(.streamStarted(streamId: id, at: .now))
+                }
                 for await event in model.stream(full) {
                     runtime?.post(.model(streamId: id, blind.map { Self.blinded(event, $0) } ?? event, at: .now))
                 }
@@ -58,9 +68,11 @@ final class SessionEffects: @unchecked Sendable {
             runtime.dispatch(.streamStopped(streamId: id, at: .now))
         case .prepareModel:
             guard let model else { return }
+            let probeModel = signals?.probes?.model
             Task { [weak runtime] in
                 do {
                     try await model.prepare()
+                    try await probeModel?.prepare()
                     runtime?.post(.modelReady(blind?.alias ?? AppState.Info.shown(model.description)))
                 } catch {
                     if let blind {
@@ -69,6 +81,28 @@ final class SessionEffects: @unchecked Sendable {
                     } else {
                         runtime?.post(.modelFailed(String(describing: error)))
                     }
+                }
+            }
+        case let .recordSignals(messages, logprobs):
+            guard let signals, let reply = messages.last else { return }
+            // The log-probabilities are saved now, on this thread, as the reply itself was: a quit
+            // right after the reply keeps them. The probes take seconds and run apart.
+            if !logprobs.isEmpty {
+                do { try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: signals.topLogprobs, logprobs: logprobs), folder: signals.folder) } catch {
+                    runtime.dispatch(.signalsNotSaved("\(SignalSidecar.logprobsFileName): \(error.description)"))
+                }
+            }
+            guard signals.probes != nil, !reply.saidNothing else { return }
+            let previous = probing
+            var probeOnly = signals
+            probeOnly.topLogprobs = nil
+            probing = Task { [weak runtime] in
+                await previous?.value
+                do throws(TranscriptError) {
+                    let record = try await probeOnly.record([], messages: messages)
+                    runtime?.post(.probed(messageIndex: reply.index, saved: record != nil))
+                } catch {
+                    runtime?.post(.signalsNotSaved("\(SignalSidecar.probesFileName): \(error.description)"))
                 }
             }
         case .quit:
@@ -109,6 +143,7 @@ final class SessionEffects: @unchecked Sendable {
 
     /// Stops every stream still running (the screen is closed).
     func stopAll() {
+        probing?.cancel()
         for task in streams.values { task.cancel() }
         streams.removeAll()
     }

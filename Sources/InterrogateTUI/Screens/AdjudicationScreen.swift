@@ -120,7 +120,7 @@ enum AdjudicationUpdate {
             return quit(&s, reason: "interrupted")
         case .key(let key):
             return s.draft.editingReason ? reasonKey(&s, key) : decisionKey(&s, key)
-        case .model, .modelReady, .modelFailed, .streamStarted, .streamStopped:
+        case .model, .modelReady, .modelFailed, .streamStarted, .streamStopped, .probed, .signalsNotSaved:
             break
         }
         return []

@@ -23,6 +23,8 @@ public struct AutoInterrogation: Sendable {
     /// In a study, what a failure may say in the transcript, where blind reviewers read it
     /// (the full text, which may name the model, goes to the study's log).
     public var blindError: (@Sendable (ModelError) -> String)?
+    /// Asked after each reply on a fork (`--probes`); answers go to the session's probes.jsonl.
+    public var probes: ProbeRunner?
 
     public init(scenario: Scenario, condition: Scenario.Condition, suspect: any ChatModel, interrogator: any ChatModel,
                 interrogatorName: String, template: InterrogatorTemplate, stopOnLeak: Bool = true) {
@@ -115,6 +117,9 @@ public struct AutoInterrogation: Sendable {
         let detector = scenario.leakDetector
         let systemPrompt = scenario.systemPrompt(for: condition) ?? scenario.systemPrompt
         let chat = interrogator.description.promptFormat == nil
+        let suspectParameters = suspect.description.parameters
+        let signals = SignalRecorder(folder: (file.path as NSString).deletingLastPathComponent,
+                                     topLogprobs: suspectParameters.logprobs == true ? suspectParameters.topLogprobs : nil, probes: probes)
         func end(_ reason: String) -> Outcome {
             do { _ = try file.append(.sessionEnd(SessionEndEvent(reason: reason))) } catch {
                 return .open(sessionId: sessionId, reason: error.description)
@@ -142,6 +147,8 @@ public struct AutoInterrogation: Sendable {
                         var message = reply.message(index: messages.count)
                         if let blindError, let e = reply.error { message.error = blindError(e) }
                         try save(message)
+                        // Beside the session, keyed by the reply's index: what the signals need.
+                        if signals.records(reply.logprobs, reply: message) { try await signals.record(reply.logprobs, messages: messages) }
                         if reply.status == .complete || !reply.text.isEmpty { break }
                         if tries >= attempts {
                             return .open(sessionId: sessionId, reason: "the suspect failed \(tries) time(s): \(message.error ?? "no reply")")

@@ -37,6 +37,7 @@ struct AutoCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("The interrogator's prompt template (default: \(InterrogatorTemplate.defaultPath), from here or the interrogate folder).", valueName: "file")) var template: String?
     @Option(help: "Sessions run at once (each waits on its own replies).") var concurrency: Int = 1
     @Flag(help: "Do not end a session when a reply matches the secret's patterns.") var keepGoingAfterLeak = false
+    @OptionGroup var signals: SignalFlags
 
     func validate() throws {
         if study != nil {
@@ -67,12 +68,16 @@ struct AutoCommand: AsyncParsableCommand {
         let template: InterrogatorTemplate
         let server: LocalModelServer?
         let stopOnLeak: Bool
+        var signals = SignalOptions()
+        var probeSet: ProbeSet?
 
         /// The set-up for a scenario, condition, suspect and interrogator, made once.
         mutating func index(_ s: Scenario, _ condition: Scenario.Condition, suspect: String, interrogator: String) async throws -> Int {
             let key = "\(s.id)|\(condition.rawValue)|\(suspect)|\(interrogator)"
             if let i = keys[key] { return i }
-            let suspectEntry = try catalog.entry(named: suspect), interrogatorEntry = try catalog.entry(named: interrogator)
+            var suspectEntry = try catalog.entry(named: suspect)
+            let interrogatorEntry = try catalog.entry(named: interrogator)
+            signals.apply(to: &suspectEntry)
             guard TranscriptStore.isValidRaterId(AutoInterrogation.annotator(for: interrogatorEntry.name)) else {
                 throw ValidationError("the interrogator's name '\(interrogatorEntry.name)' cannot be recorded as an id; define it under a plain name in interrogate.yaml")
             }
@@ -80,8 +85,16 @@ struct AutoCommand: AsyncParsableCommand {
             // The interrogator continues the same written transcript from the other side.
             let asker = try await ModelFactory.make(interrogatorEntry, scenario: s.id,
                                                     speakers: .init(interrogator: s.speakers.suspect, suspect: s.speakers.interrogator), localServer: server)
-            runs.append(AutoInterrogation(scenario: s, condition: condition, suspect: suspectModel, interrogator: asker,
-                                          interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: stopOnLeak))
+            var run = AutoInterrogation(scenario: s, condition: condition, suspect: suspectModel, interrogator: asker,
+                                        interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: stopOnLeak)
+            if let probeSet {
+                var probeEntry = suspectEntry
+                probeEntry.parameters = ProbeRunner.parameters(from: suspectEntry.parameters)
+                let probeModel = try await ModelFactory.make(probeEntry, scenario: s.id, speakers: s.speakers, localServer: server)
+                run.probes = ProbeRunner(set: probeSet, model: probeModel,
+                                         systemPrompt: s.systemPrompt(for: condition) ?? s.systemPrompt)
+            }
+            runs.append(run)
             keys[key] = runs.count - 1
             return runs.count - 1
         }
@@ -110,6 +123,8 @@ struct AutoCommand: AsyncParsableCommand {
         // One embedded model in memory, whatever roles it plays.
         let server = LocalModelServer.Installation.locate().map { LocalModelServer(installation: $0) }
         var setups = Setups(catalog: catalog, template: template, server: server, stopOnLeak: !keepGoingAfterLeak)
+        setups.signals = signals.options
+        setups.probeSet = try signals.loadProbeSet()
         let store: TranscriptStore
         var storeLock: SessionLock?
         var jobs: [Job] = []
@@ -143,6 +158,7 @@ struct AutoCommand: AsyncParsableCommand {
             // A failure's text may name the model: reviewers of the study read a summary.
             for i in setups.runs.indices {
                 setups.runs[i].blindError = { SessionEffects.blindFailure($0, log: StudyLog.path) }
+                setups.runs[i].probes?.errorText = { SessionEffects.blindFailure($0, log: StudyLog.path) }
             }
             total = mine.count
             what = "study \(design.name)'s model-interrogated session(s)"
@@ -185,7 +201,7 @@ struct AutoCommand: AsyncParsableCommand {
         }
         withExtendedLifetime(storeLock) {}
         let runs = setups.runs
-        let models = runs.flatMap { [$0.suspect, $0.interrogator] }
+        let models = runs.flatMap { [$0.suspect, $0.interrogator] + ($0.probes.map { [$0.model] } ?? []) }
         do { for m in models { try await m.prepare() } } catch {
             for m in models { await m.shutdown() }
             throw ValidationError("a model could not be started: \(error)")
@@ -193,6 +209,9 @@ struct AutoCommand: AsyncParsableCommand {
         let secretNote = template.revealsSecret ? " (the template gives the interrogator the secret)" : ""
         let names = Set(runs.map(\.interrogatorName)).sorted().joined(separator: ", ")
         print("Running \(jobs.count) session(s) with \(names) interrogating, \(concurrency) at once\(secretNote); \(finishedBefore) of \(total) finished before.")
+        if let probes = runs.first?.probes {
+            print("Probes: \(probes.probeSet.file.version), \(probes.requestsPerReply) extra request(s) after every reply, on a fork the conversation never contains.")
+        }
         let progress = ProgressLine.onTerminal("sessions", verb: "run")
         progress?.start(total: jobs.count)
         let task = Task { () -> [AutoInterrogation.Outcome] in

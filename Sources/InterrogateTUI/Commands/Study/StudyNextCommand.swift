@@ -56,7 +56,7 @@ struct StudyNextCommand: AsyncParsableCommand {
                 printError(e.message)
                 throw invalidInputExit
             }
-            try await RunCommand.show(prepared: prepared, start: nil, store: store)
+            try await RunCommand.show(prepared: prepared, start: nil, starter: SessionStarter(store: store))
         case .review:
             print("Blind review (\(place))")
             do {

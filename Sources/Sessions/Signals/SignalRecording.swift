@@ -1,0 +1,77 @@
+import Foundation
+
+/// What a person asks a session to record besides its events (`run`/`auto` `--logprobs`,
+/// `--probes`). A named model whose parameters ask for logprobs has them recorded too.
+public struct SignalOptions: Sendable, Equatable {
+    /// Ask the suspect for token log-probabilities (and this many alternatives per token).
+    public var logprobs = false
+    public static let defaultTopLogprobs = 5
+    /// The probe set to ask after each reply; nil: no probes.
+    public var probeSet: String?
+
+    public init(logprobs: Bool = false, probeSet: String? = nil) {
+        self.logprobs = logprobs
+        self.probeSet = probeSet
+    }
+
+    /// The entry as the suspect is asked: with logprobs when chosen (its own top_logprobs kept,
+    /// else the default). The transcript's header records the parameters as sent.
+    public func apply(to entry: inout ModelEntry) {
+        guard logprobs else { return }
+        entry.parameters.logprobs = true
+        if entry.parameters.topLogprobs == nil { entry.parameters.topLogprobs = Self.defaultTopLogprobs }
+    }
+}
+
+/// Writes a session's sidecars as its replies come in: the reply's token log-probabilities
+/// (when it came with them), then the probe answers on a fork, each line fsync'd.
+public struct SignalRecorder: Sendable {
+    public var folder: String
+    public var topLogprobs: Int?
+    public var probes: ProbeRunner?
+
+    public init(folder: String, topLogprobs: Int?, probes: ProbeRunner?) {
+        self.folder = folder
+        self.topLogprobs = topLogprobs
+        self.probes = probes
+    }
+
+    /// Whether a reply would have anything recorded.
+    public func records(_ logprobs: [TokenLogprob], reply: MessageEvent) -> Bool {
+        !logprobs.isEmpty || (probes != nil && !reply.saidNothing)
+    }
+
+    /// Records what `reply` (the last of `messages`) brought. Throws when a line could not be
+    /// saved; the session's own events are not touched either way.
+    @discardableResult
+    public func record(_ logprobs: [TokenLogprob], messages: [MessageEvent]) async throws(TranscriptError) -> ProbeRecord? {
+        guard let reply = messages.last, reply.role == .model else { return nil }
+        if !logprobs.isEmpty {
+            try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: topLogprobs, logprobs: logprobs), folder: folder)
+        }
+        guard let probes, !reply.saidNothing else { return nil }
+        let record = await probes.probe(after: messages)
+        // Stopped midway (the session is closing): a partial set would be a different detector.
+        guard record.answers.count == probes.probeSet.probes.count else { return nil }
+        try SignalSidecar.append(record, folder: folder)
+        return record
+    }
+
+    /// The recorder for a session of `entry`'s model: the probe model is the suspect's entry
+    /// with the probe parameters, on the same local server when there is one.
+    public static func make(_ options: SignalOptions, entry: ModelEntry, suspect: any ChatModel, systemPrompt: String, folder: String,
+                            scenario: Scenario, localServer: LocalModelServer?,
+                            errorText: (@Sendable (ModelError) -> String)? = nil) async throws -> SignalRecorder {
+        var runner: ProbeRunner?
+        if let path = options.probeSet {
+            let set = try ProbeSet.load(path: path)
+            var probeEntry = entry
+            probeEntry.parameters = ProbeRunner.parameters(from: entry.parameters)
+            let model = try await ModelFactory.make(probeEntry, scenario: scenario.id, speakers: scenario.speakers, localServer: localServer)
+            runner = ProbeRunner(set: set, model: model, systemPrompt: systemPrompt)
+            runner?.errorText = errorText
+        }
+        return SignalRecorder(folder: folder, topLogprobs: suspect.description.parameters.logprobs == true ? suspect.description.parameters.topLogprobs : nil,
+                              probes: runner)
+    }
+}
