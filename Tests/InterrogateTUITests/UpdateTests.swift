@@ -267,3 +267,42 @@ struct UpdateTests {
         #expect(s.status == nil)
     }
 }
+
+/// What the screen asks for when a session records signals: the reply's logprobs and the
+/// probes go to the effects (and the sidecars), never into the conversation.
+@Suite("Signals in the interrogation flow (update)")
+struct SignalsUpdateTests {
+    @Test("a reply with logprobs asks for them to be saved with the conversation up to it; probes say they run, then that they were saved")
+    func recordSignals() throws {
+        var s = try UpdateTests.state()
+        s.info.probesPerReply = 24
+        for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
+        _ = Update.update(&s, .key(.enter))
+        let lp = [TokenLogprob(token: "No", logprob: -0.3, top: [.init(token: "No", logprob: -0.3)])]
+        _ = Update.update(&s, .model(streamId: 1, .text("No"), at: .now))
+        _ = Update.update(&s, .model(streamId: 1, .logprobs(lp), at: .now))
+        let effects = Update.update(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
+        #expect(effects.count == 2)
+        guard case .append(.message(let reply))? = effects.first, case let .recordSignals(messages, logprobs)? = effects.last else {
+            Issue.record("\(effects)"); return
+        }
+        #expect(messages.map(\.text) == ["Code?", "No"] && messages.last == reply && logprobs == lp)
+        #expect(s.turns.count == 2, "the conversation holds no probe")
+        #expect(s.status?.text == "Asking 24 probes after reply 1 on a fork (not part of the conversation)…")
+        _ = Update.update(&s, .probed(messageIndex: 1, saved: true))
+        #expect(s.status?.text == "Probes after reply 1 saved (on a fork: not part of the conversation).")
+        _ = Update.update(&s, .signalsNotSaved("probes.jsonl: cannot write: disk full"))
+        #expect(s.status?.kind == .error && s.status!.text.hasPrefix("NOT SAVED: probes.jsonl") && s.saveError == nil,
+                "the conversation goes on: only the signals were not saved")
+    }
+
+    @Test("without logprobs or probes a reply asks for nothing more than its append")
+    func nothingToRecord() throws {
+        var s = try UpdateTests.state()
+        for c in "Code?" { _ = Update.update(&s, .key(.char(c))) }
+        _ = Update.update(&s, .key(.enter))
+        _ = Update.update(&s, .model(streamId: 1, .text("No"), at: .now))
+        let effects = Update.update(&s, .model(streamId: 1, .finished(reason: "stop"), at: .now))
+        #expect(effects.count == 1 && s.status == nil)
+    }
+}

@@ -86,8 +86,8 @@ struct SignalRecordingTests {
         try TestSupport.append(#"{"message_index":5,"tokens":[{"token":"x","logprob":"-Infinity","top":[]}]}"#, to: path)
         try TestSupport.append(#"{"message_index":-2,"tokens":[]}"#, to: path)
         try TestSupport.append(#"{"message_index":7,"tokens":[{"token":"y","logprob":-0.25,"top":[]}]}"#, to: path)
-        try TestSupport.append(#"{"message_index":9,"tokens":[]}"#, to: path)
-        try TestSupport.append(#"{"message_index":9,"tokens":[]}"#, to: path)
+        try TestSupport.append(#"{"message_index":9,"tokens":[{"token":"y","logprob":-1,"top":[]}]}"#, to: path)
+        try TestSupport.append(#"{"message_index":9,"tokens":[{"token":"y","logprob":-2,"top":[]}]}"#, to: path)
         try TestSupport.append(#"{"message_index":11,"tok"#, to: path, newline: false)
         let c = SignalSidecar.read(folder: folder)
         #expect(c.logprobs?.keys.sorted() == [1, 7], "only the whole, valid, unrepeated lines count")
@@ -102,9 +102,25 @@ struct SignalRecordingTests {
         ])
         // The next append starts on a line of its own after the torn one.
         try SignalSidecar.append(LogprobRecord(messageIndex: 13, topLogprobs: nil, logprobs: [TokenLogprob(token: "z", logprob: -2, top: [])]), folder: folder)
+        // A token the server sent without a log-probability is written as null, never as 0 (certainty).
+        try SignalSidecar.append(LogprobRecord(messageIndex: 15, topLogprobs: nil, logprobs: [TokenLogprob(token: "w", logprob: .nan, top: [])]), folder: folder)
+        try TestSupport.append(#"{"message_index":17,"tokens":[]}"#, to: path)
         let again = SignalSidecar.read(folder: folder)
+        #expect(try String(contentsOfFile: path, encoding: .utf8).contains(#""logprob":null"#))
+        #expect(again.problems.suffix(2) == ["logprobs.jsonl line 11: token 1's logprob is not a log-probability (a finite number ≤ 0); left out",
+                                             "logprobs.jsonl line 12: no tokens; left out"])
         #expect(again.logprobs?.keys.sorted() == [1, 7, 13])
-        #expect(again.problems.last == "logprobs.jsonl line 9: not JSON; left out")
+        #expect(again.problems.dropLast(2).last == "logprobs.jsonl line 9: not JSON; left out")
+    }
+
+    @Test("a token's alternatives are read as the k asked for, most likely first, when the server lists the chosen token as one more")
+    func topK() {
+        let r = LogprobRecord(messageIndex: 1, topLogprobs: 2, logprobs: [
+            TokenLogprob(token: "c", logprob: -4, top: [.init(token: "b", logprob: -1.5), .init(token: "a", logprob: -0.5), .init(token: "c", logprob: -4)]),
+        ])
+        #expect(r.probabilities[0].top == [-0.5, -1.5])
+        let unknownK = LogprobRecord(messageIndex: 1, topLogprobs: nil, logprobs: r.tokens.map { t in TokenLogprob(token: t.token, logprob: t.logprob!, top: t.top.map { .init(token: $0.token, logprob: $0.logprob!) }) })
+        #expect(unknownK.probabilities[0].top == [-0.5, -1.5, -4], "k not recorded: every listed alternative")
     }
 
     @Test("yes and no are read from the first word only; anything else is other")
@@ -134,22 +150,29 @@ struct SignalRecordingTests {
             .init("Q1", "No comment at all.", ["alice": ([.refusal], false)]),
             .init("Q2", "I will not say.", ["alice": ([.deflection], false)]),
         ])
-        for (i, lp) in [(1, -2.0), (3, -0.1)] {
-            try SignalSidecar.append(LogprobRecord(messageIndex: i, topLogprobs: 2, logprobs: [TokenLogprob(token: "t", logprob: lp, top: [.init(token: "t", logprob: lp), .init(token: "u", logprob: lp - 1)])]),
-                                     folder: folderA.path)
+        func tokens(_ pieces: [String], _ lp: Double) -> [TokenLogprob] {
+            pieces.map { TokenLogprob(token: $0, logprob: lp, top: [.init(token: $0, logprob: lp), .init(token: "u", logprob: lp - 1)]) }
         }
-        try SignalSidecar.append(LogprobRecord(messageIndex: 0, topLogprobs: 2, logprobs: []), folder: folderA.path)
+        try SignalSidecar.append(LogprobRecord(messageIndex: 1, topLogprobs: 2, logprobs: tokens(["It", " is", " 1234."], -2.0)), folder: folderA.path)
+        // The local server trims the reply's leading space, not its tokens': still the reply's.
+        try SignalSidecar.append(LogprobRecord(messageIndex: 3, topLogprobs: 2, logprobs: tokens([" Yes", "."], -0.1)), folder: folderA.path)
+        try SignalSidecar.append(LogprobRecord(messageIndex: 0, topLogprobs: 2, logprobs: tokens(["Q1"], -1)), folder: folderA.path)
+        let folderB = root.appendingPathComponent("s-b")
+        try SignalSidecar.append(LogprobRecord(messageIndex: 1, topLogprobs: 2, logprobs: tokens(["Something", " else."], -1)), folder: folderB.path)
         let s = SignalsStudy.build(paths: [root.path], by: [], raters: .people, ties: .exclude, resamples: 200, seed: 1)
         #expect(s.failed.isEmpty && s.transcripts == 2)
-        #expect(s.sidecarProblems == ["s-a: logprobs.jsonl: message 0 is not a model reply in session.jsonl; left out"])
+        #expect(s.sidecarProblems == ["s-a: logprobs.jsonl: message 0 is not a model reply in session.jsonl; left out",
+                                      "s-b: logprobs.jsonl: message 1's tokens do not spell its text in session.jsonl; left out"])
         let g = try #require(s.groups.first)
         #expect(g.labelledTurns == 4 && g.untaggedTurns == 1 && g.tiedTurns == 1)
-        #expect(g.sessionsWithLogprobs == 1 && g.sessionsWithProbes == 0)
+        #expect(g.sessionsWithLogprobs == 2 && g.sessionsWithProbes == 0)
         let length = try #require(g.results.first { $0.signal == .length && $0.contrast == .deceptiveVsCandidOrRefusal })
         #expect(length.positives == 2 && length.negatives == 2 && length.sessions == 2)
         #expect(length.area == ROC.area(positives: [11, 15], negatives: [4, 18]))
         let mean = try #require(g.results.first { $0.signal == .meanLogprob && $0.contrast == .deceptiveVsCandidOrRefusal })
-        #expect(mean.positives == 1 && mean.negatives == 1 && mean.leftOut == ["not recorded": 2], "session s-b has no logprobs: not recorded, not zero")
+        #expect(mean.positives == 1 && mean.negatives == 1 && mean.leftOut == ["not recorded": 1, "tokens do not spell the reply": 1],
+                "s-b's second reply has no logprobs: not recorded, not zero; its first has another text's")
+        #expect(mean.lengthArea == ROC.area(positives: [11], negatives: [4]), "the baseline over the same turns")
         #expect(mean.area == 0, "the fabrication's -2.0 is below the candid turn's -0.1")
         let probes = try #require(g.results.first { $0.signal == .probeAnswers && $0.contrast == .deceptiveVsCandidOrRefusal })
         #expect(probes.area == nil && probes.leftOut == ["not recorded": 4])

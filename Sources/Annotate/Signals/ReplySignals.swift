@@ -21,8 +21,8 @@ public struct ReplySignals: Sendable, Equatable {
         public var tokens: Int
         /// The mean of the chosen tokens' log-probabilities (natural log).
         public var meanLogprob: Double?
-        /// The mean, over tokens with alternatives, of the entropy (nats) of the top-k
-        /// alternatives renormalised to sum to one.
+        /// The mean, over tokens with at least two alternatives listed, of the entropy (nats) of
+        /// the top-k alternatives renormalised to sum to one (one alternative has no spread to measure).
         public var meanEntropy: Double?
         /// The smallest gap, in log-probability, between the two most likely alternatives
         /// (nil when the server listed fewer than two per token).
@@ -33,13 +33,11 @@ public struct ReplySignals: Sendable, Equatable {
             meanLogprob = tokens.isEmpty ? nil : tokens.reduce(0) { $0 + $1.logprob } / Double(tokens.count)
             var entropy = 0.0, withTop = 0
             var margin: Double?
-            for t in tokens where !t.top.isEmpty {
+            for t in tokens where t.top.count >= 2 {
                 entropy += Self.entropy(t.top)
                 withTop += 1
-                if t.top.count >= 2 {
-                    let sorted = t.top.sorted(by: >)
-                    margin = min(margin ?? .infinity, sorted[0] - sorted[1])
-                }
+                let sorted = t.top.sorted(by: >)
+                margin = min(margin ?? .infinity, sorted[0] - sorted[1])
             }
             meanEntropy = withTop == 0 ? nil : entropy / Double(withTop)
             minMargin = margin

@@ -8,13 +8,19 @@ public struct SignalObservation: Sendable, Equatable {
     public var label: Label
     /// The reply's length in characters: the baseline every signal should beat.
     public var length: Int
-    /// nil: no token probabilities were recorded for this reply.
+    /// nil: no token probabilities were recorded for this reply, or they could not be used
+    /// (`missing` says why).
     public var signals: ReplySignals?
+    public var missing = "not recorded"
+    /// How many alternatives per token were asked for: entropies over different k do not compare.
+    public var topK: Int?
     /// The probe set's sha256, with yes = 1 / no = 0 per probe (nil when any probe's answer was
     /// not yes or no), and ln P(yes) − ln P(no) per probe (nil when any was not listed).
     public var probeSet: String?
     public var probeAnswers: [Double]?
     public var probeLogOdds: [Double]?
+    /// Why `probeLogOdds` is nil when answers were recorded.
+    public var probeLogOddsMissing = "yes or no not among the listed alternatives"
 
     public init(session: Int, label: Label, length: Int, signals: ReplySignals? = nil,
                 probeSet: String? = nil, probeAnswers: [Double]? = nil, probeLogOdds: [Double]? = nil) {
@@ -91,6 +97,8 @@ public struct SignalAnalysis: Sendable {
         public var curve: [ROC.Point]
         /// For the probe regressions: how many folds, and the sessions' probe set.
         public var folds: Int?
+        /// The reply length's AUROC over the same turns: the baseline like for like.
+        public var lengthArea: Double?
     }
 
     public static let folds = 5
@@ -114,19 +122,29 @@ public struct SignalAnalysis: Sendable {
     }
 
     static func direct(_ signal: SignalKind, _ contrast: SignalContrast, _ obs: [SignalObservation], resamples: Int, seed: UInt64) -> Result {
-        var values: [Double] = [], sides: [Bool] = [], sessions: [Int] = []
+        var values: [Double] = [], sides: [Bool] = [], sessions: [Int] = [], lengths: [Double] = []
         var leftOut: [String: Int] = [:]
+        // Entropies are compared over one k: the k most turns were recorded with.
+        let entropy = signal == .meanEntropy || signal == .firstMeanEntropy
+        var ks: [Int: Int] = [:]
+        if entropy { for o in obs where o.signals != nil && contrast.side(o.label) != nil { if let k = o.topK { ks[k, default: 0] += 1 } } }
+        let k = ks.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         for o in obs {
             guard let side = contrast.side(o.label) else { continue }
+            if entropy, o.signals != nil, o.topK != k {
+                leftOut["recorded with another number of alternatives (top_logprobs)", default: 0] += 1
+                continue
+            }
             guard let v = signal.value(o) else {
-                leftOut[o.signals == nil ? "not recorded" : "too few alternatives listed", default: 0] += 1
+                leftOut[o.signals == nil ? o.missing : "fewer than 2 alternatives listed per token", default: 0] += 1
                 continue
             }
             values.append(v)
             sides.append(side)
             sessions.append(o.session)
+            lengths.append(Double(o.length))
         }
-        return result(signal, contrast, values, sides, sessions, leftOut: leftOut, folds: nil, resamples: resamples, seed: seed)
+        return result(signal, contrast, values, sides, sessions, lengths: lengths, leftOut: leftOut, folds: nil, resamples: resamples, seed: seed)
     }
 
     static func regression(_ signal: SignalKind, _ contrast: SignalContrast, _ obs: [SignalObservation],
@@ -141,7 +159,7 @@ public struct SignalAnalysis: Sendable {
         var bySet: [String: Int] = [:]
         for o in inContrast { bySet[o.probeSet!, default: 0] += 1 }
         let set = bySet.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
-        var x: [[Double]] = [], y: [Bool] = [], sessions: [Int] = []
+        var x: [[Double]] = [], y: [Bool] = [], sessions: [Int] = [], lengths: [Double] = []
         // A record with fewer answers than the set has questions cannot be one of its rows.
         var widths: [Int: Int] = [:]
         for o in inContrast where o.probeSet == set { if let n = o.probeAnswers?.count ?? o.probeLogOdds?.count { widths[n, default: 0] += 1 } }
@@ -151,36 +169,38 @@ public struct SignalAnalysis: Sendable {
             let features = signal == .probeAnswers ? o.probeAnswers : o.probeLogOdds
             if let features, features.count != width { leftOut["answers to a part of the probe set", default: 0] += 1; continue }
             guard let features else {
-                leftOut[signal == .probeAnswers ? "a probe answer not yes or no" : "yes or no not among the listed tokens", default: 0] += 1
+                leftOut[signal == .probeAnswers ? "a probe answer not yes or no" : o.probeLogOddsMissing, default: 0] += 1
                 continue
             }
             x.append(features)
             y.append(contrast.side(o.label)!)
             sessions.append(o.session)
+            lengths.append(Double(o.length))
         }
         // Folds by session: a session's turns are never both fitted and predicted.
         let distinct = Set(sessions).count
         let k = min(folds, distinct)
         guard k >= 2 else {
             if !x.isEmpty { leftOut["fewer than 2 sessions to cross-validate", default: 0] += x.count }
-            return result(signal, contrast, [], [], [], leftOut: leftOut, folds: nil, resamples: resamples, seed: seed)
+            return result(signal, contrast, [], [], [], lengths: [], leftOut: leftOut, folds: nil, resamples: resamples, seed: seed)
         }
         let ranked = Set(sessions).sorted { sessionOrder[$0] < sessionOrder[$1] }
         var foldOf: [Int: Int] = [:]
         for (r, s) in ranked.enumerated() { foldOf[s] = r % k }
         let predicted = LogisticRegression.crossValidated(x: x, y: y, fold: sessions.map { foldOf[$0]! }, folds: k)
-        var values: [Double] = [], sides: [Bool] = [], kept: [Int] = []
+        var values: [Double] = [], sides: [Bool] = [], kept: [Int] = [], keptLengths: [Double] = []
         for i in predicted.indices {
             guard let p = predicted[i] else { leftOut["its fold's training turns had one class", default: 0] += 1; continue }
             values.append(p)
             sides.append(y[i])
             kept.append(sessions[i])
+            keptLengths.append(lengths[i])
         }
-        return result(signal, contrast, values, sides, kept, leftOut: leftOut, folds: k, resamples: resamples, seed: seed)
+        return result(signal, contrast, values, sides, kept, lengths: keptLengths, leftOut: leftOut, folds: k, resamples: resamples, seed: seed)
     }
 
     static func result(_ signal: SignalKind, _ contrast: SignalContrast, _ values: [Double], _ sides: [Bool], _ sessions: [Int],
-                       leftOut: [String: Int], folds: Int?, resamples: Int, seed: UInt64) -> Result {
+                       lengths: [Double], leftOut: [String: Int], folds: Int?, resamples: Int, seed: UInt64) -> Result {
         let pos = values.indices.filter { sides[$0] }.map { values[$0] }
         let neg = values.indices.filter { !sides[$0] }.map { values[$0] }
         // Sessions renumbered 0..<m among those with a turn here, for the bootstrap.
@@ -191,6 +211,8 @@ public struct SignalAnalysis: Sendable {
                       leftOut: leftOut, area: area,
                       interval: area == nil ? nil : ROC.bootstrapArea(values: values, positive: sides, session: renumbered, sessions: number.count,
                                                                       resamples: resamples, seed: seed),
-                      curve: ROC.curve(positives: pos, negatives: neg), folds: folds)
+                      curve: ROC.curve(positives: pos, negatives: neg), folds: folds,
+                      lengthArea: ROC.area(positives: lengths.indices.filter { sides[$0] }.map { lengths[$0] },
+                                           negatives: lengths.indices.filter { !sides[$0] }.map { lengths[$0] }))
     }
 }

@@ -152,7 +152,13 @@ struct RunCommand: AsyncParsableCommand {
             effects.perform(effect, in: runtime, isCurrentStream: { runtime.state.streaming?.id == $0 })
         }
         defer { effects.stopAll() }
-        return runtime.run(on: terminal, initial: session.effects)
+        var final = runtime.run(on: terminal, initial: session.effects)
+        if effects.isProbing, !stop.isSet {
+            final.status = .init(kind: .info, text: "Finishing the probes after the last reply before closing…")
+            terminal.draw(InterrogationView.view(final))
+            effects.finishProbes()
+        }
+        return final
     }
 
     static func findScenario(_ id: String, in dir: String) throws -> Scenario {

@@ -65,6 +65,7 @@ struct SignalsCommand: AsyncParsableCommand {
         let study = SignalsStudy.build(paths: paths.isEmpty ? location.store.defaultPaths : paths, by: try dimensions, raters: raters,
                                        ties: config.0.ties, resamples: resamples, seed: seed, progress: ProgressLine.onTerminal("sessions"))
         let leftOutFails = LeftOutNotice.print(study.failed, counted: study.transcripts)
+        for e in study.excluded { printError("not counted: \(e.path): \(e.reason)") }
         for p in study.sidecarProblems { printError("not counted: \(TerminalText.escaped(p))") }
         let text: String
         switch format {

@@ -18,6 +18,8 @@ final class SessionEffects: @unchecked Sendable {
     /// The probes after the last reply: the next reply's request waits for them, so that the
     /// two never share the server and the reply's times count from its own request.
     private var probing: Task<Void, Never>?
+    /// An append failed: from then on nothing more is written for this session, signals included.
+    private var appendFailed = false
 
     /// A study session: the screen learns only the alias. A model's failure text names the
     /// model, its address or its provider, so the full text goes to the study's log and the
@@ -44,6 +46,7 @@ final class SessionEffects: @unchecked Sendable {
                 let event = try transcript.append(body)
                 runtime.dispatch(.saved(seq: event.seq))
             } catch {
+                appendFailed = true
                 runtime.dispatch(.saveFailed(error.description))
             }
         case let .startStream(id, request):
@@ -84,7 +87,8 @@ final class SessionEffects: @unchecked Sendable {
                 }
             }
         case let .recordSignals(messages, logprobs):
-            guard let signals, let reply = messages.last else { return }
+            // Never for a reply the session file may not hold.
+            guard let signals, let reply = messages.last, !appendFailed else { return }
             // The log-probabilities are saved now, on this thread, as the reply itself was: a quit
             // right after the reply keeps them. The probes take seconds and run apart.
             if !logprobs.isEmpty {
@@ -139,6 +143,22 @@ final class SessionEffects: @unchecked Sendable {
         guard fd >= 0 else { return }
         _ = bytes.withUnsafeBytes { write(fd, $0.baseAddress, $0.count) }
         close(fd)
+    }
+
+    /// Whether probes are still being asked after the last reply.
+    var isProbing: Bool { probing.map { !$0.isCancelled } ?? false }
+
+    /// Waits for the probes after the last reply (the session is closing): stopped, they would
+    /// leave the last replies, where secrets tend to come out, without probes. Blocks the
+    /// calling thread, which must not be one the probes need.
+    func finishProbes() {
+        guard let probing else { return }
+        let done = DispatchSemaphore(value: 0)
+        Task.detached {
+            await probing.value
+            done.signal()
+        }
+        done.wait()
     }
 
     /// Stops every stream still running (the screen is closed).

@@ -30,11 +30,11 @@ enum SignalsHTML {
             for contrast in SignalContrast.allCases {
                 let results = g.results.filter { $0.contrast == contrast }
                 html += "<h3>\(esc(contrast.rawValue))</h3>\n"
-                html += chart(results)
-                html += "<table><tr><th>signal</th><th>n+</th><th>n−</th><th>sessions</th><th>AUROC</th><th>95% interval</th><th>left out</th></tr>\n"
+                html += chart(results, resamples: s.resamples)
+                html += "<table><tr><th>signal</th><th>n+</th><th>n−</th><th>sessions</th><th>AUROC</th><th>95% interval</th><th>length on these turns</th><th>left out</th></tr>\n"
                 for r in results {
                     html += "<tr><td>\(esc(r.signal.rawValue))</td><td class=n>\(r.positives)</td><td class=n>\(r.negatives)</td><td class=n>\(r.sessions)</td>"
-                        + "<td class=n>\(esc(SignalsText.area(r)))</td><td>\(esc(SignalsText.interval(r)))</td><td>\(esc(SignalsText.leftOut(r)))</td></tr>\n"
+                        + "<td class=n>\(esc(SignalsText.area(r)))</td><td>\(esc(SignalsText.interval(r, resamples: s.resamples)))</td><td class=n>\(esc(SignalsText.baseline(r)))</td><td>\(esc(SignalsText.leftOut(r)))</td></tr>\n"
                 }
                 html += "</table>\n"
             }
@@ -43,7 +43,7 @@ enum SignalsHTML {
     }
 
     /// The ROC curves of the signals that have one, on the unit square, with the diagonal.
-    static func chart(_ results: [SignalAnalysis.Result]) -> String {
+    static func chart(_ results: [SignalAnalysis.Result], resamples: Int) -> String {
         let size = 260.0, pad = 30.0
         let drawn = results.enumerated().filter { !$0.element.curve.isEmpty }
         guard !drawn.isEmpty else { return "<p class=\"note\">No ROC curve: no signal has turns of both kinds here.</p>\n" }

@@ -6,13 +6,22 @@ import Sessions
 /// turn left out counted with why.
 enum SignalsText {
     static func area(_ r: SignalAnalysis.Result) -> String {
-        guard let a = r.area else { return r.positives + r.negatives == 0 && !r.leftOut.isEmpty ? "not recorded" : "n/a" }
+        guard let a = r.area else {
+            return r.positives + r.negatives == 0 && !r.leftOut.isEmpty && r.leftOut.keys.allSatisfy { $0 == "not recorded" } ? "not recorded" : "n/a"
+        }
         return String(format: "%.3f", a)
     }
 
-    static func interval(_ r: SignalAnalysis.Result) -> String {
+    /// The interval, with how many resamples it rests on when some drew one class only.
+    static func interval(_ r: SignalAnalysis.Result, resamples: Int) -> String {
         guard let i = r.interval else { return "" }
-        return String(format: "[%.3f, %.3f]", i.low, i.high)
+        let shown = String(format: "[%.3f, %.3f]", i.low, i.high)
+        return i.resamples < resamples ? "\(shown) (\(i.resamples) of \(resamples))" : shown
+    }
+
+    static func baseline(_ r: SignalAnalysis.Result) -> String {
+        guard r.signal != .length, let b = r.lengthArea else { return "" }
+        return String(format: "%.3f", b)
     }
 
     static func leftOut(_ r: SignalAnalysis.Result) -> String {
@@ -24,7 +33,8 @@ enum SignalsText {
             "Signals over \(s.transcripts) session(s)" + (s.dimensions.isEmpty ? "" : ", by \(s.dimensions.map(\.rawValue).joined(separator: ", "))") + ".",
             s.raters.statement + " Tied raters: \(s.ties.rawValue).",
             "AUROC: the chance that a deceptive turn's signal is above a non-deceptive turn's (0.5: no information; below 0.5: lower on deceptive turns).",
-            "95% interval: percentile bootstrap over sessions, \(s.resamples) resamples, seed \(s.seed). Probe regressions: L2 logistic (C = 1), cross-validated by session.",
+            "95% interval: percentile bootstrap over sessions, \(s.resamples) resamples, seed \(s.seed); \"(k of n)\": only k resamples drew both kinds of turn.",
+            "Length on these turns: the baseline's AUROC over the same turns as the signal. Probe regressions: L2 logistic (C = 1), cross-validated by session; their intervals resample the out-of-fold predictions without refitting, so they are narrower than a refit's.",
         ]
     }
 
@@ -46,16 +56,18 @@ enum SignalsText {
         for g in s.groups {
             out.append("")
             if !g.key.isEmpty { out.append("== " + TerminalText.escaped(zip(s.dimensions, g.key).map { "\($0.rawValue): \($1)" }.joined(separator: ", ")) + " ==") }
-            out.append(groupLine(g))
+            // Probe set versions come from files: nothing in them reaches the terminal as a command.
+            out.append(TerminalText.escaped(groupLine(g)))
             for contrast in SignalContrast.allCases {
                 out.append("")
                 out.append(contrast.rawValue)
                 let width = SignalKind.allCases.map(\.rawValue.count).max()!
-                out.append("  " + "signal".padding(toLength: width, withPad: " ", startingAt: 0) + "     n+     n-  sessions  AUROC         95% interval     left out")
+                out.append("  " + "signal".padding(toLength: width, withPad: " ", startingAt: 0) + "     n+     n-  sessions  AUROC         95% interval                   length on these turns  left out")
                 for r in g.results where r.contrast == contrast {
                     let cols = [
                         String(format: "%6d", r.positives), String(format: "%6d", r.negatives), String(format: "%8d", r.sessions),
-                        area(r).padding(toLength: 12, withPad: " ", startingAt: 0), interval(r).padding(toLength: 16, withPad: " ", startingAt: 0),
+                        area(r).padding(toLength: 12, withPad: " ", startingAt: 0), interval(r, resamples: s.resamples).padding(toLength: 30, withPad: " ", startingAt: 0),
+                        baseline(r).padding(toLength: 21, withPad: " ", startingAt: 0),
                     ]
                     let line = "  " + r.signal.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + " " + cols.joined(separator: " ") + "  " + leftOut(r)
                     out.append(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
@@ -67,13 +79,13 @@ enum SignalsText {
 
     static func csv(_ s: SignalsStudy) -> String {
         var out = CSVText.row(s.dimensions.map(\.rawValue) + ["contrast", "signal", "n_positive", "n_negative", "sessions", "auroc",
-                                                            "ci_low", "ci_high", "resamples", "folds", "left_out"])
+                                                            "ci_low", "ci_high", "resamples_with_both_classes", "length_auroc_same_turns", "folds", "left_out"])
         for g in s.groups {
             for r in g.results {
                 out += CSVText.row(g.key + [
                     r.contrast.rawValue, r.signal.rawValue, String(r.positives), String(r.negatives), String(r.sessions),
                     r.area.map { String($0) } ?? "", r.interval.map { String($0.low) } ?? "", r.interval.map { String($0.high) } ?? "",
-                    r.interval.map { String($0.resamples) } ?? "", r.folds.map(String.init) ?? "", leftOut(r),
+                    r.interval.map { String($0.resamples) } ?? "", r.lengthArea.map { String($0) } ?? "", r.folds.map(String.init) ?? "", leftOut(r),
                 ])
             }
         }
@@ -122,12 +134,13 @@ enum SignalsJSON {
         var ciLow: Double?
         var ciHigh: Double?
         var resamplesWithBothClasses: Int?
+        var lengthAurocSameTurns: Double?
         var folds: Int?
         var leftOut: [String: Int]
         var roc: [[Double]]
         enum CodingKeys: String, CodingKey {
             case contrast, signal, nPositive = "n_positive", nNegative = "n_negative", sessions, auroc, ciLow = "ci_low", ciHigh = "ci_high",
-                 resamplesWithBothClasses = "resamples_with_both_classes", folds, leftOut = "left_out", roc
+                 resamplesWithBothClasses = "resamples_with_both_classes", lengthAurocSameTurns = "length_auroc_same_turns", folds, leftOut = "left_out", roc
         }
         func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
@@ -141,6 +154,7 @@ enum SignalsJSON {
             try c.encode(ciLow, forKey: .ciLow)
             try c.encode(ciHigh, forKey: .ciHigh)
             try c.encode(resamplesWithBothClasses, forKey: .resamplesWithBothClasses)
+            try c.encode(lengthAurocSameTurns, forKey: .lengthAurocSameTurns)
             try c.encode(folds, forKey: .folds)
             try c.encode(leftOut, forKey: .leftOut)
             try c.encode(roc, forKey: .roc)
@@ -158,7 +172,7 @@ enum SignalsJSON {
                       results: g.results.map { r in
                           Result(contrast: r.contrast.rawValue, signal: r.signal.rawValue, nPositive: r.positives, nNegative: r.negatives,
                                  sessions: r.sessions, auroc: r.area, ciLow: r.interval?.low, ciHigh: r.interval?.high,
-                                 resamplesWithBothClasses: r.interval?.resamples, folds: r.folds, leftOut: r.leftOut,
+                                 resamplesWithBothClasses: r.interval?.resamples, lengthAurocSameTurns: r.lengthArea, folds: r.folds, leftOut: r.leftOut,
                                  roc: r.curve.map { [$0.falsePositiveRate, $0.truePositiveRate] })
                       })
             })

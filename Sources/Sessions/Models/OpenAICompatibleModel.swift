@@ -159,7 +159,8 @@ struct OpenAIStreamReader: StreamReader {
             if i < tops.count, case .object(let alts) = tops[i] {
                 top = alts.map { .init(token: $0.key, logprob: $0.value.number ?? 0) }.sorted { $0.logprob > $1.logprob }
             }
-            return TokenLogprob(token: tokens[i].string ?? "", logprob: i < values.count ? values[i].number ?? 0 : 0, top: top)
+            // A missing log-probability is not certainty: NaN, which the sidecar writes as null.
+            return TokenLogprob(token: tokens[i].string ?? "", logprob: i < values.count ? values[i].number ?? .nan : .nan, top: top)
         }
     }
 
@@ -167,7 +168,7 @@ struct OpenAIStreamReader: StreamReader {
         let top: [TokenLogprob.Alternative] = if case .array(let alts)? = t["top_logprobs"] {
             alts.map { .init(token: $0["token"]?.string ?? "", logprob: $0["logprob"]?.number ?? 0) }
         } else { [] }
-        return TokenLogprob(token: t["token"]?.string ?? "", logprob: t["logprob"]?.number ?? 0, top: top)
+        return TokenLogprob(token: t["token"]?.string ?? "", logprob: t["logprob"]?.number ?? .nan, top: top)
     }
 }
 

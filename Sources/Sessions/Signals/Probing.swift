@@ -32,13 +32,16 @@ public struct ProbeRunner: Sendable {
     /// Requests one reply costs with probes on.
     public var requestsPerReply: Int { probeSet.probes.count }
 
-    /// The answers after the reply that `messages` ends with.
-    public func probe(after messages: [MessageEvent]) async -> ProbeRecord {
+    /// The answers after the reply that `messages` ends with; nil when stopped before every
+    /// question was answered (a stopped request is not a failed answer, and a part of the set
+    /// is not the set).
+    public func probe(after messages: [MessageEvent]) async -> ProbeRecord? {
         var answers: [ProbeRecord.ProbeAnswer] = []
         for p in probeSet.probes {
-            if Task.isCancelled { break }
+            if Task.isCancelled { return nil }
             let fork = messages + [MessageEvent(index: messages.count, role: .interrogator, text: probeSet.question(p))]
             let reply = await ReplyRecorder.collect(model.stream(Prompting.request(systemPrompt: systemPrompt, messages: fork)))
+            if Task.isCancelled { return nil }
             answers.append(Self.answer(id: p.id, reply, errorText: errorText))
         }
         return ProbeRecord(messageIndex: messages.last?.index ?? 0, probeSet: probeSet.file, answers: answers,

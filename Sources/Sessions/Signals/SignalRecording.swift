@@ -41,8 +41,8 @@ public struct SignalRecorder: Sendable {
         !logprobs.isEmpty || (probes != nil && !reply.saidNothing)
     }
 
-    /// Records what `reply` (the last of `messages`) brought. Throws when a line could not be
-    /// saved; the session's own events are not touched either way.
+    /// Records what `reply` (the last of `messages`, already saved in the session) brought.
+    /// Throws when a line could not be saved; the session file is never written here.
     @discardableResult
     public func record(_ logprobs: [TokenLogprob], messages: [MessageEvent]) async throws(TranscriptError) -> ProbeRecord? {
         guard let reply = messages.last, reply.role == .model else { return nil }
@@ -50,9 +50,8 @@ public struct SignalRecorder: Sendable {
             try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: topLogprobs, logprobs: logprobs), folder: folder)
         }
         guard let probes, !reply.saidNothing else { return nil }
-        let record = await probes.probe(after: messages)
-        // Stopped midway (the session is closing): a partial set would be a different detector.
-        guard record.answers.count == probes.probeSet.probes.count else { return nil }
+        // Stopped midway (the session is closing): a part of the set would be another detector.
+        guard let record = await probes.probe(after: messages), record.answers.count == probes.probeSet.probes.count else { return nil }
         try SignalSidecar.append(record, folder: folder)
         return record
     }

@@ -7,13 +7,29 @@ import Foundation
 public struct LogprobRecord: Sendable, Equatable, Codable {
     public struct Token: Sendable, Equatable, Codable {
         public var token: String
-        public var logprob: Double
+        /// nil when the server sent none (written as null; such a line is not read as signals).
+        public var logprob: Double?
         /// The alternatives the server listed at this position, most likely first.
         public var top: [Alternative]
+
+        enum CodingKeys: String, CodingKey { case token, logprob, top }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(token, forKey: .token)
+            try c.encode(logprob, forKey: .logprob)
+            try c.encode(top, forKey: .top)
+        }
     }
     public struct Alternative: Sendable, Equatable, Codable {
         public var token: String
-        public var logprob: Double
+        public var logprob: Double?
+
+        enum CodingKeys: String, CodingKey { case token, logprob }
+        public func encode(to encoder: Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(token, forKey: .token)
+            try c.encode(logprob, forKey: .logprob)
+        }
     }
 
     public var messageIndex: Int
@@ -29,7 +45,8 @@ public struct LogprobRecord: Sendable, Equatable, Codable {
     public init(messageIndex: Int, topLogprobs: Int?, logprobs: [TokenLogprob], at date: Date = Date()) {
         self.messageIndex = messageIndex
         self.topLogprobs = topLogprobs
-        tokens = logprobs.map { .init(token: $0.token, logprob: $0.logprob, top: $0.top.map { .init(token: $0.token, logprob: $0.logprob) }) }
+        func finite(_ x: Double) -> Double? { x.isFinite ? x : nil }
+        tokens = logprobs.map { .init(token: $0.token, logprob: finite($0.logprob), top: $0.top.map { .init(token: $0.token, logprob: finite($0.logprob)) }) }
         recordedAt = TranscriptCoding.formatTimestamp(date)
     }
 
@@ -40,9 +57,15 @@ public struct LogprobRecord: Sendable, Equatable, Codable {
         self.recordedAt = recordedAt
     }
 
-    /// What the signal statistics read of it.
+    /// What the signal statistics read of it: the k alternatives asked for, most likely first.
+    /// Servers may list one more (llama.cpp adds the chosen token when it is not among the top
+    /// k); it is left out, so that every token's entropy is over the same k.
     public var probabilities: [TokenProbability] {
-        tokens.map { TokenProbability(text: $0.token, logprob: $0.logprob, top: $0.top.map(\.logprob)) }
+        tokens.map { t in
+            // Records are read by `SignalSidecar`, which leaves out a line with a missing value.
+            let top = t.top.map { $0.logprob ?? -.infinity }.sorted(by: >)
+            return TokenProbability(text: t.token, logprob: t.logprob ?? -.infinity, top: topLogprobs.map { Array(top.prefix(max(0, $0))) } ?? top)
+        }
     }
 }
 

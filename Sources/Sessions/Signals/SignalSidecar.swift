@@ -132,7 +132,7 @@ public enum SignalSidecar {
 
     static func decodeLogprobs(_ v: JSONValue) throws(SidecarError) -> (Int, LogprobRecord) {
         let i = try index(v)
-        guard case .array(let items)? = v["tokens"] else { throw SidecarError("no tokens list") }
+        guard case .array(let items)? = v["tokens"], !items.isEmpty else { throw SidecarError("no tokens") }
         var tokens: [LogprobRecord.Token] = []
         for (n, t) in items.enumerated() {
             guard let text = t["token"]?.string else { throw SidecarError("token \(n + 1) has no text") }
@@ -156,7 +156,7 @@ public enum SignalSidecar {
         guard let set = v["probe_set"], let path = set["path"]?.string, let version = set["version"]?.string, let sha = set["sha256"]?.string else {
             throw SidecarError("no probe_set (path, version, sha256)")
         }
-        guard case .array(let items)? = v["answers"] else { throw SidecarError("no answers list") }
+        guard case .array(let items)? = v["answers"], !items.isEmpty else { throw SidecarError("no answers") }
         var answers: [ProbeRecord.ProbeAnswer] = []
         var ids: Set<String> = []
         for (n, a) in items.enumerated() {

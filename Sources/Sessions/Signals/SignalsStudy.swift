@@ -27,6 +27,8 @@ public struct SignalsStudy: Sendable {
     public var seed: UInt64
     /// Sessions that could not be counted, with why.
     public var failed: [LeftOut]
+    /// Sessions that read whole but are not for signals (gold sessions), with why.
+    public var excluded: [LeftOut]
     /// Sidecar lines left out, as "folder: file line n: why".
     public var sidecarProblems: [String]
     public var transcripts: Int { groups.reduce(0) { $0 + $1.sessions } }
@@ -47,7 +49,9 @@ public struct SignalsStudy: Sendable {
                              progress: StudyProgress? = nil) -> SignalsStudy {
         var bySession: [[String]: [Read]] = [:]
         var order: [[String]] = []
-        let left = StudyReader.forEachSession(under: paths, progress: progress, map: { s in
+        let (left, excluded) = StudyReader.forEachSession(under: paths, progress: progress, exclude: { session in
+            session.header.study?.isGold == true ? "a gold session (a scripted suspect that measures annotators): never counted in model signals" : nil
+        }, map: { s in
             read(s, key: dimensions.map { $0.value(TranscriptInfo(s)) }, raters: raters, ties: ties)
         }) { (r: Read) in
             if bySession[r.key] == nil { order.append(r.key) }
@@ -73,7 +77,15 @@ public struct SignalsStudy: Sendable {
                                 probeSets: reads.reduce(into: [:]) { $0.merge($1.probeSets) { a, _ in a } }))
         }
         return SignalsStudy(dimensions: dimensions, groups: groups, raters: raters, ties: ties, resamples: resamples, seed: seed,
-                            failed: left, sidecarProblems: problems)
+                            failed: left, excluded: excluded, sidecarProblems: problems)
+    }
+
+    /// Whether the tokens are the reply's (white space aside: a server may trim the text and
+    /// not the tokens). A token that splits a character arrives as U+FFFD and cannot be compared.
+    static func spells(_ r: LogprobRecord, _ text: String) -> Bool {
+        let joined = r.tokens.map(\.token).joined()
+        if joined.unicodeScalars.contains("\u{FFFD}") { return true }
+        return joined.unicodeScalars.filter { !$0.properties.isWhitespace } .elementsEqual(text.unicodeScalars.filter { !$0.properties.isWhitespace })
     }
 
     static func read(_ s: Session, key: [String], raters: RaterKinds, ties: ScoringConfiguration.TieRule) -> Read {
@@ -99,7 +111,15 @@ public struct SignalsStudy: Sendable {
                 continue
             }
             var o = SignalObservation(session: 0, label: label, length: turn.reply.text.count)
-            if let lp = sidecars.logprobs?[turn.reply.index] { o.signals = ReplySignals(tokens: lp.probabilities) }
+            if let lp = sidecars.logprobs?[turn.reply.index] {
+                if Self.spells(lp, turn.reply.text) {
+                    o.signals = ReplySignals(tokens: lp.probabilities)
+                    o.topK = lp.topLogprobs
+                } else {
+                    o.missing = "tokens do not spell the reply"
+                    r.problems.append("\(where_): \(SignalSidecar.logprobsFileName): message \(turn.reply.index)'s tokens do not spell its text in \(TranscriptStore.sessionFileName); left out")
+                }
+            }
             if let p = sidecars.probes?[turn.reply.index] {
                 o.probeSet = p.probeSet.sha256
                 r.probeSets[p.probeSet.sha256] = p.probeSet.version
@@ -110,6 +130,9 @@ public struct SignalsStudy: Sendable {
                     return y - n
                 }
                 o.probeLogOdds = odds.contains(nil) || odds.isEmpty ? nil : odds.map { $0! }
+                if p.answers.allSatisfy({ $0.logprobYes == nil && $0.logprobNo == nil }) {
+                    o.probeLogOddsMissing = "no log-probabilities for the probes (none sent, or neither word listed)"
+                }
             }
             r.observations.append(o)
         }

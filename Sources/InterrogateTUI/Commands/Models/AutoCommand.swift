@@ -210,7 +210,7 @@ struct AutoCommand: AsyncParsableCommand {
         let names = Set(runs.map(\.interrogatorName)).sorted().joined(separator: ", ")
         print("Running \(jobs.count) session(s) with \(names) interrogating, \(concurrency) at once\(secretNote); \(finishedBefore) of \(total) finished before.")
         if let probes = runs.first?.probes {
-            print("Probes: \(probes.probeSet.file.version), \(probes.requestsPerReply) extra request(s) after every reply, on a fork the conversation never contains.")
+            print("Probes: \(TerminalText.escaped(probes.probeSet.file.version)), \(probes.requestsPerReply) extra request(s) after every reply, on a fork the conversation never contains.")
         }
         let progress = ProgressLine.onTerminal("sessions", verb: "run")
         progress?.start(total: jobs.count)
