@@ -177,4 +177,21 @@ struct SignalRecordingTests {
         let probes = try #require(g.results.first { $0.signal == .probeAnswers && $0.contrast == .deceptiveVsCandidOrRefusal })
         #expect(probes.area == nil && probes.leftOut == ["not recorded": 4])
     }
+
+    @Test("a probe file that is broken says where, before any session starts")
+    func brokenProbeSet() throws {
+        let dir = try TestSupport.temporaryDirectory("probe-set-errors")
+        func load(_ text: String) -> String {
+            let path = dir.appendingPathComponent("p.yaml").path
+            try? text.write(toFile: path, atomically: true, encoding: .utf8)
+            do { _ = try ProbeSet.load(path: path); return "loaded" } catch { return error.description }
+        }
+        #expect(load("questions:\n  - {id: a, text: Is it?}\n").contains("p.yaml:1:1: the probe file needs a version"))
+        #expect(load("version: v\nquestions:\n  - {id: a, text: Is it?}\n  - {id: a, text: Was it?}\n").contains(":4:10: the id a is used twice"))
+        #expect(load("version: v\nquestions: []\n").contains("a probe set has 1 to 50 questions, not 0"))
+        #expect(load("version: v\nquestion:\n  - {id: a, text: Is it?}\n").contains("question"))
+        #expect(load("version: [\n").contains("p.yaml:"))
+        let shipped = try ProbeSet.load(path: AutoInterrogationTests.repo.appendingPathComponent(ProbeSet.defaultPath).path)
+        #expect(shipped.file.version == "probes-v1" && ProbeSet.sizeRange.contains(shipped.probes.count))
+    }
 }
