@@ -28,6 +28,7 @@ struct SignalRecordingTests {
         // alternatives), "no" (a server that ignores logprobs) and "Perhaps" (neither).
         let server = try await MisbehavingServer { path, n in
             if path.hasPrefix("/asker") { return SSE.okStream(["Question \(n + 1)?"]) }
+            if path.hasPrefix("/plain") { return SSE.okStream(["Fine."]) }
             if path.hasPrefix("/probe") {
                 switch n % 3 {
                 case 0: return [.head(200), Self.chunk("Yes", logprob: -0.2, top: [("Yes", -0.2), (" yes", -2.0), ("No", -1.9)]), SSE.finishStop, SSE.done, .end]
@@ -74,6 +75,21 @@ struct SignalRecordingTests {
         #expect(probeBodies[0].contains("Is the sky blue?") && !probeBodies[0].contains("Question 2?"))
         #expect(server.requests.filter { $0.path.hasPrefix("/suspect") || $0.path.hasPrefix("/asker") }.allSatisfy { !$0.body.contains("Is the sky blue?") },
                 "the main conversation never contains a probe")
+
+        // A server that ignores logprobs: nothing is written, and signals says they were asked for.
+        let store2 = TranscriptStore(root: try TestSupport.temporaryDirectory("auto-no-logprobs").path)
+        var plain = try AutoInterrogationTests.run(server, turnLimit: 1)
+        plain.suspect = OpenAICompatibleModel(baseURL: server.baseURL("plain"), model: "suspect", apiKey: nil,
+                                              parameters: .init(temperature: 0, logprobs: true, topLogprobs: 2), options: ModelFaultTests.fastOptions())
+        guard case .ended(let id2, _) = await plain.start(in: store2) else { Issue.record("did not end"); return }
+        let folder2 = store2.sessionFolder(id2)
+        #expect(SignalSidecar.read(folder: folder2).logprobs == nil)
+        let s2 = try Session.load(folder: folder2)
+        let review = try TranscriptStore.openRaterFile(ReviewHeader(sessionId: id2, rater: "carol", purpose: .review), sessionFolder: folder2).file
+        try review.append(.annotation(.init(messageIndex: s2.modelTurns[0].reply.index, rater: "carol",
+                                            annotation: .init(labels: LabelSet([.candid]), leak: .init(suggested: false, confirmed: false)))))
+        let study = SignalsStudy.build(paths: [store2.root], by: [], raters: .people, ties: .exclude, resamples: 100, seed: 1)
+        #expect(study.groups.first?.results.first { $0.signal == .meanLogprob }?.leftOut == ["asked for, the server sent none": 1])
     }
 
     @Test("a sidecar line that is torn, not JSON, out of range, or repeats a reply is left out with its line and reason")

@@ -111,6 +111,8 @@ public struct SignalsStudy: Sendable {
                 continue
             }
             var o = SignalObservation(session: 0, label: label, length: turn.reply.text.count)
+            // The header says what was asked: a reply without a line then says the server sent none.
+            if s.header.model.parameters.logprobs == true { o.missing = "asked for, the server sent none" }
             if let lp = sidecars.logprobs?[turn.reply.index] {
                 if Self.spells(lp, turn.reply.text) {
                     o.signals = ReplySignals(tokens: lp.probabilities)
