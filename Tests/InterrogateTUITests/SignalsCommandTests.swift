@@ -93,4 +93,23 @@ struct SignalsCommandTests {
         let missing = try TestSupport.run(Self.binary, ["signals", dir.appendingPathComponent("nope").path], currentDirectory: dir)
         #expect(missing.status == 1 && missing.stderr.contains("nope"))
     }
+
+    @Test("transcripts validate reads the sidecars as sidecars, not as events, and names a torn line; no --out may write over one")
+    func validateAndProtect() throws {
+        let dir = try Self.study()
+        let r = try TestSupport.run(Self.binary, ["transcripts", "validate", dir.path], currentDirectory: dir)
+        #expect(r.status == 1)
+        #expect(r.stdout.contains("s-2/logprobs.jsonl line 3: cut short (the writer stopped mid-line); left out"), "\(r.stdout)")
+        #expect(!r.stdout.contains("unknown property"), "a sidecar is not checked against the event schema: \(r.stdout)")
+        let clean = dir.appendingPathComponent("s-1")
+        let ok = try TestSupport.run(Self.binary, ["transcripts", "validate", clean.path], currentDirectory: dir)
+        #expect(ok.status == 0 && ok.stdout.contains("1 file(s) valid, and 2 signal sidecar(s)"), "\(ok.stdout)\(ok.stderr)")
+        let sidecar = SignalSidecar.logprobsPath(folder: clean.path)
+        let before = try String(contentsOfFile: sidecar, encoding: .utf8)
+        for command in ["signals", "report"] {
+            let out = try TestSupport.run(Self.binary, [command, dir.path, "--out", sidecar], currentDirectory: dir)
+            #expect(out.status == 64, "\(command): \(out.stderr)")
+        }
+        #expect(try String(contentsOfFile: sidecar, encoding: .utf8) == before)
+    }
 }

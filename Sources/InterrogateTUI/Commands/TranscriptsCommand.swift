@@ -56,9 +56,19 @@ struct TranscriptsCommand: ParsableCommand {
                 print(p.description)
                 invalid.insert(p.file)
             }
+            // The signal sidecars beside each session, read as `signals` reads them.
+            var sidecars = 0
+            for folder in Set(files.filter { ($0 as NSString).lastPathComponent == TranscriptStore.sessionFileName }.map { ($0 as NSString).deletingLastPathComponent }).sorted() {
+                let c = SignalSidecar.read(folder: folder)
+                sidecars += (c.logprobs == nil ? 0 : 1) + (c.probes == nil ? 0 : 1)
+                for p in c.problems {
+                    print(TerminalText.escaped("\((folder as NSString).appendingPathComponent(p))"))
+                    invalid.insert(folder)
+                }
+            }
             let bad = invalid.count + unreadable.count
             if bad == 0 {
-                print("\(files.count) file(s) valid")
+                print("\(files.count) file(s) valid" + (sidecars > 0 ? ", and \(sidecars) signal sidecar(s)" : ""))
             } else {
                 printError("\(invalid.count) of \(files.count) file(s) invalid" + (unreadable.isEmpty ? "" : "; \(unreadable.count) path(s) could not be read"))
                 throw invalidInputExit

@@ -136,6 +136,7 @@ public struct TranscriptStore: Sendable {
         let parent = url.deletingLastPathComponent().lastPathComponent
         if url.lastPathComponent == sessionFileName { return true }
         if url.pathExtension == "jsonl", [reviewsFolderName, adjudicationsFolderName].contains(parent) { return true }
+        if isSignalSidecar(url.path) { return true }
         // Only a regular file is looked into: opening a FIFO to read would wait for a writer.
         var st = stat()
         guard stat(url.path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return false }
@@ -150,6 +151,15 @@ public struct TranscriptStore: Sendable {
     /// Every transcript file (session and rater files) under the given paths; a file path is
     /// taken as it is, a folder is searched for `*.jsonl`. A path that does not exist and a
     /// folder that cannot be read are returned with the reason, never skipped in silence.
+    /// A session's logprobs.jsonl or probes.jsonl (saved data, but not events: read by `SignalSidecar`).
+    public static func isSignalSidecar(_ path: String) -> Bool {
+        let name = (path as NSString).lastPathComponent
+        guard name == SignalSidecar.logprobsFileName || name == SignalSidecar.probesFileName else { return false }
+        let folder = (path as NSString).deletingLastPathComponent
+        return FileManager.default.fileExists(atPath: ((folder.isEmpty ? "." : folder) as NSString).appendingPathComponent(sessionFileName))
+    }
+
+    /// The event files under `paths`; a session's signal sidecars are not among them.
     public static func transcriptFiles(under paths: [String]) -> (files: [String], unreadable: [(path: String, reason: String)]) {
         var files: [String] = []
         var unreadable: [(path: String, reason: String)] = []
@@ -172,7 +182,7 @@ public struct TranscriptStore: Sendable {
                 }
                 if isDir.boolValue {
                     if name.hasSuffix(".jsonl") { unreadable.append((sub, "a folder where a transcript file should be")) } else { search(sub) }
-                } else if name.hasSuffix(".jsonl") { files.append(sub) }
+                } else if name.hasSuffix(".jsonl"), !isSignalSidecar(sub) { files.append(sub) }
             }
         }
         for path in paths {
