@@ -4,7 +4,11 @@ without logprobs, with logprobs and 5 alternatives, and a probe (4 tokens, 10 al
 Each is run `--rounds` times in turn; the fastest run of each is kept (this machine's speed
 drifts). Prints seconds and ratios. A benchmark, not a test.
 
-Run: .venv/bin/python scripts/logprob_cost.py [--rounds 3] [--tokens 64]
+With --llama-server PATH, the same requests also go to llama.cpp's own server binary (built from
+the llama.cpp sources that llama-cpp-python's sdist carries: vendor/llama.cpp, target
+llama-server), on the same model file, for comparison.
+
+Run: .venv/bin/python scripts/logprob_cost.py [--rounds 3] [--tokens 64] [--llama-server PATH]
 """
 import argparse
 import json
@@ -41,15 +45,9 @@ def stream(url, body):
     return time.perf_counter() - start, tokens
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--tokens", type=int, default=64)
-    a = ap.parse_args()
-    port = free_port()
-    log = open(ROOT / ".interrogate-logprob-cost.log", "w")
-    server = subprocess.Popen([sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
-                               "--port", str(port), "--chat_format", "gemma", "--n_ctx", "2048"], stdout=log, stderr=log)
+def measure(name, command, port, a):
+    log = open(ROOT / ".interrogate-logprob-cost.log", "a")
+    server = subprocess.Popen(command, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(600):
@@ -74,13 +72,33 @@ def main():
                 t, n = stream(url, body)
                 if best[k] is None or t < best[k][0]:
                     best[k] = (t, n)
-        print(f"llama-cpp-python {__import__('llama_cpp').__version__}, {MODEL.name}, {os.cpu_count()} cores, fastest of {a.rounds}")
+        print(f"{name}, {MODEL.name}, {os.cpu_count()} cores, fastest of {a.rounds}")
         plain = best["no logprobs"][0]
         for k, (t, n) in best.items():
             print(f"  {k:26s} {t:7.2f} s for {n:3d} tokens  ({t / max(n, 1) * 1000:6.1f} ms/token, x{t / plain:.2f} of no logprobs)")
+        return best
     finally:
         server.terminate()
         server.wait()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--tokens", type=int, default=64)
+    ap.add_argument("--llama-server", help="path of a llama-server binary to compare")
+    a = ap.parse_args()
+    port = free_port()
+    python = measure(f"llama-cpp-python {__import__('llama_cpp').__version__}",
+                     [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
+                      "--port", str(port), "--chat_format", "gemma", "--n_ctx", "2048"], port, a)
+    if a.llama_server:
+        port = free_port()
+        native = measure(f"llama-server ({a.llama_server})",
+                         [a.llama_server, "-m", str(MODEL), "--host", "127.0.0.1", "--port", str(port), "-c", "2048"], port, a)
+        print("llama-server against llama-cpp-python (time ratio, lower is faster):")
+        for k in python:
+            print(f"  {k:26s} x{native[k][0] / python[k][0]:.3f}")
 
 
 if __name__ == "__main__":
