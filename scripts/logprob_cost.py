@@ -46,7 +46,8 @@ def stream(url, body):
 
 
 def measure(name, command, port, a):
-    log = open(ROOT / ".interrogate-logprob-cost.log", "a")
+    (ROOT / ".interrogate").mkdir(exist_ok=True)
+    log = open(ROOT / ".interrogate/logprob-cost.log", "a")
     server = subprocess.Popen(command, stdout=log, stderr=log)
     url = f"http://127.0.0.1:{port}/v1"
     try:
