@@ -123,6 +123,20 @@ final class OutputSink {
         if let path { try file(path) } else { standardOutput() }
     }
 
+    /// A command's whole output to `--out` or standard output; a failure is reported and
+    /// exits 74, and a file written is named on stderr.
+    static func deliver(_ text: String, to path: String?) throws {
+        do {
+            let sink = try destination(path)
+            try sink.write(text)
+            try sink.finish()
+        } catch {
+            printError("\(error)")
+            throw outputFailedExit
+        }
+        if let path { printError("wrote \(path)", prefix: false) }
+    }
+
     func write(_ text: String) throws(OutputError) {
         buffer.append(contentsOf: text.utf8)
         if buffer.count >= 1 << 16 { try flush() }

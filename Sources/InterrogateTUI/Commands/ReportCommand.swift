@@ -115,15 +115,7 @@ struct ReportCommand: AsyncParsableCommand {
             }
         case .html: text = ReportHTML.render(report)
         }
-        do {
-            let sink = try OutputSink.destination(out)
-            try sink.write(text)
-            try sink.finish()
-        } catch {
-            printError("\(error)")
-            throw outputFailedExit
-        }
-        if let out { printError("wrote \(out)", prefix: false) }
+        try OutputSink.deliver(text, to: out)
         if leftOutFails { throw invalidInputExit }
     }
 }

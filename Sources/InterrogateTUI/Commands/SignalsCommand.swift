@@ -78,15 +78,7 @@ struct SignalsCommand: AsyncParsableCommand {
             }
         case .html: text = SignalsHTML.render(study)
         }
-        do {
-            let sink = try OutputSink.destination(out)
-            try sink.write(text)
-            try sink.finish()
-        } catch {
-            printError("\(error)")
-            throw outputFailedExit
-        }
-        if let out { printError("wrote \(out)", prefix: false) }
+        try OutputSink.deliver(text, to: out)
         if leftOutFails { throw invalidInputExit }
     }
 }

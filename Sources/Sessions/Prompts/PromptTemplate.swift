@@ -17,19 +17,8 @@ public struct PromptTemplate: Sendable, Equatable {
     /// Reads `path`, requiring the `keys` a kind of prompt needs and allowing only the
     /// `placeholders` its user fills in; every problem comes back as `file:line:column`.
     public static func load(path: String, keys: [String], optionalKeys: [String] = [], placeholders: Set<String>) throws(LocatedErrors) -> PromptTemplate {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "cannot read the prompt file")])
-        }
+        let (data, root) = try YAMLValidator.compose(path: path, what: "the prompt file")
         var v = YAMLValidator(file: path)
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "the prompt file is empty")])
-            }
-            root = node
-        } catch let e as LocatedErrors { throw e } catch {
-            throw LocatedErrors([YAMLValidator.yamlError(error, file: path)])
-        }
         guard let map = root.mapping else { throw LocatedErrors([v.error(root, "expected a mapping with version and \(keys.joined(separator: ", "))")]) }
         v.rejectUnknownKeys(map, allowed: ["version"] + keys + optionalKeys, in: "the prompt")
         let version = v.optionalString(map, "version")

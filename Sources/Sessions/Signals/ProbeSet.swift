@@ -24,19 +24,8 @@ public struct ProbeSet: Sendable, Equatable {
     public func question(_ p: Probe) -> String { instruction.isEmpty ? p.text : "\(p.text) \(instruction)" }
 
     public static func load(path: String) throws(LocatedErrors) -> ProbeSet {
-        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
-            throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "cannot read the probe file")])
-        }
+        let (data, root) = try YAMLValidator.compose(path: path, what: "the probe file")
         var v = YAMLValidator(file: path)
-        let root: Node
-        do {
-            guard let node = try Yams.compose(yaml: text) else {
-                throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "the probe file is empty")])
-            }
-            root = node
-        } catch let e as LocatedErrors { throw e } catch {
-            throw LocatedErrors([YAMLValidator.yamlError(error, file: path)])
-        }
         guard let map = root.mapping else { throw LocatedErrors([v.error(root, "expected a mapping with version, instruction and questions")]) }
         v.rejectUnknownKeys(map, allowed: ["version", "instruction", "questions"], in: "the probe file")
         let version = v.optionalString(map, "version")

@@ -44,15 +44,7 @@ public enum SignalSidecar {
             var last: UInt8 = 0
             if pread(fd, &last, 1, size - 1) == 1, last != 0x0A { line.insert(0x0A, at: 0) }
         }
-        var offset = 0
-        while offset < line.count {
-            let n = line.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw .system("cannot write to \(path)", errno)
-            }
-            offset += n
-        }
+        try TranscriptFile.writeAll(line, fd: fd, path: path)
         guard fsync(fd) == 0 else { throw .system("cannot fsync \(path)", errno) }
         if created { TranscriptFile.fsyncDirectory(of: path) }
     }

@@ -75,8 +75,10 @@ public final class TranscriptFile: @unchecked Sendable {
         lastSeq = event.seq
     }
 
-    private func writeAll(_ data: Data) throws(TranscriptError) {
-        // One write call for the whole line; loop only if the kernel takes part of it.
+    private func writeAll(_ data: Data) throws(TranscriptError) { try Self.writeAll(data, fd: fd, path: path) }
+
+    /// One write call for the whole line; a loop only if the kernel takes part of it.
+    static func writeAll(_ data: Data, fd: Int32, path: String) throws(TranscriptError) {
         var offset = 0
         while offset < data.count {
             let n = data.withUnsafeBytes { raw in write(fd, raw.baseAddress! + offset, raw.count - offset) }

@@ -118,3 +118,21 @@ struct YAMLValidator {
         }
     }
 }
+
+extension YAMLValidator {
+    /// The bytes of a small YAML file (a prompt, a probe set) and its root node; an unreadable,
+    /// empty or malformed file is one located error naming `what` it should have been.
+    static func compose(path: String, what: String) throws(LocatedErrors) -> (Data, Node) {
+        guard let data = FileManager.default.contents(atPath: path), let text = String(data: data, encoding: .utf8) else {
+            throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "cannot read \(what)")])
+        }
+        do {
+            guard let node = try Yams.compose(yaml: text) else {
+                throw LocatedErrors([LocatedError(file: path, line: 1, column: 1, message: "\(what) is empty")])
+            }
+            return (data, node)
+        } catch let e as LocatedErrors { throw e } catch {
+            throw LocatedErrors([YAMLValidator.yamlError(error, file: path)])
+        }
+    }
+}
