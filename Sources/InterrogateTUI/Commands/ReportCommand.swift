@@ -42,29 +42,39 @@ struct ReportCommand: AsyncParsableCommand {
 
     var dimensions: [StudyReport.Dimension] {
         get throws {
-            let names = by.flatMap { $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }
-            var out: [StudyReport.Dimension] = []
-            for n in names {
-                guard let d = StudyReport.Dimension(rawValue: n) else {
-                    throw ValidationError("--by takes model, scenario, condition, annotator or interrogator, not '\(n)'")
-                }
-                if !out.contains(d) { out.append(d) }
-            }
+            let out = try Self.dimensions(by)
             return out.isEmpty ? [.model] : out
         }
     }
 
-    func validate() throws {
+    /// `--by` as given (repeated or comma-separated), each dimension once, in order.
+    static func dimensions(_ by: [String]) throws -> [StudyReport.Dimension] {
+        var out: [StudyReport.Dimension] = []
+        for n in by.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
+            guard let d = StudyReport.Dimension(rawValue: n) else {
+                throw ValidationError("--by takes model, scenario, condition, annotator or interrogator, not '\(n)'")
+            }
+            if !out.contains(d) { out.append(d) }
+        }
+        return out
+    }
+
+    /// What every command with a seeded bootstrap and `--out` checks first.
+    static func validate(out: String?, resamples: Int, seed: UInt64) throws {
         if let out, TranscriptStore.isTranscript(out) {
             throw ValidationError("--out \(out) is a transcript file; interrogate never writes over saved events (name another file)")
         }
-        _ = try dimensions
-        if study != nil && !paths.isEmpty { throw ValidationError("--study reports the study's own sessions: give it or paths, not both") }
-        guard Self.resampleRange.contains(resamples) else {
-            throw ValidationError("--resamples must be between \(Self.resampleRange.lowerBound) and \(Self.resampleRange.upperBound), not \(resamples)")
+        guard resampleRange.contains(resamples) else {
+            throw ValidationError("--resamples must be between \(resampleRange.lowerBound) and \(resampleRange.upperBound), not \(resamples)")
         }
         // JSON readers take integers up to 2^63 - 1 safely; the seed is printed as one.
         guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most \(Int64.max)") }
+    }
+
+    func validate() throws {
+        _ = try dimensions
+        if study != nil && !paths.isEmpty { throw ValidationError("--study reports the study's own sessions: give it or paths, not both") }
+        try Self.validate(out: out, resamples: resamples, seed: seed)
     }
 
     func run() async throws {

@@ -32,28 +32,11 @@ struct SignalsCommand: AsyncParsableCommand {
     @Option(help: "Bootstrap seed.") var seed: UInt64 = 20_261_130
     @Option(help: "Bootstrap resamples, \(ReportCommand.resampleRange.lowerBound) to \(ReportCommand.resampleRange.upperBound).") var resamples: Int = 2000
 
-    var dimensions: [StudyReport.Dimension] {
-        get throws {
-            var out: [StudyReport.Dimension] = []
-            for n in by.flatMap({ $0.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) } }) {
-                guard let d = StudyReport.Dimension(rawValue: n) else {
-                    throw ValidationError("--by takes model, scenario, condition, annotator or interrogator, not '\(n)'")
-                }
-                if !out.contains(d) { out.append(d) }
-            }
-            return out
-        }
-    }
+    var dimensions: [StudyReport.Dimension] { get throws { try ReportCommand.dimensions(by) } }
 
     func validate() throws {
-        if let out, TranscriptStore.isTranscript(out) {
-            throw ValidationError("--out \(out) is a transcript file; interrogate never writes over saved events (name another file)")
-        }
         _ = try dimensions
-        guard ReportCommand.resampleRange.contains(resamples) else {
-            throw ValidationError("--resamples must be between \(ReportCommand.resampleRange.lowerBound) and \(ReportCommand.resampleRange.upperBound), not \(resamples)")
-        }
-        guard seed <= UInt64(Int64.max) else { throw ValidationError("--seed must be at most \(Int64.max)") }
+        try ReportCommand.validate(out: out, resamples: resamples, seed: seed)
     }
 
     func run() async throws {
