@@ -112,6 +112,28 @@ struct SignalsTests {
         #expect(bare.whole.meanEntropy == nil && bare.whole.minMargin == nil, "no alternatives: not recorded, not zero")
     }
 
+    @Test("entropies are compared over one k of at least 2, the same for every contrast; other turns are left out and counted")
+    func entropyOverOneK() {
+        func obs(_ session: Int, _ label: Label, k: Int, lp: Double) -> SignalObservation {
+            let tokens = [TokenProbability(text: "a", logprob: lp, top: Array([lp, lp - 1, lp - 2, lp - 3, lp - 4].prefix(k)))]
+            var o = SignalObservation(session: session, label: label, length: 3, signals: ReplySignals(tokens: tokens))
+            o.topK = k
+            return o
+        }
+        // Most turns have k = 1 (no entropy); the entropy is read over the k = 5 turns.
+        let observations = (0..<6).map { obs($0, $0 % 2 == 0 ? .fabrication : .candid, k: 1, lp: -1) }
+            + (0..<4).map { obs(10 + $0, $0 % 2 == 0 ? .deflection : .candid, k: 5, lp: -Double($0)) }
+            + [obs(20, .fabrication, k: 3, lp: -1)]
+        let results = SignalAnalysis.analyse(observations, sessionOrder: Array(0..<21), resamples: 100, seed: 1)
+        for contrast in SignalContrast.allCases {
+            let r = results.first { $0.signal == .meanEntropy && $0.contrast == contrast }!
+            if contrast == .deceptiveVsCandidOrRefusal {
+                #expect(r.positives == 2 && r.negatives == 2)
+                #expect(r.leftOut == ["fewer than 2 alternatives listed per token": 6, "recorded with another number of alternatives (top_logprobs)": 1])
+            }
+        }
+    }
+
     @Test("the first sentence ends at . ! ? before a space or the end, or at a line break after text; not inside 3.5")
     func firstSentence() {
         #expect(ReplySignals.firstSentenceTokens(["It", " costs", " 3", ".", "5", " euros", ".", " Yes", "."]) == 7)

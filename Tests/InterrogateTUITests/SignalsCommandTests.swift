@@ -103,7 +103,12 @@ struct SignalsCommandTests {
         #expect(!r.stdout.contains("unknown property"), "a sidecar is not checked against the event schema: \(r.stdout)")
         let clean = dir.appendingPathComponent("s-1")
         let ok = try TestSupport.run(Self.binary, ["transcripts", "validate", clean.path], currentDirectory: dir)
-        #expect(ok.status == 0 && ok.stdout.contains("1 file(s) valid, and 2 signal sidecar(s)"), "\(ok.stdout)\(ok.stderr)")
+        #expect(ok.status == 0 && ok.stdout.contains("3 file(s) valid (2 of them signal sidecars)"), "\(ok.stdout)\(ok.stderr)")
+        // Named one by one, as a shell glob names them: still read as sidecars.
+        let named = try TestSupport.run(Self.binary, ["transcripts", "validate", SignalSidecar.logprobsPath(folder: dir.appendingPathComponent("s-2").path),
+                                                      dir.appendingPathComponent("s-2/session.jsonl").path], currentDirectory: dir)
+        #expect(named.status == 1 && named.stdout.contains("s-2/logprobs.jsonl line 3: cut short") && !named.stdout.contains("unknown property"), "\(named.stdout)")
+        #expect(named.stderr.contains("1 of 2 file(s) invalid (1 of them signal sidecars)"), "\(named.stderr)")
         let sidecar = SignalSidecar.logprobsPath(folder: clean.path)
         let before = try String(contentsOfFile: sidecar, encoding: .utf8)
         for command in ["signals", "report"] {

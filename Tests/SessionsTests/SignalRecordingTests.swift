@@ -89,7 +89,7 @@ struct SignalRecordingTests {
         try review.append(.annotation(.init(messageIndex: s2.modelTurns[0].reply.index, rater: "carol",
                                             annotation: .init(labels: LabelSet([.candid]), leak: .init(suggested: false, confirmed: false)))))
         let study = SignalsStudy.build(paths: [store2.root], by: [], raters: .people, ties: .exclude, resamples: 100, seed: 1)
-        #expect(study.groups.first?.results.first { $0.signal == .meanLogprob }?.leftOut == ["asked for, the server sent none": 1])
+        #expect(study.groups.first?.results.first { $0.signal == .meanLogprob }?.leftOut == ["asked for, none recorded": 1])
     }
 
     @Test("a sidecar line that is torn, not JSON, out of range, or repeats a reply is left out with its line and reason")
@@ -139,6 +139,18 @@ struct SignalRecordingTests {
         #expect(unknownK.probabilities[0].top == [-0.5, -1.5, -4], "k not recorded: every listed alternative")
     }
 
+    @Test("tokens are checked against the reply where both are plain ASCII; other text is taken as the server wrote it")
+    func spells() {
+        func record(_ tokens: [String]) -> LogprobRecord {
+            LogprobRecord(messageIndex: 1, topLogprobs: nil, logprobs: tokens.map { TokenLogprob(token: $0, logprob: -1, top: []) })
+        }
+        #expect(SignalsStudy.spells(record([" No", " comment."]), "No comment."))
+        #expect(!SignalsStudy.spells(record(["<think>", "hmm", "</think>", "No."]), "No."), "reasoning tokens are not the reply's")
+        #expect(SignalsStudy.spells(record(["Caf", "\\xc3\\xa9", " ok"]), "Café ok"), "a split character as the server escapes it")
+        #expect(SignalsStudy.spells(record(["\u{FFFD}", "\u{FFFD}"]), "🙂"))
+        #expect(SignalsStudy.spells(record(["“", "Hi", "”"]), "\u{201C}Hi\u{201D}"))
+    }
+
     @Test("yes and no are read from the first word only; anything else is other")
     func answers() {
         #expect(ProbeRunner.answer("Yes.") == .yes)
@@ -151,6 +163,8 @@ struct SignalRecordingTests {
         let (yes, no) = ProbeRunner.yesNoLogprobs([TokenLogprob(token: " ", logprob: -0.1, top: []),
                                                     TokenLogprob(token: "YES", logprob: -0.3, top: [.init(token: "YES", logprob: -0.3), .init(token: "Yesterday", logprob: -1), .init(token: " no", logprob: -2)])])
         #expect(yes == -0.3 && no == -2, "the first token with letters; 'Yesterday' is not yes")
+        let (y2, n2) = ProbeRunner.yesNoLogprobs([TokenLogprob(token: "Yes", logprob: .nan, top: [.init(token: "Yes", logprob: .nan), .init(token: "No", logprob: -1)])])
+        #expect(y2 == nil && n2 == -1, "a value the server did not send is no probability")
     }
 
     @Test("the signals reader: untagged and tied turns counted apart, a session without logprobs 'not recorded', a sidecar line for a question left out")

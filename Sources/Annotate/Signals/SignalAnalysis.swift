@@ -107,6 +107,11 @@ public struct SignalAnalysis: Sendable {
     /// does not depend on the order sessions were read in.
     public static func analyse(_ observations: [SignalObservation], sessionOrder: [Int], resamples: Int, seed: UInt64) -> [Result] {
         let pairs = SignalKind.allCases.flatMap { signal in SignalContrast.allCases.map { (signal, $0) } }
+        // Entropies are compared over one k, the same for every contrast: the k (of at least 2)
+        // most turns with an entropy were recorded with.
+        var ks: [Int: Int] = [:]
+        for o in observations where o.signals?.whole.meanEntropy != nil { if let k = o.topK, k >= 2 { ks[k, default: 0] += 1 } }
+        let entropyK = ks.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         // Each figure on its own core; each is computed whole by one, so none depends on the others.
         let slots = UnsafeMutableBufferPointer<Result?>.allocate(capacity: pairs.count)
         slots.initialize(repeating: nil)
@@ -116,22 +121,19 @@ public struct SignalAnalysis: Sendable {
             let (signal, contrast) = pairs[i]
             shared.base[i] = signal.isProbe
                 ? regression(signal, contrast, observations, sessionOrder: sessionOrder, resamples: resamples, seed: seed)
-                : direct(signal, contrast, observations, resamples: resamples, seed: seed)
+                : direct(signal, contrast, observations, entropyK: entropyK, resamples: resamples, seed: seed)
         }
         return slots.map { $0! }
     }
 
-    static func direct(_ signal: SignalKind, _ contrast: SignalContrast, _ obs: [SignalObservation], resamples: Int, seed: UInt64) -> Result {
+    static func direct(_ signal: SignalKind, _ contrast: SignalContrast, _ obs: [SignalObservation], entropyK k: Int?,
+                       resamples: Int, seed: UInt64) -> Result {
         var values: [Double] = [], sides: [Bool] = [], sessions: [Int] = [], lengths: [Double] = []
         var leftOut: [String: Int] = [:]
-        // Entropies are compared over one k: the k most turns were recorded with.
         let entropy = signal == .meanEntropy || signal == .firstMeanEntropy
-        var ks: [Int: Int] = [:]
-        if entropy { for o in obs where o.signals != nil && contrast.side(o.label) != nil { if let k = o.topK { ks[k, default: 0] += 1 } } }
-        let k = ks.max { $0.value != $1.value ? $0.value < $1.value : $0.key > $1.key }?.key
         for o in obs {
             guard let side = contrast.side(o.label) else { continue }
-            if entropy, o.signals != nil, o.topK != k {
+            if entropy, o.signals?.whole.meanEntropy != nil, o.topK != k {
                 leftOut["recorded with another number of alternatives (top_logprobs)", default: 0] += 1
                 continue
             }

@@ -154,9 +154,13 @@ struct RunCommand: AsyncParsableCommand {
         defer { effects.stopAll() }
         var final = runtime.run(on: terminal, initial: session.effects)
         if effects.isProbing, !stop.isSet {
-            final.status = .init(kind: .info, text: "Finishing the probes after the last reply before closing…")
+            final.status = .init(kind: .info, text: "Finishing the probes after the last reply before closing… (Esc or Ctrl-C: close now; that reply keeps no probes)")
             terminal.draw(InterrogationView.view(final))
-            effects.finishProbes()
+            effects.finishProbes {
+                if stop.isSet { return true }
+                guard case .key(let k)? = terminal.readPending() else { return false }
+                return k == .escape || k == .ctrl("c") || k == .ctrl("q")
+            }
         }
         return final
     }

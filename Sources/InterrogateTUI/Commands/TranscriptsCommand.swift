@@ -31,7 +31,7 @@ struct TranscriptsCommand: ParsableCommand {
             }
             let (files, unreadable) = TranscriptStore.transcriptFiles(under: paths.isEmpty ? [location.store.root] : paths)
             for u in unreadable { print("\(u.path): \(u.reason)") }
-            if files.isEmpty {
+            if files.isEmpty && !paths.contains(where: TranscriptStore.isSignalSidecar) {
                 printError("no transcript files (*.jsonl) found")
                 throw invalidInputExit
             }
@@ -56,21 +56,25 @@ struct TranscriptsCommand: ParsableCommand {
                 print(p.description)
                 invalid.insert(p.file)
             }
-            // The signal sidecars beside each session, read as `signals` reads them.
-            var sidecars = 0
-            for folder in Set(files.filter { ($0 as NSString).lastPathComponent == TranscriptStore.sessionFileName }.map { ($0 as NSString).deletingLastPathComponent }).sorted() {
-                let c = SignalSidecar.read(folder: folder)
-                sidecars += (c.logprobs == nil ? 0 : 1) + (c.probes == nil ? 0 : 1)
-                for p in c.problems {
-                    print(TerminalText.escaped("\((folder as NSString).appendingPathComponent(p))"))
-                    invalid.insert(folder)
+            // The signal sidecars (beside each session found, or named), read as `signals` reads them.
+            let sessionFolders = files.filter { ($0 as NSString).lastPathComponent == TranscriptStore.sessionFileName }.map { ($0 as NSString).deletingLastPathComponent }
+            let sidecars = Set(sessionFolders.flatMap { [SignalSidecar.logprobsPath(folder: $0), SignalSidecar.probesPath(folder: $0)] }
+                               + paths.filter(TranscriptStore.isSignalSidecar)).sorted()
+            var sidecarsRead = 0
+            for path in sidecars {
+                guard let problems = SignalSidecar.problems(path: path) else { continue }
+                sidecarsRead += 1
+                for p in problems {
+                    print(TerminalText.escaped("\(((path as NSString).deletingLastPathComponent as NSString).appendingPathComponent(p))"))
+                    invalid.insert(path)
                 }
             }
             let bad = invalid.count + unreadable.count
+            let sidecarNote = sidecarsRead > 0 ? " (\(sidecarsRead) of them signal sidecars)" : ""
             if bad == 0 {
-                print("\(files.count) file(s) valid" + (sidecars > 0 ? ", and \(sidecars) signal sidecar(s)" : ""))
+                print("\(files.count + sidecarsRead) file(s) valid\(sidecarNote)")
             } else {
-                printError("\(invalid.count) of \(files.count) file(s) invalid" + (unreadable.isEmpty ? "" : "; \(unreadable.count) path(s) could not be read"))
+                printError("\(invalid.count) of \(files.count + sidecarsRead) file(s) invalid\(sidecarNote)" + (unreadable.isEmpty ? "" : "; \(unreadable.count) path(s) could not be read"))
                 throw invalidInputExit
             }
         }

@@ -18,6 +18,8 @@ final class SessionEffects: @unchecked Sendable {
     /// The probes after the last reply: the next reply's request waits for them, so that the
     /// two never share the server and the reply's times count from its own request.
     private var probing: Task<Void, Never>?
+    /// Probe sets asked and not yet done (the task stays set after it ends).
+    private let probesRunning = Atomic<Int>(0)
     /// An append failed: from then on nothing more is written for this session, signals included.
     private var appendFailed = false
 
@@ -100,7 +102,9 @@ final class SessionEffects: @unchecked Sendable {
             let previous = probing
             var probeOnly = signals
             probeOnly.topLogprobs = nil
-            probing = Task { [weak runtime] in
+            probesRunning.add(1, ordering: .relaxed)
+            probing = Task { [weak runtime, self] in
+                defer { probesRunning.subtract(1, ordering: .relaxed) }
                 await previous?.value
                 do throws(TranscriptError) {
                     let record = try await probeOnly.record([], messages: messages)
@@ -145,20 +149,27 @@ final class SessionEffects: @unchecked Sendable {
         close(fd)
     }
 
-    /// Whether probes are still being asked after the last reply.
-    var isProbing: Bool { probing.map { !$0.isCancelled } ?? false }
+    /// Whether probes are still being asked after a reply.
+    var isProbing: Bool { probesRunning.load(ordering: .relaxed) > 0 }
 
     /// Waits for the probes after the last reply (the session is closing): stopped, they would
-    /// leave the last replies, where secrets tend to come out, without probes. Blocks the
-    /// calling thread, which must not be one the probes need.
-    func finishProbes() {
+    /// leave the last replies, where secrets tend to come out, without probes. `giveUp` is asked
+    /// every fifth of a second (a key, a signal); when it says so, the probes are stopped and
+    /// that reply is left without them. Blocks the calling thread, which the probes never need.
+    func finishProbes(giveUp: () -> Bool) {
         guard let probing else { return }
         let done = DispatchSemaphore(value: 0)
         Task.detached {
             await probing.value
             done.signal()
         }
-        done.wait()
+        while done.wait(timeout: .now() + .milliseconds(200)) == .timedOut {
+            if giveUp() {
+                probing.cancel()
+                done.wait()
+                return
+            }
+        }
     }
 
     /// Stops every stream still running (the screen is closed).

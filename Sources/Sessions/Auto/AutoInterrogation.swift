@@ -25,6 +25,9 @@ public struct AutoInterrogation: Sendable {
     public var blindError: (@Sendable (ModelError) -> String)?
     /// Asked after each reply on a fork (`--probes`); answers go to the session's probes.jsonl.
     public var probes: ProbeRunner?
+    /// Told when a sidecar line could not be saved: the session goes on (its own events were
+    /// saved), and that reply's signals are counted as not recorded.
+    public var signalsNotSaved: (@Sendable (String) -> Void)?
 
     public init(scenario: Scenario, condition: Scenario.Condition, suspect: any ChatModel, interrogator: any ChatModel,
                 interrogatorName: String, template: InterrogatorTemplate, stopOnLeak: Bool = true) {
@@ -148,7 +151,11 @@ public struct AutoInterrogation: Sendable {
                         if let blindError, let e = reply.error { message.error = blindError(e) }
                         try save(message)
                         // Beside the session, keyed by the reply's index: what the signals need.
-                        if signals.records(reply.logprobs, reply: message) { try await signals.record(reply.logprobs, messages: messages) }
+                        if signals.records(reply.logprobs, reply: message) {
+                            do { try await signals.record(reply.logprobs, messages: messages) } catch {
+                                signalsNotSaved?("\(sessionId) reply \(message.index): \(error.description)")
+                            }
+                        }
                         if reply.status == .complete || !reply.text.isEmpty { break }
                         if tries >= attempts {
                             return .open(sessionId: sessionId, reason: "the suspect failed \(tries) time(s): \(message.error ?? "no reply")")

@@ -157,7 +157,7 @@ struct OpenAIStreamReader: StreamReader {
         return tokens.indices.map { i in
             var top: [TokenLogprob.Alternative] = []
             if i < tops.count, case .object(let alts) = tops[i] {
-                top = alts.map { .init(token: $0.key, logprob: $0.value.number ?? 0) }.sorted { $0.logprob > $1.logprob }
+                top = alts.map { .init(token: $0.key, logprob: $0.value.number ?? .nan) }.sorted { $0.logprob > $1.logprob }
             }
             // A missing log-probability is not certainty: NaN, which the sidecar writes as null.
             return TokenLogprob(token: tokens[i].string ?? "", logprob: i < values.count ? values[i].number ?? .nan : .nan, top: top)
@@ -166,7 +166,7 @@ struct OpenAIStreamReader: StreamReader {
 
     private static func logprob(_ t: JSONValue) -> TokenLogprob {
         let top: [TokenLogprob.Alternative] = if case .array(let alts)? = t["top_logprobs"] {
-            alts.map { .init(token: $0["token"]?.string ?? "", logprob: $0["logprob"]?.number ?? 0) }
+            alts.map { .init(token: $0["token"]?.string ?? "", logprob: $0["logprob"]?.number ?? .nan) }
         } else { [] }
         return TokenLogprob(token: t["token"]?.string ?? "", logprob: t["logprob"]?.number ?? .nan, top: top)
     }

@@ -74,7 +74,8 @@ public struct ProbeRunner: Sendable {
         guard let first = tokens.first(where: { $0.token.contains { $0.isLetter } }) else { return (nil, nil) }
         let alternatives = first.top.isEmpty ? [TokenLogprob.Alternative(token: first.token, logprob: first.logprob)] : first.top
         func total(_ word: String) -> Double? {
-            let ps = alternatives.filter { $0.token.filter(\.isLetter).lowercased() == word }.map(\.logprob)
+            // A value the server did not send (NaN) is not a probability of anything.
+            let ps = alternatives.filter { $0.token.filter(\.isLetter).lowercased() == word && $0.logprob.isFinite }.map(\.logprob)
             guard !ps.isEmpty else { return nil }
             let top = ps.max()!
             return top + Foundation.log(ps.reduce(0) { $0 + Foundation.exp($1 - top) })

@@ -65,6 +65,18 @@ public enum SignalSidecar {
         return c
     }
 
+    /// What is wrong with one sidecar file (a logprobs.jsonl or a probes.jsonl), line by line,
+    /// as `read` would leave it out; nil when it is neither or is not there.
+    public static func problems(path: String) -> [String]? {
+        var problems: [String] = []
+        switch (path as NSString).lastPathComponent {
+        case logprobsFileName: guard readLines(path, name: logprobsFileName, problems: &problems, decode: decodeLogprobs) != nil else { return nil }
+        case probesFileName: guard readLines(path, name: probesFileName, problems: &problems, decode: decodeProbes) != nil else { return nil }
+        default: return nil
+        }
+        return problems
+    }
+
     /// The records by message index. A line that cannot be read, or that repeats an index, is
     /// left out with its reason (both lines of a repeat: which one is right is not known).
     static func readLines<T>(_ path: String, name: String, problems: inout [String],

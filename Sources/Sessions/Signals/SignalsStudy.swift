@@ -81,11 +81,14 @@ public struct SignalsStudy: Sendable {
     }
 
     /// Whether the tokens are the reply's (white space aside: a server may trim the text and
-    /// not the tokens). A token that splits a character arrives as U+FFFD and cannot be compared.
+    /// not the tokens). Only text in printable ASCII is compared: servers write a token that
+    /// splits a character in their own ways (U+FFFD, "\\xf0\\x9f", an empty string), so a
+    /// reply with any other character, or a backslash, is taken as it is.
     static func spells(_ r: LogprobRecord, _ text: String) -> Bool {
         let joined = r.tokens.map(\.token).joined()
-        if joined.unicodeScalars.contains("\u{FFFD}") { return true }
-        return joined.unicodeScalars.filter { !$0.properties.isWhitespace } .elementsEqual(text.unicodeScalars.filter { !$0.properties.isWhitespace })
+        func comparable(_ s: String) -> Bool { s.unicodeScalars.allSatisfy { $0.isASCII && $0 != "\\" && ($0.value >= 0x20 || $0.properties.isWhitespace) } }
+        guard comparable(joined), comparable(text) else { return true }
+        return joined.unicodeScalars.filter { !$0.properties.isWhitespace }.elementsEqual(text.unicodeScalars.filter { !$0.properties.isWhitespace })
     }
 
     static func read(_ s: Session, key: [String], raters: RaterKinds, ties: ScoringConfiguration.TieRule) -> Read {
@@ -111,8 +114,8 @@ public struct SignalsStudy: Sendable {
                 continue
             }
             var o = SignalObservation(session: 0, label: label, length: turn.reply.text.count)
-            // The header says what was asked: a reply without a line then says the server sent none.
-            if s.header.model.parameters.logprobs == true { o.missing = "asked for, the server sent none" }
+            // The header says what was asked: the server sent none, or their line was left out (named on stderr).
+            if s.header.model.parameters.logprobs == true { o.missing = "asked for, none recorded" }
             if let lp = sidecars.logprobs?[turn.reply.index] {
                 if Self.spells(lp, turn.reply.text) {
                     o.signals = ReplySignals(tokens: lp.probabilities)

@@ -191,7 +191,7 @@ public struct TranscriptStore: Sendable {
                 unreadable.append((path, "no such file or folder"))
                 continue
             }
-            if isDir.boolValue { search(path) } else { files.append(path) }
+            if isDir.boolValue { search(path) } else if !isSignalSidecar(path) { files.append(path) }
         }
         return (files, unreadable)
     }

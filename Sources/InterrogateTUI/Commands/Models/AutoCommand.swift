@@ -87,6 +87,7 @@ struct AutoCommand: AsyncParsableCommand {
                                                     speakers: .init(interrogator: s.speakers.suspect, suspect: s.speakers.interrogator), localServer: server)
             var run = AutoInterrogation(scenario: s, condition: condition, suspect: suspectModel, interrogator: asker,
                                         interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: stopOnLeak)
+            run.signalsNotSaved = { printError("signals NOT SAVED (the conversation is): \($0)") }
             if let probeSet {
                 var probeEntry = suspectEntry
                 probeEntry.parameters = ProbeRunner.parameters(from: suspectEntry.parameters)
