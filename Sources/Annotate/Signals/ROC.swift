@@ -56,21 +56,34 @@ public enum ROC {
                                      resamples: Int, seed: UInt64) -> Bootstrap.Interval? {
         precondition(values.count == positive.count && values.count == session.count)
         guard sessions > 0 else { return nil }
-        var bySession = [[Int]](repeating: [], count: sessions)
-        for (i, s) in session.enumerated() { bySession[s].append(i) }
+        // Sorted once: a resample only changes how many times each session's turns count, so its
+        // area is one pass over the same order (counts are whole numbers: the sums are exact).
+        let order = values.indices.sorted { values[$0] < values[$1] }
+        var groupEnds: [Int] = []
+        for k in order.indices where k + 1 == order.count || values[order[k + 1]] != values[order[k]] { groupEnds.append(k + 1) }
+        let sortedSession = order.map { session[$0] }, sortedPositive = order.map { positive[$0] }
         var rng = SplitMix64(seed: seed)
         var areas: [Double] = []
         areas.reserveCapacity(resamples)
-        var pos: [Double] = [], neg: [Double] = []
+        var times = [Double](repeating: 0, count: sessions)
         for _ in 0..<resamples {
-            pos.removeAll(keepingCapacity: true)
-            neg.removeAll(keepingCapacity: true)
-            for _ in 0..<sessions {
-                for i in bySession[rng.index(below: sessions)] {
-                    if positive[i] { pos.append(values[i]) } else { neg.append(values[i]) }
+            for s in times.indices { times[s] = 0 }
+            for _ in 0..<sessions { times[rng.index(below: sessions)] += 1 }
+            var area = 0.0, negativesBelow = 0.0, p = 0.0
+            var start = 0
+            for end in groupEnds {
+                var pos = 0.0, neg = 0.0
+                for k in start..<end {
+                    let w = times[sortedSession[k]]
+                    if sortedPositive[k] { pos += w } else { neg += w }
                 }
+                // Each positive is above the negatives below its value, and level with half of its own.
+                area += pos * (negativesBelow + neg / 2)
+                negativesBelow += neg
+                p += pos
+                start = end
             }
-            if let a = area(positives: pos, negatives: neg) { areas.append(a) }
+            if p > 0, negativesBelow > 0 { areas.append(area / (p * negativesBelow)) }
         }
         guard !areas.isEmpty else { return nil }
         areas.sort()
