@@ -137,9 +137,7 @@ struct RunCommand: AsyncParsableCommand {
             }
         }
         guard let session else { return .cancelled }
-        var session_ = session
-        session_.state.info.probesPerReply = session.signals?.probes?.requestsPerReply ?? 0
-        let final = Self.interrogate(session_, on: terminal, stop: stop)
+        let final = Self.interrogate(session, on: terminal, stop: stop)
         return .finished(final, path: session.file.path, model: session.model!)
     }
 
@@ -247,6 +245,7 @@ struct RunCommand: AsyncParsableCommand {
         let untagged = snapshot.untagged(by: annotator, from: .live).count
         let info = Prepared.info(h, scenario: scenario, annotator: annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
+        state.info.probesPerReply = recorder.probes?.requestsPerReply ?? 0
         state.turns = snapshot.messages.map { AppState.Turn(message: $0, annotation: live[$0.index]?.annotation) }
         if let r = opened.recovered {
             state.status = .init(kind: .warning, text: "Line \(r.tornLine) of the transcript was torn by a crash; it is kept as it was and recorded. Everything saved before it is here.")
@@ -323,16 +322,6 @@ struct SessionStarter: Sendable {
         return SignalRecorder(folder: folder, topLogprobs: p.logprobs == true ? p.topLogprobs : nil, probes: probes)
     }
 
-    static func loadModel(_ name: String, scenario: Scenario? = nil) async throws -> any ChatModel {
-        do {
-            return try await ModelFactory.make(try ModelCatalog.load().entry(named: name), scenario: scenario?.id, speakers: scenario?.speakers ?? .standard)
-        } catch let e as LocatedErrors {
-            throw RunCommand.CommandFailure(message: e.description)
-        } catch {
-            throw RunCommand.CommandFailure(message: "\(error)")
-        }
-    }
-
     func start(_ choice: StartState.Choice, study: SessionHeader.StudyRecord? = nil) async throws -> Prepared {
         let scenario = choice.scenario
         if choice.condition == .control && !scenario.hasControl {
@@ -362,6 +351,7 @@ struct SessionStarter: Sendable {
         do { file = try store.createSession(header: header) } catch { throw RunCommand.CommandFailure(message: error.description) }
         let info = Prepared.info(header, scenario: scenario, annotator: choice.annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
+        state.info.probesPerReply = probes?.requestsPerReply ?? 0
         state.lastSavedSeq = 1
         let recorder = Self.recorder(folder: (file.path as NSString).deletingLastPathComponent, model: model, probes: probes)
         return Prepared(state: state, file: file, model: model, effects: [.prepareModel],
