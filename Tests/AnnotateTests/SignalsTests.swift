@@ -125,13 +125,12 @@ struct SignalsTests {
             + (0..<4).map { obs(10 + $0, $0 % 2 == 0 ? .deflection : .candid, k: 5, lp: -Double($0)) }
             + [obs(20, .fabrication, k: 3, lp: -1)]
         let results = SignalAnalysis.analyse(observations, sessionOrder: Array(0..<21), resamples: 100, seed: 1)
-        for contrast in SignalContrast.allCases {
-            let r = results.first { $0.signal == .meanEntropy && $0.contrast == contrast }!
-            if contrast == .deceptiveVsCandidOrRefusal {
-                #expect(r.positives == 2 && r.negatives == 2)
-                #expect(r.leftOut == ["fewer than 2 alternatives listed per token": 6, "recorded with another number of alternatives (top_logprobs)": 1])
-            }
-        }
+        let all = results.first { $0.signal == .meanEntropy && $0.contrast == .deceptiveVsCandidOrRefusal }!
+        #expect(all.positives == 2 && all.negatives == 2)
+        #expect(all.leftOut == ["fewer than 2 alternatives listed per token": 6, "recorded with another number of alternatives (top_logprobs)": 1])
+        // The same k in another contrast: the deflection turn against the k = 5 candid turns only.
+        let deflection = results.first { $0.signal == .meanEntropy && $0.contrast == .deflectionVsCandid }!
+        #expect(deflection.positives == 2 && deflection.negatives == 2 && deflection.leftOut == ["fewer than 2 alternatives listed per token": 3])
     }
 
     @Test("the first sentence ends at . ! ? before a space or the end, or at a line break after text; not inside 3.5")

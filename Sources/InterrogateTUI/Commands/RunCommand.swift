@@ -231,7 +231,7 @@ struct RunCommand: AsyncParsableCommand {
             model = try await ModelFactory.make(entry, scenario: scenario.id, speakers: scenario.speakers, localServer: server)
             let probes = try await SessionStarter.probeRunner(entry: entry, probeSet: probeSet, systemPrompt: h.scenario.systemPrompt,
                                                               scenario: scenario, server: server, study: h.study != nil)
-            recorder = SessionStarter.recorder(folder: checked.session.folder, model: model, probes: probes)
+            recorder = SignalRecorder(folder: checked.session.folder, suspect: model.description, probes: probes)
         } catch {
             let message = (error as? LocatedErrors)?.description ?? "\(error)"
             // In a study the message names the model: the person resuming sees a summary.
@@ -308,18 +308,9 @@ struct SessionStarter: Sendable {
     static func probeRunner(entry: ModelEntry, probeSet: ProbeSet?, systemPrompt: String, scenario: Scenario,
                             server: LocalModelServer?, study: Bool) async throws -> ProbeRunner? {
         guard let probeSet else { return nil }
-        var probeEntry = entry
-        probeEntry.parameters = ProbeRunner.parameters(from: entry.parameters)
-        let probeModel = try await ModelFactory.make(probeEntry, scenario: scenario.id, speakers: scenario.speakers, localServer: server)
-        var runner = ProbeRunner(set: probeSet, model: probeModel, systemPrompt: systemPrompt)
+        var runner = try await ProbeRunner.make(set: probeSet, suspect: entry, scenario: scenario, systemPrompt: systemPrompt, localServer: server)
         if study { runner.errorText = { SessionEffects.blindFailure($0, log: StudyLog.path) } }
         return runner
-    }
-
-    /// The session's signal recorder: logprobs when the model sends them, and the probes.
-    static func recorder(folder: String, model: any ChatModel, probes: ProbeRunner?) -> SignalRecorder {
-        let p = model.description.parameters
-        return SignalRecorder(folder: folder, topLogprobs: p.logprobs == true ? p.topLogprobs : nil, probes: probes)
     }
 
     func start(_ choice: StartState.Choice, study: SessionHeader.StudyRecord? = nil) async throws -> Prepared {
@@ -353,7 +344,7 @@ struct SessionStarter: Sendable {
         var state = AppState(info: info, width: 80, height: 24)
         state.info.probesPerReply = probes?.requestsPerReply ?? 0
         state.lastSavedSeq = 1
-        let recorder = Self.recorder(folder: (file.path as NSString).deletingLastPathComponent, model: model, probes: probes)
+        let recorder = SignalRecorder(folder: (file.path as NSString).deletingLastPathComponent, suspect: model.description, probes: probes)
         return Prepared(state: state, file: file, model: model, effects: [.prepareModel],
                         systemPrompt: header.scenario.systemPrompt, blind: Prepared.blind(header), signals: recorder)
     }

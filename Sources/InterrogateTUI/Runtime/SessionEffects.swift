@@ -93,21 +93,17 @@ final class SessionEffects: @unchecked Sendable {
             guard let signals, let reply = messages.last, !appendFailed else { return }
             // The log-probabilities are saved now, on this thread, as the reply itself was: a quit
             // right after the reply keeps them. The probes take seconds and run apart.
-            if !logprobs.isEmpty {
-                do { try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: signals.topLogprobs, logprobs: logprobs), folder: signals.folder) } catch {
-                    runtime.dispatch(.signalsNotSaved("\(SignalSidecar.logprobsFileName): \(error.description)"))
-                }
+            do { try signals.recordLogprobs(logprobs, reply: reply) } catch {
+                runtime.dispatch(.signalsNotSaved("\(SignalSidecar.logprobsFileName): \(error.description)"))
             }
             guard signals.probes != nil, !reply.saidNothing else { return }
             let previous = probing
-            var probeOnly = signals
-            probeOnly.topLogprobs = nil
             probesRunning.add(1, ordering: .relaxed)
             probing = Task { [weak runtime, self] in
                 defer { probesRunning.subtract(1, ordering: .relaxed) }
                 await previous?.value
                 do throws(TranscriptError) {
-                    let record = try await probeOnly.record([], messages: messages)
+                    let record = try await signals.recordProbes(after: messages)
                     runtime?.post(.probed(messageIndex: reply.index, saved: record != nil))
                 } catch {
                     runtime?.post(.signalsNotSaved("\(SignalSidecar.probesFileName): \(error.description)"))

@@ -120,9 +120,7 @@ public struct AutoInterrogation: Sendable {
         let detector = scenario.leakDetector
         let systemPrompt = scenario.systemPrompt(for: condition) ?? scenario.systemPrompt
         let chat = interrogator.description.promptFormat == nil
-        let suspectParameters = suspect.description.parameters
-        let signals = SignalRecorder(folder: (file.path as NSString).deletingLastPathComponent,
-                                     topLogprobs: suspectParameters.logprobs == true ? suspectParameters.topLogprobs : nil, probes: probes)
+        let signals = SignalRecorder(folder: (file.path as NSString).deletingLastPathComponent, suspect: suspect.description, probes: probes)
         func end(_ reason: String) -> Outcome {
             do { _ = try file.append(.sessionEnd(SessionEndEvent(reason: reason))) } catch {
                 return .open(sessionId: sessionId, reason: error.description)

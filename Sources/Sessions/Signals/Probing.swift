@@ -17,6 +17,16 @@ public struct ProbeRunner: Sendable {
         self.systemPrompt = systemPrompt
     }
 
+    /// The probes of a suspect made from `entry`: the same entry with the probe parameters, on
+    /// the same local server when there is one (one model in memory).
+    public static func make(set: ProbeSet, suspect entry: ModelEntry, scenario: Scenario, systemPrompt: String,
+                            localServer: LocalModelServer?) async throws(ModelError) -> ProbeRunner {
+        var probeEntry = entry
+        probeEntry.parameters = parameters(from: entry.parameters)
+        let model = try await ModelFactory.make(probeEntry, scenario: scenario.id, speakers: scenario.speakers, localServer: localServer)
+        return ProbeRunner(set: set, model: model, systemPrompt: systemPrompt)
+    }
+
     /// The suspect's parameters for a probe: its sampling kept (seed, top_p) but greedy, a few
     /// tokens, and the top 10 alternatives, where "yes" and "no" are looked for.
     public static func parameters(from p: ModelParameters) -> ModelParameters {

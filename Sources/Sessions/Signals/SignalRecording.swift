@@ -36,6 +36,13 @@ public struct SignalRecorder: Sendable {
         self.probes = probes
     }
 
+    /// The recorder of a session of `suspect`: its logprobs are recorded with the number of
+    /// alternatives its parameters asked for.
+    public init(folder: String, suspect: ModelDescription, probes: ProbeRunner?) {
+        let p = suspect.parameters
+        self.init(folder: folder, topLogprobs: p.logprobs == true ? p.topLogprobs : nil, probes: probes)
+    }
+
     /// Whether a reply would have anything recorded.
     public func records(_ logprobs: [TokenLogprob], reply: MessageEvent) -> Bool {
         !logprobs.isEmpty || (probes != nil && !reply.saidNothing)
@@ -46,31 +53,22 @@ public struct SignalRecorder: Sendable {
     @discardableResult
     public func record(_ logprobs: [TokenLogprob], messages: [MessageEvent]) async throws(TranscriptError) -> ProbeRecord? {
         guard let reply = messages.last, reply.role == .model else { return nil }
-        if !logprobs.isEmpty {
-            try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: topLogprobs, logprobs: logprobs), folder: folder)
-        }
-        guard let probes, !reply.saidNothing else { return nil }
-        // Stopped midway (the session is closing): a part of the set would be another detector.
+        try recordLogprobs(logprobs, reply: reply)
+        return try await recordProbes(after: messages)
+    }
+
+    /// The reply's log-probabilities, when it came with any.
+    public func recordLogprobs(_ logprobs: [TokenLogprob], reply: MessageEvent) throws(TranscriptError) {
+        guard !logprobs.isEmpty else { return }
+        try SignalSidecar.append(LogprobRecord(messageIndex: reply.index, topLogprobs: topLogprobs, logprobs: logprobs), folder: folder)
+    }
+
+    /// The probe answers after the reply `messages` ends with; nil when there are no probes, the
+    /// reply said nothing, or the set was stopped midway (a part of the set is another detector).
+    public func recordProbes(after messages: [MessageEvent]) async throws(TranscriptError) -> ProbeRecord? {
+        guard let probes, let reply = messages.last, reply.role == .model, !reply.saidNothing else { return nil }
         guard let record = await probes.probe(after: messages), record.answers.count == probes.probeSet.probes.count else { return nil }
         try SignalSidecar.append(record, folder: folder)
         return record
-    }
-
-    /// The recorder for a session of `entry`'s model: the probe model is the suspect's entry
-    /// with the probe parameters, on the same local server when there is one.
-    public static func make(_ options: SignalOptions, entry: ModelEntry, suspect: any ChatModel, systemPrompt: String, folder: String,
-                            scenario: Scenario, localServer: LocalModelServer?,
-                            errorText: (@Sendable (ModelError) -> String)? = nil) async throws -> SignalRecorder {
-        var runner: ProbeRunner?
-        if let path = options.probeSet {
-            let set = try ProbeSet.load(path: path)
-            var probeEntry = entry
-            probeEntry.parameters = ProbeRunner.parameters(from: entry.parameters)
-            let model = try await ModelFactory.make(probeEntry, scenario: scenario.id, speakers: scenario.speakers, localServer: localServer)
-            runner = ProbeRunner(set: set, model: model, systemPrompt: systemPrompt)
-            runner?.errorText = errorText
-        }
-        return SignalRecorder(folder: folder, topLogprobs: suspect.description.parameters.logprobs == true ? suspect.description.parameters.topLogprobs : nil,
-                              probes: runner)
     }
 }

@@ -89,11 +89,8 @@ struct AutoCommand: AsyncParsableCommand {
                                         interrogatorName: interrogatorEntry.name, template: template, stopOnLeak: stopOnLeak)
             run.signalsNotSaved = { printError("signals NOT SAVED (the conversation is): \($0)") }
             if let probeSet {
-                var probeEntry = suspectEntry
-                probeEntry.parameters = ProbeRunner.parameters(from: suspectEntry.parameters)
-                let probeModel = try await ModelFactory.make(probeEntry, scenario: s.id, speakers: s.speakers, localServer: server)
-                run.probes = ProbeRunner(set: probeSet, model: probeModel,
-                                         systemPrompt: s.systemPrompt(for: condition) ?? s.systemPrompt)
+                run.probes = try await ProbeRunner.make(set: probeSet, suspect: suspectEntry, scenario: s,
+                                                        systemPrompt: s.systemPrompt(for: condition) ?? s.systemPrompt, localServer: server)
             }
             runs.append(run)
             keys[key] = runs.count - 1
