@@ -14,6 +14,12 @@ final class MisbehavingServer: Sendable {
         case pause(milliseconds: Int64)
         /// Ends the body properly and closes the connection.
         case end
+        /// Ends the body properly and keeps the connection open for the next request (with a
+        /// `connection: keep-alive` head, which the server then does not override).
+        case endKeepingConnection
+        /// Closes the connection without answering: what a server does to a kept-alive
+        /// connection it is closing just as a request arrives on it.
+        case closeWithoutAnswer
         /// Closes the connection with a TCP reset, mid-body.
         case reset
         /// Sends `bytes` (an SSE comment by default) every `milliseconds`, `times` times or, with
@@ -109,7 +115,7 @@ final class MisbehavingServer: Sendable {
             switch step {
             case let .head(status, headers):
                 var h = HTTPHeaders(headers)
-                h.add(name: "connection", value: "close")
+                if !h.contains(name: "connection") { h.add(name: "connection", value: "close") }
                 context.writeAndFlush(wrapOutboundOut(.head(HTTPResponseHead(version: .http1_1, status: .init(statusCode: status), headers: h))), promise: nil)
                 run(rest, context: context)
             case .bytes(let b):
@@ -129,6 +135,10 @@ final class MisbehavingServer: Sendable {
                 run([.pause(milliseconds: ms)] + again, context: context)
             case .end:
                 context.writeAndFlush(wrapOutboundOut(.end(nil))).whenComplete { _ in context.close(promise: nil) }
+            case .endKeepingConnection:
+                context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
+            case .closeWithoutAnswer:
+                context.close(promise: nil)
             case .reset:
                 // SO_LINGER 0 makes close send RST instead of FIN: a reset, not a tidy end.
                 if let socket = context.channel as? SocketOptionProvider {

@@ -72,6 +72,61 @@ struct ModelFaultTests {
         await server.shutdown()
     }
 
+    /// A server that keeps a connection alive after a reply and closes it when the next request
+    /// arrives on it (llama.cpp's server closes idle connections after a few seconds, and a
+    /// request can meet that close): the request is sent again on a fresh connection.
+    static func closesKeptAliveConnection(_ ok: [MisbehavingServer.Step]) -> MisbehavingServer.Script {
+        { _, n in
+            switch n {
+            case 0: [.head(200, [("content-type", "text/event-stream"), ("connection", "keep-alive")])] + ok.dropFirst().dropLast() + [.endKeepingConnection]
+            case 1: [.closeWithoutAnswer]
+            default: ok
+            }
+        }
+    }
+
+    @Test("a reply asked on a kept-alive connection the server closes under it still arrives: sent again once, not counted as a retry")
+    func keptAliveConnectionClosed() async throws {
+        let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))
+        var o = Self.fastOptions()
+        o.maxRetries = 0
+        let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: o)
+        let first = await ReplyRecorder.collect(model.stream(Self.question))
+        let second = await ReplyRecorder.collect(model.stream(Self.question))
+        #expect(first.status == .complete && first.text == "fine")
+        #expect(second.status == .complete, "\(String(describing: second.error))")
+        #expect(second.text == "fine")
+        #expect(second.retries == 0)
+        #expect(server.requests.count == 3)
+        await server.shutdown()
+    }
+
+    @Test("a server that closes every connection without answering fails with a clear error after one more try")
+    func closesWithoutAnswerAlways() async throws {
+        let (r, _) = try await reply({ _, _ in [.closeWithoutAnswer] }) { server in #expect(server.requests.count == 2) }
+        #expect(r.status == .error)
+        #expect(r.error?.description.contains("closed the connection") == true, "\(String(describing: r.error))")
+    }
+
+    @Test("a short request (the model list) on a kept-alive connection the server closes under it still gets its answer")
+    func keptAliveConnectionClosedShortRequest() async throws {
+        let list = #"{"data":[{"id":"m"}]}"#
+        let server = try await MisbehavingServer { _, n in
+            switch n {
+            case 0: [.head(200, [("content-type", "application/json"), ("connection", "keep-alive")]), .bytes(Array(list.utf8)), .endKeepingConnection]
+            case 1: [.closeWithoutAnswer]
+            default: [.head(200, [("content-type", "application/json")]), .bytes(Array(list.utf8)), .end]
+            }
+        }
+        let url = server.baseURL("t") + "/models"
+        for _ in 0..<2 {
+            let reply = try await HTTPClients.fetch(HTTPClientRequestBuilder.get(url, bearer: nil), url: url, options: Self.fastOptions())
+            #expect(reply.status == 200 && reply.body == list)
+        }
+        #expect(server.requests.count == 3)
+        await server.shutdown()
+    }
+
     @Test("connection refused says so, with the address")
     func refused() async throws {
         let port = try LocalModelServer.freeLoopbackPort()

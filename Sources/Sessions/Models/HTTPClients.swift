@@ -32,6 +32,27 @@ enum HTTPClients {
         }
     }
 
+    /// Sends a request and waits for the head of its reply. When the connection closed before
+    /// any answer came, which is what happens to a request sent on a kept-alive connection
+    /// that the server was closing (llama.cpp's server closes idle ones after a few seconds),
+    /// the request is sent once more on a fresh connection: nothing of it was answered.
+    static func execute(_ makeRequest: () throws(ModelError) -> HTTPClientRequest, connectTimeout: Double) async throws -> HTTPClientResponse {
+        let http = client(connectTimeout: connectTimeout)
+        do {
+            return try await http.execute(try makeRequest(), deadline: .distantFuture)
+        } catch where closedBeforeAnswer(error) && !Task.isCancelled {
+            return try await http.execute(try makeRequest(), deadline: .distantFuture)
+        }
+    }
+
+    /// The connection went away before the reply's head: closed, reset or broken under the request.
+    static func closedBeforeAnswer(_ error: Error) -> Bool {
+        if let e = error as? HTTPClientError { return e == .remoteConnectionClosed }
+        if let e = error as? ChannelError { return [.ioOnClosedChannel, .alreadyClosed, .eof, .outputClosed].contains(e) }
+        if let e = error as? IOError { return e.errnoCode == ECONNRESET || e.errnoCode == EPIPE }
+        return false
+    }
+
     /// Sends a short request and reads its whole reply (at most `limit` bytes). The connect
     /// timeout bounds the connection and the first-byte timeout the whole reply, headers and
     /// body: a body that trickles on is not waited for. A redirect is an error.
@@ -42,7 +63,7 @@ enum HTTPClients {
             var connected = false
             watch.enter(.connecting)
             do {
-                let response = try await client(connectTimeout: options.connectTimeout).execute(request, deadline: .distantFuture)
+                let response = try await execute({ request }, connectTimeout: options.connectTimeout)
                 connected = true
                 watch.enter(.waitingFirstByte)
                 let status = Int(response.status.code)

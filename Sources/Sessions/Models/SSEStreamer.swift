@@ -64,9 +64,7 @@ struct SSEStreamer: Sendable {
         var connected = false
         watch.enter(.connecting)
         do {
-            let request = try makeRequest()
-            let response = try await HTTPClients.client(connectTimeout: options.connectTimeout)
-                .execute(request, deadline: .distantFuture)
+            let response = try await HTTPClients.execute(makeRequest, connectTimeout: options.connectTimeout)
             connected = true
             watch.enter(.waitingFirstByte)
             if (300...399).contains(Int(response.status.code)) {
