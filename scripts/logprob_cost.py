@@ -1,14 +1,15 @@
 """Measures what token log-probabilities cost with the local model (docs/signals.md §Cost):
-the same 64-token reply from llama-cpp-python's server, streamed as `interrogate` asks for it,
+the same 64-token reply from the embedded server (`.venv/bin/llama-server`, which set-up builds
+from the llama.cpp sources in llama-cpp-python's sdist), streamed as `interrogate` asks for it,
 without logprobs, with logprobs and 5 alternatives, and a probe (4 tokens, 10 alternatives).
 Each is run `--rounds` times in turn; the fastest run of each is kept (this machine's speed
 drifts). Prints seconds and ratios. A benchmark, not a test.
 
-With --llama-server PATH, the same requests also go to llama.cpp's own server binary (built from
-the llama.cpp sources that llama-cpp-python's sdist carries: vendor/llama.cpp, target
-llama-server), on the same model file, for comparison.
+With --llama-cpp-python PYTHON (a Python that has `llama-cpp-python[server]` installed, which
+interrogate ran before it built llama-server), the same requests also go to llama-cpp-python's
+server on the same model file, for comparison.
 
-Run: .venv/bin/python scripts/logprob_cost.py [--rounds 3] [--tokens 64] [--llama-server PATH]
+Run: .venv/bin/python scripts/logprob_cost.py [--rounds 3] [--tokens 64] [--llama-cpp-python PYTHON]
 """
 import argparse
 import json
@@ -87,16 +88,21 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--tokens", type=int, default=64)
-    ap.add_argument("--llama-server", help="path of a llama-server binary to compare")
+    ap.add_argument("--llama-server", default=str(ROOT / ".venv/bin/llama-server"), help="the llama-server binary (default: the embedded one)")
+    ap.add_argument("--llama-cpp-python", metavar="PYTHON", help="a Python with llama-cpp-python[server] installed, to compare")
     a = ap.parse_args()
     port = free_port()
-    python = measure(f"llama-cpp-python {__import__('llama_cpp').__version__}",
-                     [sys.executable, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
-                      "--port", str(port), "--chat_format", "gemma", "--n_ctx", "2048"], port, a)
-    if a.llama_server:
+    # The arguments the embedded model uses (Sources/Sessions/Models/LocalModelServer.swift).
+    native = measure(f"llama-server ({a.llama_server})",
+                     [a.llama_server, "--model", str(MODEL), "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "2048",
+                      "--parallel", "1", "--chat-template", "gemma", "--no-webui"], port, a)
+    if a.llama_cpp_python:
         port = free_port()
-        native = measure(f"llama-server ({a.llama_server})",
-                         [a.llama_server, "-m", str(MODEL), "--host", "127.0.0.1", "--port", str(port), "-c", "2048"], port, a)
+        version = subprocess.run([a.llama_cpp_python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],
+                                 capture_output=True, text=True, check=True).stdout.strip()
+        python = measure(f"llama-cpp-python {version}",
+                         [a.llama_cpp_python, "-m", "llama_cpp.server", "--model", str(MODEL), "--host", "127.0.0.1",
+                          "--port", str(port), "--chat_format", "gemma", "--n_ctx", "2048"], port, a)
         print("llama-server against llama-cpp-python (time ratio, lower is faster):")
         for k in python:
             print(f"  {k:26s} x{native[k][0] / python[k][0]:.3f}")

@@ -132,12 +132,13 @@ struct ModelsCommandTests {
         #expect(r.status == 0, "\(r.stderr)")
         #expect(r.stdout.contains("streaming:    yes"))
         #expect(r.stdout.contains("logprobs:     yes"))
-        // A server is an orphan when no interrogate process (this test process, or an app other
-        // tests are running at the same time) is its parent: its parent died without stopping it.
-        let orphans = serverChildren(of: nil).filter { pid in
-            guard let parent = ppid(pid), parent != getpid() else { return false }
-            let name = (try? String(contentsOfFile: "/proc/\(parent)/comm", encoding: .utf8)) ?? ""
-            return !name.hasPrefix("interrogate") && !isZombie(pid)
+        // A server is an orphan when its watchdog is gone, or when no interrogate process (this
+        // test process, or an app other tests are running at the same time) is the watchdog's
+        // parent: its app died without stopping it.
+        let orphans = servers(of: nil).filter { pid in
+            guard !isZombie(pid) else { return false }
+            guard let watchdog = ppid(pid), comm(watchdog).hasPrefix("python"), let app = ppid(watchdog) else { return true }
+            return app != getpid() && !comm(app).hasPrefix("interrogate")
         }
         #expect(orphans.isEmpty, "servers whose app is gone: \(orphans)")
     }
@@ -152,7 +153,7 @@ struct ModelsCommandTests {
         var server: Int32?
         for _ in 0..<600 where server == nil {
             try await Task.sleep(for: .milliseconds(100))
-            server = serverChildren(of: app.pid).first
+            server = servers(of: app.pid).first
         }
         let pid = try #require(server, "the local model server never started")
         try await Task.sleep(for: .seconds(2))
@@ -166,14 +167,19 @@ struct ModelsCommandTests {
         #expect(gone, "the model server \(pid) outlived the app")
     }
 
-    /// Python processes running the llama.cpp server, children of `parent` (any parent if nil).
-    func serverChildren(of parent: Int32?) -> [Int32] {
+    /// llama.cpp servers (`llama-server`) started by the local model of `app`, through its
+    /// watchdog; all of them if nil.
+    func servers(of app: Int32?) -> [Int32] {
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
         return pids.filter { pid in
-            guard let cmd = try? String(contentsOfFile: "/proc/\(pid)/cmdline", encoding: .utf8), cmd.contains("llama_cpp.server") else { return false }
-            guard let parent else { return true }
-            return ppid(pid) == parent
+            guard comm(pid) == "llama-server" else { return false }
+            guard let app else { return true }
+            return ppid(pid).flatMap(ppid) == app
         }
+    }
+
+    func comm(_ pid: Int32) -> String {
+        ((try? String(contentsOfFile: "/proc/\(pid)/comm", encoding: .utf8)) ?? "").trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
     func ppid(_ pid: Int32) -> Int32? {

@@ -7,16 +7,19 @@ import Glibc
 import Darwin
 #endif
 
-/// The embedded default model: llama.cpp's server (llama-cpp-python, from `.venv`) with the
-/// small GGUF model that set-up assembled, on a free loopback port. Its log goes to a file,
-/// never to the terminal. It is stopped on exit, and it stops itself within a second if the
-/// app dies without stopping it (a watchdog in the child checks that its parent is alive).
+/// The embedded default model: llama.cpp's own server (`llama-server`, which set-up built from
+/// the llama.cpp sources pinned in `scripts/setup.sh` into `.venv/bin`) with the small GGUF
+/// model that set-up assembled, on a free loopback port. Its log goes to a file, never to the
+/// terminal. It is stopped on exit, and it stops itself within a second if the app dies
+/// without stopping it: a small Python watchdog between the app and the server ends the
+/// server when the app is gone, and the kernel ends the server if the watchdog is killed.
 public final class LocalModelServer: @unchecked Sendable {
     // @unchecked: `process` and `baseURL` are only touched under `lock`.
 
     public struct Installation: Sendable, Equatable {
         public var root: String
         public var python: String
+        public var serverPath: String
         public var modelPath: String
 
         public static let modelFileName = "gemma-3-270m-q4_k_m.gguf"
@@ -24,11 +27,13 @@ public final class LocalModelServer: @unchecked Sendable {
         public init(root: String) {
             self.root = root
             python = (root as NSString).appendingPathComponent(".venv/bin/python")
+            serverPath = (root as NSString).appendingPathComponent(".venv/bin/llama-server")
             modelPath = (root as NSString).appendingPathComponent("models/\(Self.modelFileName)")
         }
 
         var isComplete: Bool {
-            FileManager.default.isExecutableFile(atPath: python) && FileManager.default.fileExists(atPath: modelPath)
+            FileManager.default.isExecutableFile(atPath: python) && FileManager.default.isExecutableFile(atPath: serverPath)
+                && FileManager.default.fileExists(atPath: modelPath)
         }
 
         /// `$INTERROGATE_HOME`, else the first folder holding `.venv` and `models/` above the
@@ -56,16 +61,16 @@ public final class LocalModelServer: @unchecked Sendable {
         public var contextSize = 2048
         public var threads: Int?
         public var startupTimeout: Double = 90
-        /// The Gemma GGUF carries no chat template of its own.
-        public var chatFormat = "gemma"
+        /// The Gemma GGUF carries no chat template of its own: llama.cpp's built-in one.
+        public var chatTemplate = "gemma"
         public var logPath: String?
         public init() {}
     }
 
     public let installation: Installation
     public let options: Options
-    /// llama-cpp-python's server mixes up replies asked at the same time (their tokens come out
-    /// as garbage), so the roles sharing this server take turns: one request at a time.
+    /// The server has one slot (`-np 1`: the whole context for one conversation), so the roles
+    /// sharing it take turns here, first come first served, rather than in its queue.
     let gate = RequestGate()
     private let lock = NSLock()
     private var process: ChildProcess?
@@ -82,32 +87,44 @@ public final class LocalModelServer: @unchecked Sendable {
 
     public var processIdentifier: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
 
-    /// The Python code that runs the server: a watchdog thread ends the process as soon as
-    /// its parent (this app) is gone, however the app ended.
+    /// The Python watchdog that runs the server as its child: it ends the server as soon as
+    /// its own parent (this app) is gone, however the app ended, and on SIGTERM; the kernel
+    /// kills the server if the watchdog itself is killed (PR_SET_PDEATHSIG).
     static let launcher = """
-    import os, sys, threading, time, runpy
+    import ctypes, os, signal, subprocess, sys, time
     parent = os.getppid()
-    def watch():
-        while True:
-            time.sleep(0.25)
-            if os.getppid() != parent:
-                os._exit(0)
-    threading.Thread(target=watch, daemon=True).start()
-    sys.argv = ["llama_cpp.server"] + sys.argv[1:]
-    runpy.run_module("llama_cpp.server", run_name="__main__")
+    libc = ctypes.CDLL(None, use_errno=True)
+    server = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
+    def stop(*_):
+        server.terminate()
+        try:
+            server.wait(4)
+        except subprocess.TimeoutExpired:
+            server.kill()
+        os._exit(0)
+    signal.signal(signal.SIGTERM, stop)
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    while server.poll() is None:
+        if os.getppid() != parent:
+            stop()
+        time.sleep(0.25)
+    code = server.returncode
+    sys.exit(code if code >= 0 else 128 - code)
     """
 
     /// Starts the server and waits until it answers; returns its base URL (`…/v1`).
     public func start() async throws(ModelError) -> String {
         if let url = lock.withLock({ process?.isRunning == true ? baseURL : nil }) { return url }
         guard installation.isComplete else {
-            throw .localServer("the local model is not installed in \(installation.root) (missing .venv/bin/python or models/\(Installation.modelFileName)): run `make setup`")
+            throw .localServer("the local model is not installed in \(installation.root) (missing .venv/bin/python, .venv/bin/llama-server or models/\(Installation.modelFileName)): run `make setup`")
         }
         let port = try Self.freeLoopbackPort()
         let log = try openLog()
-        var args = ["-c", Self.launcher, "--model", installation.modelPath, "--host", "127.0.0.1", "--port", String(port),
-                    "--chat_format", options.chatFormat, "--n_ctx", String(options.contextSize)]
-        if let t = options.threads { args += ["--n_threads", String(t)] }
+        let name = (Installation.modelFileName as NSString).deletingPathExtension
+        var args = ["-c", Self.launcher, installation.serverPath, "--model", installation.modelPath, "--alias", name,
+                    "--host", "127.0.0.1", "--port", String(port), "--ctx-size", String(options.contextSize), "--parallel", "1",
+                    "--chat-template", options.chatTemplate, "--no-webui"]
+        if let t = options.threads { args += ["--threads", String(t)] }
         var env = ProcessInfo.processInfo.environment
         // The server needs no credentials; keep them out of its environment and its log.
         for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") { env[key] = nil }
