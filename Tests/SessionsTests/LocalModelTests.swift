@@ -34,7 +34,7 @@ struct LocalModelTests {
     func client(_ parameters: ModelParameters) async throws -> OpenAICompatibleModel {
         let local = try await LocalServerFixture.shared.started()
         let url = try #require(local.description.baseURL)
-        return OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: nil, parameters: parameters, provider: "local")
+        return OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: local.server.accessKey, parameters: parameters, provider: "local")
     }
 
     @Test("a reply streams in several pieces, with the model's name and a finish reason")
@@ -58,7 +58,7 @@ struct LocalModelTests {
         for scenario in loaded.scenarios {
             let speakers = scenario.speakers
             #expect(speakers != .standard, "\(scenario.id) names its speakers")
-            let model = OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: nil,
+            let model = OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: local.server.accessKey,
                                               parameters: .init(temperature: 0, maxTokens: 48, seed: 42), provider: "local", dialogue: speakers)
             let question = scenario.probes.first ?? "What are you not telling me?"
             let request = Prompting.request(systemPrompt: scenario.systemPrompt(for: .instructed)!, messages: [
@@ -143,6 +143,33 @@ struct LocalModelTests {
         guard case .cannotConnect? = r.error else { Issue.record("the port still answers: \(String(describing: r.error))"); return }
         // Its output went to the log file, not to the terminal.
         #expect(((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").contains("interrogate starting the local model"))
+    }
+
+    @Test("the local server answers only this app: a request without its key is refused, the key is not on its command line, and it lists no conversation")
+    func onlyThisApp() async throws {
+        let local = try await LocalServerFixture.shared.started()
+        let url = try #require(local.description.baseURL)
+        let stranger = OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: nil, parameters: .init(maxTokens: 2), options: ModelFaultTests.fastOptions())
+        let r = await ReplyRecorder.collect(stranger.stream(Self.question))
+        guard case .http(401, _)? = r.error else { Issue.record("a request without the key got \(String(describing: r.error))"); return }
+        #expect(r.text.isEmpty)
+        let wrongKey = OpenAICompatibleModel(baseURL: url, model: local.description.name, apiKey: "sk-guess", parameters: .init(maxTokens: 2), options: ModelFaultTests.fastOptions())
+        let guessed = await ReplyRecorder.collect(wrongKey.stream(Self.question))
+        guard case .http(401, _)? = guessed.error else { Issue.record("a request with a wrong key got \(String(describing: guessed.error))"); return }
+        // What the server holds of the conversation (its slots) is not served, even with the key.
+        let root = String(url.dropLast("/v1".count))
+        let slots = try await HTTPClients.fetch(HTTPClientRequestBuilder.get(root + "/slots", bearer: local.server.accessKey), url: root + "/slots", options: ModelFaultTests.fastOptions())
+        #expect(slots.status != 200, "\(slots.body.prefix(200))")
+        // Other users can read a process's command line; the key is not there.
+        let pid = try #require(local.server.processIdentifier)
+        let children = (try? String(contentsOfFile: "/proc/\(pid)/task/\(pid)/children", encoding: .utf8)) ?? ""
+        for p in [String(pid)] + children.split(separator: " ").map(String.init) {
+            let cmdline = (try? String(contentsOfFile: "/proc/\(p)/cmdline", encoding: .utf8)) ?? ""
+            #expect(!cmdline.contains(local.server.accessKey), "the key is on the command line of \(p)")
+        }
+        #expect(!children.isEmpty, "the server runs under its watchdog")
+        let log = (try? String(contentsOfFile: local.server.logPath, encoding: .utf8)) ?? ""
+        #expect(!log.isEmpty && !log.contains(local.server.accessKey), "the key is in the server's log")
     }
 
     @Test("a missing installation is a clear error, not a hang")

@@ -69,6 +69,11 @@ public final class LocalModelServer: @unchecked Sendable {
 
     public let installation: Installation
     public let options: Options
+    /// A key made for this run: the server answers only requests that carry it, so another
+    /// local program, or a web page in the user's browser (llama-server allows any origin),
+    /// cannot use the model or read what it was told. It reaches the server through its
+    /// environment, not its command line, which other users can read.
+    public let accessKey: String = (0..<4).map { _ in String(format: "%016llx", UInt64.random(in: .min ... .max)) }.joined()
     /// The server has one slot (`-np 1`: the whole context for one conversation), so the roles
     /// sharing it take turns here, first come first served, rather than in its queue.
     let gate = RequestGate()
@@ -123,11 +128,12 @@ public final class LocalModelServer: @unchecked Sendable {
         let name = (Installation.modelFileName as NSString).deletingPathExtension
         var args = ["-c", Self.launcher, installation.serverPath, "--model", installation.modelPath, "--alias", name,
                     "--host", "127.0.0.1", "--port", String(port), "--ctx-size", String(options.contextSize), "--parallel", "1",
-                    "--chat-template", options.chatTemplate, "--no-webui"]
+                    "--chat-template", options.chatTemplate, "--no-webui", "--no-slots"]
         if let t = options.threads { args += ["--threads", String(t)] }
         var env = ProcessInfo.processInfo.environment
-        // The server needs no credentials; keep them out of its environment and its log.
-        for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") { env[key] = nil }
+        // The server gets no credentials but its own key: keep the user's out of its environment and log.
+        for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") || key.hasPrefix("LLAMA_ARG_") { env[key] = nil }
+        env["LLAMA_API_KEY"] = accessKey
         let p = try ChildProcess(path: installation.python, arguments: args, environment: env, stdout: log.fileDescriptor, stderr: log.fileDescriptor)
         try? log.close()
         let url = "http://127.0.0.1:\(port)/v1"
@@ -149,7 +155,7 @@ public final class LocalModelServer: @unchecked Sendable {
             if !p.isRunning {
                 throw .localServer("the local model server exited (status \(p.status ?? -1)) before it was ready. Last lines of \(logPath):\n\(logTail())")
             }
-            let request = HTTPClientRequestBuilder.get(url + "/models", bearer: nil)
+            let request = HTTPClientRequestBuilder.get(url + "/models", bearer: accessKey)
             if let reply = try? await HTTPClients.fetch(request, url: url + "/models", options: probe, limit: 1 << 20), reply.status == 200 {
                 return
             }
@@ -226,7 +232,7 @@ public final class LocalModel: ChatModel, @unchecked Sendable {
 
     public func prepare() async throws(ModelError) {
         let url = try await server.start()
-        let c = OpenAICompatibleModel(baseURL: url, model: description.name, apiKey: nil, parameters: parameters,
+        let c = OpenAICompatibleModel(baseURL: url, model: description.name, apiKey: server.accessKey, parameters: parameters,
                                       options: endpoint, provider: "local", dialogue: dialogue)
         lock.withLock { client = c }
     }
