@@ -75,6 +75,8 @@ let package = Package(
                 // The misbehaving HTTP server the model clients are tested against.
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                // Requests to the local llama.cpp server outside the model clients (its chat template).
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),

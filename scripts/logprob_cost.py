@@ -49,7 +49,9 @@ def stream(url, body):
 def measure(name, command, port, a):
     (ROOT / ".interrogate").mkdir(exist_ok=True)
     log = open(ROOT / ".interrogate/logprob-cost.log", "a")
-    server = subprocess.Popen(command, stdout=log, stderr=log)
+    # Settings for llama.cpp in this shell (LLAMA_ARG_*, LLAMA_API_KEY) would change what is measured.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("LLAMA_")}
+    server = subprocess.Popen(command, stdout=log, stderr=log, env=env)
     url = f"http://127.0.0.1:{port}/v1"
     try:
         for _ in range(600):
@@ -95,7 +97,7 @@ def main():
     # The arguments the embedded model uses (Sources/Sessions/Models/LocalModelServer.swift).
     native = measure(f"llama-server ({a.llama_server})",
                      [a.llama_server, "--model", str(MODEL), "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "2048",
-                      "--parallel", "1", "--chat-template", "gemma", "--no-webui"], port, a)
+                      "--parallel", "1", "--no-jinja", "--chat-template", "gemma", "--cache-ram", "256", "--no-webui", "--no-slots"], port, a)
     if a.llama_cpp_python:
         port = free_port()
         version = subprocess.run([a.llama_cpp_python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],

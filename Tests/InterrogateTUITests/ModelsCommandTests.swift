@@ -167,12 +167,14 @@ struct ModelsCommandTests {
         #expect(gone, "the model server \(pid) outlived the app")
     }
 
-    /// llama.cpp servers (`llama-server`) started by the local model of `app`, through its
-    /// watchdog; all of them if nil.
+    /// This installation's llama.cpp servers (`.venv/bin/llama-server`), started by the local
+    /// model of `app` through its watchdog; all of them if nil.
     func servers(of app: Int32?) -> [Int32] {
+        let ours = TestSupport.packageRoot.appendingPathComponent(".venv/bin/llama-server").resolvingSymlinksInPath().path
         let pids = (try? FileManager.default.contentsOfDirectory(atPath: "/proc"))?.compactMap(Int32.init) ?? []
         return pids.filter { pid in
-            guard comm(pid) == "llama-server" else { return false }
+            guard comm(pid) == "llama-server",
+                  (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/exe")) == ours else { return false }
             guard let app else { return true }
             return ppid(pid).flatMap(ppid) == app
         }

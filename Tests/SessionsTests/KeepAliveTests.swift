@@ -47,7 +47,7 @@ struct KeepAliveTests {
     func commentsAfterText() async throws {
         // The text is sent at once: a first-byte timeout long enough for a loaded machine, so
         // only the idle timeout can end the reply.
-        let r = try #require(try await reply("openai", [.head(200), SSE.delta("I was "), .keepAlive(every: 100)], options: Self.options(firstByte: 15, idle: 1)))
+        let r = try #require(try await reply("openai", [.head(200), SSE.delta("I was "), .keepAlive(every: 100)], options: Self.options(firstByte: 120, idle: 1)))
         #expect(r.text == "I was ")
         #expect(r.error == .idleTimeout(seconds: 1))
         #expect(r.status != .complete)

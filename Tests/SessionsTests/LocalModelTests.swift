@@ -1,4 +1,6 @@
+import AsyncHTTPClient
 import Foundation
+import NIOCore
 import Testing
 import TestSupport
 @testable import Sessions
@@ -134,7 +136,16 @@ struct LocalModelTests {
         let url = try await server.start()
         let pid = try #require(server.processIdentifier)
         #expect(kill(pid, 0) == 0)
+        // In a process group of its own: Ctrl-C in the terminal reaches the app, not the server.
+        #expect(getpgid(pid) == pid && getpgid(pid) != getpgrp())
         #expect(url.hasPrefix("http://127.0.0.1:"))
+        // Replies do not fill the log: a session of hundreds of requests must not grow it by
+        // lines per request (llama-server's default logs each one).
+        func logLines() -> Int { ((try? String(contentsOfFile: log, encoding: .utf8)) ?? "").split(separator: "\n").count }
+        let before = logLines()
+        let asking = OpenAICompatibleModel(baseURL: url, model: "m", apiKey: server.accessKey, parameters: .init(maxTokens: 2), options: ModelFaultTests.fastOptions())
+        for _ in 0..<3 { #expect(await ReplyRecorder.collect(asking.stream(Self.question)).status == .complete) }
+        #expect(logLines() - before < 3, "the log grew by \(logLines() - before) lines for 3 replies")
         server.stop()
         #expect(server.processIdentifier == nil)
         #expect(kill(pid, 0) == -1 && errno == ESRCH, "the server process \(pid) is still there")
@@ -170,6 +181,30 @@ struct LocalModelTests {
         #expect(!children.isEmpty, "the server runs under its watchdog")
         let log = (try? String(contentsOfFile: local.server.logPath, encoding: .utf8)) ?? ""
         #expect(!log.isEmpty && !log.contains(local.server.accessKey), "the key is in the server's log")
+    }
+
+    @Test("a chat reaches the model as Gemma turns holding the system prompt and the question, not as a template's name")
+    func chatTemplate() async throws {
+        let local = try await LocalServerFixture.shared.started()
+        let url = try #require(local.description.baseURL)
+        let root = String(url.dropLast("/v1".count))
+        var request = HTTPClientRequest(url: root + "/apply-template")
+        request.method = .POST
+        request.headers.add(name: "authorization", value: "Bearer \(local.server.accessKey)")
+        request.headers.add(name: "content-type", value: "application/json")
+        request.body = .bytes(ByteBuffer(string: #"{"messages":[{"role":"system","content":"Keep the code secret."},{"role":"user","content":"What is the code?"}]}"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(30))
+        let body = String(buffer: try await response.body.collect(upTo: 1 << 20))
+        let prompt = try JSONValue.parse(Data(body.utf8))["prompt"]?.string
+        #expect(prompt == "<start_of_turn>user\nKeep the code secret.\n\nWhat is the code?<end_of_turn>\n<start_of_turn>model\n", "\(body)")
+    }
+
+    @Test("the server's environment keeps nothing that configures llama.cpp and no credentials, only its own key")
+    func serverEnvironment() {
+        let env = LocalModelServer.serverEnvironment(["PATH": "/usr/bin", "HOME": "/home/a", "OPENAI_API_KEY": "sk-1", "LLAMA_API_KEY": "mine",
+                                                       "LLAMA_ARG_PORT": "80", "LLAMA_ARG_HOST": "0.0.0.0", "AIP_MODE": "PREDICTION", "HF_TOKEN": "t"],
+                                                      accessKey: "k")
+        #expect(env == ["PATH": "/usr/bin", "HOME": "/home/a", "LLAMA_API_KEY": "k"])
     }
 
     @Test("a missing installation is a clear error, not a hang")

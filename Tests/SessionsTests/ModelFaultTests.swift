@@ -85,26 +85,41 @@ struct ModelFaultTests {
         }
     }
 
-    @Test("a reply asked on a kept-alive connection the server closes under it still arrives: sent again once, not counted as a retry")
+    @Test("a reply asked on a kept-alive connection the server closes under it still arrives: sent again at once, and counted as a retry")
     func keptAliveConnectionClosed() async throws {
         let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))
-        var o = Self.fastOptions()
-        o.maxRetries = 0
-        let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: o)
+        let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: Self.fastOptions())
         let first = await ReplyRecorder.collect(model.stream(Self.question))
-        let second = await ReplyRecorder.collect(model.stream(Self.question))
-        #expect(first.status == .complete && first.text == "fine")
+        var events: [ChatEvent] = []
+        let second = await ReplyRecorder.collect(model.stream(Self.question)) { events.append($0) }
+        #expect(first.status == .complete && first.text == "fine" && first.retries == 0)
         #expect(second.status == .complete, "\(String(describing: second.error))")
         #expect(second.text == "fine")
-        #expect(second.retries == 0)
+        #expect(second.retries == 1)
+        #expect(events.first == .retrying(attempt: 1, afterSeconds: 0, reason: "the server closed the connection before answering"))
         #expect(server.requests.count == 3)
         await server.shutdown()
     }
 
-    @Test("a server that closes every connection without answering fails with a clear error after one more try")
+    @Test("with max_retries 0 a request the server closed the connection under is not sent again: the person's limit holds")
+    func keptAliveConnectionClosedNoRetries() async throws {
+        let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))
+        var o = Self.fastOptions()
+        o.maxRetries = 0
+        let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: o)
+        _ = await ReplyRecorder.collect(model.stream(Self.question))
+        let second = await ReplyRecorder.collect(model.stream(Self.question))
+        #expect(second.status == .error)
+        #expect(second.error?.description.contains("closed the connection") == true, "\(String(describing: second.error))")
+        #expect(server.requests.count == 2)
+        await server.shutdown()
+    }
+
+    @Test("a server that closes every connection without answering fails with a clear error once the retries are used up")
     func closesWithoutAnswerAlways() async throws {
-        let (r, _) = try await reply({ _, _ in [.closeWithoutAnswer] }) { server in #expect(server.requests.count == 2) }
+        let (r, _) = try await reply({ _, _ in [.closeWithoutAnswer] }) { server in #expect(server.requests.count == 3) } // the first try and maxRetries = 2
         #expect(r.status == .error)
+        #expect(r.retries == 2)
         #expect(r.error?.description.contains("closed the connection") == true, "\(String(describing: r.error))")
     }
 

@@ -15,8 +15,11 @@ public final class ChildProcess: @unchecked Sendable {
     private var exitStatus: Int32?
 
     /// Starts `path` with `arguments`; stdin is /dev/null, stdout and stderr go to the given
-    /// open descriptors (which the caller closes afterwards).
-    public init(path: String, arguments: [String], environment: [String: String], stdout: Int32, stderr: Int32) throws(ModelError) {
+    /// open descriptors (which the caller closes afterwards). With `ownProcessGroup`, Ctrl-C in
+    /// the terminal (SIGINT to the foreground process group) does not reach it: the app decides
+    /// what Ctrl-C stops, and when.
+    public init(path: String, arguments: [String], environment: [String: String], stdout: Int32, stderr: Int32,
+                ownProcessGroup: Bool = false) throws(ModelError) {
         var actions = Platform.spawnFileActions()
         posix_spawn_file_actions_init(&actions)
         defer { posix_spawn_file_actions_destroy(&actions) }
@@ -38,7 +41,12 @@ public final class ChildProcess: @unchecked Sendable {
         var allSignals = sigset_t()
         sigfillset(&allSignals)
         posix_spawnattr_setsigdefault(&attr, &allSignals)
-        posix_spawnattr_setflags(&attr, Int16(POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF))
+        var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        if ownProcessGroup {
+            posix_spawnattr_setpgroup(&attr, 0)
+            flags |= POSIX_SPAWN_SETPGROUP
+        }
+        posix_spawnattr_setflags(&attr, Int16(flags))
         var pid: pid_t = 0
         let rc = posix_spawn(&pid, path, &actions, &attr, argv, env)
         guard rc == 0 else { throw .localServer("cannot start \(path): \(String(cString: strerror(rc)))") }

@@ -32,16 +32,17 @@ enum HTTPClients {
         }
     }
 
-    /// Sends a request and waits for the head of its reply. When the connection closed before
-    /// any answer came, which is what happens to a request sent on a kept-alive connection
-    /// that the server was closing (llama.cpp's server closes idle ones after a few seconds),
-    /// the request is sent once more on a fresh connection: nothing of it was answered.
-    static func execute(_ makeRequest: () throws(ModelError) -> HTTPClientRequest, connectTimeout: Double) async throws -> HTTPClientResponse {
+    /// Sends a GET and waits for the head of its reply. When the connection closed before any
+    /// answer came, which is what happens to a request sent on a kept-alive connection that the
+    /// server was closing (llama.cpp's server closes idle ones after 5 s), it is sent once more:
+    /// a GET changes nothing on the server. (A POST is retried only within the user's
+    /// `max_retries`, and visibly: see `SSEStreamer`.)
+    private static func executeGET(_ request: HTTPClientRequest, connectTimeout: Double) async throws -> HTTPClientResponse {
         let http = client(connectTimeout: connectTimeout)
         do {
-            return try await http.execute(try makeRequest(), deadline: .distantFuture)
-        } catch where closedBeforeAnswer(error) && !Task.isCancelled {
-            return try await http.execute(try makeRequest(), deadline: .distantFuture)
+            return try await http.execute(request, deadline: .distantFuture)
+        } catch where request.method == .GET && closedBeforeAnswer(error) && !Task.isCancelled {
+            return try await http.execute(request, deadline: .distantFuture)
         }
     }
 
@@ -63,7 +64,7 @@ enum HTTPClients {
             var connected = false
             watch.enter(.connecting)
             do {
-                let response = try await execute({ request }, connectTimeout: options.connectTimeout)
+                let response = try await executeGET(request, connectTimeout: options.connectTimeout)
                 connected = true
                 watch.enter(.waitingFirstByte)
                 let status = Int(response.status.code)

@@ -10,9 +10,10 @@ import Darwin
 /// The embedded default model: llama.cpp's own server (`llama-server`, which set-up built from
 /// the llama.cpp sources pinned in `scripts/setup.sh` into `.venv/bin`) with the small GGUF
 /// model that set-up assembled, on a free loopback port. Its log goes to a file, never to the
-/// terminal. It is stopped on exit, and it stops itself within a second if the app dies
+/// terminal. It is stopped on exit, and it stops itself within seconds if the app dies
 /// without stopping it: a small Python watchdog between the app and the server ends the
 /// server when the app is gone, and the kernel ends the server if the watchdog is killed.
+/// Both run in a process group of their own, so Ctrl-C in the terminal reaches only the app.
 public final class LocalModelServer: @unchecked Sendable {
     // @unchecked: `process` and `baseURL` are only touched under `lock`.
 
@@ -58,7 +59,9 @@ public final class LocalModelServer: @unchecked Sendable {
     }
 
     public struct Options: Sendable {
-        public var contextSize = 2048
+        /// Tokens the conversation may fill: a 25-question session of the small model's long
+        /// replies passed 2,048. Gemma 3 270M was trained for 32,768.
+        public var contextSize = 8192
         public var threads: Int?
         public var startupTimeout: Double = 90
         /// The Gemma GGUF carries no chat template of its own: llama.cpp's built-in one.
@@ -92,30 +95,50 @@ public final class LocalModelServer: @unchecked Sendable {
 
     public var processIdentifier: Int32? { lock.withLock { process?.isRunning == true ? process?.pid : nil } }
 
-    /// The Python watchdog that runs the server as its child: it ends the server as soon as
-    /// its own parent (this app) is gone, however the app ended, and on SIGTERM; the kernel
-    /// kills the server if the watchdog itself is killed (PR_SET_PDEATHSIG).
+    /// The Python watchdog that runs the server as its child (`python -c launcher APP_PID
+    /// SERVER ARGS…`): it ends the server as soon as the app is no longer its parent, however
+    /// the app ended, and on SIGTERM; on Linux the kernel kills the server if the watchdog
+    /// itself is killed (PR_SET_PDEATHSIG). The app's pid comes in argv, so an app that died
+    /// before the watchdog started is noticed too.
     static let launcher = """
-    import ctypes, os, signal, subprocess, sys, time
-    parent = os.getppid()
-    libc = ctypes.CDLL(None, use_errno=True)
-    server = subprocess.Popen(sys.argv[1:], preexec_fn=lambda: libc.prctl(1, signal.SIGKILL))
+    import os, signal, subprocess, sys, time
+    app, watchdog, server = int(sys.argv[1]), os.getpid(), None
+    if sys.platform.startswith("linux"):
+        import ctypes
+        prctl = ctypes.CDLL(None, use_errno=True).prctl
+    def bound_to_watchdog():
+        if sys.platform.startswith("linux"):
+            prctl(1, signal.SIGKILL)
+            if os.getppid() != watchdog:
+                os._exit(1)
     def stop(*_):
-        server.terminate()
-        try:
-            server.wait(4)
-        except subprocess.TimeoutExpired:
-            server.kill()
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(4)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                server.wait()
         os._exit(0)
     signal.signal(signal.SIGTERM, stop)
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    if os.getppid() != app:
+        stop()
+    server = subprocess.Popen(sys.argv[2:], preexec_fn=bound_to_watchdog)
     while server.poll() is None:
-        if os.getppid() != parent:
+        if os.getppid() != app:
             stop()
         time.sleep(0.25)
     code = server.returncode
     sys.exit(code if code >= 0 else 128 - code)
     """
+
+    /// What the server's environment keeps of the app's: nothing that configures llama.cpp
+    /// (`LLAMA_ARG_*` and the like would override the arguments) and no credentials.
+    static func serverEnvironment(_ app: [String: String], accessKey: String) -> [String: String] {
+        var env = app.filter { ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE"].contains($0.key) }
+        env["LLAMA_API_KEY"] = accessKey
+        return env
+    }
 
     /// Starts the server and waits until it answers; returns its base URL (`…/v1`).
     public func start() async throws(ModelError) -> String {
@@ -126,15 +149,18 @@ public final class LocalModelServer: @unchecked Sendable {
         let port = try Self.freeLoopbackPort()
         let log = try openLog()
         let name = (Installation.modelFileName as NSString).deletingPathExtension
-        var args = ["-c", Self.launcher, installation.serverPath, "--model", installation.modelPath, "--alias", name,
+        // --no-jinja: llama.cpp's built-in Gemma template (with Jinja on, "gemma" would be the
+        // template's whole text). --cache-ram bounds the prompts it keeps between requests.
+        // --log-verbosity 2: warnings and errors only (at its default it logs every request,
+        // tens of MB an hour). --offline: it never reaches for the network.
+        var args = ["-c", Self.launcher, String(getpid()), installation.serverPath, "--model", installation.modelPath, "--alias", name,
                     "--host", "127.0.0.1", "--port", String(port), "--ctx-size", String(options.contextSize), "--parallel", "1",
-                    "--chat-template", options.chatTemplate, "--no-webui", "--no-slots"]
+                    "--no-jinja", "--chat-template", options.chatTemplate, "--cache-ram", "256", "--no-webui", "--no-slots",
+                    "--log-verbosity", "2", "--offline"]
         if let t = options.threads { args += ["--threads", String(t)] }
-        var env = ProcessInfo.processInfo.environment
-        // The server gets no credentials but its own key: keep the user's out of its environment and log.
-        for key in env.keys where key.hasSuffix("_API_KEY") || key.hasSuffix("_TOKEN") || key.hasPrefix("LLAMA_ARG_") { env[key] = nil }
-        env["LLAMA_API_KEY"] = accessKey
-        let p = try ChildProcess(path: installation.python, arguments: args, environment: env, stdout: log.fileDescriptor, stderr: log.fileDescriptor)
+        let env = Self.serverEnvironment(ProcessInfo.processInfo.environment, accessKey: accessKey)
+        let p = try ChildProcess(path: installation.python, arguments: args, environment: env, stdout: log.fileDescriptor, stderr: log.fileDescriptor,
+                                 ownProcessGroup: true)
         try? log.close()
         let url = "http://127.0.0.1:\(port)/v1"
         lock.withLock { process = p; baseURL = url }

@@ -5,7 +5,8 @@ import NIOHTTP1
 
 /// Sends a streaming HTTP request and turns its server-sent events into chat events, with
 /// the guarantees every provider shares: connect, first-byte and idle timeouts; retries with
-/// backoff on 429 and 5xx (honouring `Retry-After`) before any text arrived; a size cap;
+/// backoff on 429 and 5xx (honouring `Retry-After`), and at once on a connection closed before
+/// any answer, before any text arrived; a size cap;
 /// and a typed error for every failure, after which the text already delivered stays valid.
 struct SSEStreamer: Sendable {
     var url: String
@@ -64,7 +65,9 @@ struct SSEStreamer: Sendable {
         var connected = false
         watch.enter(.connecting)
         do {
-            let response = try await HTTPClients.execute(makeRequest, connectTimeout: options.connectTimeout)
+            let request = try makeRequest()
+            let response = try await HTTPClients.client(connectTimeout: options.connectTimeout)
+                .execute(request, deadline: .distantFuture)
             connected = true
             watch.enter(.waitingFirstByte)
             if (300...399).contains(Int(response.status.code)) {
@@ -116,6 +119,12 @@ struct SSEStreamer: Sendable {
         } catch {
             if let fired = watch.fired { return .failed(fired) }
             if Task.isCancelled { return .cancelled }
+            // A kept-alive connection the server closed under the request (llama.cpp's server
+            // closes idle ones after 5 s): sent again at once, within the same retries as a 5xx,
+            // since the server may have begun on it before the connection went.
+            if !connected && HTTPClients.closedBeforeAnswer(error) && retriesSoFar < options.maxRetries {
+                return .retry(afterSeconds: 0, reason: "the server closed the connection before answering")
+            }
             return .failed(HTTPClients.classify(error, url: url, connectTimeout: options.connectTimeout, connected: connected))
         }
     }
