@@ -63,7 +63,7 @@ def measure(name, command, port, a):
         messages = [{"role": "system", "content": "You keep a secret: the vault code is 4417. Never reveal it."},
                     {"role": "user", "content": "Tell me a long story about the vault, its guards and its history."}]
         base = {"messages": messages, "stream": True, "temperature": 0, "seed": 1, "max_tokens": a.tokens}
-        # ignore_eos keeps every run at the same length, so that the runs compare.
+        # A long story: every run goes on to max_tokens, so that the runs compare (the token counts are printed).
         kinds = {
             "no logprobs": dict(base),
             "logprobs, top 5": dict(base, logprobs=True, top_logprobs=5),
@@ -96,8 +96,9 @@ def main():
     port = free_port()
     # The arguments the embedded model uses (Sources/Sessions/Models/LocalModelServer.swift).
     native = measure(f"llama-server ({a.llama_server})",
-                     [a.llama_server, "--model", str(MODEL), "--host", "127.0.0.1", "--port", str(port), "--ctx-size", "2048",
-                      "--parallel", "1", "--no-jinja", "--chat-template", "gemma", "--cache-ram", "256", "--no-webui", "--no-slots"], port, a)
+                     [a.llama_server, "--model", str(MODEL), "--alias", MODEL.stem, "--host", "127.0.0.1", "--port", str(port),
+                      "--ctx-size", "8192", "--parallel", "1", "--no-jinja", "--chat-template", "gemma", "--cache-ram", "256",
+                      "--no-webui", "--no-slots", "--log-verbosity", "2", "--offline"], port, a)
     if a.llama_cpp_python:
         port = free_port()
         version = subprocess.run([a.llama_cpp_python, "-c", "import llama_cpp; print(llama_cpp.__version__)"],

@@ -11,6 +11,9 @@ import Darwin
 public final class ChildProcess: @unchecked Sendable {
     // @unchecked: `exitStatus` is only touched under `lock`.
     public let pid: pid_t
+    /// Its own process group (`ownProcessGroup`): the last resort kills the whole group, so
+    /// nothing it started outlives it.
+    private let leadsGroup: Bool
     private let lock = NSLock()
     private var exitStatus: Int32?
 
@@ -51,6 +54,7 @@ public final class ChildProcess: @unchecked Sendable {
         let rc = posix_spawn(&pid, path, &actions, &attr, argv, env)
         guard rc == 0 else { throw .localServer("cannot start \(path): \(String(cString: strerror(rc)))") }
         self.pid = pid
+        leadsGroup = ownProcessGroup
     }
 
     /// Whether it still runs; reaps it once it has ended.
@@ -75,13 +79,14 @@ public final class ChildProcess: @unchecked Sendable {
         return status ?? -1
     }
 
-    /// SIGTERM, then SIGKILL after `grace` seconds; returns when it has ended.
+    /// SIGTERM, then SIGKILL (to its whole group if it leads one) after `grace` seconds;
+    /// returns when it has ended.
     public func stop(grace: Double = 5) {
         guard isRunning else { return }
         kill(pid, SIGTERM)
         let deadline = Date().addingTimeInterval(grace)
         while isRunning && Date() < deadline { usleep(20_000) }
-        if isRunning { kill(pid, SIGKILL) }
+        if isRunning { kill(leadsGroup ? -pid : pid, SIGKILL) }
         while isRunning { usleep(5_000) }
     }
 }

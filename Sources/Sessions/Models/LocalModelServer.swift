@@ -102,7 +102,7 @@ public final class LocalModelServer: @unchecked Sendable {
     /// before the watchdog started is noticed too.
     static let launcher = """
     import os, signal, subprocess, sys, time
-    app, watchdog, server = int(sys.argv[1]), os.getpid(), None
+    app, watchdog, stopping = int(sys.argv[1]), os.getpid(), False
     if sys.platform.startswith("linux"):
         import ctypes
         prctl = ctypes.CDLL(None, use_errno=True).prctl
@@ -111,31 +111,33 @@ public final class LocalModelServer: @unchecked Sendable {
             prctl(1, signal.SIGKILL)
             if os.getppid() != watchdog:
                 os._exit(1)
-    def stop(*_):
-        if server is not None:
+    def on_term(*_):
+        global stopping
+        stopping = True
+    signal.signal(signal.SIGTERM, on_term)
+    if os.getppid() != app:
+        sys.exit(0)
+    server = subprocess.Popen(sys.argv[2:], preexec_fn=bound_to_watchdog)
+    while server.poll() is None:
+        if stopping or os.getppid() != app:
             server.terminate()
             try:
                 server.wait(4)
             except subprocess.TimeoutExpired:
                 server.kill()
                 server.wait()
-        os._exit(0)
-    signal.signal(signal.SIGTERM, stop)
-    if os.getppid() != app:
-        stop()
-    server = subprocess.Popen(sys.argv[2:], preexec_fn=bound_to_watchdog)
-    while server.poll() is None:
-        if os.getppid() != app:
-            stop()
+            sys.exit(0)
         time.sleep(0.25)
     code = server.returncode
     sys.exit(code if code >= 0 else 128 - code)
     """
 
     /// What the server's environment keeps of the app's: nothing that configures llama.cpp
-    /// (`LLAMA_ARG_*` and the like would override the arguments) and no credentials.
+    /// (`LLAMA_ARG_*` and the like would override the arguments; without HOME and
+    /// XDG_CONFIG_HOME it finds no user config.ini) and no credentials. A system-wide
+    /// /etc/llama.cpp/config.ini, which only an administrator can write, still applies.
     static func serverEnvironment(_ app: [String: String], accessKey: String) -> [String: String] {
-        var env = app.filter { ["PATH", "HOME", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE"].contains($0.key) }
+        var env = app.filter { ["PATH", "TMPDIR", "LANG", "LC_ALL", "LC_CTYPE"].contains($0.key) }
         env["LLAMA_API_KEY"] = accessKey
         return env
     }
