@@ -1,5 +1,6 @@
 import Annotate
 import Foundation
+import Synchronization
 import Testing
 import TestSupport
 @testable import Sessions
@@ -36,6 +37,18 @@ struct SessionReaderTests {
         #expect(opened.file.path == root.appendingPathComponent("s1/reviews/dave.jsonl").path)
         #expect(!FileManager.default.fileExists(atPath: elsewhere.appendingPathComponent("s1").path))
         #expect(try Session.load(folder: folder).ratings[1]?["dave"]?.labels == LabelSet([.candid]))
+    }
+
+    @Test("a writer that closes the session a moment later is waited for: the next writer gets it, not a refusal")
+    func lockGivenUpAMomentLater() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let transcript = root.appendingPathComponent("s1.jsonl").path
+        let first = Mutex<SessionLock?>(try SessionLock.acquire(for: transcript))
+        DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { first.withLock { $0 = nil } }
+        let second = try SessionLock.acquire(for: transcript)
+        #expect(first.withLock { $0 == nil })
+        _ = second
     }
 
     @Test("a second writer of a live session or of one rater's review is refused while the first has it open")

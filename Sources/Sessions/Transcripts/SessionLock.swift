@@ -27,13 +27,24 @@ public final class SessionLock: Sendable {
         return (dir as NSString).appendingPathComponent(".\((transcript as NSString).lastPathComponent).lock")
     }
 
+    /// How long a lock held by someone else is waited for before the second writer is refused.
+    /// A lock given up that moment is not a second writer: a child process being started holds a
+    /// copy of every descriptor until it execs, so a file closed and reopened at that instant is
+    /// still locked for a few milliseconds.
+    static let patience: Duration = .seconds(1)
+
     public static func acquire(for transcript: String) throws(TranscriptError) -> SessionLock {
         let path = lockPath(for: transcript)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system("cannot open the lock \(path)", errno) }
+        let deadline = ContinuousClock.now + patience
         while flock(fd, LOCK_EX | LOCK_NB) != 0 {
             if errno == EINTR { continue }
             let code = errno
+            if code == EWOULDBLOCK && ContinuousClock.now < deadline {
+                usleep(20_000)
+                continue
+            }
             var holder = ""
             var buffer = [UInt8](repeating: 0, count: 32)
             let n = pread(fd, &buffer, buffer.count, 0)
