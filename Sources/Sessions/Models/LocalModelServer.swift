@@ -99,9 +99,12 @@ public final class LocalModelServer: @unchecked Sendable {
     /// SERVER ARGS…`): it ends the server as soon as the app is no longer its parent, however
     /// the app ended, and on SIGTERM; on Linux the kernel kills the server if the watchdog
     /// itself is killed (PR_SET_PDEATHSIG). The app's pid comes in argv, so an app that died
-    /// before the watchdog started is noticed too.
+    /// before the watchdog started is noticed too. It first closes every descriptor it
+    /// inherited but stdin, stdout and stderr: it lives as long as the server, and must not
+    /// keep the app's files or pipes open after the app has closed them.
     static let launcher = """
     import os, signal, subprocess, sys, time
+    os.closerange(3, os.sysconf("SC_OPEN_MAX"))
     app, watchdog, stopping = int(sys.argv[1]), os.getpid(), False
     if sys.platform.startswith("linux"):
         import ctypes
