@@ -46,7 +46,9 @@ struct SessionReaderTests {
         let transcript = root.appendingPathComponent("s1.jsonl").path
         let first = Mutex<SessionLock?>(try SessionLock.acquire(for: transcript))
         DispatchQueue.global().asyncAfter(deadline: .now() + .milliseconds(200)) { first.withLock { $0 = nil } }
-        let second = try SessionLock.acquire(for: transcript)
+        // A long patience: on a loaded machine the release can come late; without any patience
+        // the acquire is refused at once.
+        let second = try SessionLock.acquire(for: transcript, patience: .seconds(60))
         #expect(first.withLock { $0 == nil })
         _ = second
     }

@@ -31,9 +31,9 @@ public final class SessionLock: Sendable {
     /// A lock given up that moment is not a second writer: a child process being started holds a
     /// copy of every descriptor until it execs, so a file closed and reopened at that instant is
     /// still locked for a few milliseconds.
-    static let patience: Duration = .seconds(1)
+    public static let patience: Duration = .seconds(1)
 
-    public static func acquire(for transcript: String) throws(TranscriptError) -> SessionLock {
+    public static func acquire(for transcript: String, patience: Duration = patience) throws(TranscriptError) -> SessionLock {
         let path = lockPath(for: transcript)
         let fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw .system("cannot open the lock \(path)", errno) }
