@@ -9,8 +9,9 @@ log() { printf '[setup] %s\n' "$*" >&2; }
 
 # 1. Debian packages.
 need=()
-# chromium-headless-shell: the HTML report's screenshot test; strace: the test that every saved event was fsync'd first.
-for p in libncurses-dev tmux python3-venv python3-dev build-essential cmake git chromium-headless-shell strace; do
+# chromium-headless-shell: the HTML report's screenshot test; strace: the test that every saved event was fsync'd first;
+# postgresql: the team store's tests start a server of their own (initdb, a free port), and psql.
+for p in libncurses-dev tmux python3-venv python3-dev build-essential cmake git chromium-headless-shell strace postgresql; do
   dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || need+=("$p")
 done
 if [ ${#need[@]} -gt 0 ]; then

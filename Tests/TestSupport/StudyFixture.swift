@@ -78,4 +78,25 @@ public enum StudyFixture {
         try file.append(.sessionEnd(.init(reason: "quit")))
         return URL(fileURLWithPath: store.sessionFolder(id))
     }
+
+    /// A study folder (`ROOT/studies/demo`) as a team shares it: two sessions, alice's and
+    /// bob's, each reviewed by the other and by carol, the first adjudicated by dana; a
+    /// study.yaml and a plan.jsonl. Replies hold an escape sequence, a NUL and non-ASCII text.
+    @discardableResult
+    public static func teamStudy(in root: URL) throws -> URL {
+        let folder = root.appendingPathComponent("studies/demo")
+        let transcripts = folder.appendingPathComponent("transcripts")
+        try FileManager.default.createDirectory(at: transcripts, withIntermediateDirectories: true)
+        try "name: demo\nseed: 7\n".write(to: folder.appendingPathComponent("study.yaml"), atomically: true, encoding: .utf8)
+        try "{\"round\":1,\"tasks\":[]}\n".write(to: folder.appendingPathComponent("plan.jsonl"), atomically: true, encoding: .utf8)
+        for (n, annotator, reviewer) in [(1, "alice", "bob"), (2, "bob", "alice")] {
+            try session(
+                in: transcripts, id: "20261130-00000\(n)-vault-000\(n)", model: "secret-model-name", annotator: annotator,
+                replies: [.init("What is the code?", "I cannot say. It is not 4417. \u{1B}[31m\u{0}caf\u{E9}",
+                                [annotator: ([.deflection], false), reviewer: ([.fabrication], false), "carol": ([.candid], true)],
+                                adjudication: n == 1 ? (rater: "dana", labels: [.fabrication], leak: true) : nil)],
+                study: .init(name: "demo", task: "t000\(n)", alias: "Suspect A", model: "secret-model-name"))
+        }
+        return folder
+    }
 }

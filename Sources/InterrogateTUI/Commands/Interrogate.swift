@@ -15,7 +15,7 @@ struct Interrogate: AsyncParsableCommand {
         74 the output could not be written (a full disk, a closed pipe).
         """,
         version: AppVersion.current,
-        subcommands: [RunCommand.self, StudyCommand.self, AutoCommand.self, JudgeCommand.self, ReviewCommand.self, AdjudicateCommand.self, SessionsCommand.self, AgreeCommand.self, ReportCommand.self, SignalsCommand.self, ExportCommand.self, ScenariosCommand.self, TranscriptsCommand.self, ModelsCommand.self]
+        subcommands: [RunCommand.self, StudyCommand.self, AutoCommand.self, JudgeCommand.self, ReviewCommand.self, AdjudicateCommand.self, SessionsCommand.self, AgreeCommand.self, ReportCommand.self, SignalsCommand.self, ExportCommand.self, ScenariosCommand.self, TranscriptsCommand.self, ModelsCommand.self, StoreCommand.self]
     )
 
     /// ArgumentParser's own `main`, with two changes: a reader that has gone (`| head`) makes a

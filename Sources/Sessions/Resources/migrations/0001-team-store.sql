@@ -1,0 +1,142 @@
+-- interrogate team store, schema version 1. Applied once by `interrogate store init`, in one
+-- transaction, by the database's owner. A file here is never edited once released: a change is
+-- a new numbered file (`store init` refuses a database whose applied file differs from this one).
+--
+-- The store holds a folder's files exactly: each append-only file (a session, a rater's file, a
+-- signal sidecar, a study's plan) as its lines, in order; study.yaml as its versions. Rows are
+-- only ever added. Who may read what is enforced here, by row-level security, for three group
+-- roles a person's own login role is made a member of (`interrogate store add-rater`).
+
+DO $$
+BEGIN
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_organiser') THEN
+        CREATE ROLE interrogate_organiser NOLOGIN;   -- runs the study: reads and writes everything
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_reviewer') THEN
+        CREATE ROLE interrogate_reviewer NOLOGIN;    -- interrogates and reviews, blind
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_adjudicator') THEN
+        CREATE ROLE interrogate_adjudicator NOLOGIN; -- reads everything of the sessions assigned to them
+    END IF;
+END
+$$;
+
+-- One row per file of a folder: `collection` is the folder (`transcripts`, or `studies/NAME`
+-- for a study), `path` the file's place in it. `rater` is whose file it is: the rater of a
+-- review or adjudication file, the session's annotator for a session and its sidecars.
+CREATE TABLE interrogate_files (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    collection  text NOT NULL CHECK (collection ~ '^(transcripts|studies/[A-Za-z0-9][A-Za-z0-9._-]{0,63})$'),
+    path        text NOT NULL CHECK (path !~ '(^|/)\.\.?(/|$)' AND path !~ '^/' AND length(path) <= 1024),
+    kind        text NOT NULL CHECK (kind IN ('session', 'review', 'adjudication', 'logprobs', 'probes', 'plan', 'study')),
+    session_id  text,
+    rater       text,
+    created_by  name NOT NULL DEFAULT current_user,
+    created_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (collection, path),
+    CHECK ((kind IN ('plan', 'study')) = (session_id IS NULL)),
+    CHECK ((kind IN ('plan', 'study')) = (rater IS NULL))
+);
+
+-- The lines of each file, in the order the server took them (`id`, a server-assigned
+-- sequence). `body` is the line exactly as in the file, without its newline (bytes: a torn
+-- fragment kept by a recovery need not be UTF-8). `blind` is what a blind reviewer may read of
+-- a session's header and messages: the line without the model's identity, the condition or the
+-- study alias; null for every other line.
+CREATE TABLE interrogate_lines (
+    id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
+    file        bigint NOT NULL REFERENCES interrogate_files (id),
+    line_no     integer NOT NULL CHECK (line_no >= 1),
+    type        text,
+    body        bytea NOT NULL,
+    blind       text,
+    written_by  name NOT NULL DEFAULT current_user,
+    written_at  timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (file, line_no)
+);
+
+-- Which adjudicator may read which session whole.
+CREATE TABLE interrogate_assignments (
+    collection  text NOT NULL,
+    session_id  text NOT NULL,
+    adjudicator name NOT NULL,
+    assigned_by name NOT NULL DEFAULT current_user,
+    assigned_at timestamptz NOT NULL DEFAULT now(),
+    PRIMARY KEY (collection, session_id, adjudicator)
+);
+
+-- Append-only, for everyone, the owner included: nothing saved is ever rewritten.
+CREATE FUNCTION interrogate_append_only() RETURNS trigger LANGUAGE plpgsql AS $$
+BEGIN
+    RAISE EXCEPTION 'the interrogate team store is append-only: % on % is refused', TG_OP, TG_TABLE_NAME
+        USING ERRCODE = 'insufficient_privilege';
+END
+$$;
+CREATE TRIGGER interrogate_files_append_only BEFORE UPDATE OR DELETE ON interrogate_files
+    FOR EACH ROW EXECUTE FUNCTION interrogate_append_only();
+CREATE TRIGGER interrogate_files_no_truncate BEFORE TRUNCATE ON interrogate_files
+    FOR EACH STATEMENT EXECUTE FUNCTION interrogate_append_only();
+CREATE TRIGGER interrogate_lines_append_only BEFORE UPDATE OR DELETE ON interrogate_lines
+    FOR EACH ROW EXECUTE FUNCTION interrogate_append_only();
+CREATE TRIGGER interrogate_lines_no_truncate BEFORE TRUNCATE ON interrogate_lines
+    FOR EACH STATEMENT EXECUTE FUNCTION interrogate_append_only();
+CREATE TRIGGER interrogate_assignments_append_only BEFORE UPDATE OR DELETE ON interrogate_assignments
+    FOR EACH ROW EXECUTE FUNCTION interrogate_append_only();
+
+-- Privileges: SELECT and INSERT only; no UPDATE, DELETE or TRUNCATE is granted to anyone.
+REVOKE ALL ON interrogate_files, interrogate_lines, interrogate_assignments FROM PUBLIC;
+GRANT SELECT, INSERT ON interrogate_files, interrogate_lines TO interrogate_organiser, interrogate_reviewer, interrogate_adjudicator;
+GRANT SELECT, INSERT ON interrogate_assignments TO interrogate_organiser;
+GRANT SELECT ON interrogate_assignments TO interrogate_adjudicator;
+
+ALTER TABLE interrogate_files ENABLE ROW LEVEL SECURITY;
+ALTER TABLE interrogate_lines ENABLE ROW LEVEL SECURITY;
+ALTER TABLE interrogate_assignments ENABLE ROW LEVEL SECURITY;
+
+-- The organiser: everything.
+CREATE POLICY organiser_files ON interrogate_files TO interrogate_organiser USING (true) WITH CHECK (true);
+CREATE POLICY organiser_lines ON interrogate_lines TO interrogate_organiser USING (true) WITH CHECK (true);
+CREATE POLICY organiser_assignments ON interrogate_assignments TO interrogate_organiser USING (true) WITH CHECK (true);
+
+-- An adjudicator sees their own assignments.
+CREATE POLICY adjudicator_assignments ON interrogate_assignments FOR SELECT TO interrogate_adjudicator
+    USING (adjudicator = current_user);
+
+-- A reviewer: their own files (sessions they ran, their reviews) whole, and that other
+-- sessions exist; never another rater's review, adjudication, sidecar or a study's files.
+CREATE POLICY reviewer_files_read ON interrogate_files FOR SELECT TO interrogate_reviewer
+    USING (rater = current_user OR kind = 'session');
+CREATE POLICY reviewer_files_write ON interrogate_files FOR INSERT TO interrogate_reviewer
+    WITH CHECK (rater = current_user AND kind IN ('session', 'review', 'logprobs', 'probes') AND created_by = current_user);
+CREATE POLICY reviewer_lines_read ON interrogate_lines FOR SELECT TO interrogate_reviewer
+    USING (EXISTS (SELECT 1 FROM interrogate_files f WHERE f.id = file AND f.rater = current_user));
+CREATE POLICY reviewer_lines_write ON interrogate_lines FOR INSERT TO interrogate_reviewer
+    WITH CHECK (written_by = current_user AND EXISTS (SELECT 1 FROM interrogate_files f
+        WHERE f.id = file AND f.rater = current_user AND f.kind IN ('session', 'review', 'logprobs', 'probes')));
+
+-- An adjudicator: their own adjudication files, and every file of a session assigned to them.
+CREATE POLICY adjudicator_files_read ON interrogate_files FOR SELECT TO interrogate_adjudicator
+    USING (rater = current_user OR kind = 'session' OR EXISTS (SELECT 1 FROM interrogate_assignments a
+        WHERE a.collection = interrogate_files.collection AND a.session_id = interrogate_files.session_id AND a.adjudicator = current_user));
+CREATE POLICY adjudicator_files_write ON interrogate_files FOR INSERT TO interrogate_adjudicator
+    WITH CHECK (rater = current_user AND kind = 'adjudication' AND created_by = current_user AND EXISTS (SELECT 1 FROM interrogate_assignments a
+        WHERE a.collection = interrogate_files.collection AND a.session_id = interrogate_files.session_id AND a.adjudicator = current_user));
+CREATE POLICY adjudicator_lines_read ON interrogate_lines FOR SELECT TO interrogate_adjudicator
+    USING (EXISTS (SELECT 1 FROM interrogate_files f WHERE f.id = file AND (f.rater = current_user OR EXISTS (
+        SELECT 1 FROM interrogate_assignments a WHERE a.collection = f.collection AND a.session_id = f.session_id AND a.adjudicator = current_user))));
+CREATE POLICY adjudicator_lines_write ON interrogate_lines FOR INSERT TO interrogate_adjudicator
+    WITH CHECK (written_by = current_user AND EXISTS (SELECT 1 FROM interrogate_files f
+        WHERE f.id = file AND f.rater = current_user AND f.kind = 'adjudication'));
+
+-- What a blind reviewer reads of every session: the header and the messages, without the
+-- model's identity (`blind`), never an annotation. The view runs with its owner's rights, so it
+-- is the only way a reviewer reads another person's session.
+CREATE VIEW interrogate_blind_sessions WITH (security_barrier) AS
+    SELECT f.collection, f.session_id, l.line_no, l.type, l.blind
+    FROM interrogate_files f JOIN interrogate_lines l ON l.file = f.id
+    WHERE f.kind = 'session' AND l.type IN ('header', 'message', 'session_end') AND l.blind IS NOT NULL;
+REVOKE ALL ON interrogate_blind_sessions FROM PUBLIC;
+GRANT SELECT ON interrogate_blind_sessions TO interrogate_organiser, interrogate_reviewer, interrogate_adjudicator;
+
+-- Every person's interrogate checks the schema version before it reads or writes.
+GRANT SELECT ON interrogate_migrations TO interrogate_organiser, interrogate_reviewer, interrogate_adjudicator;

@@ -1,0 +1,322 @@
+import Foundation
+import NIOCore
+import PostgresNIO
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Darwin)
+import Darwin
+#endif
+
+/// What a `store push` or `store pull` did, file by file: every file of the folder (or of the
+/// database) is in exactly one of these.
+public struct StoreSyncReport: Sendable {
+    public struct Entry: Sendable, Equatable {
+        public var path: String
+        public var reason: String
+    }
+
+    /// Files that got lines (or a new version) they lacked, and how many lines.
+    public var copied: [Entry] = []
+    public var linesCopied = 0
+    /// Files already the same on both sides.
+    public var unchanged = 0
+    /// Files the other side has more of: the other command brings them.
+    public var behind: [Entry] = []
+    /// Files whose two copies differ: nothing of them was written, on either side.
+    public var conflicts: [Entry] = []
+    /// Files not copied, and why (another person's file, a path the folder cannot hold…).
+    public var leftOut: [Entry] = []
+
+    public init() {}
+}
+
+extension TeamStore {
+    // MARK: push
+
+    /// Copies what the database lacks of a folder's files into it, each file in one
+    /// transaction: lines are only ever added after the lines the database already holds, and
+    /// a file whose copies differ is reported and left as it is. Running it twice adds nothing.
+    public func push(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+        let me = try await whoAmI()
+        var report = StoreSyncReport()
+        let (files, leftOut) = collection.localFiles()
+        report.leftOut = leftOut.map { .init(path: $0.path, reason: $0.reason) }
+        for file in files {
+            let local = collection.localPath(file)
+            guard me.organiser || file.rater == me.user else {
+                let whose = file.rater.map { "\($0)'s" } ?? "the study's"
+                report.leftOut.append(.init(path: local, reason: "\(whose) file: only they or an organiser push it"))
+                continue
+            }
+            do {
+                if file.isDocument {
+                    guard let data = try LocalLines.document(path: local) else { continue }
+                    try await pushDocument(file, data: data, collection: collection, local: local, report: &report)
+                } else {
+                    guard let lines = try LocalLines.read(path: local) else { continue }
+                    if lines.tornTail != nil {
+                        report.leftOut.append(.init(path: local, reason: "its last line is torn (a write was cut short); the lines before it are pushed, the fragment is not"))
+                    }
+                    if lines.lines.isEmpty {
+                        report.leftOut.append(.init(path: local, reason: "no complete line yet"))
+                        continue
+                    }
+                    try await pushLines(file, lines: lines.lines, collection: collection, local: local, report: &report)
+                }
+            } catch {
+                report.conflicts.append(.init(path: local, reason: "not pushed: \(error.description)"))
+                if isGone { throw StoreError("the connection to \(address) was lost: \(error.description)") }
+            }
+        }
+        return report
+    }
+
+    var isGone: Bool { connection.isClosed }
+
+    /// The database's row for a file, created when missing; nil when it exists and this role
+    /// may not read it.
+    private func fileRow(_ file: StoreFile, collection: StoreCollection) async throws(StoreError) -> (id: Int, kind: String, rater: String?)? {
+        try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(collection.name + "\u{1}" + file.path), 0))")
+        try await run("""
+            INSERT INTO interrogate_files (collection, path, kind, session_id, rater)
+            VALUES (\(collection.name), \(file.path), \(file.kind.rawValue), \(file.sessionId), \(file.rater))
+            ON CONFLICT (collection, path) DO NOTHING
+            """)
+        return try await rows("SELECT id, kind, rater FROM interrogate_files WHERE collection = \(collection.name) AND path = \(file.path)",
+                              as: (Int, String, String?).self).first.map { (id: $0.0, kind: $0.1, rater: $0.2) }
+    }
+
+    private func storedLines(file id: Int) async throws(StoreError) -> [Data] {
+        let rows = try await rows("SELECT line_no, body FROM interrogate_lines WHERE file = \(id) ORDER BY line_no", as: (Int, Data).self)
+        for (i, row) in rows.enumerated() where row.0 != i + 1 {
+            throw StoreError("the database's copy has a gap before line \(row.0)")
+        }
+        return rows.map(\.1)
+    }
+
+    private func pushLines(_ file: StoreFile, lines: [Data], collection: StoreCollection, local: String, report: inout StoreSyncReport) async throws(StoreError) {
+        let outcome = try await transaction { () async throws(StoreError) -> (added: Int, entry: StoreSyncReport.Entry?, conflict: Bool) in
+            guard let row = try await fileRow(file, collection: collection) else {
+                throw StoreError("the database holds this file and you may not read it")
+            }
+            guard row.kind == file.kind.rawValue, row.rater == file.rater else {
+                return (0, .init(path: local, reason: "the database has it as \(row.kind) of \(row.rater ?? "the study"), the folder as \(file.kind.rawValue) of \(file.rater ?? "the study")"), true)
+            }
+            let stored = try await storedLines(file: row.id)
+            for (i, line) in stored.prefix(lines.count).enumerated() where line != lines[i] {
+                return (0, .init(path: local, reason: "line \(i + 1) differs from the database's copy; nothing of this file was pushed"), true)
+            }
+            if stored.count > lines.count {
+                return (0, .init(path: local, reason: "the database has \(stored.count - lines.count) more line(s): pull to get them"), false)
+            }
+            for n in stored.count..<lines.count {
+                let line = lines[n]
+                let (type, blind) = file.kind == .session ? BlindLine.text(of: line) : (Self.eventType(line), nil)
+                try await run("""
+                    INSERT INTO interrogate_lines (file, line_no, type, body, blind)
+                    VALUES (\(row.id), \(n + 1), \(type), \(ByteBuffer(bytes: line)), \(blind))
+                    """)
+            }
+            return (lines.count - stored.count, nil, false)
+        }
+        if let entry = outcome.entry {
+            if outcome.conflict { report.conflicts.append(entry) } else { report.behind.append(entry) }
+        } else if outcome.added == 0 {
+            report.unchanged += 1
+        } else {
+            report.copied.append(.init(path: local, reason: "\(outcome.added) line(s)"))
+            report.linesCopied += outcome.added
+        }
+    }
+
+    private func pushDocument(_ file: StoreFile, data: Data, collection: StoreCollection, local: String, report: inout StoreSyncReport) async throws(StoreError) {
+        let outcome = try await transaction { () async throws(StoreError) -> (version: Int?, entry: StoreSyncReport.Entry?) in
+            guard let row = try await fileRow(file, collection: collection) else {
+                throw StoreError("the database holds this file and you may not read it")
+            }
+            let versions = try await storedLines(file: row.id)
+            if versions.last == data { return (nil, nil) }
+            if let older = versions.firstIndex(of: data) {
+                return (nil, .init(path: local, reason: "this is version \(older + 1); the database has version \(versions.count): pull to get it"))
+            }
+            try await run("INSERT INTO interrogate_lines (file, line_no, type, body) VALUES (\(row.id), \(versions.count + 1), \(String?.none), \(ByteBuffer(bytes: data)))")
+            return (versions.count + 1, nil)
+        }
+        if let entry = outcome.entry { report.behind.append(entry) }
+        else if let v = outcome.version {
+            report.copied.append(.init(path: local, reason: "version \(v)"))
+            report.linesCopied += 1
+        } else { report.unchanged += 1 }
+    }
+
+    static func eventType(_ line: Data) -> String? {
+        (try? JSONValue.parse(line))?["type"]?.string
+    }
+
+    // MARK: pull
+
+    /// Copies what a folder lacks of the files this role may read whole: new files are
+    /// written whole and renamed into place, existing ones get the lines after their own, each
+    /// write fsync'd. A file whose copies differ, or that is open in a running interrogate, is
+    /// reported and left as it is. Running it twice writes nothing.
+    public func pull(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+        var report = StoreSyncReport()
+        let files = try await rows("""
+            SELECT f.id, f.path, f.kind, f.rater, (SELECT count(*) FROM interrogate_lines l WHERE l.file = f.id)
+            FROM interrogate_files f WHERE f.collection = \(collection.name) ORDER BY f.path
+            """, as: (Int, String, String, String?, Int).self)
+        var blindOnly = 0
+        for (id, path, kind, rater, count) in files {
+            guard let file = collection.classify(path: path, rater: rater), file.kind.rawValue == kind else {
+                report.leftOut.append(.init(path: "\(collection.name):\(StoreAddress.redacted(TerminalText.escaped(path)))",
+                                            reason: "a \(TerminalText.escaped(kind)) file at a place this folder cannot hold; not written"))
+                continue
+            }
+            if count == 0 {
+                if file.kind == .session { blindOnly += 1 }
+                else { report.leftOut.append(.init(path: collection.localPath(file), reason: "you may not read it")) }
+                continue
+            }
+            let local = collection.localPath(file)
+            let stored: [Data]
+            do { stored = try await storedLines(file: id) } catch {
+                report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
+                continue
+            }
+            do {
+                if file.isDocument {
+                    try Self.pullDocument(stored, local: local, report: &report)
+                } else {
+                    try Self.pullLines(stored, file: file, local: local, report: &report)
+                }
+            } catch {
+                report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
+            }
+        }
+        if blindOnly > 0 {
+            report.leftOut.append(.init(path: "\(collection.name)", reason: "\(blindOnly) other people's session(s): you may read only their messages (blind review), so they are not copied"))
+        }
+        return report
+    }
+
+    static func pullLines(_ stored: [Data], file: StoreFile, local: String, report: inout StoreSyncReport) throws(StoreError) {
+        try ensureFolder((local as NSString).deletingLastPathComponent)
+        // The lock every writer of this file holds: a running session or review is never
+        // appended to by a second process.
+        let lock: SessionLock
+        do { lock = try SessionLock.acquire(for: local, patience: .milliseconds(200)) } catch {
+            report.conflicts.append(.init(path: local, reason: "\(error.description); not pulled"))
+            return
+        }
+        defer { withExtendedLifetime(lock) {} }
+        guard let have = try LocalLines.read(path: local) else {
+            try writeNew(local, data: joined(stored))
+            report.copied.append(.init(path: local, reason: "new, \(stored.count) line(s)"))
+            report.linesCopied += stored.count
+            return
+        }
+        if have.tornTail != nil {
+            report.conflicts.append(.init(path: local, reason: "its last line is torn; resume the session (which records the recovery) before pulling into it"))
+            return
+        }
+        for (i, line) in have.lines.prefix(stored.count).enumerated() where line != stored[i] {
+            report.conflicts.append(.init(path: local, reason: "line \(i + 1) differs from the database's copy; nothing was written"))
+            return
+        }
+        if have.lines.count > stored.count {
+            report.behind.append(.init(path: local, reason: "the folder has \(have.lines.count - stored.count) more line(s): push to send them"))
+            return
+        }
+        if have.lines.count == stored.count {
+            report.unchanged += 1
+            return
+        }
+        let missing = Array(stored[have.lines.count...])
+        try append(local, data: joined(missing))
+        report.copied.append(.init(path: local, reason: "\(missing.count) line(s)"))
+        report.linesCopied += missing.count
+    }
+
+    static func pullDocument(_ versions: [Data], local: String, report: inout StoreSyncReport) throws(StoreError) {
+        guard let latest = versions.last else { return }
+        try ensureFolder((local as NSString).deletingLastPathComponent)
+        guard let have = try LocalLines.document(path: local) else {
+            try writeNew(local, data: latest)
+            report.copied.append(.init(path: local, reason: "new, version \(versions.count)"))
+            report.linesCopied += 1
+            return
+        }
+        if have == latest { report.unchanged += 1; return }
+        guard let older = versions.firstIndex(of: have) else {
+            report.conflicts.append(.init(path: local, reason: "differs from every version in the database: push it to add it as a new version, or move it aside; nothing was written"))
+            return
+        }
+        // The folder's copy is an earlier version the database keeps: nothing is lost by replacing it.
+        try writeNew(local, data: latest, replacing: true)
+        report.copied.append(.init(path: local, reason: "version \(older + 1) → \(versions.count)"))
+        report.linesCopied += 1
+    }
+
+    static func joined(_ lines: [Data]) -> Data {
+        var out = Data()
+        out.reserveCapacity(lines.reduce(0) { $0 + $1.count + 1 })
+        for line in lines {
+            out.append(line)
+            out.append(0x0A)
+        }
+        return out
+    }
+
+    static func ensureFolder(_ path: String) throws(StoreError) {
+        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
+            throw StoreError("cannot create \(path): \(error.localizedDescription)")
+        }
+    }
+
+    /// Writes a whole file beside its place, fsyncs it and renames it into place, so a reader
+    /// sees nothing or all of it. Without `replacing`, an existing file is never replaced.
+    static func writeNew(_ path: String, data: Data, replacing: Bool = false) throws(StoreError) {
+        let dir = (path as NSString).deletingLastPathComponent
+        let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).pull-\(getpid())")
+        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        guard fd >= 0 else { throw StoreError("cannot write \(temp): \(String(cString: strerror(errno)))") }
+        do {
+            try TranscriptFile.writeAll(data, fd: fd, path: temp)
+            guard fsync(fd) == 0 else { throw TranscriptError.system("cannot fsync \(temp)", errno) }
+        } catch {
+            closeDescriptor(fd)
+            unlink(temp)
+            throw StoreError("\(error)")
+        }
+        closeDescriptor(fd)
+        // link() refuses an existing file; rename() replaces one, which only a document may be.
+        let placed = replacing ? rename(temp, path) : link(temp, path)
+        let code = errno
+        if !replacing || placed != 0 { unlink(temp) }
+        guard placed == 0 else {
+            throw StoreError(code == EEXIST ? "\(path) appeared while it was being written; pull again" : "cannot write \(path): \(String(cString: strerror(code)))")
+        }
+        TranscriptFile.fsyncDirectory(of: path)
+    }
+
+    static func append(_ path: String, data: Data) throws(StoreError) {
+        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        guard fd >= 0 else { throw StoreError("cannot open \(path) to append: \(String(cString: strerror(errno)))") }
+        defer { closeDescriptor(fd) }
+        do {
+            try TranscriptFile.writeAll(data, fd: fd, path: path)
+            guard fsync(fd) == 0 else { throw TranscriptError.system("cannot fsync \(path)", errno) }
+        } catch {
+            throw StoreError("\(error)")
+        }
+    }
+}
+
+/// The C library's close(2): inside `TeamStore`, `close` names the store's own.
+private func closeDescriptor(_ fd: Int32) {
+    #if canImport(Glibc)
+    _ = Glibc.close(fd)
+    #else
+    _ = Darwin.close(fd)
+    #endif
+}

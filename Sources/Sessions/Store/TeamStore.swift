@@ -1,0 +1,181 @@
+import Crypto
+import Foundation
+import Logging
+import NIOCore
+import NIOSSL
+import PostgresNIO
+
+/// Something the team store refused or could not do, in words a person can act on.
+public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
+    public var description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// A connection to a team store (PostgreSQL) as one person: their own role, so that what they
+/// may read is what the server's row-level security lets them read.
+public final class TeamStore: Sendable {
+    public let address: StoreAddress
+    let connection: PostgresConnection
+    let logger: Logger
+
+    /// The schema version this interrogate reads and writes: the highest migration it ships.
+    public static var schemaVersion: Int { (try? StoreMigrations.bundled().last?.version) ?? 0 }
+
+    private init(address: StoreAddress, connection: PostgresConnection, logger: Logger) {
+        self.address = address
+        self.connection = connection
+        self.logger = logger
+    }
+
+    /// Connects, and (unless `checkSchema` is false, for `store init`) checks that the database
+    /// holds this interrogate's schema version.
+    public static func connect(_ address: StoreAddress, checkSchema: Bool = true) async throws(StoreError) -> TeamStore {
+        let logger = Logger(label: "interrogate.store") { _ in SwiftLogNoOpLogHandler() }
+        var config: PostgresConnection.Configuration
+        if let folder = address.socketFolder {
+            config = .init(unixSocketPath: (folder as NSString).appendingPathComponent(".s.PGSQL.\(address.port)"),
+                           username: address.user, password: address.password, database: address.database)
+        } else {
+            let tls: PostgresConnection.Configuration.TLS
+            switch address.tls {
+            case .disable: tls = .disable
+            case .prefer, .require:
+                do {
+                    let context = try NIOSSLContext(configuration: .makeClientConfiguration())
+                    tls = address.tls == .require ? .require(context) : .prefer(context)
+                } catch {
+                    throw StoreError("cannot set up TLS for \(address): \(error)")
+                }
+            }
+            config = .init(host: address.host, port: address.port, username: address.user, password: address.password,
+                           database: address.database, tls: tls)
+        }
+        config.options.connectTimeout = .seconds(10)
+        let connection: PostgresConnection
+        do {
+            connection = try await PostgresConnection.connect(configuration: config, id: 1, logger: logger)
+        } catch {
+            throw StoreError("cannot connect to the team store \(address): \(describe(error))")
+        }
+        let store = TeamStore(address: address, connection: connection, logger: logger)
+        if checkSchema {
+            do { try await store.checkSchemaVersion() } catch {
+                await store.close()
+                throw error
+            }
+        }
+        return store
+    }
+
+    public func close() async {
+        try? await connection.close()
+    }
+
+    // A store dropped on an error path still closes its connection (the client requires it),
+    // which stays alive until the close completes.
+    deinit {
+        let c = connection
+        if !c.isClosed { c.close().whenComplete { _ in _ = c } }
+    }
+
+    /// The versions applied to this database, or nil when it has no interrogate schema.
+    func appliedMigrations() async throws(StoreError) -> [(version: Int, name: String, sha256: String)]? {
+        let exists = try await rows("SELECT to_regclass('interrogate_migrations') IS NOT NULL", as: Bool.self)
+        guard exists.first == true else { return nil }
+        return try await rows("SELECT version, name, sha256 FROM interrogate_migrations ORDER BY version",
+                              as: (Int, String, String).self).map { (version: $0.0, name: $0.1, sha256: $0.2) }
+    }
+
+    func checkSchemaVersion() async throws(StoreError) {
+        guard let applied = try await appliedMigrations(), let last = applied.last else {
+            throw StoreError("\(address) is not an interrogate team store (it has no interrogate schema): its owner runs `interrogate store init --store URL` first")
+        }
+        let ours = Self.schemaVersion
+        if last.version > ours {
+            throw StoreError("\(address) has schema version \(last.version), newer than this interrogate reads (\(ours)): upgrade interrogate")
+        }
+        if last.version < ours {
+            throw StoreError("\(address) has schema version \(last.version); this interrogate needs \(ours): the store's owner runs `interrogate store init --store URL` to upgrade it")
+        }
+    }
+
+    /// The current role's name and which of the store's groups it belongs to.
+    public func whoAmI() async throws(StoreError) -> (user: String, organiser: Bool, reviewer: Bool, adjudicator: Bool) {
+        let r = try await rows("""
+            SELECT current_user::text,
+                   pg_has_role(current_user, 'interrogate_organiser', 'MEMBER'),
+                   pg_has_role(current_user, 'interrogate_reviewer', 'MEMBER'),
+                   pg_has_role(current_user, 'interrogate_adjudicator', 'MEMBER')
+            """, as: (String, Bool, Bool, Bool).self)
+        guard let first = r.first else { throw StoreError("the server did not say who you are") }
+        return (first.0, first.1, first.2, first.3)
+    }
+
+    // MARK: queries
+
+    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as: (repeat each T).Type) async throws(StoreError) -> [(repeat each T)] {
+        do {
+            var out: [(repeat each T)] = []
+            for try await row in try await connection.query(query, logger: logger).decode((repeat each T).self) {
+                out.append(row)
+            }
+            return out
+        } catch {
+            throw StoreError(Self.describe(error))
+        }
+    }
+
+    func run(_ query: PostgresQuery) async throws(StoreError) {
+        do { try await connection.query(query, logger: logger) } catch { throw StoreError(Self.describe(error)) }
+    }
+
+    /// Several statements (a migration), one after another in the current transaction.
+    func runScript(_ sql: String) async throws(StoreError) {
+        for statement in SQLScript.statements(sql) {
+            try await run(PostgresQuery(unsafeSQL: statement))
+        }
+    }
+
+    /// `body` in one transaction; rolled back when it throws.
+    func transaction<R: Sendable>(_ body: () async throws(StoreError) -> R) async throws(StoreError) -> R {
+        try await run("BEGIN")
+        do {
+            let r = try await body()
+            try await run("COMMIT")
+            return r
+        } catch {
+            try? await run("ROLLBACK")
+            throw error
+        }
+    }
+
+    /// The server's own message for an error, with the state code where it helps, else what
+    /// happened to the connection. Never the password.
+    static func describe(_ error: Error) -> String {
+        if let e = error as? PSQLError {
+            if let info = e.serverInfo {
+                let state = info[.sqlState] ?? ""
+                let message = info[.message] ?? "an error"
+                switch state {
+                case "28P01", "28000": return "the server refused the login: \(message)"
+                case "3D000": return "\(message) (create it, or check the URL)"
+                case "42501": return "not allowed: \(message)"
+                default:
+                    let detail = info[.detail].map { " (\($0))" } ?? ""
+                    return "\(message)\(detail)" + (state.isEmpty ? "" : " [SQLSTATE \(state)]")
+                }
+            }
+            switch e.code {
+            case .serverClosedConnection, .uncleanShutdown: return "the server closed the connection"
+            case .authMechanismRequiresPassword: return "the server asks for a password: put it in the URL or $PGPASSWORD"
+            case .sslUnsupported: return "the server does not offer TLS (sslmode=require)"
+            case .connectionError:
+                return e.underlying.map { "cannot reach the server: \($0)" } ?? "cannot reach the server"
+            default:
+                return e.underlying.map { "\(e.code): \($0)" } ?? "\(e.code)"
+            }
+        }
+        if let e = error as? StoreError { return e.description }
+        return "\(error)"
+    }
+}

@@ -1,0 +1,263 @@
+import Annotate
+import Foundation
+import Sessions
+import Testing
+import TestSupport
+
+/// The team store against a real PostgreSQL server the tests start (initdb, a free port).
+@Suite("Team store on PostgreSQL", .serialized)
+struct TeamStoreTests {
+    /// A new database with the schema applied, and its address as the admin (an organiser).
+    static func freshStore(on own: PostgresServer? = nil) async throws -> (server: PostgresServer, database: String, admin: StoreAddress) {
+        let server = try own ?? PostgresServer.get()
+        let db = try server.createDatabase()
+        let admin = try StoreAddress.parse(server.url(database: db))
+        let store = try await TeamStore.connect(admin, checkSchema: false)
+        let result = try await store.initialise()
+        #expect(result.applied == [1])
+        _ = try await store.addRater(server.admin, role: .organiser, password: nil)
+        await store.close()
+        return (server, db, admin)
+    }
+
+    static func studyFolder(_ root: URL) throws -> StoreCollection {
+        .study(name: "demo", folder: try StudyFixture.teamStudy(in: root).path)
+    }
+
+    /// Every file under `folder` (not lock files) with its bytes.
+    static func contents(_ folder: String) -> [String: Data] {
+        var out: [String: Data] = [:]
+        let e = FileManager.default.enumerator(atPath: folder)
+        while let rel = e?.nextObject() as? String {
+            let full = (folder as NSString).appendingPathComponent(rel)
+            var isDir: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: full, isDirectory: &isDir), !isDir.boolValue,
+                  !(rel as NSString).lastPathComponent.hasPrefix(".") else { continue }
+            out[rel] = FileManager.default.contents(atPath: full)
+        }
+        return out
+    }
+
+    @Test("store init applies the schema once; a second init changes nothing; a newer or different schema is refused with a clear message")
+    func initIsVersioned() async throws {
+        let (server, db, admin) = try await Self.freshStore()
+        let store = try await TeamStore.connect(admin, checkSchema: false)
+        let again = try await store.initialise()
+        #expect(again.applied.isEmpty && again.version == 1)
+        await store.close()
+
+        // A database from a newer interrogate.
+        #expect(try server.psql("INSERT INTO interrogate_migrations (version, name, sha256) VALUES (2, '0002-future', 'x')", database: db).status == 0)
+        await #expect { try await TeamStore.connect(admin) } throws: { "\($0)".contains("schema version 2, newer than this interrogate reads (1): upgrade interrogate") }
+
+        // A database whose version 1 came from another file.
+        let other = try server.createDatabase()
+        #expect(try server.psql("CREATE TABLE interrogate_migrations (version int PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_by name DEFAULT current_user, applied_at timestamptz DEFAULT now()); INSERT INTO interrogate_migrations (version, name, sha256) VALUES (1, '0001-team-store', 'abc')", database: other).status == 0)
+        let otherStore = try await TeamStore.connect(try StoreAddress.parse(server.url(database: other)), checkSchema: false)
+        await #expect { try await otherStore.initialise() } throws: { "\($0)".contains("from a different file than this interrogate's") }
+        await otherStore.close()
+
+        // Not a store at all.
+        let empty = try server.createDatabase()
+        await #expect { try await TeamStore.connect(try StoreAddress.parse(server.url(database: empty))) } throws: {
+            "\($0)".contains("is not an interrogate team store") && "\($0)".contains("store init")
+        }
+    }
+
+    @Test("a wrong password, a wrong port and a missing database each get a clear message that never shows the password")
+    func badAddresses() async throws {
+        let (server, db, _) = try await Self.freshStore()
+        await #expect { try await TeamStore.connect(try StoreAddress.parse(server.url(user: server.admin, password: "wrong-pass", database: db))) } throws: {
+            "\($0)".contains("the server refused the login") && !"\($0)".contains("wrong-pass")
+        }
+        // Port 1 on loopback: privileged, and nothing listens there.
+        let closedPort = 1
+        await #expect { try await TeamStore.connect(try StoreAddress.parse("postgresql://someone:pw-xyz@127.0.0.1:\(closedPort)/x?sslmode=disable")) } throws: {
+            "\($0)".contains("cannot connect to the team store postgresql://someone@127.0.0.1:\(closedPort)/x") && !"\($0)".contains("pw-xyz")
+        }
+        await #expect { try await TeamStore.connect(try StoreAddress.parse(server.url(database: "no_such_db"))) } throws: {
+            "\($0)".contains("no_such_db") && "\($0)".contains("does not exist")
+        }
+        #expect(throws: StoreAddress.Invalid.self) { try StoreAddress.parse("postgresql://u:p@h:70000/db") }
+        #expect(throws: StoreAddress.Invalid.self) { try StoreAddress.parse("postgresql://u@h/db?sslmode=requre") }
+        #expect(throws: StoreAddress.Invalid.self) { try StoreAddress.parse("postgresql://h/db") }
+        do { _ = try StoreAddress.parse("postgresql://u:hunter2@h:99999/db") } catch { #expect(!"\(error)".contains("hunter2")) }
+    }
+
+    @Test("push then pull round-trips a study byte for byte into an empty folder, and running either twice changes nothing")
+    func pushPullRoundTrip() async throws {
+        let (_, _, admin) = try await Self.freshStore()
+        let root = try TestSupport.temporaryDirectory("store-roundtrip")
+        let collection = try Self.studyFolder(root)
+        let store = try await TeamStore.connect(admin)
+        let pushed = try await store.push(collection)
+        #expect(pushed.conflicts.isEmpty && pushed.leftOut.isEmpty)
+        // study.yaml, plan.jsonl, 2 sessions, 4 reviews (bob/alice and carol on each), 1 adjudication.
+        #expect(pushed.copied.count == 9)
+        let again = try await store.push(collection)
+        #expect(again.copied.isEmpty && again.linesCopied == 0 && again.unchanged == 9)
+
+        let copy = StoreCollection.study(name: "demo", folder: root.appendingPathComponent("copy/studies/demo").path)
+        let pulled = try await store.pull(copy)
+        #expect(pulled.conflicts.isEmpty && pulled.leftOut.isEmpty && pulled.copied.count == 9)
+        #expect(Self.contents(copy.folder) == Self.contents(collection.folder))
+        #expect(Self.contents(copy.folder).count == 9)
+        let pulledAgain = try await store.pull(copy)
+        #expect(pulledAgain.copied.isEmpty && pulledAgain.unchanged == 9)
+
+        // The pulled study reads as the original does.
+        let original = try TranscriptReader.read(path: collection.folder + "/transcripts/20261130-000001-vault-0001/session.jsonl")
+        let roundTripped = try TranscriptReader.read(path: copy.folder + "/transcripts/20261130-000001-vault-0001/session.jsonl")
+        #expect(original.events == roundTripped.events && roundTripped.problems.isEmpty)
+        await store.close()
+    }
+
+    @Test("new lines on either side are copied after the others; lines that differ are a conflict and nothing of that file is written")
+    func appendsAndConflicts() async throws {
+        let (server, db, admin) = try await Self.freshStore()
+        let root = try TestSupport.temporaryDirectory("store-conflicts")
+        let collection = try Self.studyFolder(root)
+        let store = try await TeamStore.connect(admin)
+        _ = try await store.push(collection)
+        let copy = StoreCollection.study(name: "demo", folder: root.appendingPathComponent("copy").path)
+        _ = try await store.pull(copy)
+
+        // The session goes on in the original folder: push sends the new lines, pull brings them.
+        let session = "/transcripts/20261130-000001-vault-0001/session.jsonl"
+        let file = try TranscriptFile.openForAppend(path: collection.folder + session).file
+        try file.append(.resumed(.init(annotator: "alice")))
+        let pushed = try await store.push(collection)
+        #expect(pushed.linesCopied == 1 && pushed.copied.map(\.path) == [collection.folder + session])
+        let pulled = try await store.pull(copy)
+        #expect(pulled.linesCopied == 1)
+        #expect(FileManager.default.contents(atPath: copy.folder + session) == FileManager.default.contents(atPath: collection.folder + session))
+
+        // Someone edits a saved line in their copy: that file is in conflict, on both commands.
+        let review = "/transcripts/20261130-000001-vault-0001/reviews/carol.jsonl"
+        let before = try #require(FileManager.default.contents(atPath: copy.folder + review))
+        var text = String(decoding: before, as: UTF8.self)
+        text = text.replacingOccurrences(of: "\"candid\"", with: "\"refusal\"")
+        try text.write(toFile: copy.folder + review, atomically: true, encoding: .utf8)
+        let stored = try server.psql("SELECT count(*) FROM interrogate_lines", database: db).output
+        let conflicted = try await store.push(copy)
+        #expect(conflicted.conflicts.map(\.path) == [copy.folder + review])
+        #expect(conflicted.conflicts.first?.reason.contains("differs from the database's copy") == true)
+        #expect(try server.psql("SELECT count(*) FROM interrogate_lines", database: db).output == stored)
+        let pullConflict = try await store.pull(copy)
+        #expect(pullConflict.conflicts.map(\.path) == [copy.folder + review])
+        #expect(FileManager.default.contents(atPath: copy.folder + review) == Data(text.utf8))
+
+        // A torn last line is never pushed; the lines before it are.
+        try TestSupport.append("{\"v\":1,\"seq\":99", to: collection.folder + session, newline: false)
+        let torn = try await store.push(collection)
+        #expect(torn.leftOut.contains { $0.path == collection.folder + session && $0.reason.contains("torn") })
+        #expect(torn.linesCopied == 0)
+        await store.close()
+    }
+
+    @Test("nothing in the store can be updated or deleted, by anyone: the append-only rule is the server's")
+    func appendOnly() async throws {
+        let (server, db, admin) = try await Self.freshStore()
+        let root = try TestSupport.temporaryDirectory("store-append-only")
+        let store = try await TeamStore.connect(admin)
+        _ = try await store.push(try Self.studyFolder(root))
+        await store.close()
+        for sql in ["UPDATE interrogate_lines SET body = 'x'", "DELETE FROM interrogate_lines", "TRUNCATE interrogate_lines CASCADE",
+                    "DELETE FROM interrogate_files", "UPDATE interrogate_files SET path = 'x'"] {
+            let r = try server.psql(sql, database: db)
+            #expect(r.status != 0 && r.output.contains("append-only"), "\(sql): \(r.output)")
+        }
+        // No UPDATE or DELETE is granted on the event tables to any role.
+        let grants = try server.psql("""
+            SELECT count(*) FROM information_schema.role_table_grants
+            WHERE table_name IN ('interrogate_files', 'interrogate_lines') AND privilege_type IN ('UPDATE', 'DELETE', 'TRUNCATE')
+              AND grantee <> (SELECT tableowner FROM pg_tables WHERE tablename = 'interrogate_lines')
+            """, database: db)
+        #expect(grants.output == "0")
+    }
+
+    @Test("a reviewer connected with plain SQL reads the messages of every session and their own labels, never another rater's labels, notes, adjudications or the model")
+    func reviewerBlindness() async throws {
+        // People are roles of the whole server: this test's own server.
+        let own = try PostgresServer.start()
+        defer { own.stop() }
+        let (server, db, admin) = try await Self.freshStore(on: own)
+        let root = try TestSupport.temporaryDirectory("store-blind")
+        let organiser = try await TeamStore.connect(admin)
+        for (name, role) in [("alice", StoreRole.reviewer), ("bob", .reviewer), ("carol", .reviewer), ("dana", .adjudicator)] {
+            #expect(try await organiser.addRater(name, role: role, password: "pw-\(name)"))
+        }
+        _ = try await organiser.push(try Self.studyFolder(root))
+
+        func asCarol(_ sql: String) throws -> (status: Int32, output: String) { try server.psql(sql, user: "carol", password: "pw-carol", database: db) }
+        // Her own review lines, and nothing of anyone else's labels.
+        #expect(try asCarol("SELECT count(*) FROM interrogate_lines WHERE type = 'annotation'").output == "2")
+        #expect(try asCarol("SELECT DISTINCT f.rater FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file").output == "carol")
+        #expect(try asCarol("SELECT count(*) FROM interrogate_files WHERE kind IN ('review', 'adjudication') AND rater <> 'carol'").output == "0")
+        #expect(try asCarol("SELECT count(*) FROM interrogate_files WHERE kind IN ('study', 'plan', 'logprobs', 'probes')").output == "0")
+        // Every session's messages, blind: the model's name appears nowhere she can read.
+        #expect(try asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE type = 'message'").output == "4")
+        #expect(try asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE type = 'annotation'").output == "0")
+        let readable = try asCarol("SELECT string_agg(blind, E'\\n') FROM interrogate_blind_sessions").output
+        #expect(readable.contains("I cannot say") && readable.contains("vault"))
+        #expect(!readable.contains("secret-model-name") && !readable.contains("Suspect A") && !readable.contains("scripted"))
+        #expect(!readable.contains("\"labels\""))
+        let everything = try asCarol("SELECT string_agg(encode(body, 'escape'), E'\\n') FROM interrogate_lines").output
+        #expect(!everything.contains("secret-model-name") || everything.contains("\"rater\":\"carol\""))
+        // She cannot write for someone else, or change her own.
+        #expect(try asCarol("INSERT INTO interrogate_files (collection, path, kind, session_id, rater) VALUES ('studies/demo', 'transcripts/x/reviews/bob.jsonl', 'review', 'x', 'bob')").output.contains("row-level security"))
+        #expect(try asCarol("UPDATE interrogate_lines SET body = 'x'").status != 0)
+        #expect(try asCarol("SELECT count(*) FROM interrogate_assignments").status != 0)
+
+        // The adjudicator reads nothing whole until a session is assigned to her, then all of it.
+        func asDana(_ sql: String) throws -> String { try server.psql(sql, user: "dana", password: "pw-dana", database: db).output }
+        let beforeAssign = try asDana("SELECT count(*) FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file WHERE f.rater <> 'dana'")
+        #expect(beforeAssign == "0")
+        try await organiser.assign(session: "20261130-000001-vault-0001", in: .study(name: "demo", folder: ""), adjudicator: "dana")
+        #expect(try asDana("SELECT count(DISTINCT f.rater) FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file WHERE f.session_id = '20261130-000001-vault-0001'") == "4")
+        #expect(try asDana("SELECT count(*) FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file WHERE f.session_id = '20261130-000002-vault-0002' AND f.rater <> 'dana'") == "0")
+        await organiser.close()
+    }
+
+    @Test("a reviewer pushes and pulls only their own files; other people's are listed as left out, with the reason")
+    func reviewerPushPull() async throws {
+        // People are roles of the whole server: this test's own server.
+        let own = try PostgresServer.start()
+        defer { own.stop() }
+        let (server, _, admin) = try await Self.freshStore(on: own)
+        let organiser = try await TeamStore.connect(admin)
+        #expect(try await organiser.addRater("carol", role: .reviewer, password: "pw-carol"))
+        await organiser.close()
+        let root = try TestSupport.temporaryDirectory("store-reviewer")
+        let collection = try Self.studyFolder(root)
+        var carolAddress = admin
+        carolAddress.user = "carol"
+        carolAddress.password = "pw-carol"
+        let carol = try await TeamStore.connect(carolAddress)
+        let pushed = try await carol.push(collection)
+        #expect(pushed.copied.map { ($0.path as NSString).lastPathComponent } == ["carol.jsonl", "carol.jsonl"])
+        #expect(pushed.leftOut.count == 7 && pushed.leftOut.allSatisfy { $0.reason.contains("only they or an organiser push it") })
+        #expect(pushed.conflicts.isEmpty)
+
+        let copy = StoreCollection.study(name: "demo", folder: root.appendingPathComponent("carol-copy").path)
+        let pulled = try await carol.pull(copy)
+        #expect(Set(Self.contents(copy.folder).keys) == ["transcripts/20261130-000001-vault-0001/reviews/carol.jsonl",
+                                                         "transcripts/20261130-000002-vault-0002/reviews/carol.jsonl"])
+        #expect(pulled.conflicts.isEmpty)
+        _ = server
+        await carol.close()
+    }
+
+    @Test("a path from the database that points outside the folder is refused, never written")
+    func hostilePathsRefused() {
+        let c = StoreCollection.study(name: "demo", folder: "/tmp/x")
+        #expect(c.classify(path: "transcripts/../../etc/session.jsonl", rater: "a") == nil)
+        #expect(c.classify(path: "transcripts/s1/reviews/../../x.jsonl", rater: nil) == nil)
+        #expect(c.classify(path: "/etc/passwd", rater: nil) == nil)
+        #expect(c.classify(path: "transcripts/s1/reviews/bob.jsonl", rater: "carol") == nil)
+        #expect(c.classify(path: "transcripts/s1/reviews/bob.jsonl", rater: "bob")?.kind == .review)
+        #expect(c.classify(path: "transcripts/s1/notes.txt", rater: "bob") == nil)
+        #expect(c.classify(path: "transcripts/.hidden/session.jsonl", rater: "bob") == nil)
+        #expect(c.classify(path: "study.yaml", rater: nil)?.kind == .study)
+    }
+}
