@@ -137,6 +137,18 @@ public final class PostgresServer: @unchecked Sendable {
         try? FileManager.default.removeItem(atPath: folder)
     }
 
+    /// The processes whose parent is `pid` (the server's backends and helpers), from /proc.
+    public static func children(of pid: pid_t) -> [pid_t] {
+        let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
+        return entries.compactMap { pid_t($0) }.filter { child in
+            guard let stat = try? String(contentsOfFile: "/proc/\(child)/stat", encoding: .utf8),
+                  let close = stat.lastIndex(of: ")") else { return false }
+            // After "pid (comm) state ppid …": the fourth field.
+            let fields = stat[stat.index(after: close)...].split(separator: " ")
+            return fields.count > 1 && pid_t(fields[1]) == pid
+        }
+    }
+
     /// The server's process id, from its pid file.
     public var postmasterPID: pid_t? {
         guard let text = try? String(contentsOfFile: dataFolder + "/postmaster.pid", encoding: .utf8),

@@ -19,6 +19,13 @@ public struct StoreFile: Sendable, Equatable, Hashable {
     public var rater: String?
 
     public var isDocument: Bool { kind == .study }
+
+    public init(path: String, kind: Kind, sessionId: String? = nil, rater: String? = nil) {
+        self.path = path
+        self.kind = kind
+        self.sessionId = sessionId
+        self.rater = rater
+    }
 }
 
 /// A folder the team store mirrors: the transcripts folder (collection `transcripts`) or a

@@ -63,6 +63,8 @@ extension TeamStore {
                     }
                     try await pushLines(file, lines: lines.lines, collection: collection, local: local, report: &report)
                 }
+            } catch where error.isBusy {
+                report.behind.append(.init(path: local, reason: "not pushed: \(error.description)"))
             } catch {
                 report.conflicts.append(.init(path: local, reason: "not pushed: \(error.description)"))
                 if isGone { throw StoreError("the connection to \(address) was lost: \(error.description)") }
@@ -76,7 +78,9 @@ extension TeamStore {
     /// The database's row for a file, created when missing; nil when it exists and this role
     /// may not read it.
     private func fileRow(_ file: StoreFile, collection: StoreCollection) async throws(StoreError) -> (id: Int, kind: String, rater: String?)? {
-        try await run("SELECT pg_advisory_xact_lock(hashtextextended(\(collection.name + "\u{1}" + file.path), 0))")
+        // A live writer holds its file for the session's life: its lines are pushed by it, or later.
+        let free = try await rows("SELECT pg_try_advisory_xact_lock(hashtextextended(\(StoreWriter.lockKey(collection, file.path)), 0))", as: Bool.self).first ?? false
+        guard free else { throw StoreError("it is being written by a running interrogate connected to the store; push again later", busy: true) }
         try await run("""
             INSERT INTO interrogate_files (collection, path, kind, session_id, rater)
             VALUES (\(collection.name), \(file.path), \(file.kind.rawValue), \(file.sessionId), \(file.rater))

@@ -8,7 +8,12 @@ import PostgresNIO
 /// Something the team store refused or could not do, in words a person can act on.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// Someone else is writing it now: not a conflict, a matter of trying again later.
+    public var isBusy = false
+    public init(_ description: String, busy: Bool = false) {
+        self.description = description
+        self.isBusy = busy
+    }
 }
 
 /// A connection to a team store (PostgreSQL) as one person: their own role, so that what they
