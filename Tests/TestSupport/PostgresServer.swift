@@ -10,7 +10,7 @@ import Glibc
 public final class PostgresServer: @unchecked Sendable {
     public let folder: String
     public let port: Int
-    public let admin = "interrogate_admin"
+    public let admin = "lab_admin"
     public let adminPassword = "admin-\(UInt32.random(in: 0...UInt32.max))"
     let bin: String
     private let lock = NSLock()
@@ -23,11 +23,18 @@ public final class PostgresServer: @unchecked Sendable {
 
     public static func get() throws -> PostgresServer { try shared.get() }
 
-    private init(folder: String, port: Int, bin: String) {
+    /// Extra server settings (`-c name=value`), such as logging every statement.
+    let settings: [String]
+
+    private init(folder: String, port: Int, bin: String, settings: [String]) {
         self.folder = folder
         self.port = port
         self.bin = bin
+        self.settings = settings
     }
+
+    /// The server's log so far.
+    public var log: String { (try? String(contentsOfFile: folder + "/server.log", encoding: .utf8)) ?? "" }
 
     public var dataFolder: String { folder + "/data" }
 
@@ -63,7 +70,7 @@ public final class PostgresServer: @unchecked Sendable {
         return (p.terminationStatus, String(decoding: data, as: UTF8.self))
     }
 
-    public static func start() throws(PostgresServerError) -> PostgresServer {
+    public static func start(settings: [String] = []) throws(PostgresServerError) -> PostgresServer {
         let bin = try binFolder()
         var template = Array("/tmp/interrogate-pg-XXXXXX".utf8CString)
         guard let made = mkdtemp(&template) else { throw PostgresServerError(description: "cannot make a temporary folder") }
@@ -73,7 +80,7 @@ public final class PostgresServer: @unchecked Sendable {
         }
         var lastError = ""
         for _ in 0..<3 {
-            let server = PostgresServer(folder: folder, port: freePort(), bin: bin)
+            let server = PostgresServer(folder: folder, port: freePort(), bin: bin, settings: settings)
             do {
                 try server.initialise()
                 try server.launch()
@@ -98,15 +105,17 @@ public final class PostgresServer: @unchecked Sendable {
     /// Starts the server under a shell that stops it when this test process is gone.
     public func launch() throws {
         let script = """
-            "$1/postgres" -D "$2" -p "$3" -k "$4" -c listen_addresses=127.0.0.1 -c max_connections=60 >>"$4/server.log" 2>&1 &
+            d="$1" data="$2" port="$3" dir="$4" watched="$5"
+            shift 5
+            "$d/postgres" -D "$data" -p "$port" -k "$dir" -c listen_addresses=127.0.0.1 -c max_connections=60 "$@" >>"$dir/server.log" 2>&1 &
             pg=$!
-            while [ -d "/proc/$5" ] && kill -0 "$pg" 2>/dev/null; do sleep 0.5; done
+            while [ -d "/proc/$watched" ] && kill -0 "$pg" 2>/dev/null; do sleep 0.5; done
             kill -INT "$pg" 2>/dev/null
             wait "$pg"
-            [ -d "/proc/$5" ] || rm -rf "$4"
+            [ -d "/proc/$watched" ] || rm -rf "$dir"
             """
         let p = Process()
-        let args = ["/bin/sh", "-c", script, "sh", bin, dataFolder, String(port), folder, String(getpid())]
+        let args = ["/bin/sh", "-c", script, "sh", bin, dataFolder, String(port), folder, String(getpid())] + settings.flatMap { ["-c", $0] }
         if Self.runAsPostgres {
             p.executableURL = URL(fileURLWithPath: "/usr/sbin/runuser")
             p.arguments = ["-u", "postgres", "--"] + args

@@ -96,6 +96,15 @@ public enum StudyFixture {
                                 [annotator: ([.deflection], false), reviewer: ([.fabrication], false), "carol": ([.candid], true)],
                                 adjudication: n == 1 ? (rater: "dana", labels: [.fabrication], leak: true) : nil)],
                 study: .init(name: "demo", task: "t000\(n)", alias: "Suspect A", model: "secret-model-name"))
+            // Resumed: a reply that failed, with what only the organiser may read of it.
+            let file = try TranscriptFile.openForAppend(path: transcripts.appendingPathComponent("20261130-00000\(n)-vault-000\(n)/session.jsonl").path).file
+            try file.append(.resumed(.init(annotator: annotator)))
+            try file.append(.message(.init(index: 2, role: .interrogator, text: "Again?")))
+            try file.append(.message(.init(index: 3, role: .model, text: "Partial", status: .error,
+                                           reasoning: "I am secret-model-name and must hide it",
+                                           error: "secret-model-name at https://secret-host.example failed",
+                                           modelReported: "secret-model-name-v2")))
+            try file.append(.sessionEnd(.init(reason: "quit")))
         }
         return folder
     }

@@ -200,16 +200,26 @@ struct CollectionOptions: ParsableArguments {
     }
 }
 
-/// What a push or pull did, one line per file that changed or was not copied, then a summary.
+/// What a push or pull did, one line per file that changed or was not copied, then a summary
+/// in which every file is counted once.
 func printSyncReport(_ report: StoreSyncReport, verb: String, to place: String) throws {
     for e in report.copied { print("\(TerminalText.escaped(e.path)): \(verb) \(e.reason)") }
     for e in report.behind { print("\(TerminalText.escaped(e.path)): \(e.reason)") }
     for e in report.leftOut { print("\(TerminalText.escaped(e.path)): left out: \(e.reason)") }
     for e in report.conflicts { print("\(TerminalText.escaped(e.path)): CONFLICT: \(e.reason)") }
+    for e in report.notes { print("\(TerminalText.escaped(e.path)): note: \(e.reason)") }
+    if report.blindSessions > 0 {
+        print("left out: \(report.blindSessions) other people's session(s): you may read only their messages (blind review), so they are not copied")
+    }
     var summary = "\(verb) \(report.linesCopied) line(s) in \(report.copied.count) file(s) \(place); \(report.unchanged) file(s) already the same"
     if !report.behind.isEmpty { summary += "; \(report.behind.count) newer on the other side" }
-    if !report.leftOut.isEmpty { summary += "; \(report.leftOut.count) left out" }
+    let leftOut = report.leftOut.count + report.blindSessions
+    if leftOut > 0 { summary += "; \(leftOut) left out" }
     if !report.conflicts.isEmpty { summary += "; \(report.conflicts.count) in conflict, not copied" }
     print(summary)
+    if let why = report.interrupted {
+        printError("stopped: \(why); run it again when the store is back (what was copied stays copied)")
+        throw invalidInputExit
+    }
     if !report.conflicts.isEmpty { throw invalidInputExit }
 }

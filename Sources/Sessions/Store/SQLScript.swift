@@ -34,8 +34,12 @@ enum SQLScript {
                 } while depth > 0 && i < s.count
             } else if c == "'" || c == "\"" {
                 hasCode = true
+                // E'…' strings take backslash escapes: \' is a quote inside the string.
+                let escapes = c == "'" && i > 0 && (s[i - 1] == "E" || s[i - 1] == "e")
+                    && (i < 2 || !(s[i - 2].properties.isAlphabetic || s[i - 2] == "_" || ("0"..."9").contains(s[i - 2])))
                 take(1)
                 while i < s.count {
+                    if escapes && s[i] == "\\" { take(2); continue }
                     if s[i] == c {
                         // A doubled quote is one quote inside the string.
                         if i + 1 < s.count && s[i + 1] == c { take(2); continue }
@@ -44,7 +48,8 @@ enum SQLScript {
                     }
                     take(1)
                 }
-            } else if c == "$", let tagEnd = dollarTagEnd(s, from: i) {
+            } else if c == "$", i == 0 || !(s[i - 1].properties.isAlphabetic || s[i - 1] == "_" || ("0"..."9").contains(s[i - 1])),
+                      let tagEnd = dollarTagEnd(s, from: i) {
                 hasCode = true
                 let tag = Array(s[i...tagEnd])
                 take(tag.count)

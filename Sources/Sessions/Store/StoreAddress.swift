@@ -104,10 +104,13 @@ public struct StoreAddress: Sendable, Equatable, CustomStringConvertible {
         return address
     }
 
-    /// `text` with any password in it replaced, for messages.
+    /// `text` with any password in it replaced, for messages: whatever stands between the
+    /// scheme (or the start) and the last `@` after a `:` is taken for credentials.
     public static func redacted(_ text: String) -> String {
-        guard let at = text.lastIndex(of: "@"), let scheme = text.range(of: "://") else { return text }
-        let credentials = text[scheme.upperBound..<at]
+        guard let at = text.lastIndex(of: "@") else { return text }
+        let start = text.range(of: "://")?.upperBound ?? text.startIndex
+        guard start <= at else { return text }
+        let credentials = text[start..<at]
         guard let colon = credentials.firstIndex(of: ":") else { return text }
         return String(text[..<colon]) + ":***" + String(text[at...])
     }

@@ -117,12 +117,15 @@ public struct StoreCollection: Sendable, Equatable {
                 continue
             }
             let prefix = sessionsPrefix + name + "/"
+            let sidecars = [(SignalSidecar.logprobsFileName, StoreFile.Kind.logprobs), (SignalSidecar.probesFileName, .probes)]
+                .filter { fm.fileExists(atPath: (dir as NSString).appendingPathComponent($0.0)) }
             if hasSession, Self.annotator(ofSession: sessionPath) == nil {
-                leftOut.append((sessionPath, "its first line is not a readable session header, so whose session it is is unknown (its sidecars are left out with it)"))
+                let why = "the session's first line is not a readable header, so whose session it is is unknown"
+                leftOut.append((sessionPath, why))
+                for (sidecar, _) in sidecars { leftOut.append(((dir as NSString).appendingPathComponent(sidecar), why)) }
             } else if hasSession, let annotator = Self.annotator(ofSession: sessionPath) {
                 files.append(StoreFile(path: prefix + TranscriptStore.sessionFileName, kind: .session, sessionId: name, rater: annotator))
-                for (sidecar, kind) in [(SignalSidecar.logprobsFileName, StoreFile.Kind.logprobs), (SignalSidecar.probesFileName, .probes)]
-                where fm.fileExists(atPath: (dir as NSString).appendingPathComponent(sidecar)) {
+                for (sidecar, kind) in sidecars {
                     files.append(StoreFile(path: prefix + sidecar, kind: kind, sessionId: name, rater: annotator))
                 }
             }
@@ -180,35 +183,5 @@ struct LocalLines {
         guard FileManager.default.fileExists(atPath: path) else { return nil }
         guard let data = FileManager.default.contents(atPath: path) else { throw StoreError("cannot read \(path)") }
         return data
-    }
-}
-
-/// What a blind reviewer may read of a session's line: the header without the model, its
-/// parameters, the condition, the system prompt, the interrogator model or the study's alias
-/// and gold replies; a message without what the server said the model was. Nil for any other
-/// line, which a reviewer never reads of another person's session.
-enum BlindLine {
-    static func text(of line: Data) -> (type: String?, blind: String?) {
-        guard let value = try? JSONValue.parse(line), case .object(var object) = value else { return (nil, nil) }
-        let type = object["type"]?.string
-        switch type {
-        case "header":
-            var kept: [String: JSONValue] = [:]
-            for key in ["v", "seq", "ts", "type", "session_id", "annotator", "app"] { kept[key] = object[key] }
-            if case .object(let scenario)? = object["scenario"] {
-                kept["scenario"] = .object(scenario.filter { ["id", "title", "sha256", "content"].contains($0.key) })
-            }
-            if case .object(let study)? = object["study"] {
-                kept["study"] = .object(study.filter { ["name", "task"].contains($0.key) })
-            }
-            return (type, JSONValue.object(kept).jsonText)
-        case "message":
-            object["model_reported"] = nil
-            return (type, JSONValue.object(object).jsonText)
-        case "session_end":
-            return (type, value.jsonText)
-        default:
-            return (type, nil)
-        }
     }
 }

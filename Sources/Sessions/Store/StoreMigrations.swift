@@ -40,13 +40,14 @@ extension TeamStore {
         public var version: Int
     }
 
-    /// Applies the migrations this database lacks, each in its own transaction, under an
-    /// advisory lock so that two `store init` at once apply each file once.
+    /// Applies the migrations this database lacks, all in one transaction (a failed one leaves
+    /// the database as it was), under an advisory lock so that two `store init` at once apply
+    /// each file once.
     public func initialise() async throws(StoreError) -> InitResult {
         let migrations = try StoreMigrations.bundled()
         return try await transaction { () async throws(StoreError) -> InitResult in
             // One init at a time per database; released at COMMIT or ROLLBACK.
-            try await run("SELECT pg_advisory_xact_lock(7305146921)")
+            try await run("SELECT pg_catalog.pg_advisory_xact_lock(7305146921::int8)")
             try await run("""
                 CREATE TABLE IF NOT EXISTS interrogate_migrations (
                     version    integer PRIMARY KEY,

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import NIOFoundationCompat
 import PostgresNIO
 #if canImport(Glibc)
 import Glibc
@@ -26,6 +27,13 @@ public struct StoreSyncReport: Sendable {
     public var conflicts: [Entry] = []
     /// Files not copied, and why (another person's file, a path the folder cannot hold…).
     public var leftOut: [Entry] = []
+    /// Other people's sessions a reviewer may read only blind, so not copied (pull).
+    public var blindSessions = 0
+    /// Something to know about a file counted above (a torn last line not copied with it).
+    public var notes: [Entry] = []
+    /// Why the command stopped before the end (the connection was lost); the files not yet
+    /// copied are among `leftOut`.
+    public var interrupted: String?
 
     public init() {}
 }
@@ -43,6 +51,10 @@ extension TeamStore {
         report.leftOut = leftOut.map { .init(path: $0.path, reason: $0.reason) }
         for file in files {
             let local = collection.localPath(file)
+            if let why = report.interrupted {
+                report.leftOut.append(.init(path: local, reason: "not pushed: \(why)"))
+                continue
+            }
             guard me.organiser || file.rater == me.user else {
                 let whose = file.rater.map { "\($0)'s" } ?? "the study's"
                 report.leftOut.append(.init(path: local, reason: "\(whose) file: only they or an organiser push it"))
@@ -50,24 +62,35 @@ extension TeamStore {
             }
             do {
                 if file.isDocument {
-                    guard let data = try LocalLines.document(path: local) else { continue }
+                    guard let data = try LocalLines.document(path: local) else {
+                        report.leftOut.append(.init(path: local, reason: "it was removed while the folder was being pushed"))
+                        continue
+                    }
                     try await pushDocument(file, data: data, collection: collection, local: local, report: &report)
                 } else {
-                    guard let lines = try LocalLines.read(path: local) else { continue }
-                    if lines.tornTail != nil {
-                        report.leftOut.append(.init(path: local, reason: "its last line is torn (a write was cut short); the lines before it are pushed, the fragment is not"))
+                    guard let lines = try LocalLines.read(path: local) else {
+                        report.leftOut.append(.init(path: local, reason: "it was removed while the folder was being pushed"))
+                        continue
                     }
                     if lines.lines.isEmpty {
                         report.leftOut.append(.init(path: local, reason: "no complete line yet"))
                         continue
+                    }
+                    if lines.tornTail != nil {
+                        report.notes.append(.init(path: local, reason: "its last line is torn (a write was cut short): the lines before it are pushed, the fragment is not"))
                     }
                     try await pushLines(file, lines: lines.lines, collection: collection, local: local, report: &report)
                 }
             } catch where error.isBusy {
                 report.behind.append(.init(path: local, reason: "not pushed: \(error.description)"))
             } catch {
-                report.conflicts.append(.init(path: local, reason: "not pushed: \(error.description)"))
-                if isGone { throw StoreError("the connection to \(address) was lost: \(error.description)") }
+                if isGone {
+                    // What was committed stays committed; the rest is listed, not guessed.
+                    report.interrupted = "the connection to \(address) was lost (\(error.description))"
+                    report.leftOut.append(.init(path: local, reason: "not pushed: \(report.interrupted!)"))
+                } else {
+                    report.conflicts.append(.init(path: local, reason: "not pushed: \(error.description)"))
+                }
             }
         }
         return report
@@ -79,7 +102,7 @@ extension TeamStore {
     /// may not read it.
     private func fileRow(_ file: StoreFile, collection: StoreCollection) async throws(StoreError) -> (id: Int, kind: String, rater: String?)? {
         // A live writer holds its file for the session's life: its lines are pushed by it, or later.
-        let free = try await rows("SELECT pg_try_advisory_xact_lock(hashtextextended(\(StoreWriter.lockKey(collection, file.path)), 0))", as: Bool.self).first ?? false
+        let free = try await rows("SELECT pg_catalog.pg_try_advisory_xact_lock(pg_catalog.hashtextextended(\(StoreWriter.lockKey(collection, file.path)), 0::int8))", as: Bool.self).first ?? false
         guard free else { throw StoreError("it is being written by a running interrogate connected to the store; push again later", busy: true) }
         try await run("""
             INSERT INTO interrogate_files (collection, path, kind, session_id, rater)
@@ -115,11 +138,8 @@ extension TeamStore {
             }
             for n in stored.count..<lines.count {
                 let line = lines[n]
-                let (type, blind) = file.kind == .session ? BlindLine.text(of: line) : (Self.eventType(line), nil)
-                try await run("""
-                    INSERT INTO interrogate_lines (file, line_no, type, body, blind)
-                    VALUES (\(row.id), \(n + 1), \(type), \(ByteBuffer(bytes: line)), \(blind))
-                    """)
+                // The server reads each line's type and what a blind reviewer may see of it.
+                try await run("INSERT INTO interrogate_lines (file, line_no, body) VALUES (\(row.id), \(n + 1), \(ByteBuffer(bytes: line)))")
             }
             return (lines.count - stored.count, nil, false)
         }
@@ -143,7 +163,7 @@ extension TeamStore {
             if let older = versions.firstIndex(of: data) {
                 return (nil, .init(path: local, reason: "this is version \(older + 1); the database has version \(versions.count): pull to get it"))
             }
-            try await run("INSERT INTO interrogate_lines (file, line_no, type, body) VALUES (\(row.id), \(versions.count + 1), \(String?.none), \(ByteBuffer(bytes: data)))")
+            try await run("INSERT INTO interrogate_lines (file, line_no, body) VALUES (\(row.id), \(versions.count + 1), \(ByteBuffer(bytes: data)))")
             return (versions.count + 1, nil)
         }
         if let entry = outcome.entry { report.behind.append(entry) }
@@ -151,10 +171,6 @@ extension TeamStore {
             report.copied.append(.init(path: local, reason: "version \(v)"))
             report.linesCopied += 1
         } else { report.unchanged += 1 }
-    }
-
-    static func eventType(_ line: Data) -> String? {
-        (try? JSONValue.parse(line))?["type"]?.string
     }
 
     // MARK: pull
@@ -165,41 +181,77 @@ extension TeamStore {
     /// reported and left as it is. Running it twice writes nothing.
     public func pull(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
         var report = StoreSyncReport()
+        let me = try await whoAmI()
+        // What this role sees of each file: the count is of the lines it may read.
         let files = try await rows("""
             SELECT f.id, f.path, f.kind, f.rater, (SELECT count(*) FROM interrogate_lines l WHERE l.file = f.id)
-            FROM interrogate_files f WHERE f.collection = \(collection.name) ORDER BY f.path
+            FROM interrogate_files f WHERE f.collection = \(collection.name) ORDER BY f.id
             """, as: (Int, String, String, String?, Int).self)
+        var wanted: [Int: (file: StoreFile, count: Int)] = [:]
         var blindOnly = 0
         for (id, path, kind, rater, count) in files {
             guard let file = collection.classify(path: path, rater: rater), file.kind.rawValue == kind else {
-                report.leftOut.append(.init(path: "\(collection.name):\(StoreAddress.redacted(TerminalText.escaped(path)))",
+                report.leftOut.append(.init(path: "\(collection.name):\(TerminalText.escaped(path))",
                                             reason: "a \(TerminalText.escaped(kind)) file at a place this folder cannot hold; not written"))
                 continue
             }
             if count == 0 {
-                if file.kind == .session { blindOnly += 1 }
-                else { report.leftOut.append(.init(path: collection.localPath(file), reason: "you may not read it")) }
-                continue
-            }
-            let local = collection.localPath(file)
-            let stored: [Data]
-            do { stored = try await storedLines(file: id) } catch {
-                report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
-                continue
-            }
-            do {
-                if file.isDocument {
-                    try Self.pullDocument(stored, local: local, report: &report)
+                if me.organiser || file.rater == me.user {
+                    report.leftOut.append(.init(path: collection.localPath(file), reason: "no lines yet"))
+                } else if file.kind == .session {
+                    blindOnly += 1
                 } else {
-                    try Self.pullLines(stored, file: file, local: local, report: &report)
+                    report.leftOut.append(.init(path: collection.localPath(file), reason: "you may not read it"))
                 }
+                continue
+            }
+            wanted[id] = (file, count)
+        }
+        // Every line this role may read, file after file, in one query: a file is written when
+        // its last line has arrived, so only one file's lines are held at a time.
+        var current: (id: Int, lines: [Data])?
+        func finish(_ id: Int, _ lines: [Data], report: inout StoreSyncReport) {
+            guard let (file, count) = wanted.removeValue(forKey: id) else { return }
+            let local = collection.localPath(file)
+            guard lines.count == count, lines.isEmpty == false else {
+                report.conflicts.append(.init(path: local, reason: "not pulled: the store's copy changed while it was read (\(count) line(s) counted, \(lines.count) read); pull again"))
+                return
+            }
+            do throws(StoreError) {
+                if file.isDocument { try Self.pullDocument(lines, local: local, report: &report) }
+                else { try Self.pullLines(lines, file: file, local: local, report: &report) }
             } catch {
                 report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
             }
         }
-        if blindOnly > 0 {
-            report.leftOut.append(.init(path: "\(collection.name)", reason: "\(blindOnly) other people's session(s): you may read only their messages (blind review), so they are not copied"))
+        do {
+            let stream = try await connection.query("""
+                SELECT l.file, l.line_no, l.body FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file
+                WHERE f.collection = \(collection.name) ORDER BY l.file, l.line_no
+                """, logger: logger)
+            for try await (id, number, body) in stream.decode((Int, Int, ByteBuffer).self) {
+                if current?.id != id {
+                    if let done = current { finish(done.id, done.lines, report: &report) }
+                    current = (id, [])
+                }
+                // Lines are numbered from 1 without gaps; a gap is a damaged store, never papered over.
+                guard number == current!.lines.count + 1 else {
+                    if let (file, _) = wanted.removeValue(forKey: id) {
+                        report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: the store's copy has a gap before line \(number)"))
+                    }
+                    continue
+                }
+                current!.lines.append(Data(buffer: body))
+            }
+        } catch {
+            throw StoreError("reading \(collection.name) from \(address): \(Self.describe(error))")
         }
+        if let done = current { finish(done.id, done.lines, report: &report) }
+        // Files counted but with no line read (they gained visibility or lines vanished mid-read).
+        for (_, (file, _)) in wanted.sorted(by: { $0.key < $1.key }) {
+            report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: its lines could not be read; pull again"))
+        }
+        report.blindSessions = blindOnly
         return report
     }
 
@@ -271,9 +323,20 @@ extension TeamStore {
         return out
     }
 
+    /// Creates the folders of `path` that are missing, each made durable in its parent (a
+    /// session folder that a crash could take back would take its files with it).
     static func ensureFolder(_ path: String) throws(StoreError) {
-        do { try FileManager.default.createDirectory(atPath: path, withIntermediateDirectories: true) } catch {
-            throw StoreError("cannot create \(path): \(error.localizedDescription)")
+        var missing: [String] = []
+        var p = path
+        while !p.isEmpty, p != "/", !FileManager.default.fileExists(atPath: p) {
+            missing.append(p)
+            p = (p as NSString).deletingLastPathComponent
+        }
+        for dir in missing.reversed() {
+            if mkdir(dir, 0o755) != 0 && errno != EEXIST {
+                throw StoreError("cannot create \(dir): \(String(cString: strerror(errno)))")
+            }
+            TranscriptFile.fsyncDirectory(of: dir)
         }
     }
 
@@ -282,7 +345,9 @@ extension TeamStore {
     static func writeNew(_ path: String, data: Data, replacing: Bool = false) throws(StoreError) {
         let dir = (path as NSString).deletingLastPathComponent
         let temp = (dir as NSString).appendingPathComponent(".\((path as NSString).lastPathComponent).pull-\(getpid())")
-        let fd = open(temp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o644)
+        // A temporary left by an interrupted pull is ours to replace; never followed if a link.
+        unlink(temp)
+        let fd = open(temp, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0o644)
         guard fd >= 0 else { throw StoreError("cannot write \(temp): \(String(cString: strerror(errno)))") }
         do {
             try TranscriptFile.writeAll(data, fd: fd, path: temp)
@@ -304,9 +369,14 @@ extension TeamStore {
     }
 
     static func append(_ path: String, data: Data) throws(StoreError) {
-        let fd = open(path, O_WRONLY | O_APPEND | O_CLOEXEC)
+        let fd = open(path, O_WRONLY | O_APPEND | O_NOFOLLOW | O_CLOEXEC)
         guard fd >= 0 else { throw StoreError("cannot open \(path) to append: \(String(cString: strerror(errno)))") }
         defer { closeDescriptor(fd) }
+        // The lock every appender of a transcript takes around a write (TranscriptFile).
+        while flock(fd, LOCK_EX) != 0 {
+            if errno != EINTR { throw StoreError("cannot lock \(path): \(String(cString: strerror(errno)))") }
+        }
+        defer { _ = flock(fd, LOCK_UN) }
         do {
             try TranscriptFile.writeAll(data, fd: fd, path: path)
             guard fsync(fd) == 0 else { throw TranscriptError.system("cannot fsync \(path)", errno) }

@@ -26,13 +26,16 @@ public final class StoreWriter: Sendable {
         self.next = Mutex(next)
     }
 
+    /// The text a file's advisory lock is keyed by. Every query that takes the lock names
+    /// `pg_catalog.hashtextextended(key, 0::int8)` in full, with a bigint argument, so that no
+    /// same-named function in another schema can stand in for it.
     static func lockKey(_ collection: StoreCollection, _ path: String) -> String { collection.name + "\u{1}" + path }
 
     /// Holds `file` on this connection, creating it in the store when it is new. Refused when
     /// another connection holds it.
     public static func open(_ file: StoreFile, in collection: StoreCollection, store: TeamStore) async throws(StoreError) -> StoreWriter {
         let key = lockKey(collection, file.path)
-        let held = try await store.rows("SELECT pg_try_advisory_lock(hashtextextended(\(key), 0))", as: Bool.self).first ?? false
+        let held = try await store.rows("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended(\(key), 0::int8))", as: Bool.self).first ?? false
         guard held else {
             throw StoreError("\(collection.name)/\(file.path) is being written by another interrogate (another connection to the store holds it); one writer at a time keeps its lines in order")
         }
@@ -52,7 +55,7 @@ public final class StoreWriter: Sendable {
             let last = try await store.rows("SELECT coalesce(max(line_no), 0) FROM interrogate_lines WHERE file = \(row.0)", as: Int.self).first ?? 0
             return StoreWriter(store: store, file: file, collection: collection, fileID: row.0, next: last + 1)
         } catch {
-            try? await store.run("SELECT pg_advisory_unlock(hashtextextended(\(key), 0))")
+            try? await store.run("SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended(\(key), 0::int8))")
             throw error
         }
     }
@@ -61,17 +64,13 @@ public final class StoreWriter: Sendable {
     @discardableResult
     public func append(_ line: Data) async throws(StoreError) -> Int {
         let n = nextLineNumber
-        let (type, blind) = file.kind == .session ? BlindLine.text(of: line) : (TeamStore.eventType(line), nil)
-        try await store.run("""
-            INSERT INTO interrogate_lines (file, line_no, type, body, blind)
-            VALUES (\(fileID), \(n), \(type), \(ByteBuffer(bytes: line)), \(blind))
-            """)
+        try await store.run("INSERT INTO interrogate_lines (file, line_no, body) VALUES (\(fileID), \(n), \(ByteBuffer(bytes: line)))")
         next.withLock { $0 = n + 1 }
         return n
     }
 
     /// Lets another writer have the file.
     public func release() async {
-        try? await store.run("SELECT pg_advisory_unlock(hashtextextended(\(Self.lockKey(collection, file.path)), 0))")
+        try? await store.run("SELECT pg_catalog.pg_advisory_unlock(pg_catalog.hashtextextended(\(Self.lockKey(collection, file.path)), 0::int8))")
     }
 }

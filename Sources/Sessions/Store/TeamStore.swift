@@ -85,7 +85,7 @@ public final class TeamStore: Sendable {
 
     /// The versions applied to this database, or nil when it has no interrogate schema.
     func appliedMigrations() async throws(StoreError) -> [(version: Int, name: String, sha256: String)]? {
-        let exists = try await rows("SELECT to_regclass('interrogate_migrations') IS NOT NULL", as: Bool.self)
+        let exists = try await rows("SELECT pg_catalog.to_regclass('interrogate_migrations') IS NOT NULL", as: Bool.self)
         guard exists.first == true else { return nil }
         return try await rows("SELECT version, name, sha256 FROM interrogate_migrations ORDER BY version",
                               as: (Int, String, String).self).map { (version: $0.0, name: $0.1, sha256: $0.2) }
@@ -95,12 +95,16 @@ public final class TeamStore: Sendable {
         guard let applied = try await appliedMigrations(), let last = applied.last else {
             throw StoreError("\(address) is not an interrogate team store (it has no interrogate schema): its owner runs `interrogate store init --store URL` first")
         }
-        let ours = Self.schemaVersion
-        if last.version > ours {
-            throw StoreError("\(address) has schema version \(last.version), newer than this interrogate reads (\(ours)): upgrade interrogate")
+        let ours = try StoreMigrations.bundled()
+        if last.version > ours.count {
+            throw StoreError("\(address) has schema version \(last.version), newer than this interrogate reads (\(ours.count)): upgrade interrogate")
         }
-        if last.version < ours {
-            throw StoreError("\(address) has schema version \(last.version); this interrogate needs \(ours): the store's owner runs `interrogate store init --store URL` to upgrade it")
+        // The same version from other files is another schema, not this one.
+        for m in applied where m.version < 1 || m.version > ours.count || ours[m.version - 1].sha256 != m.sha256 {
+            throw StoreError("\(address) applied migration \(m.version) (\(m.name)) from a different file than this interrogate's: its schema is not this version's")
+        }
+        if last.version < ours.count {
+            throw StoreError("\(address) has schema version \(last.version); this interrogate needs \(ours.count): the store's owner runs `interrogate store init --store URL` to upgrade it")
         }
     }
 
@@ -108,9 +112,9 @@ public final class TeamStore: Sendable {
     public func whoAmI() async throws(StoreError) -> (user: String, organiser: Bool, reviewer: Bool, adjudicator: Bool) {
         let r = try await rows("""
             SELECT current_user::text,
-                   pg_has_role(current_user, 'interrogate_organiser', 'MEMBER'),
-                   pg_has_role(current_user, 'interrogate_reviewer', 'MEMBER'),
-                   pg_has_role(current_user, 'interrogate_adjudicator', 'MEMBER')
+                   pg_catalog.pg_has_role(current_user, 'interrogate_organiser', 'MEMBER'),
+                   pg_catalog.pg_has_role(current_user, 'interrogate_reviewer', 'MEMBER'),
+                   pg_catalog.pg_has_role(current_user, 'interrogate_adjudicator', 'MEMBER')
             """, as: (String, Bool, Bool, Bool).self)
         guard let first = r.first else { throw StoreError("the server did not say who you are") }
         return (first.0, first.1, first.2, first.3)

@@ -7,19 +7,25 @@
 -- only ever added. Who may read what is enforced here, by row-level security, for three group
 -- roles a person's own login role is made a member of (`interrogate store add-rater`).
 
+-- Group roles belong to the whole server, not to one database; two stores initialised at once
+-- on one server both try to create them, and the second finds them made.
 DO $$
+DECLARE
+    r text;
 BEGIN
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_organiser') THEN
-        CREATE ROLE interrogate_organiser NOLOGIN;   -- runs the study: reads and writes everything
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_reviewer') THEN
-        CREATE ROLE interrogate_reviewer NOLOGIN;    -- interrogates and reviews, blind
-    END IF;
-    IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = 'interrogate_adjudicator') THEN
-        CREATE ROLE interrogate_adjudicator NOLOGIN; -- reads everything of the sessions assigned to them
-    END IF;
+    FOREACH r IN ARRAY ARRAY['interrogate_organiser', 'interrogate_reviewer', 'interrogate_adjudicator'] LOOP
+        BEGIN
+            EXECUTE format('CREATE ROLE %I NOLOGIN', r);
+        EXCEPTION WHEN duplicate_object OR unique_violation THEN
+            NULL;
+        END;
+    END LOOP;
 END
 $$;
+
+-- Nobody but the owner creates objects here: a function of the same name as one the store
+-- calls, made by a reviewer, must not run with an organiser's rights.
+REVOKE CREATE ON SCHEMA public FROM PUBLIC;
 
 -- One row per file of a folder: `collection` is the folder (`transcripts`, or `studies/NAME`
 -- for a study), `path` the file's place in it. `rater` is whose file it is: the rater of a
@@ -27,22 +33,34 @@ $$;
 CREATE TABLE interrogate_files (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     collection  text NOT NULL CHECK (collection ~ '^(transcripts|studies/[A-Za-z0-9][A-Za-z0-9._-]{0,63})$'),
-    path        text NOT NULL CHECK (path !~ '(^|/)\.\.?(/|$)' AND path !~ '^/' AND length(path) <= 1024),
+    path        text NOT NULL,
     kind        text NOT NULL CHECK (kind IN ('session', 'review', 'adjudication', 'logprobs', 'probes', 'plan', 'study')),
-    session_id  text,
-    rater       text,
+    session_id  text CHECK (session_id ~ '^[^./][^/]{0,254}$' AND session_id !~ '[[:cntrl:]]'),
+    rater       text CHECK (rater ~ '^(judge:)?[A-Za-z0-9][A-Za-z0-9._-]{0,62}$'),
     created_by  name NOT NULL DEFAULT current_user,
     created_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (collection, path),
     CHECK ((kind IN ('plan', 'study')) = (session_id IS NULL)),
-    CHECK ((kind IN ('plan', 'study')) = (rater IS NULL))
+    CHECK ((kind IN ('plan', 'study')) = (rater IS NULL)),
+    -- The path is what the other columns say, so nobody can hold another rater's or another
+    -- session's place under their own name.
+    CHECK (path = CASE
+        WHEN kind = 'study' AND collection LIKE 'studies/%' THEN 'study.yaml'
+        WHEN kind = 'plan' AND collection LIKE 'studies/%' THEN 'plan.jsonl'
+        ELSE (CASE WHEN collection LIKE 'studies/%' THEN 'transcripts/' ELSE '' END) || session_id || '/' || CASE kind
+            WHEN 'session' THEN 'session.jsonl'
+            WHEN 'logprobs' THEN 'logprobs.jsonl'
+            WHEN 'probes' THEN 'probes.jsonl'
+            WHEN 'review' THEN 'reviews/' || rater || '.jsonl'
+            WHEN 'adjudication' THEN 'adjudications/' || rater || '.jsonl'
+        END
+    END)
 );
 
 -- The lines of each file, in the order the server took them (`id`, a server-assigned
 -- sequence). `body` is the line exactly as in the file, without its newline (bytes: a torn
--- fragment kept by a recovery need not be UTF-8). `blind` is what a blind reviewer may read of
--- a session's header and messages: the line without the model's identity, the condition or the
--- study alias; null for every other line.
+-- fragment kept by a recovery need not be UTF-8). `type` and `blind` are the server's own
+-- reading of it (below), whatever a client sends.
 CREATE TABLE interrogate_lines (
     id          bigint GENERATED ALWAYS AS IDENTITY PRIMARY KEY,
     file        bigint NOT NULL REFERENCES interrogate_files (id),
@@ -54,6 +72,75 @@ CREATE TABLE interrogate_lines (
     written_at  timestamptz NOT NULL DEFAULT now(),
     UNIQUE (file, line_no)
 );
+-- Planner statistics of these columns would show values of rows a role may not read.
+ALTER TABLE interrogate_lines ALTER COLUMN body SET STATISTICS 0;
+ALTER TABLE interrogate_lines ALTER COLUMN blind SET STATISTICS 0;
+ALTER TABLE interrogate_lines ALTER COLUMN type SET STATISTICS 0;
+ALTER TABLE interrogate_files ALTER COLUMN rater SET STATISTICS 0;
+ALTER TABLE interrogate_files ALTER COLUMN path SET STATISTICS 0;
+
+-- What a blind reviewer may read of a session's line, chosen by an allow-list: of the header
+-- its session, annotator, scenario (id, title, sha256, content) and study (name, task); of a
+-- message its index, role, text and status; of the end, that it ended. Never the model, its
+-- parameters or what the server said it was, the condition, the system prompt, the study's
+-- alias or gold replies, an error's text, reasoning, usage or timings. Null for every other
+-- line.
+CREATE FUNCTION interrogate_read_line() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+DECLARE
+    j json;
+    t text;
+    before text;
+    kind text;
+BEGIN
+    NEW.type := NULL;
+    NEW.blind := NULL;
+    BEGIN
+        t := convert_from(NEW.body, 'UTF8');
+        -- PostgreSQL's JSON functions refuse the escape \u0000 (a NUL a model sent); for what a
+        -- reviewer reads it becomes U+FFFD. An escaped backslash before "u0000" is not one.
+        LOOP
+            before := t;
+            t := regexp_replace(t, '(^|[^\\])((\\\\)*)\\u0000', '\1\2\\ufffd', 'g');
+            EXIT WHEN t = before;
+        END LOOP;
+        j := t::json;
+        IF json_typeof(j) = 'object' THEN
+            NEW.type := j ->> 'type';
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        RETURN NEW;   -- not JSON (a torn fragment, a line of study.yaml): kept, not read
+    END;
+    SELECT f.kind INTO kind FROM interrogate_files f WHERE f.id = NEW.file;
+    IF kind <> 'session' THEN
+        RETURN NEW;
+    END IF;
+    -- Built from the line's own JSON text (`->` never unescapes), so what is kept is kept as
+    -- written; a key the line lacks is null.
+    IF NEW.type = 'header' THEN
+        NEW.blind := json_build_object(
+            'v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type',
+            'session_id', j -> 'session_id', 'annotator', j -> 'annotator',
+            'scenario', json_build_object('id', j -> 'scenario' -> 'id', 'title', j -> 'scenario' -> 'title',
+                                          'sha256', j -> 'scenario' -> 'sha256', 'content', j -> 'scenario' -> 'content'),
+            'study', CASE WHEN j -> 'study' IS NULL THEN NULL
+                          ELSE json_build_object('name', j -> 'study' -> 'name', 'task', j -> 'study' -> 'task') END)::text;
+    ELSIF NEW.type = 'message' THEN
+        NEW.blind := json_build_object(
+            'v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type',
+            'index', j -> 'index', 'role', j -> 'role', 'text', j -> 'text', 'status', j -> 'status')::text;
+    ELSIF NEW.type = 'session_end' THEN
+        NEW.blind := json_build_object('v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type')::text;
+    END IF;
+    RETURN NEW;
+EXCEPTION WHEN OTHERS THEN
+    NEW.blind := NULL;   -- a header or message the allow-list cannot read is never shown
+    RETURN NEW;
+END
+$$;
+REVOKE ALL ON FUNCTION interrogate_read_line() FROM PUBLIC;
+CREATE TRIGGER interrogate_lines_read BEFORE INSERT ON interrogate_lines
+    FOR EACH ROW EXECUTE FUNCTION interrogate_read_line();
 
 -- Which adjudicator may read which session whole.
 CREATE TABLE interrogate_assignments (
@@ -82,6 +169,8 @@ CREATE TRIGGER interrogate_lines_no_truncate BEFORE TRUNCATE ON interrogate_line
     FOR EACH STATEMENT EXECUTE FUNCTION interrogate_append_only();
 CREATE TRIGGER interrogate_assignments_append_only BEFORE UPDATE OR DELETE ON interrogate_assignments
     FOR EACH ROW EXECUTE FUNCTION interrogate_append_only();
+CREATE TRIGGER interrogate_assignments_no_truncate BEFORE TRUNCATE ON interrogate_assignments
+    FOR EACH STATEMENT EXECUTE FUNCTION interrogate_append_only();
 
 -- Privileges: SELECT and INSERT only; no UPDATE, DELETE or TRUNCATE is granted to anyone.
 REVOKE ALL ON interrogate_files, interrogate_lines, interrogate_assignments FROM PUBLIC;
