@@ -231,6 +231,13 @@ struct TeamStoreTests {
             let r = try asCarol("INSERT INTO interrogate_files (collection, path, kind, session_id, rater) VALUES ('studies/demo', '\(path)', '\(kind)', '\(session)', 'carol')")
             #expect(r.status != 0 && r.output.contains("check constraint"), "\(path): \(r.output)")
         }
+        // A session she opens is hers: its header must name her and the session.
+        #expect(try asCarol("INSERT INTO interrogate_files (collection, path, kind, session_id, rater) VALUES ('studies/demo', 'transcripts/s9/session.jsonl', 'session', 's9', 'carol')").status == 0)
+        let claim = try asCarol("""
+            INSERT INTO interrogate_lines (file, line_no, body) SELECT id, 1, convert_to('{"v":1,"seq":1,"type":"header","session_id":"s9","annotator":"alice"}', 'UTF8')
+            FROM interrogate_files WHERE path = 'transcripts/s9/session.jsonl'
+            """)
+        #expect(claim.status != 0 && claim.output.contains("must be its header, naming that session and annotator"), "\(claim.output)")
         // What she sends as a line's type or blind text is not what the server keeps.
         #expect(try asCarol("INSERT INTO interrogate_lines (file, line_no, body, type, blind) SELECT id, 99, 'x', 'message', 'forged' FROM interrogate_files WHERE rater = 'carol' LIMIT 1").status == 0)
         #expect(try asCarol("SELECT count(*) FROM interrogate_lines WHERE blind = 'forged' OR (line_no = 99 AND type IS NOT NULL)").output == "0")

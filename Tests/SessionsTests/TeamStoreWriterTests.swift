@@ -102,12 +102,17 @@ struct TeamStoreWriterTests {
         let postmaster = try #require(server.postmasterPID)
         var acknowledged: [Int] = []
         var failure: String?
-        for n in 1...100_000 {
+        // Bounded: an append that went on succeeding long after the kill would be a finding, not a hang.
+        for n in 1...2_000 {
             if n == 300 {
-                // The whole server at once, as a crash or an OOM kill would: the postmaster and its children.
+                // The whole server at once, as a crash or an OOM kill would: the postmaster is
+                // stopped first so that it starts no process while its children are listed, then
+                // every one of them and the postmaster are killed.
+                kill(postmaster, SIGSTOP)
                 let children = PostgresServer.children(of: postmaster)
-                kill(postmaster, SIGKILL)
+                #expect(!children.isEmpty)
                 for c in children { kill(c, SIGKILL) }
+                kill(postmaster, SIGKILL)
             }
             do {
                 acknowledged.append(try await writer.append(Self.line(client: 1, seq: n)))
@@ -120,8 +125,11 @@ struct TeamStoreWriterTests {
         #expect(failure != nil)
         #expect(failure?.contains("password") != true)
         await store.close()
-        while kill(postmaster, 0) == 0 { usleep(50_000) }
-        for _ in 0..<100 where !PostgresServer.children(of: postmaster).isEmpty { usleep(50_000) }
+        // The postmaster is gone once its watcher has reaped it (its pid file stays, as after a crash).
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, let stat = try? String(contentsOfFile: "/proc/\(postmaster)/stat", encoding: .utf8), stat.contains("postgres") {
+            usleep(50_000)
+        }
         try server.launch()
 
         let count = Int(try server.psql("SELECT count(*) FROM interrogate_lines", database: db).output) ?? -1

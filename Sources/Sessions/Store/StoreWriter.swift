@@ -35,7 +35,15 @@ public final class StoreWriter: Sendable {
     /// another connection holds it.
     public static func open(_ file: StoreFile, in collection: StoreCollection, store: TeamStore) async throws(StoreError) -> StoreWriter {
         let key = lockKey(collection, file.path)
-        let held = try await store.rows("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended(\(key), 0::int8))", as: Bool.self).first ?? false
+        // A writer whose connection has just ended is let go by the server a moment later, as a
+        // session lock on disk is waited for (SessionLock.patience) before a second writer is refused.
+        let deadline = ContinuousClock.now + SessionLock.patience
+        var held = false
+        while true {
+            held = try await store.rows("SELECT pg_catalog.pg_try_advisory_lock(pg_catalog.hashtextextended(\(key), 0::int8))", as: Bool.self).first ?? false
+            if held || ContinuousClock.now >= deadline { break }
+            try? await Task.sleep(for: .milliseconds(50))
+        }
         guard held else {
             throw StoreError("\(collection.name)/\(file.path) is being written by another interrogate (another connection to the store holds it); one writer at a time keeps its lines in order")
         }

@@ -17,7 +17,8 @@ public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
 }
 
 /// A connection to a team store (PostgreSQL) as one person: their own role, so that what they
-/// may read is what the server's row-level security lets them read.
+/// may read is what the server's row-level security lets them read. One connection carries one
+/// transaction at a time: use a store from one task at a time (open one per task).
 public final class TeamStore: Sendable {
     public let address: StoreAddress
     let connection: PostgresConnection

@@ -92,6 +92,8 @@ DECLARE
     t text;
     before text;
     kind text;
+    session text;
+    owner text;
 BEGIN
     NEW.type := NULL;
     NEW.blind := NULL;
@@ -111,9 +113,16 @@ BEGIN
     EXCEPTION WHEN OTHERS THEN
         RETURN NEW;   -- not JSON (a torn fragment, a line of study.yaml): kept, not read
     END;
-    SELECT f.kind INTO kind FROM interrogate_files f WHERE f.id = NEW.file;
+    SELECT f.kind, f.session_id, f.rater INTO kind, session, owner FROM interrogate_files f WHERE f.id = NEW.file;
     IF kind <> 'session' THEN
         RETURN NEW;
+    END IF;
+    -- A session file is whose its header says: nobody opens another person's session under
+    -- their own name.
+    IF NEW.line_no = 1 AND (NEW.type IS DISTINCT FROM 'header' OR j ->> 'session_id' IS DISTINCT FROM session
+                            OR j ->> 'annotator' IS DISTINCT FROM owner) THEN
+        RAISE EXCEPTION 'the first line of %''s session % must be its header, naming that session and annotator', owner, session
+            USING ERRCODE = 'check_violation';
     END IF;
     -- Built from the line's own JSON text (`->` never unescapes), so what is kept is kept as
     -- written; a key the line lacks is null.
@@ -133,9 +142,12 @@ BEGIN
         NEW.blind := json_build_object('v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type')::text;
     END IF;
     RETURN NEW;
-EXCEPTION WHEN OTHERS THEN
-    NEW.blind := NULL;   -- a header or message the allow-list cannot read is never shown
-    RETURN NEW;
+EXCEPTION
+    WHEN check_violation THEN
+        RAISE;
+    WHEN OTHERS THEN
+        NEW.blind := NULL;   -- a header or message the allow-list cannot read is never shown
+        RETURN NEW;
 END
 $$;
 REVOKE ALL ON FUNCTION interrogate_read_line() FROM PUBLIC;
