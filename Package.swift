@@ -60,10 +60,13 @@ let package = Package(
         // What a frame of each screen costs on a long session, headless; prints, never asserts:
         // swift run -c release InterrogateBenchmarks screen
         // Sessions per minute of `auto` against a fake server: swift run -c release InterrogateBenchmarks auto
+        // The team store against the JSONL folder: swift run -c release InterrogateBenchmarks store
         .executableTarget(
             name: "InterrogateBenchmarks",
             dependencies: [
-                "InterrogateTUI", "Sessions",
+                "InterrogateTUI", "Sessions", "Annotate",
+                // The PostgreSQL server the store benchmark starts, and the study it pushes.
+                "TestSupport",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),

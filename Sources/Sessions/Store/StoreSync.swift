@@ -136,11 +136,15 @@ extension TeamStore {
             if stored.count > lines.count {
                 return (0, .init(path: local, reason: "the database has \(stored.count - lines.count) more line(s): pull to get them"), false)
             }
-            for n in stored.count..<lines.count {
-                let line = lines[n]
-                // The server reads each line's type and what a blind reviewer may see of it.
-                try await run("INSERT INTO interrogate_lines (file, line_no, body) VALUES (\(row.id), \(n + 1), \(ByteBuffer(bytes: line)))")
-            }
+            // The new lines in one statement, numbered after the stored ones; the server reads
+            // each line's type and what a blind reviewer may see of it.
+            guard lines.count > stored.count else { return (0, nil, false) }
+            let numbers = Array((stored.count + 1)...lines.count)
+            let bodies = lines[stored.count...].map { ByteBuffer(bytes: $0) }
+            try await run("""
+                INSERT INTO interrogate_lines (file, line_no, body)
+                SELECT \(row.id), n, b FROM ROWS FROM (pg_catalog.unnest(\(numbers)::int8[]), pg_catalog.unnest(\(bodies)::bytea[])) AS t(n, b) ORDER BY n
+                """)
             return (lines.count - stored.count, nil, false)
         }
         if let entry = outcome.entry {
