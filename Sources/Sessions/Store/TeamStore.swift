@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOSSL
 import PostgresNIO
+import Synchronization
 
 /// Something the team store refused or could not do, in words a person can act on.
 public struct StoreError: Error, Sendable, Equatable, CustomStringConvertible {
@@ -27,10 +28,19 @@ public final class TeamStore: Sendable {
     /// The schema version this interrogate reads and writes: the highest migration it ships.
     public static var schemaVersion: Int { (try? StoreMigrations.bundled().last?.version) ?? 0 }
 
+    /// The queries waiting for an answer, told when the connection has ended (see `answered`).
+    let waiting = Waiting()
+
     private init(address: StoreAddress, connection: PostgresConnection, logger: Logger) {
         self.address = address
         self.connection = connection
         self.logger = logger
+        let waiting = waiting
+        connection.closeFuture.whenComplete { _ in
+            connection.eventLoop.scheduleTask(in: .milliseconds(500)) {
+                waiting.failAll(StoreError("the server closed the connection"))
+            }
+        }
     }
 
     /// Connects, and (unless `checkSchema` is false, for `store init`) checks that the database
@@ -123,20 +133,46 @@ public final class TeamStore: Sendable {
 
     // MARK: queries
 
-    func rows<each T: PostgresDecodable>(_ query: PostgresQuery, as: (repeat each T).Type) async throws(StoreError) -> [(repeat each T)] {
-        do {
+    func rows<each T: PostgresDecodable & Sendable>(_ query: PostgresQuery, as: (repeat each T).Type) async throws(StoreError) -> [(repeat each T)] {
+        let connection = connection, logger = logger
+        return try await answered {
             var out: [(repeat each T)] = []
             for try await row in try await connection.query(query, logger: logger).decode((repeat each T).self) {
                 out.append(row)
             }
-            return out
-        } catch {
-            throw StoreError(Self.describe(error))
-        }
+            return Rows(out)
+        }.rows
     }
 
     func run(_ query: PostgresQuery) async throws(StoreError) {
-        do { try await connection.query(query, logger: logger) } catch { throw StoreError(Self.describe(error)) }
+        let connection = connection, logger = logger
+        _ = try await answered { try await connection.query(query, logger: logger); return Rows<Int>([]) }
+    }
+
+    /// Rows across the task boundary below.
+    struct Rows<R>: @unchecked Sendable {
+        var rows: [R]
+        init(_ rows: [R]) { self.rows = rows }
+    }
+
+    /// `operation`'s answer, or the connection's end. A query sent as the server dies can be
+    /// left waiting for an answer that never comes (seen with the server killed mid-append),
+    /// so once the connection has closed and a moment has passed, the caller is told so
+    /// instead of waiting for ever.
+    private func answered<R: Sendable>(_ operation: @escaping @Sendable () async throws -> R) async throws(StoreError) -> R {
+        let result: Result<R, StoreError> = await withCheckedContinuation { continuation in
+            let once = Once()
+            let id = waiting.add { error in
+                if once.claim() { continuation.resume(returning: .failure(error)) }
+            }
+            Task {
+                let r: Result<R, StoreError>
+                do { r = .success(try await operation()) } catch { r = .failure(StoreError(Self.describe(error))) }
+                waiting.remove(id)
+                if once.claim() { continuation.resume(returning: r) }
+            }
+        }
+        return try result.get()
     }
 
     /// Several statements (a migration), one after another in the current transaction.
@@ -187,5 +223,45 @@ public final class TeamStore: Sendable {
         }
         if let e = error as? StoreError { return e.description }
         return "\(error)"
+    }
+}
+
+/// True for the first caller only.
+private final class Once: Sendable {
+    private let taken = Mutex(false)
+    func claim() -> Bool {
+        taken.withLock { t in
+            if t { return false }
+            t = true
+            return true
+        }
+    }
+}
+
+/// Queries waiting for an answer, each with what to do if none comes.
+final class Waiting: Sendable {
+    private let state = Mutex<(next: UInt64, closed: StoreError?, failures: [UInt64: @Sendable (StoreError) -> Void])>((0, nil, [:]))
+
+    /// Registers `fail`; on a connection already ended, calls it at once.
+    func add(_ fail: @escaping @Sendable (StoreError) -> Void) -> UInt64 {
+        let (id, closed) = state.withLock { s -> (UInt64, StoreError?) in
+            s.next += 1
+            if s.closed == nil { s.failures[s.next] = fail }
+            return (s.next, s.closed)
+        }
+        if let closed { fail(closed) }
+        return id
+    }
+
+    func remove(_ id: UInt64) { _ = state.withLock { $0.failures.removeValue(forKey: id) } }
+
+    func failAll(_ error: StoreError) {
+        let all = state.withLock { s in
+            let f = s.failures
+            s.failures = [:]
+            s.closed = error
+            return f
+        }
+        for (_, fail) in all { fail(error) }
     }
 }
