@@ -238,9 +238,25 @@ struct TeamStoreTests {
             FROM interrogate_files WHERE path = 'transcripts/s9/session.jsonl'
             """)
         #expect(claim.status != 0 && claim.output.contains("must be its header, naming that session and annotator"), "\(claim.output)")
+        func line(_ n: Int, _ body: String) throws -> (status: Int32, output: String) {
+            try asCarol("INSERT INTO interrogate_lines (file, line_no, body) SELECT id, \(n), convert_to('\(body)', 'UTF8') FROM interrogate_files WHERE path = 'transcripts/s9/session.jsonl'")
+        }
+        for body in ["not json", #"{"type":"header","session_id":"s9","annotator":"\ud800"}"#] {
+            let r = try line(1, body)
+            #expect(r.status != 0 && r.output.contains("must be its header, naming that session and annotator"), "\(body): \(r.output)")
+        }
+        #expect(try line(2, #"{"type":"message"}"#).output.contains("line 2 of carol comes only after line 1"))
+        #expect(try line(1, #"{"v":1,"seq":1,"type":"header","session_id":"s9","annotator":"carol"}"#).status == 0)
+        #expect(try line(2, #"{"v":1,"seq":2,"type":"header","session_id":"s9","annotator":"carol"}"#).output.contains("a session has one header, its first line"))
+        // The line reader runs with the inserter's rights, never the owner's (a temporary view or
+        // function of hers must not run as the owner).
+        #expect(try server.psql("SELECT count(*) FROM pg_proc WHERE proname LIKE 'interrogate_%' AND prosecdef", database: db).output == "0")
         // What she sends as a line's type or blind text is not what the server keeps.
-        #expect(try asCarol("INSERT INTO interrogate_lines (file, line_no, body, type, blind) SELECT id, 99, 'x', 'message', 'forged' FROM interrogate_files WHERE rater = 'carol' LIMIT 1").status == 0)
-        #expect(try asCarol("SELECT count(*) FROM interrogate_lines WHERE blind = 'forged' OR (line_no = 99 AND type IS NOT NULL)").output == "0")
+        let mine = "SELECT id FROM interrogate_files WHERE rater = 'carol' AND kind = 'review' ORDER BY id LIMIT 1"
+        #expect(try asCarol("INSERT INTO interrogate_lines (file, line_no, body, type, blind) SELECT id, 3, 'x', 'message', 'forged' FROM (\(mine)) f").status == 0)
+        #expect(try asCarol("SELECT count(*) FROM interrogate_lines WHERE blind = 'forged' OR (line_no = 3 AND type IS NOT NULL)").output == "0")
+        // Lines follow each other: no line 5 before line 4.
+        #expect(try asCarol("INSERT INTO interrogate_lines (file, line_no, body) SELECT id, 5, 'x' FROM (\(mine)) f").output.contains("comes only after line 4"))
         #expect(try asCarol("UPDATE interrogate_lines SET body = 'x'").status != 0)
         #expect(try asCarol("SELECT count(*) FROM interrogate_assignments").status != 0)
 

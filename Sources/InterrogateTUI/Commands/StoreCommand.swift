@@ -212,7 +212,7 @@ func printSyncReport(_ report: StoreSyncReport, verb: String, to place: String) 
         print("left out: \(report.blindSessions) other people's session(s): you may read only their messages (blind review), so they are not copied")
     }
     var summary = "\(verb) \(report.linesCopied) line(s) in \(report.copied.count) file(s) \(place); \(report.unchanged) file(s) already the same"
-    if !report.behind.isEmpty { summary += "; \(report.behind.count) newer on the other side" }
+    if !report.behind.isEmpty { summary += "; \(report.behind.count) to copy later (newer on the other side, or being written)" }
     let leftOut = report.leftOut.count + report.blindSessions
     if leftOut > 0 { summary += "; \(leftOut) left out" }
     if !report.conflicts.isEmpty { summary += "; \(report.conflicts.count) in conflict, not copied" }

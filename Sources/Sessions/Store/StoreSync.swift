@@ -210,6 +210,13 @@ extension TeamStore {
     /// write fsync'd. A file whose copies differ, or that is open in a running interrogate, is
     /// reported and left as it is. Running it twice writes nothing.
     public func pull(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+        // The count and the lines from one snapshot: a teammate's append in between is not a conflict.
+        try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { () async throws(StoreError) -> StoreSyncReport in
+            try await pullInSnapshot(collection)
+        }
+    }
+
+    private func pullInSnapshot(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
         var report = StoreSyncReport()
         let me = try await whoAmI()
         // What this role sees of each file: the count is of the lines it may read.
@@ -274,7 +281,12 @@ extension TeamStore {
                 current!.lines.append(Data(buffer: body))
             }
         } catch {
-            throw StoreError("reading \(collection.name) from \(address): \(Self.describe(error))")
+            // What was written stays written and is listed; the rest is listed as not copied.
+            report.interrupted = "reading \(collection.name) from \(address) failed (\(Self.describe(error)))"
+            for (_, (file, _)) in wanted.sorted(by: { $0.key < $1.key }) {
+                report.leftOut.append(.init(path: collection.localPath(file), reason: "not pulled: \(report.interrupted!)"))
+            }
+            return report
         }
         if let done = current { finish(done.id, done.lines, report: &report) }
         // Files counted but with no line read (they gained visibility or lines vanished mid-read).

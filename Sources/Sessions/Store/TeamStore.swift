@@ -38,7 +38,7 @@ public final class TeamStore: Sendable {
         let waiting = waiting
         connection.closeFuture.whenComplete { _ in
             connection.eventLoop.scheduleTask(in: .milliseconds(500)) {
-                waiting.failAll(StoreError("the server closed the connection"))
+                waiting.failAll(StoreError("the connection to the store has ended"))
             }
         }
     }
@@ -183,8 +183,8 @@ public final class TeamStore: Sendable {
     }
 
     /// `body` in one transaction; rolled back when it throws.
-    func transaction<R: Sendable>(_ body: () async throws(StoreError) -> R) async throws(StoreError) -> R {
-        try await run("BEGIN")
+    func transaction<R: Sendable>(begin: PostgresQuery = "BEGIN", _ body: () async throws(StoreError) -> R) async throws(StoreError) -> R {
+        try await run(begin)
         do {
             let r = try await body()
             try await run("COMMIT")

@@ -7,6 +7,16 @@
 -- only ever added. Who may read what is enforced here, by row-level security, for three group
 -- roles a person's own login role is made a member of (`interrogate store add-rater`).
 
+-- A reply's text is stored and read as UTF-8 whatever the server's other databases use.
+DO $$
+BEGIN
+    IF pg_catalog.current_setting('server_encoding') <> 'UTF8' THEN
+        RAISE EXCEPTION 'the team store needs a UTF8 database; this one is %: CREATE DATABASE … ENCODING ''UTF8'' TEMPLATE template0',
+            pg_catalog.current_setting('server_encoding');
+    END IF;
+END
+$$;
+
 -- Group roles belong to the whole server, not to one database; two stores initialised at once
 -- on one server both try to create them, and the second finds them made.
 DO $$
@@ -80,13 +90,21 @@ ALTER TABLE interrogate_files ALTER COLUMN rater SET STATISTICS 0;
 ALTER TABLE interrogate_files ALTER COLUMN path SET STATISTICS 0;
 
 -- What a blind reviewer may read of a session's line, chosen by an allow-list: of the header
--- its session, annotator, scenario (id, title, sha256, content) and study (name, task); of a
--- message its index, role, text and status; of the end, that it ended. Never the model, its
--- parameters or what the server said it was, the condition, the system prompt, the study's
--- alias or gold replies, an error's text, reasoning, usage or timings. Null for every other
--- line.
+-- its session, annotator, scenario (id, title, sha256, and the scenario file, which holds both
+-- conditions' prompts) and study (name, task); of a message its index, role, text and status;
+-- of the end, that it ended. Never the model, its parameters or what the server said it was,
+-- the condition or the prompt as sent, the study's alias or gold replies, an error's text,
+-- reasoning, usage or timings. Null for every other line.
+-- A kept value is a string or a number, never an object that could carry anything.
+CREATE FUNCTION interrogate_scalar(v json) RETURNS json LANGUAGE sql IMMUTABLE
+SET search_path = pg_catalog, pg_temp AS $$
+    SELECT CASE WHEN pg_catalog.json_typeof(v) IN ('string', 'number') THEN v END
+$$;
+
+-- Runs with the rights of whoever inserts (never the owner's: a function of theirs must not
+-- run as the owner), with their row-level security, and names everything in full.
 CREATE FUNCTION interrogate_read_line() RETURNS trigger LANGUAGE plpgsql
-SECURITY DEFINER SET search_path = pg_catalog, public AS $$
+SET search_path = pg_catalog, pg_temp AS $$
 DECLARE
     j json;
     t text;
@@ -94,9 +112,18 @@ DECLARE
     kind text;
     session text;
     owner text;
+    parsed boolean := false;
 BEGIN
     NEW.type := NULL;
     NEW.blind := NULL;
+    SELECT f.kind, f.session_id, f.rater INTO kind, session, owner FROM public.interrogate_files f WHERE f.id = NEW.file;
+    IF kind IS NULL THEN
+        RETURN NEW;   -- no such file, or not this role's: the insert is refused after this
+    END IF;
+    -- A file's lines follow each other: line N only after line N-1.
+    IF NEW.line_no > 1 AND NOT EXISTS (SELECT 1 FROM public.interrogate_lines l WHERE l.file = NEW.file AND l.line_no = NEW.line_no - 1) THEN
+        RAISE EXCEPTION 'line % of % comes only after line %', NEW.line_no, owner, NEW.line_no - 1 USING ERRCODE = 'check_violation';
+    END IF;
     BEGIN
         t := convert_from(NEW.body, 'UTF8');
         -- PostgreSQL's JSON functions refuse the escape \u0000 (a NUL a model sent); for what a
@@ -110,44 +137,61 @@ BEGIN
         IF json_typeof(j) = 'object' THEN
             NEW.type := j ->> 'type';
         END IF;
+        parsed := true;
     EXCEPTION WHEN OTHERS THEN
-        RETURN NEW;   -- not JSON (a torn fragment, a line of study.yaml): kept, not read
+        parsed := false;   -- not JSON (a torn fragment, a line of study.yaml): kept, not read
     END;
-    SELECT f.kind, f.session_id, f.rater INTO kind, session, owner FROM interrogate_files f WHERE f.id = NEW.file;
     IF kind <> 'session' THEN
         RETURN NEW;
     END IF;
-    -- A session file is whose its header says: nobody opens another person's session under
-    -- their own name.
-    IF NEW.line_no = 1 AND (NEW.type IS DISTINCT FROM 'header' OR j ->> 'session_id' IS DISTINCT FROM session
-                            OR j ->> 'annotator' IS DISTINCT FROM owner) THEN
-        RAISE EXCEPTION 'the first line of %''s session % must be its header, naming that session and annotator', owner, session
+    -- A session file is whose its header says, and has one header, its first line: nobody
+    -- opens another person's session under their own name.
+    IF NEW.line_no = 1 THEN
+        BEGIN
+            IF NOT parsed OR NEW.type IS DISTINCT FROM 'header' OR (j ->> 'session_id') IS DISTINCT FROM session
+               OR (j ->> 'annotator') IS DISTINCT FROM owner THEN
+                RAISE EXCEPTION 'x' USING ERRCODE = 'check_violation';
+            END IF;
+        EXCEPTION WHEN OTHERS THEN
+            RAISE EXCEPTION 'the first line of %''s session % must be its header, naming that session and annotator', owner, session
+                USING ERRCODE = 'check_violation';
+        END;
+    ELSIF NEW.type = 'header' THEN
+        RAISE EXCEPTION 'a session has one header, its first line (line % of %''s session %)', NEW.line_no, owner, session
             USING ERRCODE = 'check_violation';
     END IF;
-    -- Built from the line's own JSON text (`->` never unescapes), so what is kept is kept as
-    -- written; a key the line lacks is null.
-    IF NEW.type = 'header' THEN
-        NEW.blind := json_build_object(
-            'v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type',
-            'session_id', j -> 'session_id', 'annotator', j -> 'annotator',
-            'scenario', json_build_object('id', j -> 'scenario' -> 'id', 'title', j -> 'scenario' -> 'title',
-                                          'sha256', j -> 'scenario' -> 'sha256', 'content', j -> 'scenario' -> 'content'),
-            'study', CASE WHEN j -> 'study' IS NULL THEN NULL
-                          ELSE json_build_object('name', j -> 'study' -> 'name', 'task', j -> 'study' -> 'task') END)::text;
-    ELSIF NEW.type = 'message' THEN
-        NEW.blind := json_build_object(
-            'v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type',
-            'index', j -> 'index', 'role', j -> 'role', 'text', j -> 'text', 'status', j -> 'status')::text;
-    ELSIF NEW.type = 'session_end' THEN
-        NEW.blind := json_build_object('v', j -> 'v', 'seq', j -> 'seq', 'ts', j -> 'ts', 'type', j -> 'type')::text;
-    END IF;
-    RETURN NEW;
-EXCEPTION
-    WHEN check_violation THEN
-        RAISE;
-    WHEN OTHERS THEN
-        NEW.blind := NULL;   -- a header or message the allow-list cannot read is never shown
+    IF NOT parsed THEN
         RETURN NEW;
+    END IF;
+    -- Built from the line's own JSON text (`->` never unescapes), so what is kept is kept as
+    -- written; a key the line lacks, or one that is not a string or number, is null.
+    BEGIN
+        IF NEW.type = 'header' THEN
+            NEW.blind := json_build_object(
+                'v', public.interrogate_scalar(j -> 'v'), 'seq', public.interrogate_scalar(j -> 'seq'),
+                'ts', public.interrogate_scalar(j -> 'ts'), 'type', 'header',
+                'session_id', public.interrogate_scalar(j -> 'session_id'), 'annotator', public.interrogate_scalar(j -> 'annotator'),
+                'scenario', json_build_object('id', public.interrogate_scalar(j -> 'scenario' -> 'id'),
+                                              'title', public.interrogate_scalar(j -> 'scenario' -> 'title'),
+                                              'sha256', public.interrogate_scalar(j -> 'scenario' -> 'sha256'),
+                                              'content', public.interrogate_scalar(j -> 'scenario' -> 'content')),
+                'study', CASE WHEN json_typeof(j -> 'study') IS DISTINCT FROM 'object' THEN NULL
+                              ELSE json_build_object('name', public.interrogate_scalar(j -> 'study' -> 'name'),
+                                                     'task', public.interrogate_scalar(j -> 'study' -> 'task')) END)::text;
+        ELSIF NEW.type = 'message' THEN
+            NEW.blind := json_build_object(
+                'v', public.interrogate_scalar(j -> 'v'), 'seq', public.interrogate_scalar(j -> 'seq'),
+                'ts', public.interrogate_scalar(j -> 'ts'), 'type', 'message',
+                'index', public.interrogate_scalar(j -> 'index'), 'role', public.interrogate_scalar(j -> 'role'),
+                'text', public.interrogate_scalar(j -> 'text'), 'status', public.interrogate_scalar(j -> 'status'))::text;
+        ELSIF NEW.type = 'session_end' THEN
+            NEW.blind := json_build_object('v', public.interrogate_scalar(j -> 'v'), 'seq', public.interrogate_scalar(j -> 'seq'),
+                                           'ts', public.interrogate_scalar(j -> 'ts'), 'type', 'session_end')::text;
+        END IF;
+    EXCEPTION WHEN OTHERS THEN
+        NEW.blind := NULL;   -- a header or message the allow-list cannot read is never shown
+    END;
+    RETURN NEW;
 END
 $$;
 REVOKE ALL ON FUNCTION interrogate_read_line() FROM PUBLIC;
