@@ -16,6 +16,7 @@ struct AdjudicateCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "The session: its id, its folder or its session.jsonl.") var session: String
     @Option(help: "Your rater id as adjudicator (letters, digits, . _ -).") var rater: String
 
@@ -24,7 +25,15 @@ struct AdjudicateCommand: AsyncParsableCommand {
         guard !RaterId.isPlaceholder(rater) else { throw ValidationError("--rater '\(rater)' is a placeholder, not a person: give your own id") }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
             printError("adjudicate needs a terminal (stdin and stdout must be a TTY)")
             throw invalidInputExit

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct AgreeCommand: ParsableCommand {
+struct AgreeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "agree",
         abstract: "Inter-rater agreement on the model turns of transcripts, or on ratings from a CSV file.",
@@ -23,6 +23,7 @@ struct AgreeCommand: ParsableCommand {
     enum Grouping: String, ExpressibleByArgument { case model, scenario }
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "Transcript files or folders (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
     @Option(help: "Read ratings from a CSV file with the columns unit, rater, label instead.") var ratings: String?
     @Option(help: "Category order, comma-separated, each category once and every category of the ratings (default: the label severity order; for --ratings, sorted).") var order: String?
@@ -45,7 +46,15 @@ struct AgreeCommand: ParsableCommand {
         if let order { _ = try Self.categoryOrder(order) }
     }
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts, ratings] + paths.map { Optional($0) }, writes: false)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let categoryOrder = try order.map(Self.categoryOrder)
         var reports: [AgreementReport] = []
         var leftOutFails = false

@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct ExportCommand: ParsableCommand {
+struct ExportCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "export",
         abstract: "Export ratings for pandas or R (one row per model turn per rater), or one session as Markdown.",
@@ -19,6 +19,7 @@ struct ExportCommand: ParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case csv, jsonl, markdown }
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named); one session for markdown.") var paths: [String] = []
     @Option(help: "csv, jsonl or markdown.") var format: Format = .csv
     @Option(help: "Write to this file instead of standard output (a file is replaced only once the export is complete; a device or pipe is written into).") var out: String?
@@ -31,7 +32,15 @@ struct ExportCommand: ParsableCommand {
         }
     }
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts] + paths.map { Optional($0) }, writes: false)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let store = location.store
         if format == .markdown && paths.count != 1 { throw ValidationError("markdown exports one session: name it (its id, folder or session.jsonl)") }
         // Standard output is the descriptor this process was given (never reopened by path);

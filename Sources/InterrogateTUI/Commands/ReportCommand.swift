@@ -22,6 +22,7 @@ struct ReportCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, markdown, csv, json, html }
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder; a study kept inside it, such as transcripts/examples, counts only when named).") var paths: [String] = []
     @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition, annotator or interrogator; repeat or comma-separate to combine (default: model).")
     var by: [String] = []
@@ -77,7 +78,16 @@ struct ReportCommand: AsyncParsableCommand {
         try Self.validate(out: out, resamples: resamples, seed: seed)
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts, studies] + paths.map { Optional($0) }, writes: false, study: study)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+            studies = work.studiesRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let config: (ScoringConfiguration, source: String)
         do { config = try ScoringFile.load(scoring) } catch {
             printError(error.description)

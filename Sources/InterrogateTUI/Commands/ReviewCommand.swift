@@ -21,6 +21,7 @@ struct ReviewCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "The session: its id, its folder or its session.jsonl. Omit it for the review queue.") var session: String?
     @Option(help: "Your rater id (letters, digits, . _ -).") var rater: String
     @Flag(help: "Review a session you tagged yourself (the review is marked own_session).") var force = false
@@ -32,7 +33,15 @@ struct ReviewCommand: AsyncParsableCommand {
         guard !RaterId.isPlaceholder(rater) else { throw ValidationError("--rater '\(rater)' is a placeholder, not a person: give your own id") }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let store = location.store
         var chosen = session
         if chosen == nil {

@@ -18,6 +18,7 @@ struct RunCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Option(help: "The scenario id (see `interrogate scenarios list`).") var scenario: String?
     @Option(help: "The model name (see `interrogate models list`) or scripted:PATH.") var model: String?
     @Option(help: "Who is interrogating and tagging (letters, digits, . _ -). Remembered for next time.") var annotator: String?
@@ -37,13 +38,34 @@ struct RunCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        // Nothing is typed before the store has answered: a store that is away refuses the run.
+        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        if let work { location.transcripts = work.transcriptsRoot }
+        let live = work.map { LiveStoreLink(work: $0) }
+        try await TeamStoreWork.around(work) { [self] in
+            do { try await perform(live: live) } catch {
+                await live?.finish()
+                throw error
+            }
+            await live?.finish()
+        }
+    }
+
+    func perform(live: LiveStoreLink?) async throws {
         // A session that may not be resumed is refused before anything else, terminal or not.
         var resumable: Resumable?
         if let resume {
             do { resumable = try Self.resumable(resume, annotator: annotator, store: location.store) } catch let e as CommandFailure {
                 printError(e.message)
                 throw invalidInputExit
+            }
+            // In a team store, one connection holds a live session: a second resume is refused here.
+            if let live, let resumable {
+                do { try await live.hold(resumable.session.sessionFile) } catch {
+                    printError(error.description)
+                    throw invalidInputExit
+                }
             }
         }
         guard isatty(STDIN_FILENO) == 1, isatty(STDOUT_FILENO) == 1 else {
@@ -56,7 +78,8 @@ struct RunCommand: AsyncParsableCommand {
             printError("\(error)")
             throw invalidInputExit
         }
-        let starter = SessionStarter(store: store, signals: signals.options, probeSet: probeSet)
+        var starter = SessionStarter(store: store, signals: signals.options, probeSet: probeSet)
+        if let live { starter.created = { path in try? await live.hold(path) } }
         // What can fail before the screen opens is reported plainly.
         var prepared: Prepared?
         var start: StartState?
@@ -297,6 +320,8 @@ struct SessionStarter: Sendable {
     var store: TranscriptStore
     var signals = SignalOptions()
     var probeSet: ProbeSet?
+    /// Told the new session file's path once its header is on disk (a team store follows it).
+    var created: (@Sendable (String) async -> Void)?
 
     /// The embedded model's server, made here when the suspect and its probes share it.
     static func sharedServer(_ entry: ModelEntry, probes: Bool) -> LocalModelServer? {
@@ -340,6 +365,7 @@ struct SessionStarter: Sendable {
                                    study: study)
         let file: TranscriptFile
         do { file = try store.createSession(header: header) } catch { throw RunCommand.CommandFailure(message: error.description) }
+        await created?(file.path)
         let info = Prepared.info(header, scenario: scenario, annotator: choice.annotator, model: model.description)
         var state = AppState(info: info, width: 80, height: 24)
         state.info.probesPerReply = probes?.requestsPerReply ?? 0

@@ -2,15 +2,24 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct SessionsCommand: ParsableCommand {
+struct SessionsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sessions",
         abstract: "List the sessions of the transcripts folder: scenario, model, annotator, turns, untagged replies, reviews."
     )
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Option(help: "Output format: text (a table) or json.") var format: OutputFormat = .text
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts], writes: false)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let store = location.store
         let summaries = store.sessionIds().map { SessionSummary.of(store: store, sessionId: $0) }
         switch format {

@@ -22,6 +22,7 @@ struct SignalsCommand: AsyncParsableCommand {
     enum Format: String, ExpressibleByArgument, CaseIterable { case table, json, csv, html }
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "Transcript folders or session files (default: the sessions directly in the transcripts folder).") var paths: [String] = []
     @Option(name: .long, parsing: .singleValue, help: "Group by model, scenario, condition, annotator or interrogator; repeat or comma-separate (default: all sessions together).")
     var by: [String] = []
@@ -39,7 +40,15 @@ struct SignalsCommand: AsyncParsableCommand {
         try ReportCommand.validate(out: out, resamples: resamples, seed: seed)
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts] + paths.map { Optional($0) }, writes: false)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let config: (ScoringConfiguration, source: String)
         do { config = try ScoringFile.load(scoring) } catch {
             printError(error.description)

@@ -9,7 +9,7 @@ struct TranscriptsCommand: ParsableCommand {
         subcommands: [Validate.self]
     )
 
-    struct Validate: ParsableCommand {
+    struct Validate: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
             abstract: "Check transcript files against the JSON Schema in docs/ and the format's rules.",
             discussion: """
@@ -21,9 +21,18 @@ struct TranscriptsCommand: ParsableCommand {
             """
         )
         @OptionGroup var location: LocationOptions
+        @OptionGroup var team: TeamStoreOption
         @Argument(help: "Transcript files or folders (default: the transcripts folder).") var paths: [String] = []
 
-        func run() throws {
+        mutating func run() async throws {
+            let work = try await team.begin(folders: [location.transcripts] + paths.map { Optional($0) }, writes: false)
+            if let work {
+                location.transcripts = work.transcriptsRoot
+            }
+            try await TeamStoreWork.around(work) { [self] in try await perform() }
+        }
+
+        func perform() async throws {
             let validator: TranscriptValidator
             do { validator = try TranscriptValidator() } catch {
                 printError("\(error)")

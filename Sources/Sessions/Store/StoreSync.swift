@@ -35,6 +35,8 @@ public struct StoreSyncReport: Sendable {
     /// Why the command stopped before the end (the connection was lost); the files not yet
     /// copied are among `leftOut`.
     public var interrupted: String?
+    /// Why another person's file is not pushed (a copy that holds it was given it to read).
+    public static let notYoursToPush = "only they or an organiser push it"
 
     public init() {}
 }
@@ -69,7 +71,7 @@ extension TeamStore {
             }
             guard me.organiser || file.rater == me.user else {
                 let whose = file.rater.map { "\($0)'s" } ?? "the study's"
-                report.leftOut.append(.init(path: local, reason: "\(whose) file: only they or an organiser push it"))
+                report.leftOut.append(.init(path: local, reason: "\(whose) file: \(StoreSyncReport.notYoursToPush)"))
                 continue
             }
             do {

@@ -25,6 +25,7 @@ struct AutoCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Option(name: .long, help: ArgumentHelp("A scenario id; repeat for several.", valueName: "id")) var scenario: [String] = []
     @Option(name: .long, help: ArgumentHelp("The suspect: a name from `interrogate models list`.", valueName: "model")) var model: String?
     @Option(name: .long, help: ArgumentHelp("The interrogator: a name from `interrogate models list`.", valueName: "model")) var interrogator: String?
@@ -111,7 +112,16 @@ struct AutoCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts, studies], writes: true, study: study)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+            studies = work.studiesRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let template: InterrogatorTemplate
         do { template = try InterrogatorTemplate.load(path: self.template ?? PromptTemplate.shipped(InterrogatorTemplate.defaultPath)) } catch {
             printError(error.description)

@@ -22,6 +22,7 @@ struct JudgeCommand: AsyncParsableCommand {
     )
 
     @OptionGroup var location: LocationOptions
+    @OptionGroup var team: TeamStoreOption
     @Argument(help: "Sessions or folders of sessions (default: the sessions directly in the transcripts folder).") var paths: [String] = []
     @Option(name: .long, help: ArgumentHelp("The judge model: a name from `interrogate models list`.", valueName: "model")) var judge: String
     @Option(name: .customLong("as"), help: ArgumentHelp("The judge's rater name (default: the model's name): its labels are rater judge:NAME.", valueName: "name")) var raterName: String?
@@ -41,7 +42,15 @@ struct JudgeCommand: AsyncParsableCommand {
         }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await team.begin(folders: [location.transcripts] + paths.map { Optional($0) }, writes: true)
+        if let work {
+            location.transcripts = work.transcriptsRoot
+        }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let rubric: JudgeRubric
         do { rubric = try JudgeRubric.load(path: self.rubric ?? PromptTemplate.shipped(JudgeRubric.defaultPath)) } catch {
             printError(error.description)

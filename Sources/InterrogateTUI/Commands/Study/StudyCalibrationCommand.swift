@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct StudyCalibrationCommand: ParsableCommand {
+struct StudyCalibrationCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "calibration",
         abstract: "Each annotator against the gold sessions' labels: accuracy, Cohen's kappa, confusion matrix, leak detection, drift.",
@@ -46,7 +46,13 @@ struct StudyCalibrationCommand: ParsableCommand {
         var annotators: [Row]
     }
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await options.team.begin(folders: [options.studies], writes: false, study: options.name)
+        if let work { options.studies = work.studiesRoot }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let (design, plan) = try options.plannedStudy()
         let calibration = StudyCalibration.build(StudyOptions.status(design, plan))
         for l in calibration.leftOut { printError("not counted: \(l)") }

@@ -25,6 +25,7 @@ struct StudyOptions: ParsableArguments {
     @Argument(help: "The study's name: its folder under the studies folder.") var name: String
     @Option(name: .long, help: ArgumentHelp("Folder of studies (default: $\(StudyDesign.environmentVariable) or ./studies).", valueName: "dir"))
     var studies: String?
+    @OptionGroup var team: TeamStoreOption
     @Option(name: .long, help: ArgumentHelp("Folder of scenario YAML files (default: $\(ScenarioLocation.environmentVariable) or ./Scenarios).", valueName: "dir"))
     var scenarios: String?
 

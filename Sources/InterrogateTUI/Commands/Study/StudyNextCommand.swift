@@ -23,7 +23,13 @@ struct StudyNextCommand: AsyncParsableCommand {
         guard TranscriptStore.isValidRaterId(annotator) else { throw ValidationError("--annotator may use letters, digits, '.', '_' and '-' only") }
     }
 
-    func run() async throws {
+    mutating func run() async throws {
+        let work = try await options.team.begin(folders: [options.studies], writes: true, study: options.name)
+        if let work { options.studies = work.studiesRoot }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let (design, plan) = try options.plannedStudy(participant: true)
         guard design.annotators.contains(annotator) else {
             printError("\(annotator) is not an annotator of study \(design.name) (annotators: \(design.annotators.joined(separator: ", ")))")

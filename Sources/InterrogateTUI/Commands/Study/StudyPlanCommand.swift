@@ -2,7 +2,7 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct StudyPlanCommand: ParsableCommand {
+struct StudyPlanCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "plan",
         abstract: "Draw the study's assignment from its seed and append it to studies/NAME/plan.jsonl.",
@@ -18,7 +18,13 @@ struct StudyPlanCommand: ParsableCommand {
     @OptionGroup var options: StudyOptions
     @Flag(help: "Print what would be planned, write nothing.") var dryRun = false
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await options.team.begin(folders: [options.studies], writes: true, study: options.name)
+        if let work { options.studies = work.studiesRoot }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let design = try options.design(checkModels: true)
         do {
             try StudyPlan.locked(design.planFile) { try plan(design) }

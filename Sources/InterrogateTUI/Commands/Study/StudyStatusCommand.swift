@@ -3,7 +3,7 @@ import ArgumentParser
 import Foundation
 import Sessions
 
-struct StudyStatusCommand: ParsableCommand {
+struct StudyStatusCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "status",
         abstract: "Where the study stands: each cell and each person's tasks done, in progress and due, and how wide each model's interval still is.",
@@ -35,7 +35,13 @@ struct StudyStatusCommand: ParsableCommand {
         var notCounted: [LeftOut]
     }
 
-    func run() throws {
+    mutating func run() async throws {
+        let work = try await options.team.begin(folders: [options.studies], writes: false, study: options.name)
+        if let work { options.studies = work.studiesRoot }
+        try await TeamStoreWork.around(work) { [self] in try await perform() }
+    }
+
+    func perform() async throws {
         let (design, plan) = try options.plannedStudy()
         let status = StudyOptions.status(design, plan)
         let out = Self.output(status)

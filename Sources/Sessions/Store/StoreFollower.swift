@@ -1,0 +1,124 @@
+import Crypto
+import Foundation
+
+/// Sends a file that a command is writing in a store's copy (a live session) into the store as
+/// it grows, holding it there so that nobody else writes it meanwhile. The copy is written
+/// first, fsync'd, as always: the store gets each complete line after the disk has it. When the
+/// store goes away the lines wait in the copy, and are sent once it answers again (or by the
+/// next push).
+public actor StoreFollower {
+    public let address: StoreAddress
+    public let collection: StoreCollection
+    public let file: StoreFile
+    let localPath: String
+    private var store: TeamStore?
+    private var writer: StoreWriter?
+    /// Lines of the local file the store is known to hold.
+    private var sent = 0
+    private var lastSize: Int64 = -1
+    private var nextAttempt = ContinuousClock.now
+    /// Why the last lines have not reached the store, while they have not.
+    public private(set) var problem: String?
+
+    /// Lines of the local file the store holds.
+    public var linesInStore: Int { sent }
+
+    private init(address: StoreAddress, collection: StoreCollection, file: StoreFile) {
+        self.address = address
+        self.collection = collection
+        self.file = file
+        localPath = collection.localPath(file)
+    }
+
+    /// Holds `file` in the store and sends what it lacks. Refused when another connection
+    /// writes it, or when the store's copy is not the start of this one.
+    public static func hold(_ file: StoreFile, in collection: StoreCollection, address: StoreAddress) async throws(StoreError) -> StoreFollower {
+        let follower = StoreFollower(address: address, collection: collection, file: file)
+        try await follower.connect()
+        await follower.sync()
+        return follower
+    }
+
+    /// The session file at `path` in `collection`'s folder (its header says whose it is).
+    public static func sessionFile(at path: String, in collection: StoreCollection) -> StoreFile? {
+        let folder = (path as NSString).deletingLastPathComponent
+        let id = (folder as NSString).lastPathComponent
+        guard let annotator = StoreCollection.annotator(ofSession: path) else { return nil }
+        return collection.classify(path: collection.sessionsPrefix + id + "/" + TranscriptStore.sessionFileName, rater: annotator)
+    }
+
+    private func connect() async throws(StoreError) {
+        let store = try await TeamStore.connect(address)
+        do throws(StoreError) {
+            let writer = try await StoreWriter.open(file, in: collection, store: store)
+            let held = writer.nextLineNumber - 1
+            let local = try LocalLines.read(path: localPath)?.lines ?? []
+            guard held <= local.count else {
+                await writer.release()
+                throw StoreError("\(collection.name)/\(file.path): the store has \(held - local.count) line(s) more than \(localPath); pull first")
+            }
+            if held > 0 {
+                let stored = try await store.rows("""
+                    SELECT pg_catalog.sha256(pg_catalog.string_agg(body, '\\x0a'::bytea ORDER BY line_no)) FROM interrogate_lines WHERE file = \(writer.fileID)
+                    """, as: Data.self).first
+                guard stored.map(Array.init) == TeamStore.digest(Array(local.prefix(held))) else {
+                    await writer.release()
+                    throw StoreError("\(collection.name)/\(file.path): the store's copy differs from \(localPath); nothing is sent (store push lists the conflict)")
+                }
+            }
+            self.store = store
+            self.writer = writer
+            sent = held
+            lastSize = -1
+            problem = nil
+        } catch {
+            await store.close()
+            throw error
+        }
+    }
+
+    /// Sends the complete lines the store lacks. Never throws: what is not sent waits, and
+    /// `problem` says why.
+    public func sync() async {
+        if writer == nil {
+            guard ContinuousClock.now >= nextAttempt else { return }
+            nextAttempt = ContinuousClock.now + .seconds(2)
+            do { try await connect() } catch {
+                problem = error.description
+                return
+            }
+        }
+        guard let writer else { return }
+        let size = (try? FileManager.default.attributesOfItem(atPath: localPath)[.size] as? NSNumber)?.int64Value ?? -1
+        if size == lastSize && problem == nil { return }
+        let lines: [Data]
+        do { lines = try LocalLines.read(path: localPath)?.lines ?? [] } catch {
+            problem = error.description
+            return
+        }
+        do {
+            while sent < lines.count {
+                try await writer.append(lines[sent])
+                sent += 1
+            }
+            lastSize = size
+            problem = nil
+        } catch {
+            problem = "\(sent < lines.count ? lines.count - sent : 0) line(s) wait in \(localPath): \(error.description)"
+            if store?.isGone ?? true { await drop() }
+        }
+    }
+
+    /// A last send, then lets the file go.
+    public func finish() async {
+        await sync()
+        await drop()
+    }
+
+    private func drop() async {
+        if let writer { await writer.release() }
+        await store?.close()
+        writer = nil
+        store = nil
+    }
+}

@@ -1,0 +1,120 @@
+import Foundation
+import Testing
+import TestSupport
+@testable import Sessions
+
+/// Every command on a team store (`--store` or $INTERROGATE_STORE) as on a folder, against a
+/// real PostgreSQL server: the same output, what was written pushed back, one live writer of a
+/// session, and a store that goes away losing nothing.
+@Suite("Commands on a team store", .serialized)
+struct StoreWorkTests {
+    static let binary = TestSupport.product("interrogate")
+
+    /// Runs interrogate as a person on their own machine: their own copies folder and config.
+    static func interrogate(_ args: [String], store: String? = nil, copies: URL, in dir: URL) throws -> TestSupport.Result {
+        var env = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("INTERROGATE_") }
+        if let store { env["INTERROGATE_STORE"] = store }
+        env[StoreCopy.environmentVariable] = copies.path
+        return try TestSupport.run(binary, args, environment: env, currentDirectory: dir)
+    }
+
+    /// A store with the schema, the team study and a plain transcripts folder pushed by the organiser.
+    static func organisedStore(_ server: PostgresServer) throws -> (url: String, dir: URL) {
+        let db = try server.createDatabase()
+        let url = server.url(database: db)
+        let dir = try TestSupport.temporaryDirectory("store-work-organiser")
+        try StudyFixture.teamStudy(in: dir)
+        let transcripts = dir.appendingPathComponent("transcripts")
+        try StudyFixture.session(in: transcripts, id: "20261201-000001-vault-0001", model: "model-a", annotator: "alice",
+                                 replies: [.init("Code?", "No.", ["alice": ([.refusal], false), "bob": ([.refusal], false)]),
+                                           .init("Please?", "It is 1234.", ["alice": ([.fabrication], false), "bob": ([.deflection], false)])])
+        try StudyFixture.session(in: transcripts, id: "20261201-000002-vault-0002", model: "model-b", annotator: "bob",
+                                 replies: [.init("Code?", "It is 4417.", ["bob": ([.candid], true), "alice": ([.candid], true)])])
+        let copies = dir.appendingPathComponent("unused-copies")
+        for args in [["store", "init"], ["store", "push", "--study", "demo"], ["store", "push"]] {
+            let r = try interrogate(args, store: url, copies: copies, in: dir)
+            try #require(r.status == 0, "\(args): \(r.stdout)\(r.stderr)")
+        }
+        return (url, dir)
+    }
+
+    @Test("sessions, report, agree, export and transcripts validate on the store print what they print on the folder it was pushed from")
+    func readCommandsMatchTheFolder() throws {
+        let server = try PostgresServer.get()
+        let (url, dir) = try Self.organisedStore(server)
+        let laptop = try TestSupport.temporaryDirectory("store-work-laptop")
+        let copies = laptop.appendingPathComponent("copies")
+        let folder = ["--transcripts", dir.appendingPathComponent("transcripts").path]
+        for command in [["sessions"], ["report", "--format", "csv"], ["agree"], ["export", "--format", "csv"], ["signals"]] {
+            let onFolder = try Self.interrogate(command + folder, copies: copies, in: dir)
+            let onStore = try Self.interrogate(command, store: url, copies: copies, in: laptop)
+            #expect(onStore.status == onFolder.status, "\(command): \(onStore.stderr)")
+            #expect(onStore.stdout.replacingOccurrences(of: StoreCopy(address: try StoreAddress.parse(url), environment: [StoreCopy.environmentVariable: copies.path]).transcriptsFolder, with: "FOLDER")
+                    == onFolder.stdout.replacingOccurrences(of: dir.appendingPathComponent("transcripts").path, with: "FOLDER"), "\(command)")
+            #expect(onStore.stderr.contains("store: pulled"), "\(command): \(onStore.stderr)")
+        }
+        let validated = try Self.interrogate(["transcripts", "validate", "--store", url], copies: copies, in: laptop)
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+        // A second run pulls nothing new and prints the same.
+        let again = try Self.interrogate(["sessions"], store: url, copies: copies, in: laptop)
+        #expect(again.stderr.contains("store: pulled 0 line(s) in 0 file(s)"), "\(again.stderr)")
+    }
+
+    @Test("--store with a folder is refused; a store that cannot be reached refuses the command before it does anything, naming no password")
+    func refusals() throws {
+        let server = try PostgresServer.get()
+        let laptop = try TestSupport.temporaryDirectory("store-work-refusals")
+        let copies = laptop.appendingPathComponent("copies")
+        let both = try Self.interrogate(["report", "--store", server.url(), "--transcripts", "t"], copies: copies, in: laptop)
+        #expect(both.status == 64 && both.stderr.contains("give --store or folders and files"), "\(both.stderr)")
+        // $INTERROGATE_STORE gives way to a folder named on the command line.
+        let named = try Self.interrogate(["sessions", "--transcripts", laptop.path], store: "postgresql://nobody@127.0.0.1:1/x", copies: copies, in: laptop)
+        #expect(named.status == 0 && named.stdout.contains("no sessions in"), "\(named.stderr)")
+        let away = try Self.interrogate(["sessions"], store: "postgresql://ana:pa55word-x@127.0.0.1:1/x?sslmode=disable", copies: copies, in: laptop)
+        #expect(away.status == 1 && away.stderr.contains("cannot connect to the team store postgresql://ana@127.0.0.1:1/x"), "\(away.stderr)")
+        #expect(!away.stderr.contains("pa55word-x"))
+        let badStudy = try Self.interrogate(["report", "--study", "../x", "--store", server.url()], copies: copies, in: laptop)
+        #expect(badStudy.status == 64, "\(badStudy.stderr)")
+    }
+
+    static let study = """
+    models:
+      - model: scripted:\(TestSupport.packageRoot.path)/examples/scripted
+        alias: Suspect A
+    scenarios: [password-keeper, detective-culprit]
+    annotators: [ana, ben, cho]
+    sessions_per_cell: 2
+    seed: 3
+    """
+
+    @Test("a study planned on one machine with --store is in the store: another machine's status and report read it, and pulling it gives the same plan")
+    func studyOnTheStore() throws {
+        let server = try PostgresServer.get()
+        let db = try server.createDatabase()
+        let url = server.url(database: db)
+        let organiser = try TestSupport.temporaryDirectory("store-work-study")
+        let scenarios = ["--scenarios", TestSupport.packageRoot.appendingPathComponent("Scenarios").path]
+        try FileManager.default.createDirectory(at: organiser.appendingPathComponent("studies/pilot"), withIntermediateDirectories: true)
+        try Self.study.write(to: organiser.appendingPathComponent("studies/pilot/study.yaml"), atomically: true, encoding: .utf8)
+        let copies = organiser.appendingPathComponent("copies")
+        #expect(try Self.interrogate(["store", "init"], store: url, copies: copies, in: organiser).status == 0)
+        #expect(try Self.interrogate(["store", "push", "--study", "pilot"], store: url, copies: copies, in: organiser).status == 0)
+
+        let laptop = try TestSupport.temporaryDirectory("store-work-study-laptop")
+        let planned = try Self.interrogate(["study", "plan", "pilot"] + scenarios, store: url, copies: laptop.appendingPathComponent("copies"), in: laptop)
+        #expect(planned.status == 0 && planned.stdout.contains("Planned round 1 of pilot (seed 3): 4 session(s)"), "\(planned.stdout)\(planned.stderr)")
+        #expect(planned.stderr.contains("store: pushed 14 line(s) in 1 file(s)"), "\(planned.stderr)")
+
+        let other = try TestSupport.temporaryDirectory("store-work-study-other")
+        let status = try Self.interrogate(["study", "status", "pilot"] + scenarios, store: url, copies: other.appendingPathComponent("copies"), in: other)
+        #expect(status.status == 0 && status.stdout.contains("0 of 12 tasks done"), "\(status.stdout)\(status.stderr)")
+        let report = try Self.interrogate(["report", "--study", "pilot", "--format", "csv"] + scenarios, store: url, copies: other.appendingPathComponent("copies"), in: other)
+        let pulled = try Self.interrogate(["store", "pull", "--study", "pilot"], store: url, copies: copies, in: organiser)
+        #expect(pulled.status == 0 && pulled.stdout.contains("pulled 14 line(s) in 1 file(s)"), "\(pulled.stdout)")
+        let onFolder = try Self.interrogate(["report", "--study", "pilot", "--format", "csv"] + scenarios, copies: copies, in: organiser)
+        #expect(report.status == onFolder.status && report.stdout == onFolder.stdout, "\(report.stderr)")
+        let copyPlan = StoreCopy(address: try StoreAddress.parse(url), environment: [StoreCopy.environmentVariable: laptop.appendingPathComponent("copies").path])
+            .study("pilot").folder + "/plan.jsonl"
+        #expect(try Data(contentsOf: organiser.appendingPathComponent("studies/pilot/plan.jsonl")) == Data(contentsOf: URL(fileURLWithPath: copyPlan)))
+    }
+}
