@@ -117,4 +117,81 @@ struct StoreWorkTests {
             .study("pilot").folder + "/plan.jsonl"
         #expect(try Data(contentsOf: organiser.appendingPathComponent("studies/pilot/plan.jsonl")) == Data(contentsOf: URL(fileURLWithPath: copyPlan)))
     }
+
+    @Test("run --store in a terminal: each saved line reaches the store as it is saved; a second machine's resume is refused while it runs; the server stopped mid-session loses nothing and gets the lines when it is back")
+    func liveSessionOnTheStore() async throws {
+        try await TestSupport.offPool { try Self.liveSessionBody() }
+    }
+
+    static func storedLines(_ server: PostgresServer, _ db: String) throws -> Int {
+        Int(try server.psql("SELECT count(*) FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file WHERE f.kind = 'session'", database: db).output) ?? -1
+    }
+
+    static func waitUntil(_ what: String, timeout: Double = 30, _ condition: () throws -> Bool) throws {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline {
+            if try condition() { return }
+            usleep(200_000)
+        }
+        Issue.record("timed out waiting for \(what)")
+    }
+
+    static func liveSessionBody() throws {
+        // Stopped and started again: this test's own server.
+        let server = try PostgresServer.start()
+        defer { server.stop() }
+        let db = try server.createDatabase()
+        let url = server.url(database: db)
+        let dir = try TestSupport.temporaryDirectory("store-work-live")
+        let copies = dir.appendingPathComponent("copies")
+        #expect(try Self.interrogate(["store", "init"], store: url, copies: copies, in: dir).status == 0)
+        #expect(try Self.interrogate(["store", "add-rater", server.admin, "--role", "organiser"], store: url, copies: copies, in: dir).status == 0)
+        let root = TestSupport.packageRoot.path
+        let script = "\(root)/examples/scripted/detective-culprit.yaml"
+        let command = "export XDG_CONFIG_HOME='\(dir.path)/config' \(StoreCopy.environmentVariable)='\(copies.path)'; cd '\(root)' && "
+            + "'\(Self.binary.path)' run --scenario detective-culprit --model 'scripted:\(script)' --annotator ana --store '\(url)' --scenarios '\(root)/Scenarios'"
+        let t = try Tmux(command)
+        try t.waitFor("Ask your first question")
+        try t.type("Where were you on Thursday night?")
+        try t.press("Enter")
+        try t.waitFor("Tag #1:")
+        try t.press("f", "Enter")
+        try t.waitFor("saved ✓")
+        let copy = StoreCopy(address: try StoreAddress.parse(url), environment: [StoreCopy.environmentVariable: copies.path])
+        let ids = TranscriptStore(root: copy.transcriptsFolder).sessionIds()
+        try #require(ids.count == 1, "\(ids)")
+        let local = TranscriptStore(root: copy.transcriptsFolder).sessionFile(ids[0])
+        func localLines() throws -> Int { try String(contentsOfFile: local, encoding: .utf8).filter { $0 == "\n" }.count }
+        // Saved lines reach the store while the session runs.
+        try Self.waitUntil("the store to hold the saved lines") { try Self.storedLines(server, db) == localLines() }
+        #expect(try localLines() >= 4)
+
+        // Another machine resuming the same session is refused while this one holds it.
+        let laptop = try TestSupport.temporaryDirectory("store-work-live-laptop")
+        let second = try Self.interrogate(["run", "--resume", ids[0], "--store", url], copies: laptop.appendingPathComponent("copies"), in: laptop)
+        #expect(second.status == 1 && second.stderr.contains("is being written by another interrogate"), "\(second.stderr)")
+
+        // The server stops mid-session: the screen still saves to disk.
+        let pid = try #require(server.postmasterPID)
+        kill(pid, SIGINT)
+        try Self.waitUntil("the server to stop") { kill(pid, 0) != 0 }
+        let before = try localLines()
+        try t.type("And the camera?")
+        try t.press("Enter")
+        try t.waitFor("Tag #2:")
+        try t.press("d", "Enter")
+        try t.waitFor("Model #2 [DEFLECTION]")
+        try Self.waitUntil("the tag to be saved on disk") { try localLines() >= before + 3 }
+        // Back: the waiting lines are sent without the person doing anything.
+        try server.launch()
+        try Self.waitUntil("the store to get the lines saved while it was away") { try Self.storedLines(server, db) == localLines() }
+        try t.press("C-q")
+        try t.waitFor("Saved in")
+
+        // What the store holds is the session byte for byte.
+        let elsewhere = try TestSupport.temporaryDirectory("store-work-live-pull")
+        let pulled = try Self.interrogate(["store", "pull", "--transcripts", elsewhere.path], store: url, copies: copies, in: elsewhere)
+        #expect(pulled.status == 0, "\(pulled.stdout)\(pulled.stderr)")
+        #expect(try Data(contentsOf: elsewhere.appendingPathComponent("\(ids[0])/session.jsonl")) == Data(contentsOf: URL(fileURLWithPath: local)))
+    }
 }
