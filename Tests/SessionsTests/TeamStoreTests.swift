@@ -126,6 +126,60 @@ struct TeamStoreTests {
         await store.close()
     }
 
+    @Test("a store's copy remembers its last pull: the next reads only what changed, and a line added in the store, a copy file removed or cut, or a copy of another store is read again")
+    func rememberedPull() async throws {
+        let (server, _, admin) = try await Self.freshStore()
+        let root = try TestSupport.temporaryDirectory("store-remembered")
+        let collection = try Self.studyFolder(root)
+        let store = try await TeamStore.connect(admin)
+        _ = try await store.push(collection)
+        let copy = StoreCollection.study(name: "demo", folder: root.appendingPathComponent("copy/studies/demo").path)
+        let first = try await store.pull(copy, remember: true)
+        #expect(first.copied.count == 9 && first.conflicts.isEmpty)
+        let again = try await store.pull(copy, remember: true)
+        #expect(again.copied.isEmpty && again.unchanged == 9 && again.conflicts.isEmpty)
+
+        // A teammate's new line in the store is pulled.
+        let review = StoreFile(path: "transcripts/20261130-000001-vault-0001/reviews/carol.jsonl", kind: .review,
+                               sessionId: "20261130-000001-vault-0001", rater: "carol")
+        let writer = try await StoreWriter.open(review, in: collection, store: store)
+        try await writer.append(Data(#"{"v":1,"seq":9,"ts":"2026-12-01T00:00:00Z","type":"resumed","annotator":"carol"}"#.utf8))
+        await writer.release()
+        let newLine = try await store.pull(copy, remember: true)
+        #expect(newLine.copied.map(\.path) == [copy.localPath(review)] && newLine.linesCopied == 1 && newLine.unchanged == 8)
+
+        // A copy file removed, and one cut short: each is read again and put right.
+        let session = copy.folder + "/transcripts/20261130-000002-vault-0002/session.jsonl"
+        let whole = try Data(contentsOf: URL(fileURLWithPath: session))
+        try FileManager.default.removeItem(atPath: copy.localPath(review))
+        let lines = whole.split(separator: 0x0A)
+        try (lines.dropLast().map { Data($0) }.reduce(Data()) { $0 + $1 + Data([0x0A]) }).write(to: URL(fileURLWithPath: session))
+        let repaired = try await store.pull(copy, remember: true)
+        #expect(repaired.copied.count == 2 && repaired.conflicts.isEmpty, "\(repaired.copied) \(repaired.conflicts)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: session)) == whole)
+
+        // Another store under the same name, with the same files numbered the same and one
+        // line changed but as long: the memory is not trusted, the difference is found.
+        await store.close()
+        let (_, _, other) = try await Self.freshStore(on: server)
+        let otherRoot = try TestSupport.temporaryDirectory("store-remembered-other")
+        try FileManager.default.createDirectory(at: otherRoot.appendingPathComponent("studies"), withIntermediateDirectories: true)
+        try FileManager.default.copyItem(atPath: collection.folder, toPath: otherRoot.appendingPathComponent("studies/demo").path)
+        let otherCollection = StoreCollection.study(name: "demo", folder: otherRoot.appendingPathComponent("studies/demo").path)
+        let changed = otherCollection.folder + "/transcripts/20261130-000002-vault-0002/session.jsonl"
+        let text = try String(contentsOfFile: changed, encoding: .utf8).replacingOccurrences(of: "What is the code?", with: "What is the CODE?")
+        try text.write(toFile: changed, atomically: true, encoding: .utf8)
+        let otherStore = try await TeamStore.connect(other)
+        _ = try await otherStore.push(otherCollection)
+        // The new carol line, so the counts match the copy's too.
+        let w = try await StoreWriter.open(review, in: otherCollection, store: otherStore)
+        try await w.append(Data(#"{"v":1,"seq":9,"ts":"2026-12-01T00:00:00Z","type":"resumed","annotator":"carol"}"#.utf8))
+        await w.release()
+        let mixed = try await otherStore.pull(copy, remember: true)
+        #expect(mixed.conflicts.map(\.path) == [session], "\(mixed.conflicts)")
+        await otherStore.close()
+    }
+
     @Test("new lines on either side are copied after the others; lines that differ are a conflict and nothing of that file is written")
     func appendsAndConflicts() async throws {
         let (server, db, admin) = try await Self.freshStore()

@@ -43,7 +43,7 @@ struct TeamStoreWork {
             throw invalidInputExit
         }
         let report: StoreSyncReport
-        do { report = try await store.pull(collection) } catch {
+        do { report = try await store.pull(collection, remember: true) } catch {
             await store.close()
             printError(error.description)
             throw invalidInputExit

@@ -211,24 +211,39 @@ extension TeamStore {
     /// written whole and renamed into place, existing ones get the lines after their own, each
     /// write fsync'd. A file whose copies differ, or that is open in a running interrogate, is
     /// reported and left as it is. Running it twice writes nothing.
-    public func pull(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+    ///
+    /// With `remember` (a store's copy, which only interrogate writes), the folder keeps what it
+    /// held after this pull (`PullMemory`), and the next pull reads only the files whose store
+    /// side gained lines or whose copy changed since.
+    public func pull(_ collection: StoreCollection, remember: Bool = false) async throws(StoreError) -> StoreSyncReport {
         // The count and the lines from one snapshot: a teammate's append in between is not a conflict.
         try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { () async throws(StoreError) -> StoreSyncReport in
-            try await pullInSnapshot(collection)
+            try await pullInSnapshot(collection, remember: remember)
         }
     }
 
-    private func pullInSnapshot(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+    private func pullInSnapshot(_ collection: StoreCollection, remember: Bool) async throws(StoreError) -> StoreSyncReport {
         var report = StoreSyncReport()
         let me = try await whoAmI()
-        // What this role sees of each file: the count is of the lines it may read.
+        var memory: PullMemory?
+        var next: PullMemory?
+        if remember {
+            let identity = try await rows("""
+                SELECT coalesce((SELECT applied_at::text FROM interrogate_migrations WHERE version = 1), '') || ' ' || pg_catalog.current_database()
+                       || ' ' || (SELECT d.oid::text FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+                """, as: String.self).first ?? ""
+            memory = PullMemory.read(folder: collection.folder, store: identity)
+            next = PullMemory(store: identity)
+        }
+        // What this role sees of each file: the count and the newest line are of the lines it may read.
         let files = try await rows("""
-            SELECT f.id, f.path, f.kind, f.rater, (SELECT count(*) FROM interrogate_lines l WHERE l.file = f.id)
-            FROM interrogate_files f WHERE f.collection = \(collection.name) ORDER BY f.id
-            """, as: (Int, String, String, String?, Int).self)
-        var wanted: [Int: (file: StoreFile, count: Int)] = [:]
+            SELECT f.id, f.path, f.kind, f.rater, count(l.id), coalesce(max(l.id), 0)
+            FROM interrogate_files f LEFT JOIN interrogate_lines l ON l.file = f.id
+            WHERE f.collection = \(collection.name) GROUP BY f.id ORDER BY f.id
+            """, as: (Int, String, String, String?, Int, Int).self)
+        var wanted: [Int: (file: StoreFile, count: Int, newest: Int)] = [:]
         var blindOnly = 0
-        for (id, path, kind, rater, count) in files {
+        for (id, path, kind, rater, count, newest) in files {
             guard let file = collection.classify(path: path, rater: rater), file.kind.rawValue == kind else {
                 report.leftOut.append(.init(path: "\(collection.name):\(TerminalText.escaped(path))",
                                             reason: "a \(TerminalText.escaped(kind)) file at a place this folder cannot hold; not written"))
@@ -244,13 +259,27 @@ extension TeamStore {
                 }
                 continue
             }
-            wanted[id] = (file, count)
+            // As it was at the last pull, on both sides: nothing to read.
+            if let e = memory?.files[path], e.fileID == id, e.count == count, e.newest == newest,
+               PullMemory.size(of: collection.localPath(file)) == e.size {
+                report.unchanged += 1
+                next?.files[path] = e
+                continue
+            }
+            wanted[id] = (file, count, newest)
         }
         // Every line this role may read, file after file, in one query: a file is written when
         // its last line has arrived, so only one file's lines are held at a time.
         var current: (id: Int, lines: [Data])?
         func finish(_ id: Int, _ lines: [Data], report: inout StoreSyncReport) {
-            guard let (file, count) = wanted.removeValue(forKey: id) else { return }
+            guard let (file, count, newest) = wanted.removeValue(forKey: id) else { return }
+            let problems = report.conflicts.count + report.behind.count
+            defer {
+                // The copy holds the store's lines exactly: remembered.
+                if report.conflicts.count + report.behind.count == problems, let size = PullMemory.size(of: collection.localPath(file)) {
+                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, size: size)
+                }
+            }
             let local = collection.localPath(file)
             guard lines.count == count, lines.isEmpty == false else {
                 report.conflicts.append(.init(path: local, reason: "not pulled: the store's copy changed while it was read (\(count) line(s) counted, \(lines.count) read); pull again"))
@@ -263,10 +292,12 @@ extension TeamStore {
                 report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
             }
         }
+        defer { if let next { next.write(folder: collection.folder) } }
         do {
+            let ids = wanted.keys.sorted()
             let stream = try await connection.query("""
-                SELECT l.file, l.line_no, l.body FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file
-                WHERE f.collection = \(collection.name) ORDER BY l.file, l.line_no
+                SELECT l.file, l.line_no, l.body FROM interrogate_lines l
+                WHERE l.file = ANY(\(ids)::int8[]) ORDER BY l.file, l.line_no
                 """, logger: logger)
             for try await (id, number, body) in stream.decode((Int, Int, ByteBuffer).self) {
                 if current?.id != id {
@@ -275,7 +306,7 @@ extension TeamStore {
                 }
                 // Lines are numbered from 1 without gaps; a gap is a damaged store, never papered over.
                 guard number == current!.lines.count + 1 else {
-                    if let (file, _) = wanted.removeValue(forKey: id) {
+                    if let (file, _, _) = wanted.removeValue(forKey: id) {
                         report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: the store's copy has a gap before line \(number)"))
                     }
                     continue
@@ -285,14 +316,14 @@ extension TeamStore {
         } catch {
             // What was written stays written and is listed; the rest is listed as not copied.
             report.interrupted = "reading \(collection.name) from \(address) failed (\(Self.describe(error)))"
-            for (_, (file, _)) in wanted.sorted(by: { $0.key < $1.key }) {
+            for (_, (file, _, _)) in wanted.sorted(by: { $0.key < $1.key }) {
                 report.leftOut.append(.init(path: collection.localPath(file), reason: "not pulled: \(report.interrupted!)"))
             }
             return report
         }
         if let done = current { finish(done.id, done.lines, report: &report) }
         // Files counted but with no line read (they gained visibility or lines vanished mid-read).
-        for (_, (file, _)) in wanted.sorted(by: { $0.key < $1.key }) {
+        for (_, (file, _, _)) in wanted.sorted(by: { $0.key < $1.key }) {
             report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: its lines could not be read; pull again"))
         }
         report.blindSessions = blindOnly

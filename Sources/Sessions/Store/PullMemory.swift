@@ -1,0 +1,62 @@
+import Foundation
+
+/// What a store's copy knew after its last pull, so that the next pull reads only the files
+/// that changed: per file, the store's line count and newest line number (`interrogate_lines.id`,
+/// the server's sequence) as this person saw them, and the copy's size once it held them. A file
+/// whose store side and copy are as they were then has nothing to pull. It is only a shortcut:
+/// lost or from another store, every file is read again.
+struct PullMemory {
+    struct Entry: Equatable {
+        var fileID: Int
+        var count: Int
+        var newest: Int
+        var size: Int64
+    }
+
+    /// Which store (its first migration's time, the database's name and number): a store made
+    /// again under the same name numbers its files afresh.
+    var store: String
+    var files: [String: Entry] = [:]
+
+    static let fileName = ".interrogate-pulled"
+
+    static func path(in folder: String) -> String { (folder as NSString).appendingPathComponent(fileName) }
+
+    /// The memory kept in `folder` for `store`, or an empty one.
+    static func read(folder: String, store: String) -> PullMemory {
+        var memory = PullMemory(store: store)
+        guard let data = FileManager.default.contents(atPath: path(in: folder)) else { return memory }
+        var first = true
+        for line in data.split(separator: 0x0A, omittingEmptySubsequences: true) {
+            guard let text = String(data: Data(line), encoding: .utf8) else { return PullMemory(store: store) }
+            if first {
+                first = false
+                guard text == "store\t" + store else { return PullMemory(store: store) }
+                continue
+            }
+            let parts = text.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
+            guard parts.count == 5, let id = Int(parts[0]), let count = Int(parts[1]), let newest = Int(parts[2]), let size = Int64(parts[3]),
+                  id >= 0, count >= 0, newest >= 0, size >= 0 else { return PullMemory(store: store) }
+            memory.files[String(parts[4])] = Entry(fileID: id, count: count, newest: newest, size: size)
+        }
+        return memory
+    }
+
+    /// Written beside its place and renamed into place; a failure only costs the next pull time.
+    func write(folder: String) {
+        var text = "store\t\(store)\n"
+        for (path, e) in files.sorted(by: { $0.key < $1.key }) where !path.contains("\n") {
+            text += "\(e.fileID)\t\(e.count)\t\(e.newest)\t\(e.size)\t\(path)\n"
+        }
+        let target = Self.path(in: folder)
+        let temp = target + ".\(getpid())"
+        guard FileManager.default.createFile(atPath: temp, contents: Data(text.utf8)) else { return }
+        if rename(temp, target) != 0 { unlink(temp) }
+    }
+
+    static func size(of path: String) -> Int64? {
+        var st = stat()
+        guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
+        return Int64(st.st_size)
+    }
+}
