@@ -13,6 +13,10 @@ struct TeamStoreWork {
     let writes: Bool
     let study: String?
 
+    /// How long one query before or after a command may go unanswered: a store whose host has
+    /// vanished does not hold the command for ever (a whole store's digest takes seconds).
+    static let patience: Duration = .seconds(60)
+
     /// The store named by `--store`, else by $INTERROGATE_STORE when neither `--store` nor a
     /// folder option was given; nil when the command works on a folder.
     static func address(option: String?, folderGiven: Bool) throws -> StoreAddress? {
@@ -38,7 +42,7 @@ struct TeamStoreWork {
             throw invalidInputExit
         }
         let store: TeamStore
-        do { store = try await TeamStore.connect(address) } catch {
+        do { store = try await TeamStore.connect(address, patience: Self.patience) } catch {
             printError("\(error.description); nothing was done (the copy in \(copy.folder) is as it was)")
             throw invalidInputExit
         }
@@ -73,7 +77,7 @@ struct TeamStoreWork {
         guard writes else { return }
         let later = "the copy keeps it: it is sent by the next command given --store that writes, or by `interrogate store push \(pushArguments)`"
         let store: TeamStore
-        do { store = try await TeamStore.connect(copy.address) } catch {
+        do { store = try await TeamStore.connect(copy.address, patience: Self.patience) } catch {
             printError("\(error.description): what this command wrote is not in the store yet; \(later)")
             throw invalidInputExit
         }

@@ -17,13 +17,16 @@ public actor StoreFollower {
     private var sent = 0
     private var lastSize: Int64 = -1
     private var nextAttempt = ContinuousClock.now
+    /// How long the store may leave a line unanswered before it counts as away.
+    let patience: Duration
     /// Why the last lines have not reached the store, while they have not.
     public private(set) var problem: String?
 
     /// Lines of the local file the store holds.
     public var linesInStore: Int { sent }
 
-    private init(address: StoreAddress, collection: StoreCollection, file: StoreFile) {
+    private init(address: StoreAddress, collection: StoreCollection, file: StoreFile, patience: Duration) {
+        self.patience = patience
         self.address = address
         self.collection = collection
         self.file = file
@@ -32,8 +35,9 @@ public actor StoreFollower {
 
     /// Holds `file` in the store and sends what it lacks. Refused when another connection
     /// writes it, or when the store's copy is not the start of this one.
-    public static func hold(_ file: StoreFile, in collection: StoreCollection, address: StoreAddress) async throws(StoreError) -> StoreFollower {
-        let follower = StoreFollower(address: address, collection: collection, file: file)
+    public static func hold(_ file: StoreFile, in collection: StoreCollection, address: StoreAddress,
+                            patience: Duration = .seconds(10)) async throws(StoreError) -> StoreFollower {
+        let follower = StoreFollower(address: address, collection: collection, file: file, patience: patience)
         try await follower.connect()
         await follower.sync()
         return follower
@@ -48,7 +52,7 @@ public actor StoreFollower {
     }
 
     private func connect() async throws(StoreError) {
-        let store = try await TeamStore.connect(address)
+        let store = try await TeamStore.connect(address, patience: patience)
         do throws(StoreError) {
             let writer = try await StoreWriter.open(file, in: collection, store: store)
             let held = writer.nextLineNumber - 1
@@ -105,7 +109,9 @@ public actor StoreFollower {
             problem = nil
         } catch {
             problem = "\(sent < lines.count ? lines.count - sent : 0) line(s) wait in \(localPath): \(error.description)"
-            if store?.isGone ?? true { await drop() }
+            // Connected again later, the store says how many lines it has: a line whose answer
+            // was lost is neither sent twice nor skipped.
+            await drop()
         }
     }
 

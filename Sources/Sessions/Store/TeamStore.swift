@@ -31,10 +31,15 @@ public final class TeamStore: Sendable {
     /// The queries waiting for an answer, told when the connection has ended (see `answered`).
     let waiting = Waiting()
 
-    private init(address: StoreAddress, connection: PostgresConnection, logger: Logger) {
+    /// How long a query may go unanswered before the connection is given up (a host that
+    /// vanished without closing it); nil: as long as it takes.
+    let patience: Duration?
+
+    private init(address: StoreAddress, connection: PostgresConnection, logger: Logger, patience: Duration?) {
         self.address = address
         self.connection = connection
         self.logger = logger
+        self.patience = patience
         let waiting = waiting
         connection.closeFuture.whenComplete { _ in
             connection.eventLoop.scheduleTask(in: .milliseconds(500)) {
@@ -45,7 +50,31 @@ public final class TeamStore: Sendable {
 
     /// Connects, and (unless `checkSchema` is false, for `store init`) checks that the database
     /// holds this interrogate's schema version.
-    public static func connect(_ address: StoreAddress, checkSchema: Bool = true) async throws(StoreError) -> TeamStore {
+    /// With `patience`, a query not answered in that time closes the connection and fails, so
+    /// that a server whose host vanished is noticed (a live session's follower; not bulk work).
+    public static func connect(_ address: StoreAddress, checkSchema: Bool = true, patience: Duration? = nil) async throws(StoreError) -> TeamStore {
+        guard let patience else { return try await open(address, checkSchema: checkSchema, patience: nil) }
+        // A server that accepts the connection and then says nothing is not waited for either;
+        // a connection that comes too late is closed.
+        let result: Result<TeamStore, StoreError> = await withCheckedContinuation { continuation in
+            let once = Once()
+            let late = Task {
+                let r: Result<TeamStore, StoreError>
+                do throws(StoreError) { r = .success(try await open(address, checkSchema: checkSchema, patience: patience)) } catch { r = .failure(error) }
+                if once.claim() { continuation.resume(returning: r) } else if case .success(let store) = r { await store.close() }
+            }
+            Task {
+                try? await Task.sleep(for: patience)
+                if once.claim() {
+                    continuation.resume(returning: .failure(StoreError("cannot connect to the team store \(address): no answer in \(patience.components.seconds) s")))
+                }
+                _ = late
+            }
+        }
+        return try result.get()
+    }
+
+    private static func open(_ address: StoreAddress, checkSchema: Bool, patience: Duration?) async throws(StoreError) -> TeamStore {
         let logger = Logger(label: "interrogate.store") { _ in SwiftLogNoOpLogHandler() }
         var config: PostgresConnection.Configuration
         if let folder = address.socketFolder {
@@ -73,7 +102,7 @@ public final class TeamStore: Sendable {
         } catch {
             throw StoreError("cannot connect to the team store \(address): \(describe(error))")
         }
-        let store = TeamStore(address: address, connection: connection, logger: logger)
+        let store = TeamStore(address: address, connection: connection, logger: logger, patience: patience)
         if checkSchema {
             do { try await store.checkSchemaVersion() } catch {
                 await store.close()
@@ -160,15 +189,24 @@ public final class TeamStore: Sendable {
     /// so once the connection has closed and a moment has passed, the caller is told so
     /// instead of waiting for ever.
     private func answered<R: Sendable>(_ operation: @escaping @Sendable () async throws -> R) async throws(StoreError) -> R {
+        let (connection, patience, address) = (connection, patience, address)
         let result: Result<R, StoreError> = await withCheckedContinuation { continuation in
             let once = Once()
             let id = waiting.add { error in
                 if once.claim() { continuation.resume(returning: .failure(error)) }
             }
+            let timer = patience.map { p in
+                connection.eventLoop.scheduleTask(in: .nanoseconds(p.components.seconds * 1_000_000_000 + p.components.attoseconds / 1_000_000_000)) {
+                    guard once.claim() else { return }
+                    continuation.resume(returning: .failure(StoreError("\(address) did not answer in \(p.components.seconds) s; the connection is given up")))
+                    connection.close().whenComplete { _ in }
+                }
+            }
             Task {
                 let r: Result<R, StoreError>
                 do { r = .success(try await operation()) } catch { r = .failure(StoreError(Self.describe(error))) }
                 waiting.remove(id)
+                timer?.cancel()
                 if once.claim() { continuation.resume(returning: r) }
             }
         }
