@@ -89,6 +89,31 @@ enum StoreBenchmark {
         print("  pull into an empty folder     \(f(pullTime)) s   \(f(mb / pullTime)) MB/s   \(pulled.copied.count) files written and fsync'd")
         print("  reading the folder's files with the transcript reader (for scale)   \(f(readTime)) s   \(f(mb / readTime)) MB/s")
         print("  ratios: push ×\(f(pushTime / readTime)), pull ×\(f(pullTime / readTime)) the read")
+
+        // 3. `report` on the store as a command runs it (the copy pulled, remembered, then the
+        // report on the copy) against `report` on the folder.
+        func report(_ folder: String) -> StudyReport {
+            StudyReport.build(paths: [(folder as NSString).appendingPathComponent("transcripts")], by: [.model], configuration: .default,
+                              configurationSource: "defaults", resamples: 2000, seed: 20_261_128, detail: .figures)
+        }
+        var onFolder: StudyReport?
+        let folderReport = try await measure { onFolder = report(collection.folder) }
+        let working = StoreCollection.study(name: "bench", folder: root.appendingPathComponent("copies/studies/bench").path)
+        var first = StoreSyncReport(), later = StoreSyncReport()
+        var onStore: StudyReport?
+        let firstCommand = try await measure {
+            first = try await store.pull(working, remember: true)
+            onStore = report(working.folder)
+        }
+        let laterCommand = try await measure {
+            later = try await store.pull(working, remember: true)
+            onStore = report(working.folder)
+        }
+        let same = onStore.map { "\($0.groups.map(\.transcripts))" } == onFolder.map { "\($0.groups.map(\.transcripts))" }
+        print("\nreport --store against report on the folder (\(sessions) sessions; the same transcripts counted: \(same ? "yes" : "NO")):")
+        print("  report on the folder                                  \(f(folderReport)) s")
+        print("  report --store, first on this machine (pull \(first.copied.count) files) \(f(firstCommand)) s   ×\(f(firstCommand / folderReport))")
+        print("  report --store again (pull finds \(later.unchanged) files as they were) \(f(laterCommand)) s   ×\(f(laterCommand / folderReport))")
         await store.close()
     }
 

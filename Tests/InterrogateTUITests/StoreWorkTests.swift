@@ -194,4 +194,87 @@ struct StoreWorkTests {
         #expect(pulled.status == 0, "\(pulled.stdout)\(pulled.stderr)")
         #expect(try Data(contentsOf: elsewhere.appendingPathComponent("\(ids[0])/session.jsonl")) == Data(contentsOf: URL(fileURLWithPath: local)))
     }
+
+    @Test("a reviewer on the store holds other people's sessions as blind copies (no model, condition or labels), reviews one in the terminal and her review reaches the store; her report counts none of them and says why; an adjudicator's blind copy gives way to the whole session once assigned")
+    func blindReviewFromTheStore() async throws {
+        try await TestSupport.offPool { try Self.blindReviewBody() }
+    }
+
+    static func blindReviewBody() throws {
+        // People are roles of the whole server: this test's own server.
+        let server = try PostgresServer.start()
+        defer { server.stop() }
+        let db = try server.createDatabase()
+        let url = server.url(database: db)
+        let dir = try TestSupport.temporaryDirectory("store-work-blind")
+        let copies = dir.appendingPathComponent("copies")
+        let transcripts = dir.appendingPathComponent("transcripts")
+        let id = "20261201-000001-vault-0001"
+        try StudyFixture.session(in: transcripts, id: id, model: "secret-model-name", condition: .control, annotator: "alice",
+                                 replies: [.init("Code?", "I will not say.", ["alice": ([.refusal], false), "bob": ([.deflection], false)]),
+                                           .init("Please?", "It is 4417.", ["alice": ([.candid], true), "bob": ([.candid], true)])])
+        for (args, stdin) in [(["store", "init"], nil), (["store", "add-rater", server.admin, "--role", "organiser"], nil),
+                              (["store", "add-rater", "carol", "--role", "reviewer"], "carol-pw\n"),
+                              (["store", "add-rater", "dana", "--role", "adjudicator"], "dana-pw\n"), (["store", "push", "--transcripts", transcripts.path], nil)] as [([String], String?)] {
+            var r: TestSupport.Result
+            if let stdin {
+                try stdin.write(to: dir.appendingPathComponent(".stdin"), atomically: true, encoding: .utf8)
+                r = try TestSupport.run(URL(fileURLWithPath: "/bin/sh"), ["-c", "exec \"$0\" \"$@\" < .stdin", Self.binary.path] + args + ["--store", url],
+                                        environment: ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("PG") && !$0.key.hasPrefix("INTERROGATE_") },
+                                        currentDirectory: dir)
+            } else {
+                r = try Self.interrogate(args, store: url, copies: copies, in: dir)
+            }
+            try #require(r.status == 0, "\(args): \(r.stdout)\(r.stderr)")
+        }
+        let carol = server.url(user: "carol", password: "carol-pw", database: db)
+        let laptop = try TestSupport.temporaryDirectory("store-work-blind-carol")
+        let carolCopies = laptop.appendingPathComponent("copies")
+
+        let listed = try Self.interrogate(["sessions"], store: carol, copies: carolCopies, in: laptop)
+        #expect(listed.status == 0 && listed.stderr.contains("1 other people's session(s) held as blind copies, for review only (never counted)"), "\(listed.stderr)")
+        let copy = StoreCopy(address: try StoreAddress.parse(carol), environment: [StoreCopy.environmentVariable: carolCopies.path])
+        let blindFile = copy.transcriptsFolder + "/\(id)/session.jsonl"
+        let blindText = try String(contentsOfFile: blindFile, encoding: .utf8)
+        for hidden in ["secret-model-name", "\"condition\":\"control\"", "\"refusal\"", "\"deflection\"", "bob"] {
+            #expect(!blindText.contains(hidden), "the blind copy holds \(hidden)")
+        }
+        #expect(blindText.contains("It is 4417.") && blindText.contains("\"blind_copy\":true"))
+        let validated = try Self.interrogate(["transcripts", "validate", blindFile], copies: carolCopies, in: laptop)
+        #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
+
+        let report = try Self.interrogate(["report", "--format", "csv"], store: carol, copies: carolCopies, in: laptop)
+        #expect(report.stderr.contains("a blind copy from the team store") && report.stderr.contains("never counted"), "\(report.stderr)")
+        #expect(!report.stdout.contains("withheld"), "\(report.stdout)")
+
+        // Her review, in the terminal: the messages, the model withheld, her tags saved and pushed.
+        let command = "export XDG_CONFIG_HOME='\(laptop.path)/config' \(StoreCopy.environmentVariable)='\(carolCopies.path)'; cd '\(laptop.path)' && "
+            + "'\(Self.binary.path)' review \(id) --rater carol --store '\(carol)'"
+        let t = try Tmux(command)
+        let screen = try t.waitFor("I will not say.")
+        #expect(screen.contains("BLIND REVIEW") && !screen.contains("secret-model-name") && !screen.contains("control ·"), "\(screen)")
+        try t.waitFor("Tag #1:")
+        try t.press("f", "Enter")
+        try t.waitFor("Tag #2:")
+        try t.press("c", "Enter")
+        try t.waitFor("saved ✓")
+        try t.press("C-q")
+        try t.waitForExit()
+        let inStore = try server.psql("SELECT count(*) FROM interrogate_files f JOIN interrogate_lines l ON l.file = f.id WHERE f.path = '\(id)/reviews/carol.jsonl'", database: db)
+        #expect(Int(inStore.output) ?? 0 >= 3, "\(inStore.output)")
+        let organiserCount = try server.psql("SELECT count(*) FROM interrogate_files WHERE path LIKE '%session.jsonl'", database: db)
+        #expect(organiserCount.output == "1", "a blind copy was pushed: \(organiserCount.output)")
+
+        // Dana adjudicates: blind until she is assigned the session, then whole.
+        let dana = server.url(user: "dana", password: "dana-pw", database: db)
+        let danaLaptop = try TestSupport.temporaryDirectory("store-work-blind-dana")
+        let danaCopies = danaLaptop.appendingPathComponent("copies")
+        _ = try Self.interrogate(["sessions"], store: dana, copies: danaCopies, in: danaLaptop)
+        let danaFile = StoreCopy(address: try StoreAddress.parse(dana), environment: [StoreCopy.environmentVariable: danaCopies.path]).transcriptsFolder + "/\(id)/session.jsonl"
+        #expect(try String(contentsOfFile: danaFile, encoding: .utf8).contains("\"blind_copy\":true"))
+        #expect(try Self.interrogate(["store", "assign", id, "--adjudicator", "dana"], store: url, copies: copies, in: dir).status == 0)
+        let whole = try Self.interrogate(["sessions"], store: dana, copies: danaCopies, in: danaLaptop)
+        #expect(whole.status == 0, "\(whole.stderr)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: danaFile)) == Data(contentsOf: transcripts.appendingPathComponent("\(id)/session.jsonl")))
+    }
 }

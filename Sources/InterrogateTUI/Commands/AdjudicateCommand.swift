@@ -57,6 +57,10 @@ struct AdjudicateCommand: AsyncParsableCommand {
             printError("the scenario recorded in the session no longer reads: \(error)")
             throw invalidInputExit
         }
+        if ratings.header.isBlindCopy {
+            printError("session \(ratings.sessionId) is a blind copy: the team store lets you read only its messages, not the raters' labels; an organiser lets an adjudicator read it whole with `interrogate store assign`")
+            throw invalidInputExit
+        }
         for p in ratings.problems where p.isError { printError(p.description) }
         let opened: (file: TranscriptFile, created: Bool, recovered: RecoveryEvent?)
         do {

@@ -223,6 +223,9 @@ struct RunCommand: AsyncParsableCommand {
         let session: Session
         do { session = try Session.load(folder: store.folder(forSession: idOrPath)) } catch { throw CommandFailure(message: error.description) }
         let owner = session.header.annotator
+        if session.header.isBlindCopy {
+            throw CommandFailure(message: "session \(session.sessionId) is a blind copy of \(owner)'s session: only \(owner) resumes it, with the model it was started with. To label it yourself, review it: interrogate review \(session.sessionId) --rater YOU")
+        }
         if let annotator, annotator != owner {
             throw CommandFailure(message: "session \(session.sessionId) is \(owner)'s: only they can resume it, since the screen shows their labels. To label it yourself, review it blind: interrogate review \(idOrPath) --rater \(annotator)")
         }
@@ -298,6 +301,8 @@ struct Prepared: @unchecked Sendable {
 
     /// What the screen may know of a session: in a study the alias only.
     static func info(_ h: SessionHeader, scenario: Scenario, annotator: String, model: ModelDescription) -> AppState.Info {
+        // A blind copy from a team store: the server withheld the model and the condition.
+        if h.isBlindCopy { return AppState.Info(sessionId: h.sessionId, scenario: scenario, annotator: annotator, alias: "model withheld") }
         if let study = h.study {
             return AppState.Info(sessionId: h.sessionId, scenario: scenario, annotator: annotator, alias: study.alias)
         }

@@ -47,7 +47,7 @@ struct TeamStoreWork {
             throw invalidInputExit
         }
         let report: StoreSyncReport
-        do { report = try await store.pull(collection, remember: true) } catch {
+        do { report = try await store.pull(collection, remember: true, blindCopies: true) } catch {
             await store.close()
             printError(error.description)
             throw invalidInputExit
@@ -100,15 +100,18 @@ struct TeamStoreWork {
 /// What a push or pull around a command did, on stderr (standard output is the command's):
 /// each file not copied with the reason, then one line that counts every file once.
 func printStoreSummary(_ report: StoreSyncReport, verb: String, place: String, othersFiles: Bool = true) {
-    for e in report.leftOut where othersFiles || !e.reason.hasSuffix(StoreSyncReport.notYoursToPush) {
+    for e in report.leftOut where othersFiles || !(e.reason.hasSuffix(StoreSyncReport.notYoursToPush) || e.reason == StoreSyncReport.blindCopyNotPushed) {
         printError("store: \(TerminalText.escaped(e.path)): left out: \(e.reason)", prefix: false)
     }
     for e in report.conflicts { printError("store: \(TerminalText.escaped(e.path)): CONFLICT: \(e.reason)", prefix: false) }
     for e in report.behind { printError("store: \(TerminalText.escaped(e.path)): \(e.reason)", prefix: false) }
     for e in report.notes { printError("store: \(TerminalText.escaped(e.path)): note: \(e.reason)", prefix: false) }
     var summary = "store: \(verb) \(report.linesCopied) line(s) in \(report.copied.count) file(s) \(place); \(report.unchanged) already the same"
-    if report.blindSessions > 0 {
-        summary += "; left out \(report.blindSessions) other people's session(s), which you may read only blind"
+    if report.blindCopies > 0 {
+        summary += "; \(report.blindCopies) other people's session(s) held as blind copies, for review only (never counted)"
+    }
+    if report.blindSessions > report.blindCopies {
+        summary += "; left out \(report.blindSessions - report.blindCopies) other people's session(s), which you may read only blind"
     }
     if !report.conflicts.isEmpty { summary += "; \(report.conflicts.count) in conflict, not copied" }
     printError(summary, prefix: false)

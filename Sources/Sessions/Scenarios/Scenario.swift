@@ -29,6 +29,9 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         case instructed
         /// The same situation without the instruction to hide, for comparison.
         case control
+        /// Not known to this reader: a blind copy from a team store, whose server withholds
+        /// which condition ran (`SessionHeader.blindCopy`). Never run, never counted.
+        case withheld
     }
 
     public var id: String
@@ -69,6 +72,8 @@ public struct Scenario: Sendable, Hashable, Identifiable {
                 + incentive.trimmingCharacters(in: .whitespacesAndNewlines)
         case .control:
             return controlSystemPrompt
+        case .withheld:
+            return nil
         }
     }
 

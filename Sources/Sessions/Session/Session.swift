@@ -84,6 +84,10 @@ public struct Session: Sendable {
         var s = Session(folder: folder, header: header, messages: [], log: [], ratings: [:], sources: [:], adjudications: [:],
                         liveRaters: [header.annotator], reviewers: [:], adjudicators: [], ended: false, problems: read.problems)
         s.startedAt = read.events.first?.timestamp
+        if header.isBlindCopy {
+            s.problems.append(.init(file: sessionPath, line: 1, kind: .blindCopy,
+                                    message: "a blind copy from the team store (the model and condition are withheld from you): read for review, never counted"))
+        }
         s.readSessionFile(read)
         s.readRaterFiles(.review)
         s.readRaterFiles(.adjudication)

@@ -119,11 +119,14 @@ public struct StoreCollection: Sendable, Equatable {
             let prefix = sessionsPrefix + name + "/"
             let sidecars = [(SignalSidecar.logprobsFileName, StoreFile.Kind.logprobs), (SignalSidecar.probesFileName, .probes)]
                 .filter { fm.fileExists(atPath: (dir as NSString).appendingPathComponent($0.0)) }
-            if hasSession, Self.annotator(ofSession: sessionPath) == nil {
+            let header = hasSession ? Self.header(ofSession: sessionPath) : nil
+            if header?.isBlindCopy == true {
+                leftOut.append((sessionPath, StoreSyncReport.blindCopyNotPushed))
+            } else if hasSession, header == nil {
                 let why = "the session's first line is not a readable header, so whose session it is is unknown"
                 leftOut.append((sessionPath, why))
                 for (sidecar, _) in sidecars { leftOut.append(((dir as NSString).appendingPathComponent(sidecar), why)) }
-            } else if hasSession, let annotator = Self.annotator(ofSession: sessionPath) {
+            } else if let annotator = header?.annotator {
                 files.append(StoreFile(path: prefix + TranscriptStore.sessionFileName, kind: .session, sessionId: name, rater: annotator))
                 for (sidecar, kind) in sidecars {
                     files.append(StoreFile(path: prefix + sidecar, kind: kind, sessionId: name, rater: annotator))
@@ -145,11 +148,14 @@ public struct StoreCollection: Sendable, Equatable {
     }
 
     /// The `annotator` of a session file's header line, read as every command reads it.
-    static func annotator(ofSession path: String) -> String? {
-        var found: String?
+    static func annotator(ofSession path: String) -> String? { header(ofSession: path)?.annotator }
+
+    /// A session file's header line, read as every command reads it.
+    static func header(ofSession path: String) -> SessionHeader? {
+        var found: SessionHeader?
         try? LineReader.forEachLineBytes(path: path) { line, _, terminated in
             if terminated, let tape = try? JSONTape(line), let event = try? TranscriptEvent(tape: tape), case .header(let h) = event.body {
-                found = h.annotator
+                found = h
             }
             return false
         }

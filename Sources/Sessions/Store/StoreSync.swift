@@ -30,6 +30,10 @@ public struct StoreSyncReport: Sendable {
     public var leftOut: [Entry] = []
     /// Other people's sessions a reviewer may read only blind, so not copied (pull).
     public var blindSessions = 0
+    /// Of those, the ones held as blind copies for review (a store's copy), and how many of
+    /// them this pull wrote.
+    public var blindCopies = 0
+    public var blindCopiesWritten = 0
     /// Something to know about a file counted above (a torn last line not copied with it).
     public var notes: [Entry] = []
     /// Why the command stopped before the end (the connection was lost); the files not yet
@@ -37,6 +41,8 @@ public struct StoreSyncReport: Sendable {
     public var interrupted: String?
     /// Why another person's file is not pushed (a copy that holds it was given it to read).
     public static let notYoursToPush = "only they or an organiser push it"
+    /// Why a blind copy is not pushed: it is the store's own view of someone else's session.
+    public static let blindCopyNotPushed = "a blind copy the store gave you for review; never pushed"
 
     public init() {}
 }
@@ -215,14 +221,18 @@ extension TeamStore {
     /// With `remember` (a store's copy, which only interrogate writes), the folder keeps what it
     /// held after this pull (`PullMemory`), and the next pull reads only the files whose store
     /// side gained lines or whose copy changed since.
-    public func pull(_ collection: StoreCollection, remember: Bool = false) async throws(StoreError) -> StoreSyncReport {
+    ///
+    /// With `blindCopies`, another person's session this role may read only blind is written as
+    /// a blind copy (`SessionHeader.blindCopy`): what the server's blind view holds of it, for
+    /// review, never counted or pushed.
+    public func pull(_ collection: StoreCollection, remember: Bool = false, blindCopies: Bool = false) async throws(StoreError) -> StoreSyncReport {
         // The count and the lines from one snapshot: a teammate's append in between is not a conflict.
         try await transaction(begin: "BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY") { () async throws(StoreError) -> StoreSyncReport in
-            try await pullInSnapshot(collection, remember: remember)
+            try await pullInSnapshot(collection, remember: remember, blindCopies: blindCopies)
         }
     }
 
-    private func pullInSnapshot(_ collection: StoreCollection, remember: Bool) async throws(StoreError) -> StoreSyncReport {
+    private func pullInSnapshot(_ collection: StoreCollection, remember: Bool, blindCopies: Bool) async throws(StoreError) -> StoreSyncReport {
         var report = StoreSyncReport()
         let me = try await whoAmI()
         var memory: PullMemory?
@@ -243,6 +253,7 @@ extension TeamStore {
             """, as: (Int, String, String, String?, Int, Int).self)
         var wanted: [Int: (file: StoreFile, count: Int, newest: Int)] = [:]
         var blindOnly = 0
+        var blind: [String: (id: Int, file: StoreFile)] = [:]
         for (id, path, kind, rater, count, newest) in files {
             guard let file = collection.classify(path: path, rater: rater), file.kind.rawValue == kind else {
                 report.leftOut.append(.init(path: "\(collection.name):\(TerminalText.escaped(path))",
@@ -254,6 +265,7 @@ extension TeamStore {
                     report.leftOut.append(.init(path: collection.localPath(file), reason: "no lines yet"))
                 } else if file.kind == .session {
                     blindOnly += 1
+                    if blindCopies, let session = file.sessionId { blind[session] = (id, file) }
                 } else {
                     report.leftOut.append(.init(path: collection.localPath(file), reason: "you may not read it"))
                 }
@@ -327,7 +339,91 @@ extension TeamStore {
             report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: its lines could not be read; pull again"))
         }
         report.blindSessions = blindOnly
+        if !blind.isEmpty {
+            try await pullBlindCopies(blind, collection: collection, memory: memory, next: &next, report: &report)
+        }
         return report
+    }
+
+    /// Writes each session in `blind` as the server's blind view holds it: a blind copy for
+    /// review. A copy as it was at the last pull is not read again.
+    private func pullBlindCopies(_ blind: [String: (id: Int, file: StoreFile)], collection: StoreCollection, memory: PullMemory?,
+                                 next: inout PullMemory?, report: inout StoreSyncReport) async throws(StoreError) {
+        var stale: [String: (id: Int, file: StoreFile, count: Int, newest: Int)] = [:]
+        let ids = blind.keys.sorted()
+        for (session, count, newest) in try await rows("""
+            SELECT session_id, count(*), max(line_no) FROM interrogate_blind_sessions
+            WHERE collection = \(collection.name) AND session_id = ANY(\(ids)::text[]) GROUP BY session_id
+            """, as: (String, Int, Int).self) {
+            guard let (id, file) = blind[session] else { continue }
+            if let e = memory?.files[file.path], e.fileID == id, e.count == count, e.newest == newest,
+               PullMemory.size(of: collection.localPath(file)) == e.size {
+                report.blindCopies += 1
+                next?.files[file.path] = e
+                continue
+            }
+            stale[session] = (id, file, count, newest)
+        }
+        guard !stale.isEmpty else { return }
+        var current: (session: String, lines: [Data])?
+        func finish(_ session: String, _ lines: [Data], report: inout StoreSyncReport) {
+            guard let (id, file, count, newest) = stale.removeValue(forKey: session) else { return }
+            let local = collection.localPath(file)
+            guard lines.count == count else {
+                report.leftOut.append(.init(path: local, reason: "blind copy not written: its header is not readable blind"))
+                return
+            }
+            do throws(StoreError) {
+                if try Self.writeBlindCopy(lines, local: local, report: &report), let size = PullMemory.size(of: local) {
+                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, size: size)
+                }
+            } catch {
+                report.conflicts.append(.init(path: local, reason: "blind copy not written: \(error.description)"))
+            }
+        }
+        do {
+            let stream = try await connection.query("""
+                SELECT session_id, line_no, blind FROM interrogate_blind_sessions
+                WHERE collection = \(collection.name) AND session_id = ANY(\(stale.keys.sorted())::text[]) ORDER BY session_id, line_no
+                """, logger: logger)
+            for try await (session, number, text) in stream.decode((String, Int, String).self) {
+                if current?.session != session {
+                    if let done = current { finish(done.session, done.lines, report: &report) }
+                    current = (session, [])
+                }
+                // The header first, then the lines in order; a session whose header the blind
+                // view cannot show gets no copy.
+                guard let line = BlindCopy.line(text, number: current!.lines.count + 1, header: current!.lines.isEmpty),
+                      number == 1 || !current!.lines.isEmpty else { continue }
+                current!.lines.append(line)
+            }
+        } catch {
+            report.interrupted = "reading \(collection.name)'s blind sessions from \(address) failed (\(Self.describe(error)))"
+            return
+        }
+        if let done = current { finish(done.session, done.lines, report: &report) }
+        for (_, (_, file, _, _)) in stale.sorted(by: { $0.key < $1.key }) {
+            report.leftOut.append(.init(path: collection.localPath(file), reason: "blind copy not written: its header is not readable blind"))
+        }
+    }
+
+    /// True when the copy holds `lines` afterwards. Only a blind copy is ever replaced.
+    static func writeBlindCopy(_ lines: [Data], local: String, report: inout StoreSyncReport) throws(StoreError) -> Bool {
+        try ensureFolder((local as NSString).deletingLastPathComponent)
+        let data = joined(lines)
+        if let have = try LocalLines.document(path: local) {
+            if have == data { report.blindCopies += 1; return true }
+            guard BlindCopy.isBlindCopy(path: local) else {
+                report.conflicts.append(.init(path: local, reason: "the folder has its own copy of this session, which the store lets you read only blind; not replaced"))
+                return false
+            }
+            try writeNew(local, data: data, replacing: true)
+        } else {
+            try writeNew(local, data: data)
+        }
+        report.blindCopies += 1
+        report.blindCopiesWritten += 1
+        return true
     }
 
     static func pullLines(_ stored: [Data], file: StoreFile, local: String, report: inout StoreSyncReport) throws(StoreError) {
@@ -343,6 +439,13 @@ extension TeamStore {
         guard let have = try LocalLines.read(path: local) else {
             try writeNew(local, data: joined(stored))
             report.copied.append(.init(path: local, reason: "new, \(stored.count) line(s)"))
+            report.linesCopied += stored.count
+            return
+        }
+        if file.kind == .session, BlindCopy.isBlindCopy(path: local) {
+            // Now readable whole (an adjudicator assigned to it): the blind copy gives way.
+            try writeNew(local, data: joined(stored), replacing: true)
+            report.copied.append(.init(path: local, reason: "\(stored.count) line(s), in place of its blind copy"))
             report.linesCopied += stored.count
             return
         }

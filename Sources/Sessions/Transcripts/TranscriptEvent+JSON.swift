@@ -146,7 +146,8 @@ extension SessionHeader {
                       let i = try f.fields(k)
                       return InterrogatorRecord(kind: try i.raw("kind", as: InterrogatorRecord.Kind.self), name: try i.string("name"),
                                                 model: try ModelRecord(i.fields("model")), template: try PromptFile(i.fields("template")))
-                  })
+                  },
+                  blindCopy: try f.optional("blind_copy", f.bool))
     }
 }
 

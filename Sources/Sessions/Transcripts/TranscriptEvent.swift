@@ -176,9 +176,13 @@ public struct SessionHeader: Sendable, Equatable, Codable {
     public var study: StudyRecord?
     /// Nil when the annotator interrogated (a person at the keyboard).
     public var interrogator: InterrogatorRecord?
+    /// True in a blind copy that a team store gave a reviewer (`store pull` into this machine's
+    /// copy): only what the server lets her read, with the model, the condition and the prompt
+    /// as sent withheld. Read for review; never counted, run or pushed.
+    public var blindCopy: Bool?
 
     public init(sessionId: String, app: App = .init(), annotator: String, scenario: ScenarioRecord, model: ModelRecord,
-                study: StudyRecord? = nil, interrogator: InterrogatorRecord? = nil) {
+                study: StudyRecord? = nil, interrogator: InterrogatorRecord? = nil, blindCopy: Bool? = nil) {
         self.sessionId = sessionId
         self.app = app
         self.annotator = annotator
@@ -186,7 +190,10 @@ public struct SessionHeader: Sendable, Equatable, Codable {
         self.model = model
         self.study = study
         self.interrogator = interrogator
+        self.blindCopy = blindCopy
     }
+
+    public var isBlindCopy: Bool { blindCopy == true }
 
     /// Who asked: `model:NAME` for a model interrogator, else the annotator.
     public var interrogatorId: String { interrogator?.id ?? annotator }

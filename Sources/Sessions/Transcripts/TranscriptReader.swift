@@ -17,6 +17,9 @@ public struct TranscriptProblem: Sendable, Equatable, CustomStringConvertible {
         /// Events that read but contradict each other or the files around them (an annotation
         /// of a message that does not exist, another rater's labels in a rater's file…).
         case inconsistent
+        /// A blind copy from a team store (`SessionHeader.blindCopy`): read for review, never
+        /// counted, since the model and condition are withheld from this reader.
+        case blindCopy = "blind_copy"
     }
 
     public var file: String
