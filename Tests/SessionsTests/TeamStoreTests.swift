@@ -180,6 +180,38 @@ struct TeamStoreTests {
         await otherStore.close()
     }
 
+    @Test("a store's copy pushes what was written in it since its last pull and finds the rest the same without reading it; a line changed in place, even to the same length, is still a conflict")
+    func rememberedPush() async throws {
+        let (_, _, admin) = try await Self.freshStore()
+        let root = try TestSupport.temporaryDirectory("store-remembered-push")
+        let collection = try Self.studyFolder(root)
+        let store = try await TeamStore.connect(admin)
+        _ = try await store.push(collection)
+        let copy = StoreCollection.study(name: "demo", folder: root.appendingPathComponent("copy/studies/demo").path)
+        _ = try await store.pull(copy, remember: true)
+        let nothing = try await store.push(copy, remember: true)
+        #expect(nothing.copied.isEmpty && nothing.unchanged == 9 && nothing.conflicts.isEmpty)
+
+        // A line saved in the copy (a review going on offline) is pushed.
+        let review = copy.folder + "/transcripts/20261130-000001-vault-0001/reviews/carol.jsonl"
+        let handle = try #require(FileHandle(forWritingAtPath: review))
+        handle.seekToEndOfFile()
+        handle.write(Data(#"{"v":1,"seq":9,"ts":"2026-12-01T00:00:00Z","type":"resumed","annotator":"carol"}"#.utf8 + [0x0A]))
+        try handle.close()
+        let added = try await store.push(copy, remember: true)
+        #expect(added.copied.map(\.path) == [review] && added.linesCopied == 1 && added.unchanged == 8, "\(added.copied)")
+
+        // A line rewritten in place to the same length: not taken for the same file.
+        let bob = copy.folder + "/transcripts/20261130-000001-vault-0001/reviews/bob.jsonl"
+        _ = try await store.pull(copy, remember: true)
+        let text = try String(contentsOfFile: bob, encoding: .utf8)
+        #expect(text.contains("\"fabrication\""))
+        try text.replacingOccurrences(of: "\"fabrication\"", with: "\"FABRICATION\"").write(toFile: bob, atomically: false, encoding: .utf8)
+        let changed = try await store.push(copy, remember: true)
+        #expect(changed.conflicts.map(\.path) == [bob], "\(changed.conflicts)")
+        await store.close()
+    }
+
     @Test("new lines on either side are copied after the others; lines that differ are a conflict and nothing of that file is written")
     func appendsAndConflicts() async throws {
         let (server, db, admin) = try await Self.freshStore()

@@ -82,7 +82,7 @@ struct TeamStoreWork {
             throw invalidInputExit
         }
         let report: StoreSyncReport
-        do { report = try await store.push(collection) } catch {
+        do { report = try await store.push(collection, remember: true) } catch {
             await store.close()
             printError("\(error.description): what this command wrote is not in the store yet; \(later)")
             throw invalidInputExit

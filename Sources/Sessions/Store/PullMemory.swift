@@ -2,7 +2,7 @@ import Foundation
 
 /// What a store's copy knew after its last pull, so that the next pull reads only the files
 /// that changed: per file, the store's line count and newest line number (`interrogate_lines.id`,
-/// the server's sequence) as this person saw them, and the copy's size once it held them. A file
+/// the server's sequence) as this person saw them, and the copy's size and modification time once it held them. A file
 /// whose store side and copy are as they were then has nothing to pull. It is only a shortcut:
 /// lost or from another store, every file is read again.
 struct PullMemory {
@@ -10,7 +10,14 @@ struct PullMemory {
         var fileID: Int
         var count: Int
         var newest: Int
+        var stamp: FileStamp
+    }
+
+    /// A file's size and modification time: a copy file changed in any way since (appended to,
+    /// cut, rewritten even to the same length) is read again.
+    struct FileStamp: Equatable {
         var size: Int64
+        var modified: Int64
     }
 
     /// Which store (its first migration's time, the database's name and number): a store made
@@ -34,10 +41,10 @@ struct PullMemory {
                 guard text == "store\t" + store else { return PullMemory(store: store) }
                 continue
             }
-            let parts = text.split(separator: "\t", maxSplits: 4, omittingEmptySubsequences: false)
-            guard parts.count == 5, let id = Int(parts[0]), let count = Int(parts[1]), let newest = Int(parts[2]), let size = Int64(parts[3]),
-                  id >= 0, count >= 0, newest >= 0, size >= 0 else { return PullMemory(store: store) }
-            memory.files[String(parts[4])] = Entry(fileID: id, count: count, newest: newest, size: size)
+            let parts = text.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
+            guard parts.count == 6, let id = Int(parts[0]), let count = Int(parts[1]), let newest = Int(parts[2]), let size = Int64(parts[3]),
+                  let modified = Int64(parts[4]), id >= 0, count >= 0, newest >= 0, size >= 0 else { return PullMemory(store: store) }
+            memory.files[String(parts[5])] = Entry(fileID: id, count: count, newest: newest, stamp: FileStamp(size: size, modified: modified))
         }
         return memory
     }
@@ -46,7 +53,7 @@ struct PullMemory {
     func write(folder: String) {
         var text = "store\t\(store)\n"
         for (path, e) in files.sorted(by: { $0.key < $1.key }) where !path.contains("\n") {
-            text += "\(e.fileID)\t\(e.count)\t\(e.newest)\t\(e.size)\t\(path)\n"
+            text += "\(e.fileID)\t\(e.count)\t\(e.newest)\t\(e.stamp.size)\t\(e.stamp.modified)\t\(path)\n"
         }
         let target = Self.path(in: folder)
         let temp = target + ".\(getpid())"
@@ -54,9 +61,9 @@ struct PullMemory {
         if rename(temp, target) != 0 { unlink(temp) }
     }
 
-    static func size(of path: String) -> Int64? {
+    static func stamp(of path: String) -> FileStamp? {
         var st = stat()
         guard lstat(path, &st) == 0, (st.st_mode & S_IFMT) == S_IFREG else { return nil }
-        return Int64(st.st_size)
+        return FileStamp(size: Int64(st.st_size), modified: Int64(st.st_mtim.tv_sec) &* 1_000_000_000 &+ Int64(st.st_mtim.tv_nsec))
     }
 }

@@ -53,24 +53,53 @@ extension TeamStore {
     /// Copies what the database lacks of a folder's files into it, each file in one
     /// transaction: lines are only ever added after the lines the database already holds, and
     /// a file whose copies differ is reported and left as it is. Running it twice adds nothing.
-    public func push(_ collection: StoreCollection) async throws(StoreError) -> StoreSyncReport {
+    ///
+    /// With `remember` (a store's copy), a file that is on both sides as the copy's last pull
+    /// left it (`PullMemory`) is known to be the same without reading it.
+    public func push(_ collection: StoreCollection, remember: Bool = false) async throws(StoreError) -> StoreSyncReport {
         let me = try await whoAmI()
         var report = StoreSyncReport()
         let (files, leftOut) = collection.localFiles()
         report.leftOut = leftOut.map { .init(path: $0.path, reason: $0.reason) }
-        // What the store holds of each file this role reads, in one query: its line count and a
-        // digest of its lines, so that a file already the same costs no transaction of its own.
+        var same: Set<String> = []
+        if remember {
+            let memory = PullMemory.read(folder: collection.folder, store: try await storeIdentity())
+            if !memory.files.isEmpty {
+                // Only this folder's own files are looked at; a path from the server is not.
+                let local = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
+                for (path, id, count, newest) in try await rows("""
+                    SELECT f.path, f.id, count(l.id), coalesce(max(l.id), 0)
+                    FROM interrogate_files f LEFT JOIN interrogate_lines l ON l.file = f.id
+                    WHERE f.collection = \(collection.name) GROUP BY f.id
+                    """, as: (String, Int, Int, Int).self) {
+                    if let e = memory.files[path], e.fileID == id, e.count == count, e.newest == newest,
+                       let file = local[path],
+                       PullMemory.stamp(of: collection.localPath(file)) == e.stamp {
+                        same.insert(path)
+                    }
+                }
+            }
+        }
+        // What the store holds of each other file this role reads, in one query: its line count
+        // and a digest of its lines, so that a file already the same costs no transaction of its own.
+        let needed = files.map(\.path).filter { !same.contains($0) }
         var held: [String: (count: Int, digest: [UInt8])] = [:]
-        for (path, count, digest) in try await rows("""
-            SELECT f.path, count(l.id)::int8,
-                   pg_catalog.sha256(coalesce(pg_catalog.string_agg(l.body, '\\x0a'::bytea ORDER BY l.line_no), ''::bytea))
-            FROM interrogate_files f LEFT JOIN interrogate_lines l ON l.file = f.id
-            WHERE f.collection = \(collection.name) GROUP BY f.path
-            """, as: (String, Int, ByteBuffer).self) {
-            held[path] = (count, Array(buffer: digest))
+        if !needed.isEmpty {
+            for (path, count, digest) in try await rows("""
+                SELECT f.path, count(l.id)::int8,
+                       pg_catalog.sha256(coalesce(pg_catalog.string_agg(l.body, '\\x0a'::bytea ORDER BY l.line_no), ''::bytea))
+                FROM interrogate_files f LEFT JOIN interrogate_lines l ON l.file = f.id
+                WHERE f.collection = \(collection.name) AND f.path = ANY(\(needed)::text[]) GROUP BY f.path
+                """, as: (String, Int, ByteBuffer).self) {
+                held[path] = (count, Array(buffer: digest))
+            }
         }
         for file in files {
             let local = collection.localPath(file)
+            if same.contains(file.path) {
+                report.unchanged += 1
+                continue
+            }
             if let why = report.interrupted {
                 report.leftOut.append(.init(path: local, reason: "not pushed: \(why)"))
                 continue
@@ -121,6 +150,15 @@ extension TeamStore {
     }
 
     var isGone: Bool { connection.isClosed }
+
+    /// Which store this is (its first migration's time, the database's name and number), for a
+    /// copy's `PullMemory`.
+    func storeIdentity() async throws(StoreError) -> String {
+        try await rows("""
+            SELECT coalesce((SELECT applied_at::text FROM interrogate_migrations WHERE version = 1), '') || ' ' || pg_catalog.current_database()
+                   || ' ' || (SELECT d.oid::text FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
+            """, as: String.self).first ?? ""
+    }
 
     /// The sha256 of lines joined by newlines, as the store's push query computes it.
     static func digest(_ lines: [Data]) -> [UInt8] {
@@ -238,10 +276,7 @@ extension TeamStore {
         var memory: PullMemory?
         var next: PullMemory?
         if remember {
-            let identity = try await rows("""
-                SELECT coalesce((SELECT applied_at::text FROM interrogate_migrations WHERE version = 1), '') || ' ' || pg_catalog.current_database()
-                       || ' ' || (SELECT d.oid::text FROM pg_catalog.pg_database d WHERE d.datname = pg_catalog.current_database())
-                """, as: String.self).first ?? ""
+            let identity = try await storeIdentity()
             memory = PullMemory.read(folder: collection.folder, store: identity)
             next = PullMemory(store: identity)
         }
@@ -273,7 +308,7 @@ extension TeamStore {
             }
             // As it was at the last pull, on both sides: nothing to read.
             if let e = memory?.files[path], e.fileID == id, e.count == count, e.newest == newest,
-               PullMemory.size(of: collection.localPath(file)) == e.size {
+               PullMemory.stamp(of: collection.localPath(file)) == e.stamp {
                 report.unchanged += 1
                 next?.files[path] = e
                 continue
@@ -288,8 +323,8 @@ extension TeamStore {
             let problems = report.conflicts.count + report.behind.count
             defer {
                 // The copy holds the store's lines exactly: remembered.
-                if report.conflicts.count + report.behind.count == problems, let size = PullMemory.size(of: collection.localPath(file)) {
-                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, size: size)
+                if report.conflicts.count + report.behind.count == problems, let stamp = PullMemory.stamp(of: collection.localPath(file)) {
+                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, stamp: stamp)
                 }
             }
             let local = collection.localPath(file)
@@ -357,7 +392,7 @@ extension TeamStore {
             """, as: (String, Int, Int).self) {
             guard let (id, file) = blind[session] else { continue }
             if let e = memory?.files[file.path], e.fileID == id, e.count == count, e.newest == newest,
-               PullMemory.size(of: collection.localPath(file)) == e.size {
+               PullMemory.stamp(of: collection.localPath(file)) == e.stamp {
                 report.blindCopies += 1
                 next?.files[file.path] = e
                 continue
@@ -374,8 +409,8 @@ extension TeamStore {
                 return
             }
             do throws(StoreError) {
-                if try Self.writeBlindCopy(lines, local: local, report: &report), let size = PullMemory.size(of: local) {
-                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, size: size)
+                if try Self.writeBlindCopy(lines, local: local, report: &report), let stamp = PullMemory.stamp(of: local) {
+                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, stamp: stamp)
                 }
             } catch {
                 report.conflicts.append(.init(path: local, reason: "blind copy not written: \(error.description)"))
