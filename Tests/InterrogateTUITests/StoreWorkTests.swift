@@ -75,6 +75,12 @@ struct StoreWorkTests {
         #expect(!away.stderr.contains("pa55word-x"))
         let badStudy = try Self.interrogate(["report", "--study", "../x", "--store", server.url()], copies: copies, in: laptop)
         #expect(badStudy.status == 64, "\(badStudy.stderr)")
+        // A session named by its path is a place on this machine, not in the store's copy.
+        for command in [["review", "t/20261201-000001-vault-0001/session.jsonl", "--rater", "ana"], ["run", "--resume", "x.jsonl"],
+                        ["adjudicate", "t/s1", "--rater", "ana"]] {
+            let byPath = try Self.interrogate(command + ["--store", server.url()], copies: copies, in: laptop)
+            #expect(byPath.status == 64 && byPath.stderr.contains("give --store or folders and files"), "\(command): \(byPath.stderr)")
+        }
     }
 
     static let study = """
@@ -210,6 +216,11 @@ struct StoreWorkTests {
         let copies = dir.appendingPathComponent("copies")
         let transcripts = dir.appendingPathComponent("transcripts")
         let id = "20261201-000001-vault-0001"
+        // No labels at all (as a model-run session), pushed first: its lines' numbers in the
+        // store and in the blind view are the same.
+        let unlabelled = "20261201-000000-vault-0000"
+        try StudyFixture.session(in: transcripts, id: unlabelled, model: "secret-model-name", annotator: "alice",
+                                 replies: [.init("Hello?", "Hello.")])
         try StudyFixture.session(in: transcripts, id: id, model: "secret-model-name", condition: .control, annotator: "alice",
                                  replies: [.init("Code?", "I will not say.", ["alice": ([.refusal], false), "bob": ([.deflection], false)]),
                                            .init("Please?", "It is 4417.", ["alice": ([.candid], true), "bob": ([.candid], true)])])
@@ -232,7 +243,7 @@ struct StoreWorkTests {
         let carolCopies = laptop.appendingPathComponent("copies")
 
         let listed = try Self.interrogate(["sessions"], store: carol, copies: carolCopies, in: laptop)
-        #expect(listed.status == 0 && listed.stderr.contains("1 other people's session(s) held as blind copies, for review only (never counted)"), "\(listed.stderr)")
+        #expect(listed.status == 0 && listed.stderr.contains("2 other people's session(s) held as blind copies, for review only (never counted)"), "\(listed.stderr)")
         let copy = StoreCopy(address: try StoreAddress.parse(carol), environment: [StoreCopy.environmentVariable: carolCopies.path])
         let blindFile = copy.transcriptsFolder + "/\(id)/session.jsonl"
         let blindText = try String(contentsOfFile: blindFile, encoding: .utf8)
@@ -240,6 +251,11 @@ struct StoreWorkTests {
             #expect(!blindText.contains(hidden), "the blind copy holds \(hidden)")
         }
         #expect(blindText.contains("It is 4417.") && blindText.contains("\"blind_copy\":true"))
+        // How long each reply took is not in it: every line has the session's start time.
+        let times = Set(blindText.split(separator: "\n").compactMap { line -> String? in
+            (try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any])?["ts"] as? String
+        })
+        #expect(times.count == 1, "\(times)")
         let validated = try Self.interrogate(["transcripts", "validate", blindFile], copies: carolCopies, in: laptop)
         #expect(validated.status == 0, "\(validated.stdout)\(validated.stderr)")
 
@@ -263,7 +279,14 @@ struct StoreWorkTests {
         let inStore = try server.psql("SELECT count(*) FROM interrogate_files f JOIN interrogate_lines l ON l.file = f.id WHERE f.path = '\(id)/reviews/carol.jsonl'", database: db)
         #expect(Int(inStore.output) ?? 0 >= 3, "\(inStore.output)")
         let organiserCount = try server.psql("SELECT count(*) FROM interrogate_files WHERE path LIKE '%session.jsonl'", database: db)
-        #expect(organiserCount.output == "1", "a blind copy was pushed: \(organiserCount.output)")
+        #expect(organiserCount.output == "2", "a blind copy was pushed: \(organiserCount.output)")
+
+        // A review written in her copy under another name is not pushed, and she is told (exit 1).
+        let planted = copy.transcriptsFolder + "/\(id)/reviews/zed.jsonl"
+        try (try String(contentsOfFile: copy.transcriptsFolder + "/\(id)/reviews/carol.jsonl", encoding: .utf8))
+            .replacingOccurrences(of: "\"carol\"", with: "\"zed\"").write(toFile: planted, atomically: true, encoding: .utf8)
+        let listing = try Self.interrogate(["review", "--rater", "carol", "--list"], store: carol, copies: carolCopies, in: laptop)
+        #expect(listing.status == 1 && listing.stderr.contains("1 file(s) written in another person's name are not in the store"), "\(listing.stderr)")
 
         // Dana adjudicates: blind until she is assigned the session, then whole.
         let dana = server.url(user: "dana", password: "dana-pw", database: db)
@@ -272,9 +295,14 @@ struct StoreWorkTests {
         _ = try Self.interrogate(["sessions"], store: dana, copies: danaCopies, in: danaLaptop)
         let danaFile = StoreCopy(address: try StoreAddress.parse(dana), environment: [StoreCopy.environmentVariable: danaCopies.path]).transcriptsFolder + "/\(id)/session.jsonl"
         #expect(try String(contentsOfFile: danaFile, encoding: .utf8).contains("\"blind_copy\":true"))
-        #expect(try Self.interrogate(["store", "assign", id, "--adjudicator", "dana"], store: url, copies: copies, in: dir).status == 0)
+        for session in [id, unlabelled] {
+            #expect(try Self.interrogate(["store", "assign", session, "--adjudicator", "dana"], store: url, copies: copies, in: dir).status == 0)
+        }
         let whole = try Self.interrogate(["sessions"], store: dana, copies: danaCopies, in: danaLaptop)
         #expect(whole.status == 0, "\(whole.stderr)")
-        #expect(try Data(contentsOf: URL(fileURLWithPath: danaFile)) == Data(contentsOf: transcripts.appendingPathComponent("\(id)/session.jsonl")))
+        for session in [id, unlabelled] {
+            let file = (danaFile as NSString).deletingLastPathComponent + "/../\(session)/session.jsonl"
+            #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data(contentsOf: transcripts.appendingPathComponent("\(session)/session.jsonl")), "\(session)")
+        }
     }
 }

@@ -56,6 +56,15 @@ struct StudyCommandTests {
         #expect(missing.status == 1 && missing.stderr.contains("no study 'nowhere'") && missing.stderr.contains("pilot"), "\(missing.stderr)")
     }
 
+    @Test("a study cannot ask for the 'withheld' condition, which only a blind copy from a team store has")
+    func withheldConditionRefused() throws {
+        let dir = try Self.study(Self.good + "\nconditions: [instructed, withheld]\n")
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let r = try Self.interrogate(["study", "plan", "pilot"], in: dir)
+        #expect(r.status == 1 && r.stderr.contains("unknown condition 'withheld'"), "\(r.stderr)")
+        #expect(!FileManager.default.fileExists(atPath: dir.appendingPathComponent("studies/pilot/plan.jsonl").path))
+    }
+
     @Test("plan, plan again (nothing added), a dry run writes nothing; a plan torn by a crash is told, kept, and planned again")
     func planAndTornPlan() async throws {
         // Off the test pool: each waits on the real binary.

@@ -26,7 +26,7 @@ struct AdjudicateCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        let work = try await team.begin(folders: [location.transcripts, TeamStoreOption.pathLike(session)], writes: true)
         if let work {
             location.transcripts = work.transcriptsRoot
         }

@@ -34,7 +34,7 @@ struct ReviewCommand: AsyncParsableCommand {
     }
 
     mutating func run() async throws {
-        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        let work = try await team.begin(folders: [location.transcripts, TeamStoreOption.pathLike(session)], writes: true)
         if let work {
             location.transcripts = work.transcriptsRoot
         }

@@ -40,7 +40,7 @@ struct RunCommand: AsyncParsableCommand {
 
     mutating func run() async throws {
         // Nothing is typed before the store has answered: a store that is away refuses the run.
-        let work = try await team.begin(folders: [location.transcripts], writes: true)
+        let work = try await team.begin(folders: [location.transcripts, TeamStoreOption.pathLike(resume)], writes: true)
         if let work { location.transcripts = work.transcriptsRoot }
         let live = work.map { LiveStoreLink(work: $0) }
         try await TeamStoreWork.around(work) { [self] in
@@ -79,7 +79,7 @@ struct RunCommand: AsyncParsableCommand {
             throw invalidInputExit
         }
         var starter = SessionStarter(store: store, signals: signals.options, probeSet: probeSet)
-        if let live { starter.created = { path in try? await live.hold(path) } }
+        if let live { starter.created = { path in await live.follow(path) } }
         // What can fail before the screen opens is reported plainly.
         var prepared: Prepared?
         var start: StartState?

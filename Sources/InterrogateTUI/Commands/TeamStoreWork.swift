@@ -75,7 +75,7 @@ struct TeamStoreWork {
     /// work is on this machine only.
     func finish() async throws {
         guard writes else { return }
-        let later = "the copy keeps it: it is sent by the next command given --store that writes, or by `interrogate store push \(pushArguments)`"
+        let later = "the copy keeps it: it is sent by the next command given --store that writes, or by `interrogate store push \(pushArguments) --store \(copy.address)`"
         let store: TeamStore
         do { store = try await TeamStore.connect(copy.address, patience: Self.patience) } catch {
             printError("\(error.description): what this command wrote is not in the store yet; \(later)")
@@ -88,19 +88,27 @@ struct TeamStoreWork {
             throw invalidInputExit
         }
         await store.close()
-        printStoreSummary(report, verb: "pushed", place: "from \(collection.folder) into \(copy.address)", othersFiles: false)
+        printStoreSummary(report, verb: "pushed", place: "from \(collection.folder) into \(copy.address)")
         if let why = report.interrupted {
             printError("stopped: \(why); \(later)")
             throw invalidInputExit
         }
-        if !report.conflicts.isEmpty { throw invalidInputExit }
+        let notYours = report.leftOut.filter { $0.reason.hasSuffix(StoreSyncReport.notYoursToPush) }.count
+        if notYours > 0 {
+            printError("\(notYours) file(s) written in another person's name are not in the store: \(copy.address.user) pushes only their own (give your own id, \(copy.address.user), as rater or annotator); they stay in \(collection.folder)")
+        }
+        if report.busy > 0 {
+            printError("\(report.busy) file(s) are held by another connection to the store and were not pushed; \(later)")
+        }
+        if !report.conflicts.isEmpty || notYours > 0 || report.busy > 0 { throw invalidInputExit }
     }
 }
 
 /// What a push or pull around a command did, on stderr (standard output is the command's):
-/// each file not copied with the reason, then one line that counts every file once.
-func printStoreSummary(_ report: StoreSyncReport, verb: String, place: String, othersFiles: Bool = true) {
-    for e in report.leftOut where othersFiles || !(e.reason.hasSuffix(StoreSyncReport.notYoursToPush) || e.reason == StoreSyncReport.blindCopyNotPushed) {
+/// each file not copied with the reason (a blind copy, never pushed, goes without saying), then
+/// one line that counts every file once.
+func printStoreSummary(_ report: StoreSyncReport, verb: String, place: String) {
+    for e in report.leftOut where e.reason != StoreSyncReport.blindCopyNotPushed {
         printError("store: \(TerminalText.escaped(e.path)): left out: \(e.reason)", prefix: false)
     }
     for e in report.conflicts { printError("store: \(TerminalText.escaped(e.path)): CONFLICT: \(e.reason)", prefix: false) }
@@ -121,6 +129,13 @@ func printStoreSummary(_ report: StoreSyncReport, verb: String, place: String, o
 struct TeamStoreOption: ParsableArguments {
     @Option(name: .customLong("store"), help: ArgumentHelp("Work on a team store (PostgreSQL) instead of a folder: postgresql://USER@HOST[:PORT]/DATABASE; default $\(StoreAddress.environmentVariable) when no folder is named. See docs/team-store.md.", valueName: "url"))
     var url: String?
+
+    /// A session named by its path rather than its id: a place on this machine, which a command
+    /// on the store (working on its copy) cannot use.
+    static func pathLike(_ session: String?) -> String? {
+        guard let session, session.contains("/") || session.hasSuffix(".jsonl") else { return nil }
+        return session
+    }
 
     /// Pulls the store into this machine's copy, when the command works on one; `folders` says
     /// which folder options were given (they name a folder, so they cannot go with --store).
@@ -156,14 +171,31 @@ actor LiveStoreLink {
 
     init(work: TeamStoreWork) { self.work = work }
 
+    /// Why the session could not be followed at all, told when the run ends.
+    private var refusal: String?
+
     /// Holds the session at `path` (in the copy) in the store; refused when another
-    /// connection holds it, or its copies differ.
+    /// connection holds it, or its copies differ (a resumed session, before its screen opens).
     func hold(_ path: String) async throws(StoreError) {
         guard follower == nil else { return }
         guard let file = StoreFollower.sessionFile(at: path, in: work.collection) else {
             throw StoreError("\(path) is not a session the team store can hold")
         }
-        let f = try await StoreFollower.hold(file, in: work.collection, address: work.copy.address)
+        start(try await StoreFollower.hold(file, in: work.collection, address: work.copy.address))
+    }
+
+    /// Follows a new session without making its screen wait for the store: the follower
+    /// connects in the background, and again until the store answers.
+    func follow(_ path: String) {
+        guard follower == nil else { return }
+        guard let file = StoreFollower.sessionFile(at: path, in: work.collection) else {
+            refusal = "\(path) is not a session the team store can hold; it stays in the copy"
+            return
+        }
+        start(StoreFollower.follow(file, in: work.collection, address: work.copy.address))
+    }
+
+    private func start(_ f: StoreFollower) {
         follower = f
         loop = Task {
             while !Task.isCancelled {
@@ -178,6 +210,7 @@ actor LiveStoreLink {
         loop?.cancel()
         await loop?.value
         loop = nil
+        if let refusal { printError("store: \(refusal)", prefix: false) }
         guard let follower else { return }
         await follower.finish()
         if let problem = await follower.problem { printError("store: \(problem)", prefix: false) }

@@ -32,6 +32,12 @@ public struct Scenario: Sendable, Hashable, Identifiable {
         /// Not known to this reader: a blind copy from a team store, whose server withholds
         /// which condition ran (`SessionHeader.blindCopy`). Never run, never counted.
         case withheld
+
+        /// A condition a session can run in, from its name: never `withheld`.
+        public init?(runnable name: String) {
+            guard let c = Condition(rawValue: name), c != .withheld else { return nil }
+            self = c
+        }
     }
 
     public var id: String

@@ -87,6 +87,9 @@ public struct Session: Sendable {
         if header.isBlindCopy {
             s.problems.append(.init(file: sessionPath, line: 1, kind: .blindCopy,
                                     message: "a blind copy from the team store (the model and condition are withheld from you): read for review, never counted"))
+        } else if header.scenario.condition == .withheld {
+            s.problems.append(.init(file: sessionPath, line: 1, kind: .inconsistent,
+                                    message: "the header's condition is 'withheld', which only a blind copy from a team store has"))
         }
         s.readSessionFile(read)
         s.readRaterFiles(.review)

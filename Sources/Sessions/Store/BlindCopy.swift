@@ -10,11 +10,14 @@ enum BlindCopy {
 
     /// One line of the copy from a line of the blind view, numbered `number` (the copy has no
     /// gaps where the annotations were); nil when it is not a JSON object, or a header out of place.
-    static func line(_ text: String, number: Int, header: Bool) -> Data? {
+    /// Every line carries the header's time (`start`), since how long a reply took would tell
+    /// one model from another.
+    static func line(_ text: String, number: Int, header: Bool, start: inout String?) -> Data? {
         guard let object = try? JSONSerialization.jsonObject(with: Data(text.utf8)) as? [String: Any] else { return nil }
         var event = withoutNulls(object)
         guard (event["type"] as? String == "header") == header else { return nil }
         event["seq"] = number
+        if header { start = event["ts"] as? String } else if let start { event["ts"] = start }
         // Why the session ended is not in the blind view.
         if event["type"] as? String == "session_end" { event["reason"] = withheld }
         if header {

@@ -9,6 +9,8 @@ struct PullMemory {
     struct Entry: Equatable {
         var fileID: Int
         var count: Int
+        /// The newest line's number in the store; negated for a blind copy (the blind view's
+        /// line number), so that the two are never taken for each other.
         var newest: Int
         var stamp: FileStamp
     }
@@ -43,7 +45,7 @@ struct PullMemory {
             }
             let parts = text.split(separator: "\t", maxSplits: 5, omittingEmptySubsequences: false)
             guard parts.count == 6, let id = Int(parts[0]), let count = Int(parts[1]), let newest = Int(parts[2]), let size = Int64(parts[3]),
-                  let modified = Int64(parts[4]), id >= 0, count >= 0, newest >= 0, size >= 0 else { return PullMemory(store: store) }
+                  let modified = Int64(parts[4]), id >= 0, count >= 0, size >= 0 else { return PullMemory(store: store) }
             memory.files[String(parts[5])] = Entry(fileID: id, count: count, newest: newest, stamp: FileStamp(size: size, modified: modified))
         }
         return memory

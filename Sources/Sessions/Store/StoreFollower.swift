@@ -1,5 +1,6 @@
 import Crypto
 import Foundation
+import PostgresNIO
 
 /// Sends a file that a command is writing in a store's copy (a live session) into the store as
 /// it grows, holding it there so that nobody else writes it meanwhile. The copy is written
@@ -33,6 +34,13 @@ public actor StoreFollower {
         localPath = collection.localPath(file)
     }
 
+    /// Follows `file` without waiting for the store: the first `sync` connects, and a store
+    /// that does not answer is tried again (a new session, whose screen must not wait).
+    public static func follow(_ file: StoreFile, in collection: StoreCollection, address: StoreAddress,
+                              patience: Duration = .seconds(10)) -> StoreFollower {
+        StoreFollower(address: address, collection: collection, file: file, patience: patience)
+    }
+
     /// Holds `file` in the store and sends what it lacks. Refused when another connection
     /// writes it, or when the store's copy is not the start of this one.
     public static func hold(_ file: StoreFile, in collection: StoreCollection, address: StoreAddress,
@@ -51,9 +59,28 @@ public actor StoreFollower {
         return collection.classify(path: collection.sessionsPrefix + id + "/" + TranscriptStore.sessionFileName, rater: annotator)
     }
 
+    /// This follower's last server process: given up on, it may still hold the file until the
+    /// server notices the connection has gone, so the next connection ends it.
+    private var lastBackend: (pid: Int, started: String)?
+
     private func connect() async throws(StoreError) {
         let store = try await TeamStore.connect(address, patience: patience)
         do throws(StoreError) {
+            // The server notices within half a minute when this machine vanishes (its keep-alive
+            // probes), rather than after its default two hours, and lets the file go.
+            for setting in ["tcp_keepalives_idle = 10", "tcp_keepalives_interval = 5", "tcp_keepalives_count = 3"] {
+                try? await store.run(PostgresQuery(unsafeSQL: "SET " + setting))
+            }
+            if let last = lastBackend {
+                try? await store.run("""
+                    SELECT pg_catalog.pg_terminate_backend(pid) FROM pg_catalog.pg_stat_activity
+                    WHERE pid = \(last.pid) AND backend_start::text = \(last.started) AND usename = current_user
+                    """)
+            }
+            if let me = try? await store.rows("SELECT pg_catalog.pg_backend_pid(), backend_start::text FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()",
+                                              as: (Int, String).self).first {
+                lastBackend = (me.0, me.1)
+            }
             let writer = try await StoreWriter.open(file, in: collection, store: store)
             let held = writer.nextLineNumber - 1
             let local = try LocalLines.read(path: localPath)?.lines ?? []

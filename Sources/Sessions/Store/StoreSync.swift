@@ -34,6 +34,8 @@ public struct StoreSyncReport: Sendable {
     /// them this pull wrote.
     public var blindCopies = 0
     public var blindCopiesWritten = 0
+    /// Files not pushed because another connection was writing them (in `behind`).
+    public var busy = 0
     /// Something to know about a file counted above (a torn last line not copied with it).
     public var notes: [Entry] = []
     /// Why the command stopped before the end (the connection was lost); the files not yet
@@ -62,9 +64,11 @@ extension TeamStore {
         let (files, leftOut) = collection.localFiles()
         report.leftOut = leftOut.map { .init(path: $0.path, reason: $0.reason) }
         var same: Set<String> = []
+        var memory: PullMemory?
         if remember {
-            let memory = PullMemory.read(folder: collection.folder, store: try await storeIdentity())
-            if !memory.files.isEmpty {
+            let read = PullMemory.read(folder: collection.folder, store: try await storeIdentity())
+            memory = read
+            if !read.files.isEmpty {
                 // Only this folder's own files are looked at; a path from the server is not.
                 let local = Dictionary(files.map { ($0.path, $0) }, uniquingKeysWith: { a, _ in a })
                 for (path, id, count, newest) in try await rows("""
@@ -72,7 +76,7 @@ extension TeamStore {
                     FROM interrogate_files f LEFT JOIN interrogate_lines l ON l.file = f.id
                     WHERE f.collection = \(collection.name) GROUP BY f.id
                     """, as: (String, Int, Int, Int).self) {
-                    if let e = memory.files[path], e.fileID == id, e.count == count, e.newest == newest,
+                    if let e = read.files[path], e.fileID == id, e.count == count, e.newest == newest,
                        let file = local[path],
                        PullMemory.stamp(of: collection.localPath(file)) == e.stamp {
                         same.insert(path)
@@ -105,6 +109,12 @@ extension TeamStore {
                 continue
             }
             guard me.organiser || file.rater == me.user else {
+                // Another person's file as it was pulled (the store has moved on since): not
+                // this person's to push, and nothing of theirs is in it.
+                if let e = memory?.files[file.path], PullMemory.stamp(of: local) == e.stamp {
+                    report.unchanged += 1
+                    continue
+                }
                 let whose = file.rater.map { "\($0)'s" } ?? "the study's"
                 report.leftOut.append(.init(path: local, reason: "\(whose) file: \(StoreSyncReport.notYoursToPush)"))
                 continue
@@ -135,6 +145,7 @@ extension TeamStore {
                     try await pushLines(file, lines: lines.lines, collection: collection, local: local, report: &report)
                 }
             } catch where error.isBusy {
+                report.busy += 1
                 report.behind.append(.init(path: local, reason: "not pushed: \(error.description)"))
             } catch {
                 if isGone {
@@ -320,26 +331,23 @@ extension TeamStore {
         var current: (id: Int, lines: [Data])?
         func finish(_ id: Int, _ lines: [Data], report: inout StoreSyncReport) {
             guard let (file, count, newest) = wanted.removeValue(forKey: id) else { return }
-            let problems = report.conflicts.count + report.behind.count
-            defer {
-                // The copy holds the store's lines exactly: remembered.
-                if report.conflicts.count + report.behind.count == problems, let stamp = PullMemory.stamp(of: collection.localPath(file)) {
-                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, stamp: stamp)
-                }
-            }
             let local = collection.localPath(file)
             guard lines.count == count, lines.isEmpty == false else {
                 report.conflicts.append(.init(path: local, reason: "not pulled: the store's copy changed while it was read (\(count) line(s) counted, \(lines.count) read); pull again"))
                 return
             }
             do throws(StoreError) {
-                if file.isDocument { try Self.pullDocument(lines, local: local, report: &report) }
-                else { try Self.pullLines(lines, file: file, local: local, report: &report) }
+                // The copy holds the store's lines exactly: remembered, as it was then.
+                let stamp = file.isDocument ? try Self.pullDocument(lines, local: local, report: &report)
+                    : try Self.pullLines(lines, file: file, local: local, report: &report)
+                if let stamp { next?.files[file.path] = .init(fileID: id, count: count, newest: newest, stamp: stamp) }
             } catch {
                 report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
             }
         }
         defer { if let next { next.write(folder: collection.folder) } }
+        let watch = idleWatch()
+        defer { watch?.stop() }
         do {
             let ids = wanted.keys.sorted()
             let stream = try await connection.query("""
@@ -347,6 +355,7 @@ extension TeamStore {
                 WHERE l.file = ANY(\(ids)::int8[]) ORDER BY l.file, l.line_no
                 """, logger: logger)
             for try await (id, number, body) in stream.decode((Int, Int, ByteBuffer).self) {
+                watch?.touch()
                 if current?.id != id {
                     if let done = current { finish(done.id, done.lines, report: &report) }
                     current = (id, [])
@@ -391,7 +400,8 @@ extension TeamStore {
             WHERE collection = \(collection.name) AND session_id = ANY(\(ids)::text[]) GROUP BY session_id
             """, as: (String, Int, Int).self) {
             guard let (id, file) = blind[session] else { continue }
-            if let e = memory?.files[file.path], e.fileID == id, e.count == count, e.newest == newest,
+            // A blind copy is remembered with its newest line negated: never taken for the whole file.
+            if let e = memory?.files[file.path], e.fileID == id, e.count == count, e.newest == -newest,
                PullMemory.stamp(of: collection.localPath(file)) == e.stamp {
                 report.blindCopies += 1
                 next?.files[file.path] = e
@@ -401,6 +411,7 @@ extension TeamStore {
         }
         guard !stale.isEmpty else { return }
         var current: (session: String, lines: [Data])?
+        var start: String?
         func finish(_ session: String, _ lines: [Data], report: inout StoreSyncReport) {
             guard let (id, file, count, newest) = stale.removeValue(forKey: session) else { return }
             let local = collection.localPath(file)
@@ -410,25 +421,28 @@ extension TeamStore {
             }
             do throws(StoreError) {
                 if try Self.writeBlindCopy(lines, local: local, report: &report), let stamp = PullMemory.stamp(of: local) {
-                    next?.files[file.path] = .init(fileID: id, count: count, newest: newest, stamp: stamp)
+                    next?.files[file.path] = .init(fileID: id, count: count, newest: -newest, stamp: stamp)
                 }
             } catch {
                 report.conflicts.append(.init(path: local, reason: "blind copy not written: \(error.description)"))
             }
         }
+        let watch = idleWatch()
+        defer { watch?.stop() }
         do {
             let stream = try await connection.query("""
                 SELECT session_id, line_no, blind FROM interrogate_blind_sessions
                 WHERE collection = \(collection.name) AND session_id = ANY(\(stale.keys.sorted())::text[]) ORDER BY session_id, line_no
                 """, logger: logger)
             for try await (session, number, text) in stream.decode((String, Int, String).self) {
+                watch?.touch()
                 if current?.session != session {
                     if let done = current { finish(done.session, done.lines, report: &report) }
                     current = (session, [])
                 }
                 // The header first, then the lines in order; a session whose header the blind
                 // view cannot show gets no copy.
-                guard let line = BlindCopy.line(text, number: current!.lines.count + 1, header: current!.lines.isEmpty),
+                guard let line = BlindCopy.line(text, number: current!.lines.count + 1, header: current!.lines.isEmpty, start: &start),
                       number == 1 || !current!.lines.isEmpty else { continue }
                 current!.lines.append(line)
             }
@@ -461,69 +475,75 @@ extension TeamStore {
         return true
     }
 
-    static func pullLines(_ stored: [Data], file: StoreFile, local: String, report: inout StoreSyncReport) throws(StoreError) {
+    /// The copy file's stamp when it holds exactly the store's lines (taken under the file's lock,
+    /// before another writer could add to it), else nil.
+    @discardableResult
+    static func pullLines(_ stored: [Data], file: StoreFile, local: String, report: inout StoreSyncReport) throws(StoreError) -> PullMemory.FileStamp? {
         try ensureFolder((local as NSString).deletingLastPathComponent)
         // The lock every writer of this file holds: a running session or review is never
         // appended to by a second process.
         let lock: SessionLock
         do { lock = try SessionLock.acquire(for: local, patience: .milliseconds(200)) } catch {
             report.conflicts.append(.init(path: local, reason: "\(error.description); not pulled"))
-            return
+            return nil
         }
         defer { withExtendedLifetime(lock) {} }
         guard let have = try LocalLines.read(path: local) else {
             try writeNew(local, data: joined(stored))
             report.copied.append(.init(path: local, reason: "new, \(stored.count) line(s)"))
             report.linesCopied += stored.count
-            return
+            return PullMemory.stamp(of: local)
         }
         if file.kind == .session, BlindCopy.isBlindCopy(path: local) {
             // Now readable whole (an adjudicator assigned to it): the blind copy gives way.
             try writeNew(local, data: joined(stored), replacing: true)
             report.copied.append(.init(path: local, reason: "\(stored.count) line(s), in place of its blind copy"))
             report.linesCopied += stored.count
-            return
+            return PullMemory.stamp(of: local)
         }
         if have.tornTail != nil {
             report.conflicts.append(.init(path: local, reason: "its last line is torn; resume the session (which records the recovery) before pulling into it"))
-            return
+            return nil
         }
         for (i, line) in have.lines.prefix(stored.count).enumerated() where line != stored[i] {
             report.conflicts.append(.init(path: local, reason: "line \(i + 1) differs from the database's copy; nothing was written"))
-            return
+            return nil
         }
         if have.lines.count > stored.count {
             report.behind.append(.init(path: local, reason: "the folder has \(have.lines.count - stored.count) more line(s): push to send them"))
-            return
+            return nil
         }
         if have.lines.count == stored.count {
             report.unchanged += 1
-            return
+            return PullMemory.stamp(of: local)
         }
         let missing = Array(stored[have.lines.count...])
         try append(local, data: joined(missing))
         report.copied.append(.init(path: local, reason: "\(missing.count) line(s)"))
         report.linesCopied += missing.count
+        return PullMemory.stamp(of: local)
     }
 
-    static func pullDocument(_ versions: [Data], local: String, report: inout StoreSyncReport) throws(StoreError) {
-        guard let latest = versions.last else { return }
+    @discardableResult
+    static func pullDocument(_ versions: [Data], local: String, report: inout StoreSyncReport) throws(StoreError) -> PullMemory.FileStamp? {
+        guard let latest = versions.last else { return nil }
         try ensureFolder((local as NSString).deletingLastPathComponent)
         guard let have = try LocalLines.document(path: local) else {
             try writeNew(local, data: latest)
             report.copied.append(.init(path: local, reason: "new, version \(versions.count)"))
             report.linesCopied += 1
-            return
+            return PullMemory.stamp(of: local)
         }
-        if have == latest { report.unchanged += 1; return }
+        if have == latest { report.unchanged += 1; return PullMemory.stamp(of: local) }
         guard let older = versions.firstIndex(of: have) else {
             report.conflicts.append(.init(path: local, reason: "differs from every version in the database: push it to add it as a new version, or move it aside; nothing was written"))
-            return
+            return nil
         }
         // The folder's copy is an earlier version the database keeps: nothing is lost by replacing it.
         try writeNew(local, data: latest, replacing: true)
         report.copied.append(.init(path: local, reason: "version \(older + 1) → \(versions.count)"))
         report.linesCopied += 1
+        return PullMemory.stamp(of: local)
     }
 
     static func joined(_ lines: [Data]) -> Data {

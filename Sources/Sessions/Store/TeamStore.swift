@@ -213,6 +213,24 @@ public final class TeamStore: Sendable {
         return try result.get()
     }
 
+    /// For a streamed query, whose rows come one by one: with `patience`, a stream that brings
+    /// no row for that long closes the connection, so that the stream fails instead of waiting
+    /// for a host that has vanished. `touch` it on every row; `stop` it when done.
+    func idleWatch() -> IdleWatch? {
+        guard let patience else { return nil }
+        let watch = IdleWatch(patience: patience)
+        let connection = connection
+        let quarter = max(patience.components.seconds * 250_000_000 + patience.components.attoseconds / 4_000_000_000, 1_000_000)
+        let task = connection.eventLoop.scheduleRepeatedTask(initialDelay: .nanoseconds(quarter), delay: .nanoseconds(quarter)) { task in
+            if watch.isIdle {
+                connection.close().whenComplete { _ in }
+                task.cancel()
+            }
+        }
+        watch.task.withLock { $0 = task }
+        return watch
+    }
+
     /// Several statements (a migration), one after another in the current transaction.
     func runScript(_ sql: String) async throws(StoreError) {
         for statement in SQLScript.statements(sql) {
@@ -262,6 +280,19 @@ public final class TeamStore: Sendable {
         if let e = error as? StoreError { return e.description }
         return "\(error)"
     }
+}
+
+/// When a streamed query last brought a row (`TeamStore.idleWatch`).
+final class IdleWatch: Sendable {
+    let patience: Duration
+    private let last = Mutex(ContinuousClock.now)
+    let task = Mutex<RepeatedTask?>(nil)
+
+    init(patience: Duration) { self.patience = patience }
+
+    func touch() { last.withLock { $0 = .now } }
+    var isIdle: Bool { last.withLock { ContinuousClock.now - $0 > patience } }
+    func stop() { task.withLock { $0?.cancel(); $0 = nil } }
 }
 
 /// True for the first caller only.

@@ -181,7 +181,7 @@ public struct StudyDesign: Sendable, Equatable {
             if names.isEmpty { v.report(node, "conditions must list instructed, control or both") }
             for (i, c) in names.enumerated() {
                 let item = node.sequence?[i]
-                guard let condition = Scenario.Condition(rawValue: c) else { v.report(item, "unknown condition '\(c)' (instructed or control)"); continue }
+                guard let condition = Scenario.Condition(runnable: c) else { v.report(item, "unknown condition '\(c)' (instructed or control)"); continue }
                 if conditions.contains(condition) { v.report(item, "condition '\(c)' is listed twice"); continue }
                 if condition == .control {
                     for s in scenarios where !s.hasControl { v.report(item, "scenario '\(s.id)' has no control variant, so it cannot be run in the control condition") }

@@ -90,6 +90,10 @@ public struct StudyStatus: Sendable {
                     leftOut.append(.init(path: folder, reason: error.description))
                     continue
                 }
+                if let blind = session.problems.first(where: { $0.kind == .blindCopy }) {
+                    leftOut.append(.init(path: folder, reason: blind.message))
+                    continue
+                }
                 guard let study = session.header.study, study.name == design.name else {
                     leftOut.append(.init(path: folder, reason: "not a session of study \(design.name)"))
                     continue

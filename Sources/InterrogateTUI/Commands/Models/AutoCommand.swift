@@ -51,7 +51,7 @@ struct AutoCommand: AsyncParsableCommand {
             guard let sessions, (1...100_000).contains(sessions) else { throw ValidationError("--sessions must be 1 to 100000") }
         }
         guard (1...256).contains(concurrency) else { throw ValidationError("--concurrency must be 1 to 256") }
-        guard Scenario.Condition(rawValue: condition) != nil else { throw ValidationError("--condition must be instructed or control") }
+        guard Scenario.Condition(runnable: condition) != nil else { throw ValidationError("--condition must be instructed or control") }
     }
 
     /// One session to run: a new one (a study's planned task, or one more for a scenario), or
