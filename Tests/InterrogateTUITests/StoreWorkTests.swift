@@ -304,5 +304,18 @@ struct StoreWorkTests {
             let file = (danaFile as NSString).deletingLastPathComponent + "/../\(session)/session.jsonl"
             #expect(try Data(contentsOf: URL(fileURLWithPath: file)) == Data(contentsOf: transcripts.appendingPathComponent("\(session)/session.jsonl")), "\(session)")
         }
+        // Other people's files she was given whole are not hers to push, and nothing of hers is
+        // in them: a command that writes is not an error, with or without the copy's memory of them.
+        let danaCopy = StoreCopy(address: try StoreAddress.parse(dana), environment: [StoreCopy.environmentVariable: danaCopies.path])
+        let quiet = try Self.interrogate(["review", "--rater", "dana", "--list"], store: dana, copies: danaCopies, in: danaLaptop)
+        #expect(quiet.status == 0, "\(quiet.stderr)")
+        // A fragment a crash left at the end of one (so the pull does not vouch for it): still nothing of hers.
+        let alices = danaCopy.transcriptsFolder + "/\(unlabelled)/session.jsonl"
+        let handle = try #require(FileHandle(forWritingAtPath: alices))
+        handle.seekToEndOfFile()
+        handle.write(Data("{\"v\":1,\"se".utf8))
+        try handle.close()
+        let torn = try Self.interrogate(["review", "--rater", "dana", "--list"], store: dana, copies: danaCopies, in: danaLaptop)
+        #expect(torn.status == 0 && torn.stderr.contains("torn"), "\(torn.stderr)")
     }
 }

@@ -399,6 +399,19 @@ struct TeamStoreTests {
         await carol.close()
     }
 
+    @Test("the address a message gives back to --store keeps the socket folder and sslmode and never the password")
+    func addressGivenBack() throws {
+        for text in ["postgresql://ana:s3cret@db.lab.org:6543/interrogate?sslmode=require",
+                     "postgresql://ana:s3cret@/interrogate?host=/run/postgresql", "postgresql://ana@[::1]/x?sslmode=disable"] {
+            let address = try StoreAddress.parse(text, environment: [:])
+            let back = address.urlWithoutPassword
+            #expect(!back.contains("s3cret"), "\(back)")
+            var again = try StoreAddress.parse(back, environment: [:])
+            again.password = address.password
+            #expect(again == address, "\(text) → \(back)")
+        }
+    }
+
     @Test("a path from the database that points outside the folder is refused, never written")
     func hostilePathsRefused() {
         let c = StoreCollection.study(name: "demo", folder: "/tmp/x")

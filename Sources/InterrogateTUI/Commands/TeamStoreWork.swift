@@ -75,7 +75,7 @@ struct TeamStoreWork {
     /// work is on this machine only.
     func finish() async throws {
         guard writes else { return }
-        let later = "the copy keeps it: it is sent by the next command given --store that writes, or by `interrogate store push \(pushArguments) --store \(copy.address)`"
+        let later = "the copy keeps it: it is sent by the next command given --store that writes, or by `interrogate store push \(pushArguments) --store '\(copy.address.urlWithoutPassword)'`"
         let store: TeamStore
         do { store = try await TeamStore.connect(copy.address, patience: Self.patience) } catch {
             printError("\(error.description): what this command wrote is not in the store yet; \(later)")

@@ -41,6 +41,24 @@ public struct StoreAddress: Sendable, Equatable, CustomStringConvertible {
         return "postgresql://\(user)@\(place)/\(database)"
     }
 
+    /// The address as a URL a person can give back to `--store`: every part but the password
+    /// (which stays in the URL they typed, or $PGPASSWORD).
+    public var urlWithoutPassword: String {
+        var components = URLComponents()
+        components.scheme = "postgresql"
+        components.user = user
+        if socketFolder == nil {
+            if host.contains(":") { components.percentEncodedHost = "[\(host)]" } else { components.host = host }
+        }
+        components.port = port
+        components.path = "/" + database
+        var query: [URLQueryItem] = []
+        if let socketFolder { query.append(URLQueryItem(name: "host", value: socketFolder)) }
+        if tls != .prefer { query.append(URLQueryItem(name: "sslmode", value: tls.rawValue)) }
+        if !query.isEmpty { components.queryItems = query }
+        return components.string ?? description
+    }
+
     /// Whether `text` names a team store rather than a folder.
     public static func isStoreURL(_ text: String) -> Bool {
         let lower = text.lowercased()

@@ -77,11 +77,11 @@ public actor StoreFollower {
                     WHERE pid = \(last.pid) AND backend_start::text = \(last.started) AND usename = current_user
                     """)
             }
-            if let me = try? await store.rows("SELECT pg_catalog.pg_backend_pid(), backend_start::text FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()",
-                                              as: (Int, String).self).first {
-                lastBackend = (me.0, me.1)
-            }
+            let me = try? await store.rows("SELECT pg_catalog.pg_backend_pid(), backend_start::text FROM pg_catalog.pg_stat_activity WHERE pid = pg_catalog.pg_backend_pid()",
+                                           as: (Int, String).self).first
             let writer = try await StoreWriter.open(file, in: collection, store: store)
+            // This connection holds the file now: it is the one to end if it is given up.
+            if let me { lastBackend = (me.0, me.1) }
             let held = writer.nextLineNumber - 1
             let local = try LocalLines.read(path: localPath)?.lines ?? []
             guard held <= local.count else {

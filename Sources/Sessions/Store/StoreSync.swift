@@ -115,6 +115,13 @@ extension TeamStore {
                     report.unchanged += 1
                     continue
                 }
+                // Without the copy's memory of it: nothing of this person's is in it unless it
+                // has more lines than the store (a pull cut short, access since taken away).
+                if remember, let h = held[file.path], let lines = try? LocalLines.read(path: local), lines.lines.count <= h.count {
+                    if h.count == lines.lines.count && h.digest == Self.digest(lines.lines) { report.unchanged += 1 }
+                    else { report.behind.append(.init(path: local, reason: "another person's file, which the store has moved on from; pull to update it")) }
+                    continue
+                }
                 let whose = file.rater.map { "\($0)'s" } ?? "the study's"
                 report.leftOut.append(.init(path: local, reason: "\(whose) file: \(StoreSyncReport.notYoursToPush)"))
                 continue
@@ -383,6 +390,7 @@ extension TeamStore {
             report.conflicts.append(.init(path: collection.localPath(file), reason: "not pulled: its lines could not be read; pull again"))
         }
         report.blindSessions = blindOnly
+        watch?.stop()
         if !blind.isEmpty {
             try await pullBlindCopies(blind, collection: collection, memory: memory, next: &next, report: &report)
         }
