@@ -63,8 +63,8 @@ struct TeamStoreWork {
 
     /// `store push`'s arguments for this copy.
     var pushArguments: String {
-        guard let name = study else { return "--transcripts \(collection.folder)" }
-        return "--studies \(studiesRoot) --study \(name)"
+        guard let name = study else { return "--transcripts '\(collection.folder)'" }
+        return "--studies '\(studiesRoot)' --study \(name)"
     }
 
     var transcriptsRoot: String { study == nil ? collection.folder : (collection.folder as NSString).appendingPathComponent("transcripts") }
