@@ -216,7 +216,11 @@ struct StudyEndToEndTests {
                          width: 120, height: 32, environment: environment)
         var seen = [try t.waitFor("the model ready", timeout: 60) { $0.contains("Suspect A") && !$0.contains("(starting…)") }]
         try t.type("Hello?")
-        seen.append(try t.waitFor("› Hello?"))
+        // Ready on the interrogation screen itself (an earlier frame can name the alias before
+        // its header says the model is still starting; Enter then only keeps the question).
+        seen.append(try t.waitFor("› Hello? with the model ready", timeout: 60) {
+            $0.contains("› Hello?") && $0.contains("Suspect A") && !$0.contains("(starting…)")
+        })
         try t.press("Enter")
         seen.append(try t.waitFor("the suspect failed (no connection)", timeout: 60))
         try t.press("C-q")
