@@ -83,16 +83,6 @@ struct StoreWorkTests {
         }
     }
 
-    static let study = """
-    models:
-      - model: scripted:\(TestSupport.packageRoot.path)/examples/scripted
-        alias: Suspect A
-    scenarios: [password-keeper, detective-culprit]
-    annotators: [ana, ben, cho]
-    sessions_per_cell: 2
-    seed: 3
-    """
-
     @Test("a study planned on one machine with --store is in the store: another machine's status and report read it, and pulling it gives the same plan")
     func studyOnTheStore() throws {
         let server = try PostgresServer.get()
@@ -101,7 +91,7 @@ struct StoreWorkTests {
         let organiser = try TestSupport.temporaryDirectory("store-work-study")
         let scenarios = ["--scenarios", TestSupport.packageRoot.appendingPathComponent("Scenarios").path]
         try FileManager.default.createDirectory(at: organiser.appendingPathComponent("studies/pilot"), withIntermediateDirectories: true)
-        try Self.study.write(to: organiser.appendingPathComponent("studies/pilot/study.yaml"), atomically: true, encoding: .utf8)
+        try StudyCommandTests.good.write(to: organiser.appendingPathComponent("studies/pilot/study.yaml"), atomically: true, encoding: .utf8)
         let copies = organiser.appendingPathComponent("copies")
         #expect(try Self.interrogate(["store", "init"], store: url, copies: copies, in: organiser).status == 0)
         #expect(try Self.interrogate(["store", "push", "--study", "pilot"], store: url, copies: copies, in: organiser).status == 0)

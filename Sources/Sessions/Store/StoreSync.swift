@@ -352,7 +352,9 @@ extension TeamStore {
                 report.conflicts.append(.init(path: local, reason: "not pulled: \(error.description)"))
             }
         }
-        defer { if let next { next.write(folder: collection.folder) } }
+        // Rewritten only when it changed: a command on a large store that finds nothing new
+        // writes nothing.
+        defer { if let next, next.files != memory?.files { next.write(folder: collection.folder) } }
         let watch = idleWatch()
         defer { watch?.stop() }
         do {

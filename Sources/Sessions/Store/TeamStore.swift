@@ -58,17 +58,19 @@ public final class TeamStore: Sendable {
         // a connection that comes too late is closed.
         let result: Result<TeamStore, StoreError> = await withCheckedContinuation { continuation in
             let once = Once()
-            let late = Task {
-                let r: Result<TeamStore, StoreError>
-                do throws(StoreError) { r = .success(try await open(address, checkSchema: checkSchema, patience: patience)) } catch { r = .failure(error) }
-                if once.claim() { continuation.resume(returning: r) } else if case .success(let store) = r { await store.close() }
-            }
-            Task {
+            let timer = Task {
                 try? await Task.sleep(for: patience)
                 if once.claim() {
                     continuation.resume(returning: .failure(StoreError("cannot connect to the team store \(address): no answer in \(patience.components.seconds) s")))
                 }
-                _ = late
+            }
+            Task {
+                let r: Result<TeamStore, StoreError>
+                do throws(StoreError) { r = .success(try await open(address, checkSchema: checkSchema, patience: patience)) } catch { r = .failure(error) }
+                if once.claim() {
+                    timer.cancel()
+                    continuation.resume(returning: r)
+                } else if case .success(let store) = r { await store.close() }
             }
         }
         return try result.get()
