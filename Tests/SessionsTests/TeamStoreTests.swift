@@ -14,7 +14,7 @@ struct TeamStoreTests {
         let admin = try StoreAddress.parse(server.url(database: db))
         let store = try await TeamStore.connect(admin, checkSchema: false)
         let result = try await store.initialise()
-        #expect(result.applied == [1])
+        #expect(result.applied == Array(1...(try StoreMigrations.bundled().count)))
         _ = try await store.addRater(server.admin, role: .organiser, password: nil)
         await store.close()
         return (server, db, admin)
@@ -43,12 +43,26 @@ struct TeamStoreTests {
         let (server, db, admin) = try await Self.freshStore()
         let store = try await TeamStore.connect(admin, checkSchema: false)
         let again = try await store.initialise()
-        #expect(again.applied.isEmpty && again.version == 1)
+        let newest = try StoreMigrations.bundled().count
+        #expect(again.applied.isEmpty && again.version == newest)
         await store.close()
 
         // A database from a newer interrogate.
-        #expect(try server.psql("INSERT INTO interrogate_migrations (version, name, sha256) VALUES (2, '0002-future', 'x')", database: db).status == 0)
-        await #expect { try await TeamStore.connect(admin) } throws: { "\($0)".contains("schema version 2, newer than this interrogate reads (1): upgrade interrogate") }
+        #expect(try server.psql("INSERT INTO interrogate_migrations (version, name, sha256) VALUES (\(newest + 1), 'future', 'x')", database: db).status == 0)
+        await #expect { try await TeamStore.connect(admin) } throws: { "\($0)".contains("schema version \(newest + 1), newer than this interrogate reads (\(newest)): upgrade interrogate") }
+
+        // A database from an older interrogate: its owner is told to upgrade it, and init does.
+        let older = try server.createDatabase()
+        let olderAddress = try StoreAddress.parse(server.url(database: older))
+        let migrations = try StoreMigrations.bundled()
+        #expect(try server.psql("CREATE TABLE interrogate_migrations (version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_by name NOT NULL DEFAULT current_user, applied_at timestamptz NOT NULL DEFAULT now())", database: older).status == 0)
+        #expect(try server.psql(migrations[0].sql, database: older).status == 0)
+        #expect(try server.psql("INSERT INTO interrogate_migrations (version, name, sha256) VALUES (1, '\(migrations[0].name)', '\(migrations[0].sha256)')", database: older).status == 0)
+        await #expect { try await TeamStore.connect(olderAddress) } throws: { "\($0)".contains("has schema version 1; this interrogate needs \(newest): the store's owner runs `interrogate store init") }
+        let upgrading = try await TeamStore.connect(olderAddress, checkSchema: false)
+        #expect(try await upgrading.initialise().applied == Array(2...newest))
+        await upgrading.close()
+        await (try await TeamStore.connect(olderAddress)).close()
 
         // A database whose version 1 came from another file.
         let other = try server.createDatabase()

@@ -108,7 +108,7 @@ struct TeamStoreWork {
 /// each file not copied with the reason (a blind copy, never pushed, goes without saying), then
 /// one line that counts every file once.
 func printStoreSummary(_ report: StoreSyncReport, verb: String, place: String) {
-    for e in report.leftOut where e.reason != StoreSyncReport.blindCopyNotPushed {
+    for e in report.leftOut where e.reason != StoreSyncReport.blindCopyNotPushed && e.reason != StoreSyncReport.participantPlanNotPushed {
         printError("store: \(TerminalText.escaped(e.path)): left out: \(e.reason)", prefix: false)
     }
     for e in report.conflicts { printError("store: \(TerminalText.escaped(e.path)): CONFLICT: \(e.reason)", prefix: false) }

@@ -93,6 +93,10 @@ public struct StoreCollection: Sendable, Equatable {
         let fm = FileManager.default
         if isStudy {
             for name in ["study.yaml", "plan.jsonl"] where fm.fileExists(atPath: (folder as NSString).appendingPathComponent(name)) {
+                if name == StudyPlan.fileName, StudyPlan.participantEdition(path: (folder as NSString).appendingPathComponent(name)) != nil {
+                    leftOut.append(((folder as NSString).appendingPathComponent(name), StoreSyncReport.participantPlanNotPushed))
+                    continue
+                }
                 files.append(StoreFile(path: name, kind: name == "study.yaml" ? .study : .plan))
             }
         }

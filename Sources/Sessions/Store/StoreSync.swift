@@ -45,6 +45,8 @@ public struct StoreSyncReport: Sendable {
     public static let notYoursToPush = "only they or an organiser push it"
     /// Why a blind copy is not pushed: it is the store's own view of someone else's session.
     public static let blindCopyNotPushed = "a blind copy the store gave you for review; never pushed"
+    /// Why a participant's copy of a study's plan is not pushed: the store's own view of it.
+    public static let participantPlanNotPushed = "your copy of the study's plan, as the store gives it to you; never pushed"
 
     public init() {}
 }
@@ -396,7 +398,44 @@ extension TeamStore {
         if !blind.isEmpty {
             try await pullBlindCopies(blind, collection: collection, memory: memory, next: &next, report: &report)
         }
+        if blindCopies, collection.isStudy, !me.organiser, report.interrupted == nil {
+            try await pullParticipantPlan(collection, user: me.user, report: &report)
+        }
         return report
+    }
+
+    /// A participant's copy of a study's plan, from the server's participant view: their own
+    /// tasks whole, everyone else's without model, alias, condition or gold, after a first line
+    /// that says whose copy it is. Written only into a folder that has no plan of its own.
+    private func pullParticipantPlan(_ collection: StoreCollection, user: String, report: inout StoreSyncReport) async throws(StoreError) {
+        let lines = try await rows("""
+            SELECT line_no, line FROM interrogate_participant_plans WHERE collection = \(collection.name) ORDER BY line_no
+            """, as: (Int, String).self)
+        // Not a participant of this study, or it has no plan yet.
+        guard !lines.isEmpty else { return }
+        let local = (collection.folder as NSString).appendingPathComponent(StudyPlan.fileName)
+        var text = StudyPlan.participantEditionLine(annotator: user) + "\n"
+        for (i, (number, line)) in lines.enumerated() {
+            guard number == i + 1, !line.contains("\n") else {
+                report.conflicts.append(.init(path: local, reason: "not pulled: the store's plan has a gap or a broken line at line \(number)"))
+                return
+            }
+            text += line + "\n"
+        }
+        let data = Data(text.utf8)
+        try Self.ensureFolder(collection.folder)
+        if let have = try LocalLines.document(path: local) {
+            if have == data { report.unchanged += 1; return }
+            guard StudyPlan.participantEdition(path: local) == user else {
+                report.conflicts.append(.init(path: local, reason: "the folder has a plan of its own; your copy of the study's plan from the store is not written over it"))
+                return
+            }
+            try Self.writeNew(local, data: data, replacing: true)
+        } else {
+            try Self.writeNew(local, data: data)
+        }
+        report.copied.append(.init(path: local, reason: "your copy of the study's plan: \(lines.count) line(s), other people's tasks without their models"))
+        report.linesCopied += lines.count
     }
 
     /// Writes each session in `blind` as the server's blind view holds it: a blind copy for

@@ -21,13 +21,20 @@ public struct StudyPlan: Sendable, Equatable {
         public var scenario: String?
         public var condition: Scenario.Condition?
         public var gold: Bool?
+        /// A gold session task: the script its scripted suspect plays (a path on the
+        /// participant's machine, as study.yaml names it when planned).
+        public var script: String?
         /// A review or adjudication task: the session task it is about.
         public var sessionTask: String?
+        /// Another person's task in a participant's copy of the plan from a team store: who does
+        /// what about which session, without its model, alias, condition or gold.
+        public var withheld: Bool?
 
         public var isGold: Bool { gold ?? false }
+        public var isWithheld: Bool { withheld ?? false }
         /// The cell a session task fills: model (or gold), scenario, condition.
         public var cell: Cell? {
-            guard kind == .session, let scenario, let condition else { return nil }
+            guard kind == .session, !isWithheld, let scenario, let condition else { return nil }
             return Cell(model: isGold ? nil : model, scenario: scenario, condition: condition)
         }
     }
@@ -55,8 +62,35 @@ public struct StudyPlan: Sendable, Equatable {
     public var tasks: [Task]
     /// Lines that were not used, with why (a torn or unfinished round): told, never dropped silently.
     public var notUsed: [String]
+    /// Whose copy of the plan this is, when it is a participant's from a team store (its first
+    /// line says so): their own tasks whole, everyone else's withheld. Never pushed.
+    public var participant: String?
 
     public static let empty = StudyPlan(rounds: [], tasks: [], notUsed: [])
+    init(rounds: [Round], tasks: [Task], notUsed: [String], participant: String? = nil) {
+        self.rounds = rounds
+        self.tasks = tasks
+        self.notUsed = notUsed
+        self.participant = participant
+    }
+
+    /// The first line of a participant's copy of a plan.
+    public static let participantEditionType = "participant_edition"
+    public static func participantEditionLine(annotator: String) -> String {
+        let json = (try? JSONSerialization.data(withJSONObject: ["type": participantEditionType, "annotator": annotator], options: [.sortedKeys])) ?? Data()
+        return String(decoding: json, as: UTF8.self)
+    }
+
+    /// The participant whose copy the plan at `path` is, or nil (an organiser's plan, or no file).
+    public static func participantEdition(path: String) -> String? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        let head = (try? handle.read(upToCount: 4096)) ?? Data()
+        let first = head.prefix { $0 != UInt8(ascii: "\n") }
+        struct Edition: Decodable { var type: String; var annotator: String }
+        guard let e = try? JSONDecoder().decode(Edition.self, from: first), e.type == participantEditionType else { return nil }
+        return e.annotator
+    }
 
     public func task(_ id: String) -> Task? { tasks.first { $0.id == id } }
     public var sessionTasks: [Task] { tasks.filter { $0.kind == .session } }
@@ -95,6 +129,13 @@ public struct StudyPlan: Sendable, Equatable {
                 continue
             }
             switch kind {
+            case participantEditionType:
+                struct Edition: Decodable { var annotator: String }
+                guard number == 1, let e = try? decoder.decode(Edition.self, from: Data(raw)) else {
+                    plan.notUsed.append("\(path):\(number): a participant_edition line that is not the plan's first, kept and not used")
+                    continue
+                }
+                plan.participant = e.annotator
             case "round":
                 if let p = pending { unfinished(p, "has no round_end") }
                 skipping = false
@@ -134,7 +175,7 @@ public struct StudyPlan: Sendable, Equatable {
             guard t.round == round.round else { throw StudyError("\(path):\(line): task \(t.id) says round \(t.round) inside round \(round.round)") }
             switch t.kind {
             case .session:
-                guard t.scenario != nil, t.condition != nil, t.alias != nil, t.isGold || t.model != nil else {
+                guard t.isWithheld || (t.scenario != nil && t.condition != nil && t.alias != nil && (t.isGold || t.model != nil)) else {
                     throw StudyError("\(path):\(line): session task \(t.id) lacks its model, alias, scenario or condition")
                 }
             case .review, .adjudication:

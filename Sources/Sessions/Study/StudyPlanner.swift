@@ -89,7 +89,8 @@ public enum StudyPlanner {
                 let isGold = cell.model == nil
                 sessions.append(.init(id: "", round: round, kind: .session, annotator: who, order: 0,
                                       model: cell.model, alias: isGold ? design.gold!.alias : design.alias(of: cell.model!),
-                                      scenario: cell.scenario, condition: cell.condition, gold: isGold, sessionTask: nil))
+                                      scenario: cell.scenario, condition: cell.condition, gold: isGold,
+                                      script: isGold ? design.gold!.scripts[cell.scenario] : nil, sessionTask: nil))
             }
         }
         // A later round fills each group on top of the earlier rounds' loads, which can leave

@@ -40,6 +40,9 @@ public struct StudyStatus: Sendable {
         public var undecided: Int
         /// A model asked the questions: nobody tagged live.
         public var modelInterrogated: Bool
+        /// A participant's blind copy of another person's session (a team store's copy): its
+        /// interrogator's tags are not in it.
+        public var blindCopy: Bool
 
         init(_ s: Session, started: Date) {
             sessionId = s.sessionId
@@ -56,11 +59,14 @@ public struct StudyStatus: Sendable {
             disputed = disputes.count
             undecided = disputes.filter { s.adjudications[$0] == nil }.count
             modelInterrogated = s.header.interrogator != nil
+            blindCopy = s.header.isBlindCopy
         }
 
         /// A live session is done once it has been closed with every reply tagged; a model's,
         /// once it has been closed (its replies are labelled in the reviews).
-        public var isDone: Bool { ended && questions > 0 && (modelInterrogated || untaggedLive == 0) }
+        /// A blind copy holds no tags: its session counts as finished once it has ended (should its
+        /// interrogator reopen it and add replies, the reviews of it are due again for them).
+        public var isDone: Bool { ended && questions > 0 && (modelInterrogated || blindCopy || untaggedLive == 0) }
     }
 
     public struct TaskState: Sendable {
@@ -88,10 +94,6 @@ public struct StudyStatus: Sendable {
                 let session: Session
                 do { session = try Session.load(folder: folder) } catch {
                     leftOut.append(.init(path: folder, reason: error.description))
-                    continue
-                }
-                if let blind = session.problems.first(where: { $0.kind == .blindCopy }) {
-                    leftOut.append(.init(path: folder, reason: blind.message))
                     continue
                 }
                 guard let study = session.header.study, study.name == design.name else {
@@ -162,7 +164,7 @@ public struct StudyStatus: Sendable {
 
     /// The sessions of finished session tasks, gold or not.
     public var doneSessions: [(task: StudyPlan.Task, session: SessionFacts)] {
-        tasks.compactMap { t in t.task.kind == .session && t.state == .done ? (t.task, t.session!) : nil }
+        tasks.compactMap { t in t.task.kind == .session && t.state == .done && t.session?.blindCopy == false ? (t.task, t.session!) : nil }
     }
 }
 

@@ -46,6 +46,19 @@ struct StudyOptions: ParsableArguments {
     /// name its models, and told as a summary.
     static func design(name: String, root studiesRoot: String, scenarios: String?, checkModels: Bool = false,
                        participant: Bool = false) throws -> StudyDesign {
+        // A participant's copy of a study on a team store has their copy of the plan and no
+        // study.yaml (it names the models).
+        if let folder = try? StudyDesign.folder(named: name, root: studiesRoot),
+           !FileManager.default.fileExists(atPath: (folder as NSString).appendingPathComponent(StudyDesign.fileName)),
+           let who = StudyPlan.participantEdition(path: (folder as NSString).appendingPathComponent(StudyPlan.fileName)) {
+            guard participant else {
+                printError("this copy of study \(name) holds \(who)'s own tasks only: the team store gives the study's design, which names its models, to its organisers. `interrogate study next \(name) --annotator \(who) --store …` opens \(who)'s next task.")
+                throw invalidInputExit
+            }
+            // Its problems are told when the plan is read for the command.
+            let plan = (try? StudyPlan.read(path: (folder as NSString).appendingPathComponent(StudyPlan.fileName))) ?? .empty
+            return StudyDesign.participantEdition(name: name, folder: folder, plan: plan)
+        }
         let loaded = ScenarioLoader.loadDirectory(ScenarioLocation.resolve(option: scenarios))
         var catalog: ModelCatalog?
         if checkModels {

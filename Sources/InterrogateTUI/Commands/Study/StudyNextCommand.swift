@@ -31,6 +31,11 @@ struct StudyNextCommand: AsyncParsableCommand {
 
     func perform() async throws {
         let (design, plan) = try options.plannedStudy(participant: true)
+        if let owner = plan.participant, owner != annotator {
+            // Everyone else's tasks in this copy are withheld: they cannot be done from it.
+            printError("this copy of study \(design.name) is \(owner)'s (a team store gives each person their own tasks): --annotator must be \(owner)")
+            throw invalidInputExit
+        }
         guard design.annotators.contains(annotator) else {
             printError("\(annotator) is not an annotator of study \(design.name) (annotators: \(design.annotators.joined(separator: ", ")))")
             throw invalidInputExit
@@ -98,8 +103,9 @@ struct StudyNextCommand: AsyncParsableCommand {
             var modelName = task.model ?? ""
             var gold: [SessionHeader.StudyRecord.GoldReply]?
             if task.isGold {
-                guard let path = design.gold?.scripts[scenario.id] else {
-                    throw RunCommand.CommandFailure(message: "study.yaml no longer names a gold script for scenario \(scenario.id)")
+                // study.yaml's script, else the one the plan recorded (all a participant's copy has).
+                guard let path = design.gold?.scripts[scenario.id] ?? task.script else {
+                    throw RunCommand.CommandFailure(message: "neither study.yaml nor the plan names a gold script for scenario \(scenario.id)")
                 }
                 let script = try ScriptedModel.load(path: path)
                 gold = script.replies.map { .init(text: $0.text, labels: $0.goldLabels ?? LabelSet(), leak: $0.goldLeak ?? false) }
