@@ -313,6 +313,9 @@ struct TeamStoreTests {
         #expect(try asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE type = 'message'").output == "8")
         #expect(try asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE type = 'annotation'").output == "0")
         let readable = try asCarol("SELECT string_agg(blind, E'\\n') FROM interrogate_blind_sessions").output
+        // How long each reply took is not in it: only a header has a time, the session's start.
+        #expect(try asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE blind::json ->> 'ts' IS NOT NULL").output
+                == asCarol("SELECT count(*) FROM interrogate_blind_sessions WHERE type = 'header'").output)
         #expect(readable.contains("I cannot say") && readable.contains("vault"))
         // Not the model, the condition, the alias, an error's text, reasoning or what the server said it was.
         for hidden in ["secret-model-name", "Suspect A", "scripted", "secret-host", "\"condition\"", "\"system_prompt\"", "\"labels\"", "\"leak\""] {

@@ -101,3 +101,13 @@ CREATE POLICY plan_adjudicator_files_write ON interrogate_files FOR INSERT TO in
 CREATE POLICY plan_adjudicator_lines_write ON interrogate_lines FOR INSERT TO interrogate_reviewer
     WITH CHECK (written_by = current_user AND EXISTS (SELECT 1 FROM public.interrogate_files f
         WHERE f.id = file AND f.rater = current_user AND f.kind = 'adjudication'));
+
+-- How long a reply took tells one model from another: of a session's lines after its header,
+-- the blind view no longer gives the time (the header's, when the session started, stays).
+-- Rebuilt as json, not jsonb, so that every kept value stays as written.
+CREATE OR REPLACE VIEW interrogate_blind_sessions WITH (security_barrier) AS
+    SELECT f.collection, f.session_id, l.line_no, l.type,
+           CASE WHEN l.type = 'header' THEN l.blind
+                ELSE (SELECT json_object_agg(e.key, e.value)::text FROM json_each(l.blind::json) AS e WHERE e.key <> 'ts') END AS blind
+    FROM interrogate_files f JOIN interrogate_lines l ON l.file = f.id
+    WHERE f.kind = 'session' AND l.type IN ('header', 'message', 'session_end') AND l.blind IS NOT NULL;
