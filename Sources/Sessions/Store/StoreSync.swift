@@ -550,6 +550,13 @@ extension TeamStore {
             report.linesCopied += stored.count
             return PullMemory.stamp(of: local)
         }
+        if file.kind == .plan, StudyPlan.participantEdition(path: local) != nil {
+            // Now readable whole (a participant become organiser): her copy of the plan gives way.
+            try writeNew(local, data: joined(stored), replacing: true)
+            report.copied.append(.init(path: local, reason: "\(stored.count) line(s), in place of your participant's copy of the plan"))
+            report.linesCopied += stored.count
+            return PullMemory.stamp(of: local)
+        }
         if have.tornTail != nil {
             report.conflicts.append(.init(path: local, reason: "its last line is torn; resume the session (which records the recovery) before pulling into it"))
             return nil

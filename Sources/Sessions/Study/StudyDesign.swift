@@ -317,18 +317,19 @@ public struct StudyDesign: Sendable, Equatable {
 
     /// A participant's view of a study on a team store, from their copy of its plan: its name,
     /// folder, annotators and scenarios as the plan's tasks give them, and whether it
-    /// adjudicates; no models, gold, calibration or cells, which only study.yaml holds.
+    /// adjudicates; no models, gold, calibration, cells or seed (0, never shown: the commands
+    /// that show a design refuse a participant's copy).
     public static func participantEdition(name: String, folder: String, plan: StudyPlan) -> StudyDesign {
         func unique(_ xs: [String]) -> [String] {
             var seen: Set<String> = []
             return xs.filter { seen.insert($0).inserted }
         }
         var design = StudyDesign(name: name, folder: folder, path: (folder as NSString).appendingPathComponent(StudyPlan.fileName),
-                                 sha256: plan.rounds.last?.studySha256 ?? "", title: nil, models: [],
+                                 sha256: "", title: nil, models: [],
                                  scenarios: unique(plan.tasks.compactMap(\.scenario)), conditions: [],
                                  annotators: unique(plan.tasks.map(\.annotator)), interrogators: [], sessionsPerCell: 0,
                                  reviewsPerSession: 0, adjudication: plan.tasks.contains { $0.kind == .adjudication },
-                                 gold: nil, calibration: .defaults, seed: plan.rounds.first?.seed ?? 0)
+                                 gold: nil, calibration: .defaults, seed: 0)
         design.isParticipantEdition = true
         return design
     }

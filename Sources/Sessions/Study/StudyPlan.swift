@@ -52,8 +52,11 @@ public struct StudyPlan: Sendable, Equatable {
 
     public struct Round: Sendable, Equatable, Codable {
         public var round: Int
-        public var seed: UInt64
-        public var studySha256: String
+        /// The round's seed and the digest of the study.yaml it was drawn from; nil only in a
+        /// participant's copy, which a team store gives without them (with them, the planner
+        /// could be run again to tell every session's model).
+        public var seed: UInt64?
+        public var studySha256: String?
         public var planned: String
         public var tasks: Int
     }
@@ -140,7 +143,11 @@ public struct StudyPlan: Sendable, Equatable {
                 if let p = pending { unfinished(p, "has no round_end") }
                 skipping = false
                 pending = nil
-                guard let round = try? decoder.decode(Round.self, from: Data(raw)) else { giveUp("a round line that does not read", line: number); continue }
+                guard let round = try? decoder.decode(Round.self, from: Data(raw)),
+                      plan.participant != nil || (round.seed != nil && round.studySha256 != nil) else {
+                    giveUp("a round line that does not read", line: number)
+                    continue
+                }
                 pending = (round, number, [])
             case "task":
                 if skipping { continue }

@@ -100,8 +100,14 @@ public struct StudyStatus: Sendable {
                     leftOut.append(.init(path: folder, reason: "not a session of study \(design.name)"))
                     continue
                 }
-                guard plan.task(study.task)?.kind == .session else {
+                guard let task = plan.task(study.task), task.kind == .session else {
                     leftOut.append(.init(path: folder, reason: "answers task \(study.task), which is not a planned session"))
+                    continue
+                }
+                // Only the person (or model) the task was given to answers it: a session that
+                // claims someone else's task neither counts nor stands in for theirs.
+                guard session.header.annotator == task.annotator else {
+                    leftOut.append(.init(path: folder, reason: "claims task \(study.task), which the plan gives \(task.annotator), not \(session.header.annotator)"))
                     continue
                 }
                 let started = session.startedAt ?? .distantPast

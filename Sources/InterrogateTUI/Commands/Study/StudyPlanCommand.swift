@@ -53,7 +53,7 @@ struct StudyPlanCommand: AsyncParsableCommand {
         }
         let sessions = tasks.filter { $0.kind == .session }
         let gold = sessions.filter(\.isGold).count
-        print("\(dryRun ? "Would plan" : "Planned") round \(round.round) of \(design.name) (seed \(round.seed)): \(sessions.count) session(s)"
+        print("\(dryRun ? "Would plan" : "Planned") round \(round.round) of \(design.name) (seed \(round.seed.map(String.init) ?? "withheld")): \(sessions.count) session(s)"
               + (gold > 0 ? " (\(gold) gold)" : "") + ", \(tasks.count { $0.kind == .review }) blind review(s), "
               + "\(tasks.count { $0.kind == .adjudication }) adjudication(s) for \(design.annotators.count) annotator(s)"
               + (design.interrogators.isEmpty ? "." : " and \(design.interrogators.count) model interrogator(s) (their sessions: `interrogate auto --study \(design.name)`)."))

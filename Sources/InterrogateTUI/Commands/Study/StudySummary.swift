@@ -36,7 +36,7 @@ enum StudySummary {
         return [
             "name": design.name + " (study.yaml sha256 \(design.sha256))",
             "blinding": "interrogators, reviewers and adjudicators saw each model only by its alias (\(aliases.joined(separator: ", "))); the model's name, provider, parameters and the condition were recorded in each transcript and never drawn on their screens",
-            "assignment": "balanced and randomised by `interrogate study plan`: seed \(design.seed), \(plan.rounds.count) round(s) (round seeds \(plan.rounds.map { String($0.seed) }.joined(separator: ", "))), \(plan.tasks.count) task(s) in \(design.planFile); nobody reviewed or adjudicated their own session",
+            "assignment": "balanced and randomised by `interrogate study plan`: seed \(design.seed), \(plan.rounds.count) round(s) (round seeds \(plan.rounds.map { $0.seed.map(String.init) ?? "withheld" }.joined(separator: ", "))), \(plan.tasks.count) task(s) in \(design.planFile); nobody reviewed or adjudicated their own session",
             "cells": cells.keys.sorted().map { c in "\(c): \(cells[c]!.done)/\(cells[c]!.planned) done" }.joined(separator: "; "),
             "calibration": calibration.annotators.map { a in
                 "\(a.id) accuracy \(ReportText.fmt(a.figures.accuracy)) kappa \(ReportText.fmt(a.figures.kappa.value)) (n=\(a.figures.n))" + (a.flag.map { " FLAGGED: \($0)" } ?? "")
