@@ -54,11 +54,13 @@ struct StudyParticipantStoreTests {
             #"{"v":1,"seq":1,"ts":"2026-12-01T00:00:00Z","type":"header","session_id":"\#(session)","annotator":"\#(who)","model":{"provider":"x","name":"secret-model"},"scenario":{"id":"vault"},"study":{"name":"s","task":"\#(t)","alias":"Suspect A"}}"#
         }
         let message = #"{"v":1,"seq":2,"ts":"2026-12-01T00:00:05Z","type":"message","index":1,"role":"model","text":"No."}"#
-        let label = #"{"v":1,"seq":2,"type":"annotation","message_index":1,"rater":"x","labels":["refusal"]}"#
-        // Bob's session answers t1; dave's answers t6 (of the torn round); erin's claims t1.
+        let label = #"{"v":1,"seq":3,"type":"annotation","message_index":1,"rater":"x","labels":["refusal"]}"#
+        let end = #"{"v":1,"seq":4,"ts":"2026-12-01T00:00:09Z","type":"session_end","reason":"quit"}"#
+        // Bob's session answers t1; dave's answers t6 (of the torn round); erin's claims t1, and
+        // is still running (no end yet).
         for (session, who, t) in [("s-bob", "bob", "t1"), ("s-dave", "dave", "t6"), ("s-erin", "erin", "t1")] {
             try file("transcripts/\(session)/session.jsonl", kind: "session", session: session, rater: who)
-            try lines("transcripts/\(session)/session.jsonl", [header(session, who, t), message])
+            try lines("transcripts/\(session)/session.jsonl", [header(session, who, t), message, label] + (who == "erin" ? [] : [end]))
             try file("transcripts/\(session)/reviews/\(who).jsonl", kind: "review", session: session, rater: who)
             try lines("transcripts/\(session)/reviews/\(who).jsonl", [#"{"type":"review_header"}"#, label])
         }
@@ -98,9 +100,19 @@ struct StudyParticipantStoreTests {
             #expect(r.status != 0 && r.output.contains("row-level security"), "\(session): \(r.output)")
         }
 
-        // The blind view: lines numbered without gaps, no time but the header's.
+        // The blind view: lines numbered without the gap where the tag was, in line_no and seq; no
+        // time but the header's; a session still running shows nothing yet.
         let blind = try sql("SELECT line_no || ' ' || blind FROM interrogate_blind_sessions WHERE session_id = 's-dave' ORDER BY line_no", as: "frank")
-            .split(separator: "\n")
-        #expect(blind.count == 2 && blind[0].hasPrefix("1 ") && blind[1].hasPrefix("2 ") && !blind[1].contains("\"ts\""), "\(blind)")
+            .split(separator: "\n").map(String.init)
+        #expect(blind.count == 3 && blind[0].hasPrefix("1 ") && blind[1].hasPrefix("2 ") && blind[2].hasPrefix("3 "), "\(blind)")
+        #expect(!blind[1].contains("\"ts\"") && !blind[2].contains("\"ts\"") && blind[2].replacingOccurrences(of: " ", with: "").contains("\"seq\":3"), "\(blind)")
+        #expect(try sql("SELECT count(*) FROM interrogate_blind_sessions WHERE session_id = 's-erin'", as: "frank") == "0")
+
+        // A plan the reader refuses (a round that does not follow the one before) counts nothing
+        // from then on: carol's tasks are withheld like anyone's, and bob's session closes to her.
+        _ = try sql(#"INSERT INTO interrogate_lines (file, line_no, body) SELECT id, 11, convert_to('{"type":"round","round":5,"seed":1,"study_sha256":"abc","planned":"x","tasks":0}', 'UTF8') FROM interrogate_files WHERE path = 'plan.jsonl'"#)
+        _ = try sql(#"INSERT INTO interrogate_lines (file, line_no, body) SELECT id, 12, convert_to('{"type":"round_end","round":5,"tasks":0}', 'UTF8') FROM interrogate_files WHERE path = 'plan.jsonl'"#)
+        #expect(try sql("SELECT count(*) FROM interrogate_plan_adjudications", as: "carol") == "0")
+        #expect(try sql("SELECT count(*) FROM interrogate_participant_plans", as: "carol") == "0")
     }
 }

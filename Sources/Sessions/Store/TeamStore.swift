@@ -105,6 +105,12 @@ public final class TeamStore: Sendable {
             throw StoreError("cannot connect to the team store \(address): \(describe(error))")
         }
         let store = TeamStore(address: address, connection: connection, logger: logger, patience: patience)
+        // The row-level policies make the planner's cost estimates large enough for JIT, which
+        // then spends about a second compiling each statement of a query that takes milliseconds.
+        do { try await store.run("SET jit = off") } catch {
+            await store.close()
+            throw error
+        }
         if checkSchema {
             do { try await store.checkSchemaVersion() } catch {
                 await store.close()
