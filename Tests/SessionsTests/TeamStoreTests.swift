@@ -58,10 +58,23 @@ struct TeamStoreTests {
         #expect(try server.psql("CREATE TABLE interrogate_migrations (version integer PRIMARY KEY, name text NOT NULL, sha256 text NOT NULL, applied_by name NOT NULL DEFAULT current_user, applied_at timestamptz NOT NULL DEFAULT now())", database: older).status == 0)
         #expect(try server.psql(migrations[0].sql, database: older).status == 0)
         #expect(try server.psql("INSERT INTO interrogate_migrations (version, name, sha256) VALUES (1, '\(migrations[0].name)', '\(migrations[0].sha256)')", database: older).status == 0)
+        // A study planned in two rounds before the upgrade: the upgrade counts both, in order.
+        let plan = [#"{"type":"round","round":1,"seed":1,"study_sha256":"a","planned":"x","tasks":1}"#,
+                    #"{"type":"task","id":"t1","round":1,"kind":"session","annotator":"ana","order":1,"model":"m","alias":"A","scenario":"v","condition":"control"}"#,
+                    #"{"type":"round_end","round":1,"tasks":1}"#,
+                    #"{"type":"round","round":2,"seed":2,"study_sha256":"a","planned":"y","tasks":1}"#,
+                    #"{"type":"task","id":"t2","round":2,"kind":"review","annotator":"ben","order":1,"session_task":"t1"}"#,
+                    #"{"type":"round_end","round":2,"tasks":1}"#]
+        #expect(try server.psql("INSERT INTO interrogate_files (collection, path, kind) VALUES ('studies/old', 'plan.jsonl', 'plan')", database: older).status == 0)
+        for (i, line) in plan.enumerated() {
+            #expect(try server.psql("INSERT INTO interrogate_lines (file, line_no, body) SELECT id, \(i + 1), convert_to('\(line)', 'UTF8') FROM interrogate_files", database: older).status == 0)
+        }
         await #expect { try await TeamStore.connect(olderAddress) } throws: { "\($0)".contains("has schema version 1; this interrogate needs \(newest): the store's owner runs `interrogate store init") }
         let upgrading = try await TeamStore.connect(olderAddress, checkSchema: false)
         #expect(try await upgrading.initialise().applied == Array(2...newest))
         await upgrading.close()
+        #expect(try server.psql("SELECT string_agg(id, ',' ORDER BY id) FROM interrogate_plan_tasks", database: older).output == "t1,t2")
+        #expect(try server.psql("SELECT count(*) FROM interrogate_plan_refused", database: older).output == "0")
         await (try await TeamStore.connect(olderAddress)).close()
 
         // A database whose version 1 came from another file.

@@ -151,10 +151,18 @@ REVOKE ALL ON FUNCTION interrogate_round_closed() FROM PUBLIC;
 CREATE TRIGGER interrogate_lines_round_closed AFTER INSERT ON interrogate_lines
     FOR EACH ROW WHEN (NEW.type = 'round_end') EXECUTE FUNCTION interrogate_round_closed();
 
--- The plans already in the store, read round by round in order.
-SELECT interrogate_count_round(l.file, l.line_no)
-FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file
-WHERE f.kind = 'plan' AND l.type = 'round_end' ORDER BY l.file, l.line_no;
+-- The plans already in the store, read round by round in order (a loop: a round counts only
+-- after the one before it).
+DO $$
+DECLARE
+    e record;
+BEGIN
+    FOR e IN SELECT l.file, l.line_no FROM interrogate_lines l JOIN interrogate_files f ON f.id = l.file
+             WHERE f.kind = 'plan' AND l.type = 'round_end' ORDER BY l.file, l.line_no LOOP
+        PERFORM interrogate_count_round(e.file, e.line_no);
+    END LOOP;
+END
+$$;
 
 -- A plan line as participant `who` may read it, chosen by an allow-list. Their own tasks of a
 -- round that counts (`counted`) whole: a live session's task names the model their machine
