@@ -236,7 +236,9 @@ struct StudyPlanTests {
         let dir = try TestSupport.temporaryDirectory()
         defer { try? FileManager.default.removeItem(at: dir) }
         let (path, d, t1, scratch) = try Self.twoRounds(in: dir)
-        for damage in ["{\"type\": \"task\", \"kind\": \"séance\"", "{\"type\":\"task\",\"id\":\"t0099\",\"kind\":\"séance\",\"round\":2,\"annotator\":\"p0\",\"order\":9}"] {
+        // The last: a task withheld as in a participant's copy from a team store, in a plan that is not one.
+        for damage in ["{\"type\": \"task\", \"kind\": \"séance\"", "{\"type\":\"task\",\"id\":\"t0099\",\"kind\":\"séance\",\"round\":2,\"annotator\":\"p0\",\"order\":9}",
+                       "{\"type\":\"task\",\"id\":\"t0099\",\"kind\":\"session\",\"round\":2,\"annotator\":\"p0\",\"order\":9,\"withheld\":true}"] {
             var lines = try String(contentsOfFile: scratch, encoding: .utf8).split(separator: "\n").map(String.init)
             lines.insert(damage, at: 2)
             let original = try String(contentsOfFile: path, encoding: .utf8)

@@ -152,7 +152,8 @@ public struct StudyPlan: Sendable, Equatable {
             case "task":
                 if skipping { continue }
                 guard pending != nil else { plan.notUsed.append("\(path):\(number): a task outside a round, kept and not used"); continue }
-                guard let t = try? decoder.decode(Task.self, from: Data(raw)), t.condition != .withheld else { giveUp("has a task this version cannot read (line \(number))", line: number); continue }
+                // Withheld tasks belong only in a participant's copy (as the team store reads plans too).
+                guard let t = try? decoder.decode(Task.self, from: Data(raw)), t.condition != .withheld, t.withheld == nil || plan.participant != nil else { giveUp("has a task this version cannot read (line \(number))", line: number); continue }
                 pending!.tasks.append(t)
             case "round_end":
                 if skipping { skipping = false; continue }
