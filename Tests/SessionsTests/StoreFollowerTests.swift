@@ -28,6 +28,14 @@ struct StoreFollowerTests {
         let path = folder.appendingPathComponent("session.jsonl").path
         let file = try #require(StoreFollower.sessionFile(at: path, in: collection))
         let follower = try await StoreFollower.hold(file, in: collection, address: admin, patience: .seconds(2))
+        // Under a loaded machine an answer can take longer than this test's short patience: the
+        // follower must hold the file, connected, before the server is frozen.
+        for _ in 0..<10 where await follower.problem != nil {
+            try await Task.sleep(for: .milliseconds(2100))
+            await follower.sync()
+        }
+        let ready = await follower.problem
+        try #require(ready == nil, "\(ready ?? "")")
         #expect(try Self.storeLines(server, db) == Self.localLines(path))
 
         let postmaster = try #require(server.postmasterPID)
