@@ -100,37 +100,9 @@ struct StoreStudyTests {
         #expect(plan.tasks.count == 9)
 
         var seen: [String] = []
-        var finished: Set<String> = []
-        var opened = 0
-        // Each person works through her tasks; one waiting for another's work comes back later.
-        for _ in 0..<6 where finished.count < people.count {
-            for person in people where !finished.contains(person) {
-                while true {
-                    let t = try Tmux("cd '\(laptops[person]!.path)' && '\(binary.path)' study next e2e --annotator \(person) --scenarios '\(scenarios)' --store '\(address[person]!)'; echo EXIT=$?; sleep 60",
-                                     width: 120, height: 32, environment: environment(laptops[person]!))
-                    let first = try t.waitFor("a task or the end", timeout: 120) {
-                        $0.contains("EXIT=") || $0.contains("Ask your first question") || $0.contains("Resumed:") || $0.contains("BLIND REVIEW") || $0.contains("DISPUTED")
-                    }
-                    seen.append(first)
-                    if first.contains("EXIT=") {
-                        #expect(first.contains("EXIT=0"), "\(first)")
-                        if first.contains("no tasks left") { finished.insert(person) }
-                        #expect(first.contains("no tasks left") || first.contains("Nothing for \(person) to do yet"), "\(first)")
-                        break
-                    }
-                    opened += 1
-                    if first.contains("BLIND REVIEW") {
-                        try StudyEndToEndTests.review(t, &seen)
-                    } else if first.contains("DISPUTED") {
-                        try StudyEndToEndTests.adjudicate(t, &seen)
-                    } else {
-                        try StudyEndToEndTests.interrogateSession(t, &seen)
-                    }
-                    let end = try t.waitFor("EXIT=", timeout: 60)
-                    seen.append(end)
-                    #expect(end.contains("EXIT=0") && end.contains("is done"), "\(end)")
-                }
-            }
+        let (finished, opened) = try StudyEndToEndTests.workThroughPlan(people, seen: &seen, endTimeout: 60) { person in
+            try Tmux("cd '\(laptops[person]!.path)' && '\(binary.path)' study next e2e --annotator \(person) --scenarios '\(scenarios)' --store '\(address[person]!)'; echo EXIT=$?; sleep 60",
+                     width: 120, height: 32, environment: environment(laptops[person]!))
         }
         #expect(finished == Set(people))
         #expect(opened == 9, "every task opened once: \(opened)")

@@ -72,37 +72,9 @@ struct StudyEndToEndTests {
 
         var seen: [String] = []
         let environment = ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path, "INTERROGATE_HOME": root]
-        var finished: Set<String> = []
-        var opened = 0
-        // Each person works through their tasks; one waiting for another's work comes back later.
-        for _ in 0..<6 where finished.count < 3 {
-            for person in ["ana", "ben", "cho"] where !finished.contains(person) {
-                while true {
-                    let t = try Tmux("cd '\(dir.path)' && '\(binary)' study next e2e --annotator \(person) --scenarios '\(root)/Scenarios'; echo EXIT=$?; sleep 60",
-                                     width: 120, height: 32, environment: environment)
-                    let first = try t.waitFor("a task or the end", timeout: 120) {
-                        $0.contains("EXIT=") || $0.contains("Ask your first question") || $0.contains("Resumed:") || $0.contains("BLIND REVIEW") || $0.contains("DISPUTED")
-                    }
-                    seen.append(first)
-                    if first.contains("EXIT=") {
-                        #expect(first.contains("EXIT=0"), "\(first)")
-                        if first.contains("no tasks left") { finished.insert(person) }
-                        #expect(first.contains("no tasks left") || first.contains("Nothing for \(person) to do yet"), "\(first)")
-                        break
-                    }
-                    opened += 1
-                    if first.contains("BLIND REVIEW") {
-                        try review(t, &seen)
-                    } else if first.contains("DISPUTED") {
-                        try adjudicate(t, &seen)
-                    } else {
-                        try interrogateSession(t, &seen)
-                    }
-                    let end = try t.waitFor("EXIT=", timeout: 30)
-                    seen.append(end)
-                    #expect(end.contains("EXIT=0") && end.contains("is done"), "\(end)")
-                }
-            }
+        let (finished, opened) = try workThroughPlan(["ana", "ben", "cho"], seen: &seen) { person in
+            try Tmux("cd '\(dir.path)' && '\(binary)' study next e2e --annotator \(person) --scenarios '\(root)/Scenarios'; echo EXIT=$?; sleep 60",
+                     width: 120, height: 32, environment: environment)
         }
         #expect(finished == ["ana", "ben", "cho"])
         #expect(opened == 15, "every task opened once: \(opened)")
@@ -243,6 +215,44 @@ struct StudyEndToEndTests {
         let session = try Session.load(folder: try #require(try FileManager.default.contentsOfDirectory(atPath: studyDir.appendingPathComponent("transcripts").path)
             .first.map { studyDir.appendingPathComponent("transcripts/\($0)").path }))
         #expect(session.header.model.name == "secret-model-name" && session.header.study?.model == "remote-x")
+    }
+
+    /// Each person opens `study next` in the terminal `open` gives her, again and again, until
+    /// everyone has no task left; one waiting for another's work comes back later. Every screen
+    /// is kept in `seen`. Who finished, and how many tasks were opened.
+    static func workThroughPlan(_ people: [String], seen: inout [String], endTimeout: Double = 30,
+                                open: (String) throws -> Tmux) throws -> (finished: Set<String>, opened: Int) {
+        var finished: Set<String> = []
+        var opened = 0
+        for _ in 0..<6 where finished.count < people.count {
+            for person in people where !finished.contains(person) {
+                while true {
+                    let t = try open(person)
+                    let first = try t.waitFor("a task or the end", timeout: 120) {
+                        $0.contains("EXIT=") || $0.contains("Ask your first question") || $0.contains("Resumed:") || $0.contains("BLIND REVIEW") || $0.contains("DISPUTED")
+                    }
+                    seen.append(first)
+                    if first.contains("EXIT=") {
+                        #expect(first.contains("EXIT=0"), "\(first)")
+                        if first.contains("no tasks left") { finished.insert(person) }
+                        #expect(first.contains("no tasks left") || first.contains("Nothing for \(person) to do yet"), "\(first)")
+                        break
+                    }
+                    opened += 1
+                    if first.contains("BLIND REVIEW") {
+                        try review(t, &seen)
+                    } else if first.contains("DISPUTED") {
+                        try adjudicate(t, &seen)
+                    } else {
+                        try interrogateSession(t, &seen)
+                    }
+                    let end = try t.waitFor("EXIT=", timeout: endTimeout)
+                    seen.append(end)
+                    #expect(end.contains("EXIT=0") && end.contains("is done"), "\(end)")
+                }
+            }
+        }
+        return (finished, opened)
     }
 
     /// Two questions; the replies tagged refusal, then deflection.

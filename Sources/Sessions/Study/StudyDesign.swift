@@ -311,10 +311,6 @@ public struct StudyDesign: Sendable, Equatable {
     /// The alias people see for a model of the study.
     public func alias(of model: String) -> String? { models.first { $0.model == model }?.alias }
 
-    /// Made from a participant's copy of the plan (`StudyPlan.participant`), not from study.yaml,
-    /// which a team store gives only to organisers since it names the models.
-    public var isParticipantEdition = false
-
     /// A participant's view of a study on a team store, from their copy of its plan: its name,
     /// folder, annotators and scenarios as the plan's tasks give them, and whether it
     /// adjudicates; no models, gold, calibration, cells or seed (0, never shown: the commands
@@ -324,14 +320,12 @@ public struct StudyDesign: Sendable, Equatable {
             var seen: Set<String> = []
             return xs.filter { seen.insert($0).inserted }
         }
-        var design = StudyDesign(name: name, folder: folder, path: (folder as NSString).appendingPathComponent(StudyPlan.fileName),
+        return StudyDesign(name: name, folder: folder, path: (folder as NSString).appendingPathComponent(StudyPlan.fileName),
                                  sha256: "", title: nil, models: [],
                                  scenarios: unique(plan.tasks.compactMap(\.scenario)), conditions: [],
                                  annotators: unique(plan.tasks.map(\.annotator)), interrogators: [], sessionsPerCell: 0,
                                  reviewsPerSession: 0, adjudication: plan.tasks.contains { $0.kind == .adjudication },
                                  gold: nil, calibration: .defaults, seed: 0)
-        design.isParticipantEdition = true
-        return design
     }
 }
 
