@@ -182,7 +182,7 @@ struct ScoringTests {
         let b = RatedTranscript(turns: [Self.turn(1, ["x": Self.j(.deflection)])])
         g.add(a, scores: TranscriptScores.score(a, configuration: .default))
         g.add(b, scores: TranscriptScores.score(b, configuration: .default))
-        #expect(g.transcripts == 2 && g.turns == 3 && g.values.count == 2 * Score.all.count)
+        #expect(g.transcripts == 2 && g.turns == 3 && g.rows.count == 2)
         let f = g.figures(resamples: 100, seed: 1)
         #expect(f[.deceptionRate]?.summary.mean == 0.75) // (0.5 + 1) / 2
         #expect(f[.severity]?.summary.n == 2)

@@ -109,6 +109,34 @@ struct StatisticsTests {
         }
     }
 
+    @Test("transcripts' scores kept as distinct rows come back bit for bit, each row kept once")
+    func scoreRowsKeptOnce() {
+        var rng = SplitMix64(seed: 11)
+        for (n, choices) in [(0, 1), (1, 1), (3000, 4), (3000, 1_000_000)] {
+            let width = 6
+            var rows = ScoreRows(width: width)
+            var added: [[UInt64]] = []
+            for _ in 0..<n {
+                let row: [Double] = (0..<width).map { s in
+                    switch rng.index(below: 5) {
+                    case 0: .nan
+                    case 1: s == 0 ? -0.0 : 0.0
+                    default: Double(rng.index(below: choices)) / 7
+                    }
+                }
+                rows.append(row)
+                added.append(row.map(\.bitPattern))
+            }
+            #expect(rows.count == n)
+            #expect(rows.distinct == Set(added).count, "\(n) rows of \(choices) values")
+            #expect((0..<n).allSatisfy { i in (0..<width).allSatisfy { rows[transcript: i, score: $0].bitPattern == added[i][$0] } })
+        }
+        // A study's rows repeat: a few distinct rows, however many transcripts.
+        var repeated = ScoreRows(width: 3)
+        for i in 0..<10_000 { repeated.append([Double(i % 5) / 4, i % 3 == 0 ? .nan : 1, 2]) }
+        #expect(repeated.distinct == 10 && repeated.count == 10_000)
+    }
+
     @Test("a fixed resample sequence: the first draws of seed 1 are pinned, so reports stay comparable across versions")
     func generatorPinned() {
         var g = SplitMix64(seed: 1)

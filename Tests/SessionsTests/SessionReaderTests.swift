@@ -179,9 +179,67 @@ struct SessionReaderTests {
             let leftOut = StudyReader.forEachSession(under: paths) { ids.append($0.sessionId) }
             #expect(ids == ["s1", "s2"], "\(paths)")
             #expect(leftOut.count >= 1 && leftOut.allSatisfy { $0.reason.contains("counted once") }, "\(paths): \(leftOut)")
+            // The same file by two names is known before it is read (a copy only by its id), in
+            // either order of the names.
+            for order in [paths, paths.reversed()] where !order.contains(copy.path) {
+                let walked = StudyReader.sessionFolders(under: order)
+                #expect(walked.folders.count == 2 && walked.leftOut.count == 1, "\(order): \(walked)")
+                #expect(walked.leftOut.allSatisfy { $0.reason.contains("the same ") }, "\(order): \(walked.leftOut)")
+            }
         }
+        // A search passes hidden folders by, so a session in one that is named is met first there.
+        try StudyFixture.session(in: root, id: "s3", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        try FileManager.default.moveItem(at: root.appendingPathComponent("s3"), to: root.appendingPathComponent(".s3"))
+        let hidden = StudyReader.sessionFolders(under: [root.path, root.appendingPathComponent(".s3").path])
+        #expect(hidden.folders.count == 3 && hidden.leftOut.isEmpty, "\(hidden)")
         let missing = StudyReader.forEachSession(under: [root.appendingPathComponent("nope").path]) { _ in }
         #expect(missing.count == 1 && missing[0].isMissingPath)
+    }
+
+    @Test("two sessions whose ids share a hash are both counted; a copy of one is still counted once")
+    func idsSharingAHash() {
+        // Every id the same hash: the reader must compare the ids themselves.
+        var met = FirstMet<String>(hash: { _ in 7 })
+        let ids = ["s1", "s2", "s1", "s3", "s2"]
+        let firsts = ids.indices.map { i in met.insert(ids[i], at: i, keyAt: { ids[$0] }) }
+        #expect(firsts == [nil, nil, 0, nil, 1])
+        // An earlier place that is gone is taken for the same thing, not counted again.
+        var gone = FirstMet<String>(hash: { _ in 7 })
+        #expect(gone.insert("a", at: 0, keyAt: { _ in nil }) == nil)
+        #expect(gone.insert("b", at: 1, keyAt: { _ in nil }) == 0)
+    }
+
+    @Test("a folder of more sessions than the walk asks about at once: every session once, in name order, however its path is written")
+    func largeFolderWalk() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        // Sessions, plain files and a folder of other sessions on both sides of a stretch's end.
+        var expected: [String] = []
+        let n = StudyReader.Walk.stretch + 40
+        for i in 0..<n {
+            let name = String(format: "s%05d-é名", i)
+            if i % 97 == 5 {
+                try Data("not a session".utf8).write(to: root.appendingPathComponent(name))
+                continue
+            }
+            if i == StudyReader.Walk.stretch - 1 {
+                let inner = root.appendingPathComponent(name + "/inner")
+                try fm.createDirectory(at: inner, withIntermediateDirectories: true)
+                try Data("{}\n".utf8).write(to: inner.appendingPathComponent("session.jsonl"))
+                expected.append(root.path + "/" + name + "/inner")
+                continue
+            }
+            try fm.createDirectory(at: root.appendingPathComponent(name), withIntermediateDirectories: true)
+            try Data("{}\n".utf8).write(to: root.appendingPathComponent(name + "/session.jsonl"))
+            expected.append(root.path + "/" + name)
+        }
+        let walked = StudyReader.sessionFolders(under: [root.path])
+        #expect(walked.leftOut.isEmpty, "\(walked.leftOut.prefix(3))")
+        #expect(walked.folders == expected)
+        // Paths are kept as given: with "./", a trailing slash, doubled slashes.
+        let given = [root.path + "/./s00001-é名", root.path + "/s00002-é名/", root.path + "//s00003-é名"]
+        #expect(StudyReader.sessionFolders(under: given).folders == given)
     }
 
     @Test("a session reached through a link, through '..' or through a linked parent folder is the same session, read once")
@@ -202,6 +260,10 @@ struct SessionReaderTests {
             let leftOut = StudyReader.forEachSession(under: paths) { ids.append($0.sessionId) }
             #expect(ids == ["s1"], "\(paths)")
             #expect(leftOut.allSatisfy { $0.reason.contains("counted once") }, "\(paths): \(leftOut)")
+            for order in [paths, paths.reversed()] {
+                let walked = StudyReader.sessionFolders(under: order)
+                #expect(walked.folders.count == 1 && walked.leftOut.allSatisfy { $0.reason.contains("the same ") }, "\(order): \(walked)")
+            }
         }
     }
 

@@ -1,6 +1,7 @@
 /// The scores of a group of transcripts (a model, a scenario, …), accumulated one transcript
-/// at a time: only each transcript's scores and a label coincidence matrix are kept, so
-/// memory grows with the number of transcripts by a few numbers each.
+/// at a time: only each transcript's row of scores (the distinct rows once, a transcript as the
+/// number of its row) and a label coincidence matrix are kept, so memory grows with the number
+/// of transcripts by 4 bytes each.
 public struct GroupScores: Sendable {
     public private(set) var transcripts = 0
     public private(set) var turns = 0
@@ -9,9 +10,8 @@ public struct GroupScores: Sendable {
     public private(set) var tiedTurns = 0
     public private(set) var adjudicatedTurns = 0
     public private(set) var raters: Set<String> = []
-    /// Per transcript, the value of each score in `Score.all` order, laid out flat (NaN = not
-    /// defined): 8 bytes a score is all a transcript costs a report's memory.
-    public private(set) var values: [Double] = []
+    /// Per transcript, the value of each score in `Score.all` order (NaN = not defined).
+    public private(set) var rows = ScoreRows(width: Score.all.count)
     /// Raters' primary labels per turn, for the group's Krippendorff alpha (nominal).
     public private(set) var coincidences = Coincidences(categories: Label.allCases.count)
 
@@ -42,7 +42,7 @@ public struct GroupScores: Sendable {
         adjudicatedTurns += s.adjudicated
         raters.formUnion(s.raters)
         let scores = s.values
-        for score in Score.all { values.append((scores[score] ?? nil) ?? .nan) }
+        rows.append(Score.all.map { (scores[$0] ?? nil) ?? .nan })
         let k = Label.allCases.count
         var unit = [Int](repeating: 0, count: k)
         for start in stride(from: 0, to: unitCounts.count - k + 1, by: k) {
@@ -58,11 +58,10 @@ public struct GroupScores: Sendable {
 
     /// Each score's mean, spread, t interval and bootstrap interval.
     public func figures(resamples: Int, seed: UInt64) -> [Score: Figures] {
-        let k = Score.all.count
-        let intervals = Bootstrap.intervals(flat: values, transcripts: transcripts, scores: k, resamples: resamples, seed: seed)
+        let intervals = Bootstrap.intervals(rows, resamples: resamples, seed: seed)
         var out: [Score: Figures] = [:]
         for (i, score) in Score.all.enumerated() {
-            let defined = stride(from: i, to: values.count, by: k).map { values[$0] }.filter { !$0.isNaN }
+            let defined = (0..<rows.count).map { rows[transcript: $0, score: i] }.filter { !$0.isNaN }
             out[score] = Figures(summary: Summary(defined), bootstrap: intervals[i])
         }
         return out

@@ -53,12 +53,25 @@ public enum Bootstrap {
 
     /// The same over rows laid out flat (`values[i * scores + s]`, NaN where score s of
     /// transcript i is not defined).
+    public static func intervals(flat: [Double], transcripts n: Int, scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
+        guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
+        return intervals(ScoreRows(flat: flat, width: scores), resamples: resamples, seed: seed)
+    }
+
+    /// The same over transcripts' rows, each distinct row kept once.
     ///
     /// Resample r draws its n indices from the seeded stream at position r·n, as one sequential
     /// stream would, so stretches of resamples run on every core and give the same figures,
     /// bit for bit, as one core does.
-    public static func intervals(flat: [Double], transcripts n: Int, scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
-        guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
+    public static func intervals(_ scoreRows: ScoreRows, resamples: Int, seed: UInt64) -> [Interval?] {
+        let n = scoreRows.count, scores = scoreRows.width
+        guard n > 0, resamples > 0 else { return Array(repeating: nil, count: scores) }
+        // A draw picks a transcript and adds its row: the rows are the few distinct ones, so
+        // the table a draw reads stays in the cache whatever the size of the study.
+        let distinct = scoreRows.distinct
+        let table = scoreRows.table
+        var multiplicity = [Int](repeating: 0, count: distinct)
+        for r in scoreRows.rowOf { multiplicity[Int(r)] += 1 }
         // A resample's cost is n draws × the columns a draw adds, so a row keeps only what the
         // means need: the value of each score defined somewhere (a missing one as 0), and one
         // count column (1, or 0 where missing) per distinct pattern of missing values that is
@@ -67,7 +80,7 @@ public enum Bootstrap {
         // the one-at-a-time loop added, in the same order, and counts are whole numbers, so the
         // means are the same bit for bit (x + 0 is x).
         func sameMissing(_ a: Int, _ b: Int) -> Bool {
-            (0..<n).allSatisfy { i in flat[i * scores + a].isNaN == flat[i * scores + b].isNaN }
+            (0..<distinct).allSatisfy { r in table[r * scores + a].isNaN == table[r * scores + b].isNaN }
         }
         var values = [Int?](repeating: nil, count: scores)
         var partial: [Int] = []          // the first score of each pattern that needs counts
@@ -75,7 +88,7 @@ public enum Bootstrap {
         var columns = 0
         for s in 0..<scores {
             var defined = 0
-            for i in 0..<n where !flat[i * scores + s].isNaN { defined += 1 }
+            for r in 0..<distinct where !table[r * scores + s].isNaN { defined += multiplicity[r] }
             guard defined > 0 else { continue }
             values[s] = columns
             columns += 1
@@ -93,66 +106,70 @@ public enum Bootstrap {
         // means[s * resamples + r]: score s's mean in resample r, NaN when no drawn transcript defines it.
         var means = [Double](repeating: .nan, count: scores * resamples)
         guard columns > 0 else { return Array(repeating: nil, count: scores) }
-        // Columns in SIMD lanes of four, without branches; a draw is a random row, one place in
-        // memory to wait for.
+        // Columns in SIMD lanes of four, without branches; a draw is a transcript's row number,
+        // then its row among the distinct ones (both small enough to stay in the cache).
         let stride = (columns + 3) / 4
-        var rows = [SIMD4<Double>](repeating: .zero, count: n * stride)
-        for i in 0..<n {
+        var rows = [SIMD4<Double>](repeating: .zero, count: distinct * stride)
+        for i in 0..<distinct {
             for s in 0..<scores {
-                let v = flat[i * scores + s]
+                let v = table[i * scores + s]
                 if let c = valueColumn[s] { rows[i * stride + c / 4][c % 4] = v.isNaN ? 0 : v }
                 if let c = countColumn[s] { rows[i * stride + c / 4][c % 4] = v.isNaN ? 0 : 1 }
             }
         }
         let chunks = min(resamples, 8 * max(1, activeProcessors))
+        let rowOf = scoreRows.rowOf
         rows.withUnsafeBufferPointer { rows in
-            means.withUnsafeMutableBufferPointer { out in
-                let rows = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rows)), out = UnsafeSendableBuffer(out)
-                DispatchQueue.concurrentPerform(iterations: chunks) { c in
-                    let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
-                    var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
-                    var sums = [SIMD4<Double>](repeating: .zero, count: max(stride, 4))
-                    sums.withUnsafeMutableBufferPointer { sums in
-                        let base = rows.base.baseAddress!
-                        for r in first..<end {
-                            // The common widths with sums held in registers.
-                            switch stride {
-                            case 1:
-                                var a = SIMD4<Double>.zero
-                                for _ in 0..<n { a += base[rng.index(below: n)] }
-                                sums[0] = a
-                            case 2:
-                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero
-                                for _ in 0..<n {
-                                    let row = base + rng.index(below: n) * 2
-                                    a += row[0]; b += row[1]
+            rowOf.withUnsafeBufferPointer { rowOf in
+                means.withUnsafeMutableBufferPointer { out in
+                    let rows = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rows)), out = UnsafeSendableBuffer(out)
+                    let rowOf = UnsafeSendableBuffer(UnsafeMutableBufferPointer(mutating: rowOf))
+                    DispatchQueue.concurrentPerform(iterations: chunks) { c in
+                        let first = resamples * c / chunks, end = resamples * (c + 1) / chunks
+                        var rng = SplitMix64(seed: seed, after: UInt64(first) &* UInt64(n))
+                        var sums = [SIMD4<Double>](repeating: .zero, count: max(stride, 4))
+                        sums.withUnsafeMutableBufferPointer { sums in
+                            let base = rows.base.baseAddress!, rowNumber = rowOf.base.baseAddress!
+                            for r in first..<end {
+                                // The common widths with sums held in registers.
+                                switch stride {
+                                case 1:
+                                    var a = SIMD4<Double>.zero
+                                    for _ in 0..<n { a += base[Int(rowNumber[rng.index(below: n)])] }
+                                    sums[0] = a
+                                case 2:
+                                    var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero
+                                    for _ in 0..<n {
+                                        let row = base + Int(rowNumber[rng.index(below: n)]) * 2
+                                        a += row[0]; b += row[1]
+                                    }
+                                    sums[0] = a; sums[1] = b
+                                case 3:
+                                    var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero
+                                    for _ in 0..<n {
+                                        let row = base + Int(rowNumber[rng.index(below: n)]) * 3
+                                        a += row[0]; b += row[1]; d += row[2]
+                                    }
+                                    sums[0] = a; sums[1] = b; sums[2] = d
+                                case 4:
+                                    var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero, e = SIMD4<Double>.zero
+                                    for _ in 0..<n {
+                                        let row = base + Int(rowNumber[rng.index(below: n)]) * 4
+                                        a += row[0]; b += row[1]; d += row[2]; e += row[3]
+                                    }
+                                    sums[0] = a; sums[1] = b; sums[2] = d; sums[3] = e
+                                default:
+                                    for l in 0..<stride { sums[l] = .zero }
+                                    for _ in 0..<n {
+                                        let row = base + Int(rowNumber[rng.index(below: n)]) * stride
+                                        for l in 0..<stride { sums[l] += row[l] }
+                                    }
                                 }
-                                sums[0] = a; sums[1] = b
-                            case 3:
-                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero
-                                for _ in 0..<n {
-                                    let row = base + rng.index(below: n) * 3
-                                    a += row[0]; b += row[1]; d += row[2]
+                                for s in 0..<scores {
+                                    guard let v = valueColumn[s] else { continue }
+                                    let count = countColumn[s].map { sums[$0 / 4][$0 % 4] } ?? Double(n)
+                                    if count > 0 { out.base[s * resamples + r] = sums[v / 4][v % 4] / count }
                                 }
-                                sums[0] = a; sums[1] = b; sums[2] = d
-                            case 4:
-                                var a = SIMD4<Double>.zero, b = SIMD4<Double>.zero, d = SIMD4<Double>.zero, e = SIMD4<Double>.zero
-                                for _ in 0..<n {
-                                    let row = base + rng.index(below: n) * 4
-                                    a += row[0]; b += row[1]; d += row[2]; e += row[3]
-                                }
-                                sums[0] = a; sums[1] = b; sums[2] = d; sums[3] = e
-                            default:
-                                for l in 0..<stride { sums[l] = .zero }
-                                for _ in 0..<n {
-                                    let row = base + rng.index(below: n) * stride
-                                    for l in 0..<stride { sums[l] += row[l] }
-                                }
-                            }
-                            for s in 0..<scores {
-                                guard let v = valueColumn[s] else { continue }
-                                let count = countColumn[s].map { sums[$0 / 4][$0 % 4] } ?? Double(n)
-                                if count > 0 { out.base[s * resamples + r] = sums[v / 4][v % 4] / count }
                             }
                         }
                     }

@@ -63,19 +63,38 @@ public enum StudyReader {
         return (Array(walk.folders), walk.leftOut)
     }
 
-    /// Session folders in the order the walk met them, their paths in one buffer: kept for a
-    /// whole read, 100,000 paths as strings of their own cost about 80 bytes each.
+    /// Session folders in the order the walk met them: the folders they are in once, and each
+    /// one's own name in one buffer (kept for a whole read; 100,000 paths as strings of their own
+    /// cost about 80 bytes each, and whole in one buffer, their shared beginning each time).
     struct FolderList: RandomAccessCollection, Sendable {
-        private var bytes: [UInt8] = []
-        private var ends: [Int] = []
+        /// Up to and including the last "/" of each path (or empty).
+        private var parents: [String] = []
+        private var parentNumber: [String: UInt32] = [:]
+        /// Per folder: the number of its parent and the end of its name in `names`.
+        private var entries: [(parent: UInt32, end: UInt32)] = []
+        private var names: [UInt8] = []
         var startIndex: Int { 0 }
-        var endIndex: Int { ends.count }
+        var endIndex: Int { entries.count }
         subscript(i: Int) -> String {
-            String(decoding: bytes[(i == 0 ? 0 : ends[i - 1])..<ends[i]], as: UTF8.self)
+            let start = i == 0 ? 0 : Int(entries[i - 1].end)
+            return parents[Int(entries[i].parent)] + String(decoding: names[start..<Int(entries[i].end)], as: UTF8.self)
         }
         mutating func append(_ path: String) {
-            bytes.append(contentsOf: path.utf8)
-            ends.append(bytes.count)
+            let bytes = Array(path.utf8)
+            let cut = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
+            let parent = String(decoding: bytes[..<cut], as: UTF8.self)
+            let number: UInt32
+            if let p = parents.last, p == parent {
+                number = UInt32(parents.count - 1)
+            } else if let known = parentNumber[parent] {
+                number = known
+            } else {
+                number = UInt32(parents.count)
+                parents.append(parent)
+                parentNumber[parent] = number
+            }
+            names.append(contentsOf: bytes[cut...])
+            entries.append((number, UInt32(names.count)))
         }
     }
 
@@ -84,12 +103,15 @@ public enum StudyReader {
         private(set) var folders = FolderList()
         private(set) var leftOut: [LeftOut] = []
         // A session is its session.jsonl, known by device and inode whatever names or links led
-        // to it: no path is resolved, and the walk keeps the identity and the folder's number.
-        private var seen: [FileIdentity: Int] = [:]
+        // to it. The walk keeps the identity of each session a name or a link led to, with the
+        // folder's number; a session met in a folder searched is known by that folder (below),
+        // so that memory holds the folders searched, not every session in them.
+        private var seen = FirstMet<FileIdentity>()
         // A folder named for its ratings whose session.jsonl is missing: known by its path.
         private var seenWithoutSession: [String: Int] = [:]
-        /// Real folders searched, each once, so that a loop of links ends.
-        private var visited = Set<FileIdentity>()
+        /// Real folders searched, each once however many names or links lead to it (so a loop of
+        /// links ends), with the path they were searched by.
+        private var visited: [FileIdentity: String] = [:]
         /// Sessions met by the searches (counted once or not).
         private var met = 0
 
@@ -116,7 +138,6 @@ public enum StudyReader {
                     continue
                 }
                 let before = met
-                visited = []
                 search(path)
                 if met == before && !leftOut.contains(where: { $0.path.hasPrefix(path) }) {
                     leftOut.append(.init(path: path, reason: "no sessions (no \(TranscriptStore.sessionFileName)) in this folder"))
@@ -124,15 +145,26 @@ public enum StudyReader {
             }
         }
 
+        /// Entries of a folder asked about at once.
+        static let stretch = 2048
+
         private static func sessionIdentity(_ folder: String) -> FileIdentity? {
             FileIdentity(path: (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName))
         }
 
-        private mutating func add(_ folder: String, identity: FileIdentity?, named: String) {
+        /// `searched`: met among the entries of a folder being searched, rather than by a name
+        /// or a link.
+        private mutating func add(_ folder: String, identity: FileIdentity?, named: String, searched: Bool = false) {
             let first: Int?
-            if let identity {
-                first = seen[identity]
-                if first == nil { seen[identity] = folders.count }
+            if let identity, searched {
+                // Met before only if a name or a link led to it first.
+                first = seen.firstPlace(of: identity) { [folders] in Self.sessionIdentity(folders[$0]) }
+            } else if let identity {
+                if let earlier = searchedPath(of: folder) {
+                    leftOut.append(.init(path: named, reason: "the same session as \(earlier), which is counted once"))
+                    return
+                }
+                first = seen.insert(identity, at: folders.count) { [folders] in Self.sessionIdentity(folders[$0]) }
             } else {
                 let canonical = canonicalPath(folder)
                 first = seenWithoutSession[canonical]
@@ -145,16 +177,31 @@ public enum StudyReader {
             folders.append(folder)
         }
 
+        /// The path a search met a session folder by, when the folder that really holds it was
+        /// searched (each of its sub-folders not hidden is met, whatever their order).
+        private func searchedPath(of folder: String) -> String? {
+            let real = canonicalPath(folder) as NSString
+            let name = real.lastPathComponent
+            guard !name.hasPrefix("."), let parent = FileIdentity(path: real.deletingLastPathComponent),
+                  let searchedAs = visited[parent] else { return nil }
+            return (searchedAs as NSString).appendingPathComponent(name)
+        }
+
         /// Session folders under `dir`, in name order, each with its session file's identity (one
         /// `stat` per session, which also says it is one); a folder that cannot be listed is reported.
         private mutating func search(_ dir: String, session known: FileIdentity? = nil, checked: Bool = false) {
             if let session = checked ? known : Self.sessionIdentity(dir) {
                 met += 1
-                add(dir, identity: session, named: dir)
+                add(dir, identity: session, named: dir, searched: checked)
                 return
             }
             // Symbolic links to folders are followed, each real folder once, so a loop ends.
-            guard let folder = FileIdentity(path: dir), visited.insert(folder).inserted else { return }
+            guard let folder = FileIdentity(path: dir) else { return }
+            if let searchedAs = visited[folder] {
+                leftOut.append(.init(path: dir, reason: "the same folder as \(searchedAs), whose sessions are counted once"))
+                return
+            }
+            visited[folder] = dir
             // Ratings whose session is missing: a session folder that lost its conversation.
             if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
                 pathExists((dir as NSString).appendingPathComponent($0))
@@ -166,17 +213,24 @@ public enum StudyReader {
             do { entries = try StudyReader.entries(in: dir).filter { !$0.name.hasPrefix(".") }.sorted { $0.name < $1.name } } catch {
                 let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
                 leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
+                // Nothing in it was met: a name or a link to a session in it is still counted.
+                visited[folder] = nil
                 return
             }
             // Whether each sub-folder is a session, asked of many at once: on a disk that has to be
             // read (a study larger than the cache), each answer waits for it, and one at a time
-            // the walk of 100,000 sessions took longer than reading them.
-            let folders = entries.indices.filter { entries[$0].type == UInt8(DT_DIR) }
-            let sessions = ParallelIO.map(folders.map { (dir as NSString).appendingPathComponent(entries[$0].name) }) {
-                Self.sessionIdentity($0)
-            }
+            // the walk of 100,000 sessions took longer than reading them. Asked a stretch of
+            // entries at a time, so that memory holds a stretch's answers, not a whole folder's.
+            var sessions: [FileIdentity?] = []
             var next = 0
-            for (name, type) in entries {
+            for (e, (name, type)) in entries.enumerated() {
+                if e % Self.stretch == 0 {
+                    let stretch = entries[e..<min(e + Self.stretch, entries.count)].filter { $0.type == UInt8(DT_DIR) }
+                    sessions = ParallelIO.map(stretch.map { (dir as NSString).appendingPathComponent($0.name) }) {
+                        Self.sessionIdentity($0)
+                    }
+                    next = 0
+                }
                 let sub = (dir as NSString).appendingPathComponent(name)
                 if type == UInt8(DT_DIR) {
                     search(sub, session: sessions[next], checked: true)
@@ -280,13 +334,12 @@ public enum StudyReader {
                                                    map: @escaping @Sendable (Session) -> T,
                                                    _ body: (T) throws -> Void) rethrows -> (leftOut: [LeftOut], excluded: [LeftOut]) {
         var excluded: [LeftOut] = []
-        let walk = Walk(paths)
-        let folders = walk.folders
-        var leftOut = walk.leftOut
-        // Each id counted, with the number of the folder it was read from; made its full size at
-        // once (growing, it held the old table and the new one at the same time).
-        var ids: [String: Int] = [:]
-        ids.reserveCapacity(folders.count)
+        // The walk's own tables (the files it met) are gone before reading starts.
+        let walked = { let walk = Walk(paths); return (folders: walk.folders, leftOut: walk.leftOut) }()
+        let folders = walked.folders
+        var leftOut = walked.leftOut
+        // Each id counted, with the number of the folder it was read from.
+        var ids = FirstMet<String>(capacity: folders.count)
         progress?.start(total: folders.count)
         defer { progress?.finish() }
         guard !folders.isEmpty else { return (leftOut, excluded) }
@@ -297,11 +350,10 @@ public enum StudyReader {
             case .leftOut(let reason): leftOut.append(.init(path: folders[i], reason: reason))
             case .excluded(let reason): excluded.append(.init(path: folders[i], reason: reason))
             case .read(let id, let value):
-                if let first = ids[id] {
+                if let first = ids.insert(id, at: i, keyAt: { (try? Session.load(folder: folders[$0]))?.sessionId }) {
                     leftOut.append(.init(path: folders[i], reason: "session id \(id) was already read from \(folders[first]); counted once"))
                     continue
                 }
-                ids[id] = i
                 try body(value)
             }
             if i % 256 == 255 || i == folders.count - 1 { progress?.advance(to: i + 1) }
