@@ -207,6 +207,19 @@ struct SessionReaderTests {
         var gone = FirstMet<String>(hash: { _ in 7 })
         #expect(gone.insert("a", at: 0, keyAt: { _ in nil }) == nil)
         #expect(gone.insert("b", at: 1, keyAt: { _ in nil }) == 0)
+        // Many things, met again at random, with the table growing as it fills: the same answers
+        // as a dictionary of every thing.
+        var rng = SplitMix64(seed: 5)
+        let things = (0..<30_000).map { _ in "s\(rng.index(below: 12_000))" }
+        var growing = FirstMet<String>()
+        var reference: [String: Int] = [:]
+        var same = true
+        for (i, t) in things.enumerated() {
+            let got = growing.insert(t, at: i, keyAt: { things[$0] })
+            if got != reference[t] { same = false }
+            if reference[t] == nil { reference[t] = i }
+        }
+        #expect(same)
     }
 
     @Test("a folder of more sessions than the walk asks about at once: every session once, in name order, however its path is written")
@@ -240,6 +253,23 @@ struct SessionReaderTests {
         // Paths are kept as given: with "./", a trailing slash, doubled slashes.
         let given = [root.path + "/./s00001-é名", root.path + "/s00002-é名/", root.path + "//s00003-é名"]
         #expect(StudyReader.sessionFolders(under: given).folders == given)
+    }
+
+    @Test("sessions are met in the order their names sort as strings, whatever the names' characters")
+    func walkOrder() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // ASCII and not, a decomposed "é" beside a composed one, a name that is a prefix of another.
+        let names = ["b", "a", "B", "a-1", "a_1", "aa", "Z1", "z", "\u{E9}", "e\u{301}", "e", "\u{E4}x", "名", "ñ", "~", "a b"]
+        for name in names {
+            let folder = root.appendingPathComponent(name)
+            try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("{}\n".utf8).write(to: folder.appendingPathComponent("session.jsonl"))
+        }
+        let walked = StudyReader.sessionFolders(under: [root.path]).folders.map { String($0.dropFirst(root.path.count + 1)) }
+        let onDisk = try FileManager.default.contentsOfDirectory(atPath: root.path)
+        #expect(walked == onDisk.sorted(), "\(walked)")
+        #expect(walked.count == names.count || onDisk.count < names.count)
     }
 
     @Test("a session reached through a link, through '..' or through a linked parent folder is the same session, read once")

@@ -209,8 +209,8 @@ public enum StudyReader {
                 leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
                 return
             }
-            let entries: [(name: String, type: UInt8)]
-            do { entries = try StudyReader.entries(in: dir).filter { !$0.name.hasPrefix(".") }.sorted { $0.name < $1.name } } catch {
+            let entries: Listing
+            do { entries = try Listing(dir) } catch {
                 let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
                 leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
                 // Nothing in it was met: a name or a link to a session in it is still counted.
@@ -223,15 +223,16 @@ public enum StudyReader {
             // entries at a time, so that memory holds a stretch's answers, not a whole folder's.
             var sessions: [FileIdentity?] = []
             var next = 0
-            for (e, (name, type)) in entries.enumerated() {
+            for e in 0..<entries.count {
                 if e % Self.stretch == 0 {
-                    let stretch = entries[e..<min(e + Self.stretch, entries.count)].filter { $0.type == UInt8(DT_DIR) }
-                    sessions = ParallelIO.map(stretch.map { (dir as NSString).appendingPathComponent($0.name) }) {
+                    let stretch = (e..<min(e + Self.stretch, entries.count)).filter { entries.type($0) == UInt8(DT_DIR) }
+                    sessions = ParallelIO.map(stretch.map { (dir as NSString).appendingPathComponent(entries.name($0)) }) {
                         Self.sessionIdentity($0)
                     }
                     next = 0
                 }
-                let sub = (dir as NSString).appendingPathComponent(name)
+                let type = entries.type(e)
+                let sub = (dir as NSString).appendingPathComponent(entries.name(e))
                 if type == UInt8(DT_DIR) {
                     search(sub, session: sessions[next], checked: true)
                     next += 1
@@ -246,6 +247,55 @@ public enum StudyReader {
                 }
             }
         }
+    }
+
+    /// A folder's entries, hidden ones left out, in name order (as `String` orders them), with
+    /// their types as readdir gives them: the names in one buffer, so that a folder of 100,000
+    /// sessions costs its names' bytes and a few numbers each, not a string each and its copies.
+    struct Listing {
+        private var bytes: [UInt8] = []
+        /// Per entry as read: the end of its name in `bytes`, and its type.
+        private var ends: [UInt32] = []
+        private var types: [UInt8] = []
+        /// The entries' numbers, in name order.
+        private var order: [UInt32] = []
+
+        init(_ dir: String) throws(TranscriptError) {
+            guard let d = opendir(dir) else {
+                throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
+            }
+            defer { closedir(d) }
+            errno = 0
+            while let entry = readdir(d) {
+                let type = entry.pointee.d_type
+                withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                    let name = raw.prefix(while: { $0 != 0 })
+                    // "." and "..", and every hidden entry.
+                    guard name.first != UInt8(ascii: ".") else { return }
+                    bytes.append(contentsOf: name)
+                    ends.append(UInt32(bytes.count))
+                    types.append(type)
+                }
+            }
+            if errno != 0 { throw .system("cannot list \(dir)", errno) }
+            var sorted = (0..<UInt32(ends.count)).map { $0 }
+            let listing = self
+            sorted.sort { a, b in
+                let x = listing.raw(Int(a)), y = listing.raw(Int(b))
+                // Bytes order ASCII names as strings do; any other name is compared as a string.
+                if x.allSatisfy({ $0 < 0x80 }) && y.allSatisfy({ $0 < 0x80 }) { return x.lexicographicallyPrecedes(y) }
+                return String(decoding: x, as: UTF8.self) < String(decoding: y, as: UTF8.self)
+            }
+            order = sorted
+        }
+
+        var count: Int { order.count }
+        private func raw(_ entry: Int) -> ArraySlice<UInt8> {
+            bytes[(entry == 0 ? 0 : Int(ends[entry - 1]))..<Int(ends[entry])]
+        }
+        /// The name of the i-th entry in name order.
+        func name(_ i: Int) -> String { String(decoding: raw(Int(order[i])), as: UTF8.self) }
+        func type(_ i: Int) -> UInt8 { types[Int(order[i])] }
     }
 
     /// A file or folder by device and inode.
@@ -338,7 +388,8 @@ public enum StudyReader {
         let walked = { let walk = Walk(paths); return (folders: walk.folders, leftOut: walk.leftOut) }()
         let folders = walked.folders
         var leftOut = walked.leftOut
-        // Each id counted, with the number of the folder it was read from.
+        // Each id counted, with the number of the folder it was read from; a session counted
+        // has its folder's name as its id, so the folder list gives its id again.
         var ids = FirstMet<String>(capacity: folders.count)
         progress?.start(total: folders.count)
         defer { progress?.finish() }
@@ -350,7 +401,7 @@ public enum StudyReader {
             case .leftOut(let reason): leftOut.append(.init(path: folders[i], reason: reason))
             case .excluded(let reason): excluded.append(.init(path: folders[i], reason: reason))
             case .read(let id, let value):
-                if let first = ids.insert(id, at: i, keyAt: { (try? Session.load(folder: folders[$0]))?.sessionId }) {
+                if let first = ids.insert(id, at: i, keyAt: { Session.folderName(folders[$0]) }) {
                     leftOut.append(.init(path: folders[i], reason: "session id \(id) was already read from \(folders[first]); counted once"))
                     continue
                 }
