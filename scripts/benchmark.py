@@ -254,6 +254,7 @@ def main():
         print("building the release binary…", file=sys.stderr)
         subprocess.run(["swift", "build", "-c", "release", "--product", "interrogate"], cwd=ROOT, check=True)
     print(f"machine: {os.cpu_count()} cores; interrogate {BIN}; each figure the fastest of {REPEAT} rounds of every command in turn")
+    peaks = {}  # (command, n) -> peak MiB, for how memory grows with the study
     for n in sizes:
         tmp = Path(tempfile.mkdtemp(prefix=f"interrogate-bench-{n}-"))
         try:
@@ -287,9 +288,18 @@ def main():
                         ps, pm, _ = results["pandas + krippendorff"]
                         ratio += f", time ×{ps / secs:.2f} and memory ×{pm / mib:.2f} vs pandas"
                 print(f"  {what:<24} {secs:>8.2f} {mib:>9.1f} {size / 1e6 / secs:>7.1f} {size / 1e6 / max(cpu, 1e-9):>10.1f}{ratio}")
+                peaks[(what, n)] = mib
             sys.stdout.flush()
         finally:
             shutil.rmtree(tmp, ignore_errors=True)
+    if len(sizes) > 1:
+        # Memory per transcript: the growth of the peak between the smallest and largest study.
+        small, large = min(sizes), max(sizes)
+        print(f"\npeak memory from {small:,} to {large:,} sessions:")
+        for what in ("interrogate report", "interrogate agree", "interrogate export csv", "orjson, every line"):
+            a, b = peaks.get((what, small)), peaks.get((what, large))
+            if a is not None and b is not None:
+                print(f"  {what:<24} {a:>7.1f} -> {b:>7.1f} MiB: {(b - a) * 2**20 / (large - small):>6.1f} bytes per session")
     if ratings:
         bench_ratings()
 

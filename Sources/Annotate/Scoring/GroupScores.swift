@@ -61,7 +61,8 @@ public struct GroupScores: Sendable {
         let intervals = Bootstrap.intervals(rows, resamples: resamples, seed: seed)
         var out: [Score: Figures] = [:]
         for (i, score) in Score.all.enumerated() {
-            let defined = (0..<rows.count).map { rows[transcript: $0, score: i] }.filter { !$0.isNaN }
+            // Read from the rows as needed rather than copied out: a study's worth of values a score.
+            let defined = (0..<rows.count).lazy.map { rows[transcript: $0, score: i] }.filter { !$0.isNaN }
             out[score] = Figures(summary: Summary(defined), bootstrap: intervals[i])
         }
         return out

@@ -11,7 +11,8 @@ public struct Summary: Sendable, Equatable {
     /// mean ± t(0.975, n − 1) · se.
     public var tInterval: ClosedRange<Double>?
 
-    public init(_ values: [Double]) {
+    /// Two passes over `values` in order (the same sums, bit for bit, whatever holds them).
+    public init<C: Collection>(_ values: C) where C.Element == Double {
         n = values.count
         guard n > 0 else { return }
         let m = values.reduce(0, +) / Double(n)

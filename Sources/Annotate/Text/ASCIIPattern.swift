@@ -43,13 +43,24 @@ public struct ASCIIPattern: Sendable {
     /// is the state after byte b in the middle of the text, where w says whether the byte after
     /// b is a word character; `acceptsLast` says, for d and b, whether the search has matched
     /// when b is the last byte.
-    fileprivate struct Table: Sendable {
-        var next: [Int32]
-        var acceptsLast: [Bool]
-        var accepts: [Bool]
+    ///
+    /// A class: a pattern is searched on every line and question, and a struct of arrays cost a
+    /// retain and a release of each array every time it was taken out of its optional.
+    fileprivate final class Table: Sendable {
+        let next: [Int32]
+        let acceptsLast: [Bool]
+        let accepts: [Bool]
         /// The state before the first byte, by whether it is a word character.
-        var first: (Int32, Int32)
-        var acceptsEmpty: Bool
+        let first: (Int32, Int32)
+        let acceptsEmpty: Bool
+
+        init(next: [Int32], acceptsLast: [Bool], accepts: [Bool], first: (Int32, Int32), acceptsEmpty: Bool) {
+            self.next = next
+            self.acceptsLast = acceptsLast
+            self.accepts = accepts
+            self.first = first
+            self.acceptsEmpty = acceptsEmpty
+        }
     }
 
     /// Nil when the pattern uses anything outside the subset. `tableStates` bounds the table
@@ -482,7 +493,10 @@ extension ASCIIPattern.Table {
 /// A regular expression as ICU compiled it, searched without ICU wherever `ASCIIPattern` can
 /// give ICU's verdict: the schema's patterns on every line, the challenge patterns on every
 /// question.
-public struct ICUPattern: @unchecked Sendable {
+///
+/// A class, so that taking a pattern from a list retains one reference rather than copying the
+/// regex and every array of the automaton (that copy was 3% of a report's time).
+public final class ICUPattern: @unchecked Sendable {
     // @unchecked: NSRegularExpression is immutable once made and safe to use from any thread.
     public let regex: NSRegularExpression
     public let ascii: ASCIIPattern?
