@@ -53,6 +53,30 @@ struct ReportCommandTests {
         ((group["scores"] as? [String: Any])?[name] as? [String: Any]) ?? [:]
     }
 
+    @Test("report JSON with the session ids written in after the rest is, byte for byte, the report encoded whole")
+    func jsonSessionsSpliced() throws {
+        let dir = try Self.study()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        var report = StudyReport.build(paths: [dir.path], by: [.model, .condition], configuration: .default, configurationSource: "defaults",
+                                       resamples: 100, seed: 1, detail: .sessionIds)
+        func whole(_ r: StudyReport) throws -> String {
+            let e = JSONEncoder()
+            e.outputFormatting = [.prettyPrinted, .sortedKeys, .withoutEscapingSlashes]
+            return String(decoding: try e.encode(ReportJSON.value(r)), as: UTF8.self) + "\n"
+        }
+        #expect(report.groups.count == 3 && report.groups.allSatisfy { !$0.sessionIds.isEmpty })
+        #expect(try ReportJSON.render(report) == whole(report))
+        // Ids the schema would refuse still come out as the encoder writes them; a group with none.
+        report.groups[0].sessionIds += ["a\"b", "back\\slash", "tab\there", "é名", "a/b", "\u{7F}", "\u{1}"]
+        report.groups[1].sessionIds = []
+        #expect(try ReportJSON.render(report) == whole(report))
+        // Text in the report that spells a marker, alone on its line or not.
+        report.failed = [.init(path: "\u{1}interrogate-sessions-0\u{1}", reason: "odd")]
+        #expect(try ReportJSON.render(report) == whole(report))
+        report.groups[2].raters = ["\u{1}interrogate-sessions-0\u{1}", "\u{1}interrogate-sessions-2\u{1}"]
+        #expect(try ReportJSON.render(report) == whole(report))
+    }
+
     @Test("per model: n transcripts, turns, raters, each score's mean, sd, se and intervals, agreement alpha, as worked out by hand")
     func perModel() throws {
         let dir = try Self.study()
