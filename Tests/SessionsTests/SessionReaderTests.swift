@@ -272,6 +272,40 @@ struct SessionReaderTests {
         #expect(walked.count == names.count || onDisk.count < names.count)
     }
 
+    @Test("a file system that gives no entry's type, folders whose names differ only in how an accent is written, a dot with a mark on it: every session met once, by the path it has")
+    func walkOddFolders() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let fm = FileManager.default
+        func session(_ path: String) throws {
+            let folder = root.appendingPathComponent(path)
+            try fm.createDirectory(at: folder, withIntermediateDirectories: true)
+            try Data("{}\n".utf8).write(to: folder.appendingPathComponent("session.jsonl"))
+        }
+        // A composed and a decomposed "é": two folders on disk, equal as strings.
+        try session("caf\u{E9}/s1")
+        try session("cafe\u{301}/s2")
+        try session(".\u{301}x")
+        try session("plain/s3")
+        try Data("a file".utf8).write(to: root.appendingPathComponent("plain/notes.txt"))
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("link-to-s3").path, withDestinationPath: root.appendingPathComponent("plain/s3").path)
+        try fm.createSymbolicLink(atPath: root.appendingPathComponent("plain/loop").path, withDestinationPath: root.path)
+        // A folder of ratings without its session, holding a session of its own.
+        try fm.createDirectory(at: root.appendingPathComponent("lost/reviews"), withIntermediateDirectories: true)
+        try session("lost/s4")
+        let known = StudyReader.Walk([root.path])
+        let unknown = StudyReader.Walk([root.path], typesUnknown: true)
+        #expect(Array(known.folders) == Array(unknown.folders))
+        #expect(known.leftOut == unknown.leftOut)
+        #expect(known.folders.count == 4, "\(Array(known.folders))")
+        // Each path is the folder's own: its session file is there.
+        #expect(known.folders.allSatisfy { fm.fileExists(atPath: $0 + "/session.jsonl") }, "\(Array(known.folders))")
+        #expect(Set(known.folders.map { Array($0.utf8) }).count == 4)
+        // A session in the ratings folder, named: counted, the folder having not been searched.
+        let named = StudyReader.sessionFolders(under: [root.path, root.appendingPathComponent("lost/s4").path])
+        #expect(named.folders.count == 5, "\(named)")
+    }
+
     @Test("a session reached through a link, through '..' or through a linked parent folder is the same session, read once")
     func linkedSessionsOnce() throws {
         let root = try Self.study()

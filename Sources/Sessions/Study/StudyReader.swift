@@ -69,7 +69,9 @@ public enum StudyReader {
     struct FolderList: RandomAccessCollection, Sendable {
         /// Up to and including the last "/" of each path (or empty).
         private var parents: [String] = []
-        private var parentNumber: [String: UInt32] = [:]
+        /// Known by their bytes: two strings a `String` holds equal (a composed and a decomposed
+        /// "é") are two folders to the file system.
+        private var parentNumber: [[UInt8]: UInt32] = [:]
         /// Per folder: the number of its parent and the end of its name in `names`.
         private var entries: [(parent: UInt32, end: UInt32)] = []
         private var names: [UInt8] = []
@@ -82,15 +84,15 @@ public enum StudyReader {
         mutating func append(_ path: String) {
             let bytes = Array(path.utf8)
             let cut = (bytes.lastIndex(of: UInt8(ascii: "/")) ?? -1) + 1
-            let parent = String(decoding: bytes[..<cut], as: UTF8.self)
+            let parent = Array(bytes[..<cut])
             let number: UInt32
-            if let p = parents.last, p == parent {
+            if let p = parents.last, p.utf8.elementsEqual(parent) {
                 number = UInt32(parents.count - 1)
             } else if let known = parentNumber[parent] {
                 number = known
             } else {
                 number = UInt32(parents.count)
-                parents.append(parent)
+                parents.append(String(decoding: parent, as: UTF8.self))
                 parentNumber[parent] = number
             }
             names.append(contentsOf: bytes[cut...])
@@ -115,7 +117,11 @@ public enum StudyReader {
         /// Sessions met by the searches (counted once or not).
         private var met = 0
 
-        init(_ paths: [String]) {
+        /// As a file system that gives no entry's type (readdir's `DT_UNKNOWN`) would list: for tests.
+        private let typesUnknown: Bool
+
+        init(_ paths: [String], typesUnknown: Bool = false) {
+            self.typesUnknown = typesUnknown
             let fm = FileManager.default
             for path in paths {
                 var isDir: ObjCBool = false
@@ -145,6 +151,13 @@ public enum StudyReader {
             }
         }
 
+        /// What is at `path` itself (`S_IFDIR`, `S_IFLNK`, …), a link not followed; nil if nothing.
+        static func kindWithoutFollowing(_ path: String) -> mode_t? {
+            var st = stat()
+            guard lstat(path, &st) == 0 else { return nil }
+            return st.st_mode & S_IFMT
+        }
+
         /// Entries of a folder asked about at once.
         static let stretch = 2048
 
@@ -160,7 +173,7 @@ public enum StudyReader {
                 // Met before only if a name or a link led to it first.
                 first = seen.firstPlace(of: identity) { [folders] in Self.sessionIdentity(folders[$0]) }
             } else if let identity {
-                if let earlier = searchedPath(of: folder) {
+                if let earlier = searchedPath(of: folder, identity: identity) {
                     leftOut.append(.init(path: named, reason: "the same session as \(earlier), which is counted once"))
                     return
                 }
@@ -177,14 +190,17 @@ public enum StudyReader {
             folders.append(folder)
         }
 
-        /// The path a search met a session folder by, when the folder that really holds it was
-        /// searched (each of its sub-folders not hidden is met, whatever their order).
-        private func searchedPath(of folder: String) -> String? {
+        /// The path a search met a session by, when the folder that really holds it was searched
+        /// (each of its sub-folders that is not hidden is met, whatever their order): the same
+        /// session file there, asked again, so that a name the listing cannot give back is not
+        /// taken for met.
+        private func searchedPath(of folder: String, identity: FileIdentity) -> String? {
             let real = canonicalPath(folder) as NSString
             let name = real.lastPathComponent
-            guard !name.hasPrefix("."), let parent = FileIdentity(path: real.deletingLastPathComponent),
+            guard !Listing.isHidden(name), let parent = FileIdentity(path: real.deletingLastPathComponent),
                   let searchedAs = visited[parent] else { return nil }
-            return (searchedAs as NSString).appendingPathComponent(name)
+            let met = (searchedAs as NSString).appendingPathComponent(name)
+            return Self.sessionIdentity(met) == identity ? met : nil
         }
 
         /// Session folders under `dir`, in name order, each with its session file's identity (one
@@ -195,22 +211,24 @@ public enum StudyReader {
                 add(dir, identity: session, named: dir, searched: checked)
                 return
             }
-            // Symbolic links to folders are followed, each real folder once, so a loop ends.
+            // Symbolic links to folders are followed, each real folder once, so a loop ends; a
+            // folder met again is said (its sessions were met the first time).
             guard let folder = FileIdentity(path: dir) else { return }
             if let searchedAs = visited[folder] {
                 leftOut.append(.init(path: dir, reason: "the same folder as \(searchedAs), whose sessions are counted once"))
                 return
             }
-            visited[folder] = dir
-            // Ratings whose session is missing: a session folder that lost its conversation.
+            // Ratings whose session is missing: a session folder that lost its conversation (not
+            // searched, so not noted as searched).
             if [TranscriptStore.reviewsFolderName, TranscriptStore.adjudicationsFolderName].contains(where: {
                 pathExists((dir as NSString).appendingPathComponent($0))
             }) {
                 leftOut.append(.init(path: dir, reason: "reviews or adjudications without a \(TranscriptStore.sessionFileName): their session is missing"))
                 return
             }
+            visited[folder] = dir
             let entries: Listing
-            do { entries = try Listing(dir) } catch {
+            do { entries = try Listing(dir, typesUnknown: typesUnknown) } catch {
                 let why = if case .system(_, let code) = error { String(cString: strerror(code)) } else { error.description }
                 leftOut.append(.init(path: dir, reason: "cannot read the folder: \(why)"))
                 // Nothing in it was met: a name or a link to a session in it is still counted.
@@ -238,8 +256,12 @@ public enum StudyReader {
                     next += 1
                 } else if type == UInt8(DT_REG) {
                     continue
+                } else if type != UInt8(DT_LNK), let kind = Self.kindWithoutFollowing(sub), kind != S_IFLNK {
+                    // A file system that does not say what an entry is: a real folder is met as
+                    // one among the folder's entries, like any other.
+                    if kind == S_IFDIR { search(sub, session: Self.sessionIdentity(sub), checked: true) }
                 } else if let isDir = isDirectory(sub) {
-                    // A link (or a file system that does not say what an entry is).
+                    // A link.
                     if isDir { search(sub) }
                 } else if (try? FileManager.default.destinationOfSymbolicLink(atPath: sub)) != nil {
                     // A link to nothing may have been a session: say so rather than pass it by.
@@ -260,7 +282,7 @@ public enum StudyReader {
         /// The entries' numbers, in name order.
         private var order: [UInt32] = []
 
-        init(_ dir: String) throws(TranscriptError) {
+        init(_ dir: String, typesUnknown: Bool = false) throws(TranscriptError) {
             guard let d = opendir(dir) else {
                 throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
             }
@@ -271,10 +293,10 @@ public enum StudyReader {
                 withUnsafeBytes(of: entry.pointee.d_name) { raw in
                     let name = raw.prefix(while: { $0 != 0 })
                     // "." and "..", and every hidden entry.
-                    guard name.first != UInt8(ascii: ".") else { return }
+                    if name.first == UInt8(ascii: "."), Self.isHidden(String(decoding: name, as: UTF8.self)) { return }
                     bytes.append(contentsOf: name)
                     ends.append(UInt32(bytes.count))
-                    types.append(type)
+                    types.append(typesUnknown ? UInt8(DT_UNKNOWN) : type)
                 }
             }
             if errno != 0 { throw .system("cannot list \(dir)", errno) }
@@ -288,6 +310,10 @@ public enum StudyReader {
             }
             order = sorted
         }
+
+        /// A name the walk passes by (as a string sees it: "." with a combining mark after it is
+        /// one character, not a dot).
+        static func isHidden(_ name: String) -> Bool { name.hasPrefix(".") }
 
         var count: Int { order.count }
         private func raw(_ entry: Int) -> ArraySlice<UInt8> {
