@@ -306,6 +306,46 @@ struct SessionReaderTests {
         #expect(named.folders.count == 5, "\(named)")
     }
 
+    @Test("a link named otherwise than its session, met before the session's own folder or after it: the session is counted once, read by its own folder")
+    func differentlyNamedLink() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        let elsewhere = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: elsewhere) }
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("z"), withIntermediateDirectories: true)
+        try StudyFixture.session(in: root.appendingPathComponent("z"), id: "s1", replies: [R("Code?", "No.", ["alice": ([.refusal], false)])])
+        let target = root.appendingPathComponent("z/s1").path
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("a-link").path, withDestinationPath: target)
+        try FileManager.default.createSymbolicLink(atPath: elsewhere.appendingPathComponent("latest").path, withDestinationPath: target)
+        for paths in [[root.path], [elsewhere.path + "/latest", root.path], [root.path, elsewhere.path + "/latest"], [elsewhere.path]] {
+            var ids: [String] = []
+            let leftOut = StudyReader.forEachSession(under: paths) { ids.append($0.sessionId) }
+            #expect(ids == ["s1"], "\(paths): \(leftOut)")
+            #expect(leftOut.allSatisfy { $0.reason.contains("counted once") }, "\(paths): \(leftOut)")
+        }
+    }
+
+    @Test("a folder whose name is not UTF-8, and a session.jsonl that cannot be read, are said, not passed by")
+    func unreadableNamesSaid() throws {
+        let root = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: root) }
+        // "s\xff": a byte no UTF-8 name holds (Linux allows it in a file name).
+        var raw = Array(root.path.utf8) + Array("/s".utf8) + [0xFF]
+        let made = raw.withUnsafeMutableBufferPointer { p in
+            p.withMemoryRebound(to: CChar.self) { c in
+                var bytes = Array(c) + [0]
+                return mkdir(&bytes, 0o755)
+            }
+        }
+        try #require(made == 0)
+        try FileManager.default.createDirectory(at: root.appendingPathComponent("broken"), withIntermediateDirectories: true)
+        try FileManager.default.createSymbolicLink(atPath: root.appendingPathComponent("broken/session.jsonl").path, withDestinationPath: "/nonexistent/session.jsonl")
+        let walked = StudyReader.sessionFolders(under: [root.path])
+        #expect(walked.folders.isEmpty)
+        #expect(walked.leftOut.contains { $0.reason.contains("not UTF-8") }, "\(walked.leftOut)")
+        #expect(walked.leftOut.contains { $0.path.hasSuffix("/broken") && $0.reason.contains("session.jsonl cannot be read") }, "\(walked.leftOut)")
+    }
+
     @Test("a session reached through a link, through '..' or through a linked parent folder is the same session, read once")
     func linkedSessionsOnce() throws {
         let root = try Self.study()

@@ -110,7 +110,7 @@ public enum StudyReader {
         // so that memory holds the folders searched, not every session in them.
         private var seen = FirstMet<FileIdentity>()
         // A folder named for its ratings whose session.jsonl is missing: known by its path.
-        private var seenWithoutSession: [String: Int] = [:]
+        private var seenWithoutSession: [[UInt8]: Int] = [:]
         /// Real folders searched, each once however many names or links lead to it (so a loop of
         /// links ends), with the path they were searched by.
         private var visited: [FileIdentity: String] = [:]
@@ -173,13 +173,23 @@ public enum StudyReader {
                 // Met before only if a name or a link led to it first.
                 first = seen.firstPlace(of: identity) { [folders] in Self.sessionIdentity(folders[$0]) }
             } else if let identity {
-                if let earlier = searchedPath(of: folder, identity: identity) {
-                    leftOut.append(.init(path: named, reason: "the same session as \(earlier), which is counted once"))
+                first = seen.firstPlace(of: identity) { [folders] in Self.sessionIdentity(folders[$0]) }
+                if first == nil {
+                    let real = canonicalPath(folder)
+                    if let earlier = searchedPath(real: real, identity: identity) {
+                        leftOut.append(.init(path: named, reason: "the same session as \(earlier), which is counted once"))
+                        return
+                    }
+                    _ = seen.insert(identity, at: folders.count) { [folders] in Self.sessionIdentity(folders[$0]) }
+                    // A link named otherwise than the folder it leads to: the session is read by
+                    // its folder's own path, whose name its id is (by the link's, it would be
+                    // refused, and the folder itself, met later, taken for the same session).
+                    folders.append(Session.folderName(folder) == (real as NSString).lastPathComponent ? folder : real)
                     return
                 }
-                first = seen.insert(identity, at: folders.count) { [folders] in Self.sessionIdentity(folders[$0]) }
             } else {
-                let canonical = canonicalPath(folder)
+                // Known by its bytes: two names a string holds equal are two folders on disk.
+                let canonical = Array(canonicalPath(folder).utf8)
                 first = seenWithoutSession[canonical]
                 if first == nil { seenWithoutSession[canonical] = folders.count }
             }
@@ -194,8 +204,8 @@ public enum StudyReader {
         /// (each of its sub-folders that is not hidden is met, whatever their order): the same
         /// session file there, asked again, so that a name the listing cannot give back is not
         /// taken for met.
-        private func searchedPath(of folder: String, identity: FileIdentity) -> String? {
-            let real = canonicalPath(folder) as NSString
+        private func searchedPath(real: String, identity: FileIdentity) -> String? {
+            let real = real as NSString
             let name = real.lastPathComponent
             guard !Listing.isHidden(name), let parent = FileIdentity(path: real.deletingLastPathComponent),
                   let searchedAs = visited[parent] else { return nil }
@@ -213,7 +223,10 @@ public enum StudyReader {
             }
             // Symbolic links to folders are followed, each real folder once, so a loop ends; a
             // folder met again is said (its sessions were met the first time).
-            guard let folder = FileIdentity(path: dir) else { return }
+            guard let folder = FileIdentity(path: dir) else {
+                leftOut.append(.init(path: dir, reason: "cannot be read: \(String(cString: strerror(errno)))"))
+                return
+            }
             if let searchedAs = visited[folder] {
                 leftOut.append(.init(path: dir, reason: "the same folder as \(searchedAs), whose sessions are counted once"))
                 return
@@ -235,6 +248,10 @@ public enum StudyReader {
                 visited[folder] = nil
                 return
             }
+            for name in entries.notUTF8 {
+                leftOut.append(.init(path: (dir as NSString).appendingPathComponent(name),
+                                     reason: "a name that is not UTF-8, which interrogate cannot open: rename it"))
+            }
             // Whether each sub-folder is a session, asked of many at once: on a disk that has to be
             // read (a study larger than the cache), each answer waits for it, and one at a time
             // the walk of 100,000 sessions took longer than reading them. Asked a stretch of
@@ -249,8 +266,15 @@ public enum StudyReader {
                     }
                     next = 0
                 }
-                let type = entries.type(e)
-                let sub = (dir as NSString).appendingPathComponent(entries.name(e))
+                let type = entries.type(e), name = entries.name(e)
+                let sub = (dir as NSString).appendingPathComponent(name)
+                // Had it been readable, this folder would have been a session.
+                if name == TranscriptStore.sessionFileName {
+                    var st = stat()
+                    let why = stat(sub, &st) == 0 ? "is not a session file" : String(cString: strerror(errno))
+                    leftOut.append(.init(path: dir, reason: "its \(TranscriptStore.sessionFileName) cannot be read: \(why)"))
+                    continue
+                }
                 if type == UInt8(DT_DIR) {
                     search(sub, session: sessions[next], checked: true)
                     next += 1
@@ -281,6 +305,8 @@ public enum StudyReader {
         private var types: [UInt8] = []
         /// The entries' numbers, in name order.
         private var order: [UInt32] = []
+        /// Names that are not UTF-8 (as a string shows them), left out of the entries.
+        private(set) var notUTF8: [String] = []
 
         init(_ dir: String, typesUnknown: Bool = false) throws(TranscriptError) {
             guard let d = opendir(dir) else {
@@ -294,6 +320,14 @@ public enum StudyReader {
                     let name = raw.prefix(while: { $0 != 0 })
                     // "." and "..", and every hidden entry.
                     if name.first == UInt8(ascii: "."), Self.isHidden(String(decoding: name, as: UTF8.self)) { return }
+                    // A name a string cannot hold: its path would lead elsewhere.
+                    if name.contains(where: { $0 >= 0x80 }) {
+                        let decoded = String(decoding: name, as: UTF8.self)
+                        guard decoded.utf8.elementsEqual(name) else {
+                            notUTF8.append(decoded)
+                            return
+                        }
+                    }
                     bytes.append(contentsOf: name)
                     ends.append(UInt32(bytes.count))
                     types.append(typesUnknown ? UInt8(DT_UNKNOWN) : type)
