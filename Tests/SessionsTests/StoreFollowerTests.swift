@@ -27,7 +27,16 @@ struct StoreFollowerTests {
                                               replies: [.init("Code?", "No.", ["alice": ([.refusal], false)])])
         let path = folder.appendingPathComponent("session.jsonl").path
         let file = try #require(StoreFollower.sessionFile(at: path, in: collection))
-        let follower = try await StoreFollower.hold(file, in: collection, address: admin, patience: .seconds(2))
+        // Under a loaded machine even a thawed or fresh server can take longer than this test's
+        // short patience to answer the first time: holding is tried again, a few times.
+        func hold() async throws -> StoreFollower {
+            for _ in 0..<9 {
+                if let held = try? await StoreFollower.hold(file, in: collection, address: admin, patience: .seconds(2)) { return held }
+                try await Task.sleep(for: .seconds(1))
+            }
+            return try await StoreFollower.hold(file, in: collection, address: admin, patience: .seconds(2))
+        }
+        let follower = try await hold()
         // Under a loaded machine an answer can take longer than this test's short patience: the
         // follower must hold the file, connected, before the server is frozen.
         for _ in 0..<10 where await follower.problem != nil {
@@ -59,7 +68,7 @@ struct StoreFollowerTests {
         thaw.cancel()
         // The line sent as it froze may have been committed when it thawed: the next holder
         // starts after whatever the store has, so it is neither lost nor doubled.
-        let again = try await StoreFollower.hold(file, in: collection, address: admin, patience: .seconds(2))
+        let again = try await hold()
         let after = await again.problem
         #expect(after == nil, "\(after ?? "")")
         #expect(try Self.storeLines(server, db) == Self.localLines(path))
