@@ -39,23 +39,13 @@ public enum Bootstrap {
     /// `rows[i][s]`: score s of transcript i, or nil. Returns a 95% interval per score (nil
     /// when no transcript defines it).
     public static func intervals(rows: [[Double?]], scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
-        let n = rows.count
-        guard n > 0, resamples > 0 else { return Array(repeating: nil, count: scores) }
-        // Rows laid out flat, a missing value as NaN (scores are never NaN): the loop below runs
-        // resamples × transcripts × scores times, and an array of optionals per row cost a
-        // pointer chase and a branch on its tag for each.
-        var flat = [Double](repeating: .nan, count: n * scores)
-        for (i, row) in rows.enumerated() {
-            for s in 0..<min(scores, row.count) { if let v = row[s] { flat[i * scores + s] = v } }
-        }
-        return intervals(flat: flat, transcripts: n, scores: scores, resamples: resamples, seed: seed)
-    }
-
-    /// The same over rows laid out flat (`values[i * scores + s]`, NaN where score s of
-    /// transcript i is not defined).
-    public static func intervals(flat: [Double], transcripts n: Int, scores: Int, resamples: Int, seed: UInt64) -> [Interval?] {
-        guard n > 0, scores > 0, resamples > 0, flat.count == n * scores else { return Array(repeating: nil, count: scores) }
-        return intervals(ScoreRows(flat: flat, width: scores), resamples: resamples, seed: seed)
+        guard !rows.isEmpty, scores > 0, resamples > 0 else { return Array(repeating: nil, count: scores) }
+        // A missing value as NaN (scores are never NaN): the bootstrap's loop runs resamples ×
+        // transcripts × scores times, and an array of optionals per row cost a pointer chase and
+        // a branch on its tag for each.
+        var scoreRows = ScoreRows(width: scores)
+        for row in rows { scoreRows.append((0..<scores).map { s in s < row.count ? row[s] ?? .nan : .nan }) }
+        return intervals(scoreRows, resamples: resamples, seed: seed)
     }
 
     /// The same over transcripts' rows, each distinct row kept once.

@@ -20,13 +20,6 @@ public struct ScoreRows: Sendable {
         self.width = width
     }
 
-    /// Rows laid out flat (`flat[i * width + s]`).
-    public init(flat: [Double], width: Int) {
-        self.init(width: width)
-        precondition(flat.count % width == 0)
-        for start in stride(from: 0, to: flat.count, by: width) { append(flat[start..<(start + width)]) }
-    }
-
     /// Transcripts added.
     public var count: Int { rowOf.count }
     /// Distinct rows among them.

@@ -309,31 +309,21 @@ public enum StudyReader {
         private(set) var notUTF8: [String] = []
 
         init(_ dir: String, typesUnknown: Bool = false) throws(TranscriptError) {
-            guard let d = opendir(dir) else {
-                throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
-            }
-            defer { closedir(d) }
-            errno = 0
-            while let entry = readdir(d) {
-                let type = entry.pointee.d_type
-                withUnsafeBytes(of: entry.pointee.d_name) { raw in
-                    let name = raw.prefix(while: { $0 != 0 })
-                    // "." and "..", and every hidden entry.
-                    if name.first == UInt8(ascii: "."), Self.isHidden(String(decoding: name, as: UTF8.self)) { return }
-                    // A name a string cannot hold: its path would lead elsewhere.
-                    if name.contains(where: { $0 >= 0x80 }) {
-                        let decoded = String(decoding: name, as: UTF8.self)
-                        guard decoded.utf8.elementsEqual(name) else {
-                            notUTF8.append(decoded)
-                            return
-                        }
+            try StudyReader.forEachEntry(in: dir) { name, type in
+                // Every hidden entry.
+                if name.first == UInt8(ascii: "."), Self.isHidden(String(decoding: name, as: UTF8.self)) { return }
+                // A name a string cannot hold: its path would lead elsewhere.
+                if name.contains(where: { $0 >= 0x80 }) {
+                    let decoded = String(decoding: name, as: UTF8.self)
+                    guard decoded.utf8.elementsEqual(name) else {
+                        notUTF8.append(decoded)
+                        return
                     }
-                    bytes.append(contentsOf: name)
-                    ends.append(UInt32(bytes.count))
-                    types.append(typesUnknown ? UInt8(DT_UNKNOWN) : type)
                 }
+                bytes.append(contentsOf: name)
+                ends.append(UInt32(bytes.count))
+                types.append(typesUnknown ? UInt8(DT_UNKNOWN) : type)
             }
-            if errno != 0 { throw .system("cannot list \(dir)", errno) }
             var sorted = (0..<UInt32(ends.count)).map { $0 }
             let listing = self
             sorted.sort { a, b in
@@ -392,20 +382,27 @@ public enum StudyReader {
     /// The same, with each entry's type as readdir gives it (`DT_DIR`, `DT_REG`, `DT_LNK`, or
     /// `DT_UNKNOWN` where the file system does not say).
     static func entries(in dir: String) throws(TranscriptError) -> [(name: String, type: UInt8)] {
+        var entries: [(name: String, type: UInt8)] = []
+        try forEachEntry(in: dir) { name, type in entries.append((String(decoding: name, as: UTF8.self), type)) }
+        return entries
+    }
+
+    /// Each entry of a folder but "." and "..", by readdir: its name's bytes and its type.
+    static func forEachEntry(in dir: String, _ body: (Slice<UnsafeRawBufferPointer>, UInt8) -> Void) throws(TranscriptError) {
         guard let d = opendir(dir) else {
             throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
         }
         defer { closedir(d) }
-        var entries: [(name: String, type: UInt8)] = []
         errno = 0
         while let entry = readdir(d) {
-            let name = withUnsafePointer(to: entry.pointee.d_name) { p in
-                p.withMemoryRebound(to: CChar.self, capacity: Int(NAME_MAX) + 1) { String(cString: $0) }
+            let type = entry.pointee.d_type
+            withUnsafeBytes(of: entry.pointee.d_name) { raw in
+                let name = raw.prefix(while: { $0 != 0 })
+                if name.elementsEqual(".".utf8) || name.elementsEqual("..".utf8) { return }
+                body(name, type)
             }
-            if name != "." && name != ".." { entries.append((name, entry.pointee.d_type)) }
         }
         if errno != 0 { throw .system("cannot list \(dir)", errno) }
-        return entries
     }
 
     /// Whether something is at `path` (following links).
