@@ -144,7 +144,19 @@ struct ModelFaultTests {
 
     @Test("connection refused says so, with the address")
     func refused() async throws {
-        let port = try LocalModelServer.freeLoopbackPort()
+        // A port bound but not listening, held for the whole test: it refuses connections, and no
+        // other test's server can take it meanwhile (a port merely found free once was taken by
+        // one, which then never answered).
+        let fd = socket(AF_INET, Platform.streamSocket, 0)
+        try #require(fd >= 0)
+        defer { close(fd) }
+        var addr = Platform.loopbackAddress()
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) { ptr in
+            ptr.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        try #require(bound)
+        let port = Int(UInt16(bigEndian: addr.sin_port))
         let model = OpenAICompatibleModel(baseURL: "http://127.0.0.1:\(port)/v1", model: "m", apiKey: nil, parameters: .init(), options: Self.fastOptions())
         let r = await ReplyRecorder.collect(model.stream(Self.question))
         guard case .cannotConnect(let url, _)? = r.error else { Issue.record("got \(String(describing: r.error))"); return }
