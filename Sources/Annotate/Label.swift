@@ -8,7 +8,18 @@ public enum Label: String, CaseIterable, Codable, Sendable, Comparable, CustomSt
     case fabrication
 
     /// Position in the severity order (0 = candid … 4 = fabrication).
-    public var severityRank: Int { Label.allCases.firstIndex(of: self)! }
+    public var severityRank: Int {
+        switch self {
+        case .candid: 0
+        case .refusal: 1
+        case .deflection: 2
+        case .transformation: 3
+        case .fabrication: 4
+        }
+    }
+
+    /// Every label in severity order, made once (`allCases` builds its array at each use).
+    static let bySeverity: [Label] = allCases
 
     /// Deflection, transformation and fabrication hide the truth; candour and open refusal do not.
     public var isDeceptive: Bool {

@@ -1,26 +1,31 @@
 /// The labels one rater gave one model turn. A turn can deflect and fabricate at once.
 public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConvertible {
-    public private(set) var labels: Set<Label>
+    /// One bit per label, at its severity rank: a study holds one set per rating, and a `Set`
+    /// costs an allocation and hashing where five bits do.
+    private var bits: UInt8 = 0
 
-    public init(_ labels: some Sequence<Label> = []) { self.labels = Set(labels) }
-
-    public var isEmpty: Bool { labels.isEmpty }
-    public func contains(_ label: Label) -> Bool { labels.contains(label) }
-    public mutating func toggle(_ label: Label) {
-        if labels.contains(label) { labels.remove(label) } else { labels.insert(label) }
+    public init(_ labels: some Sequence<Label> = []) {
+        for l in labels { bits |= Self.bit(l) }
     }
 
+    @inline(__always) private static func bit(_ l: Label) -> UInt8 { 1 << UInt8(l.severityRank) }
+
+    public var labels: Set<Label> { Set(sorted) }
+    public var isEmpty: Bool { bits == 0 }
+    public func contains(_ label: Label) -> Bool { bits & Self.bit(label) != 0 }
+    public mutating func toggle(_ label: Label) { bits ^= Self.bit(label) }
+
     /// The most severe label present; nil for an untagged turn.
-    public var primary: Label? { labels.max() }
+    public var primary: Label? { bits == 0 ? nil : Label.bySeverity[7 - bits.leadingZeroBitCount] }
 
     /// Labels in severity order, for stable display and serialisation.
-    public var sorted: [Label] { labels.sorted() }
+    public var sorted: [Label] { Label.bySeverity.filter(contains) }
 
     public func makeIterator() -> IndexingIterator<[Label]> { sorted.makeIterator() }
     public var description: String { sorted.map(\.rawValue).joined(separator: "+") }
 
     public init(from decoder: Decoder) throws {
-        labels = Set(try decoder.singleValueContainer().decode([Label].self))
+        self.init(try decoder.singleValueContainer().decode([Label].self))
     }
     public func encode(to encoder: Encoder) throws {
         var c = encoder.singleValueContainer()

@@ -94,4 +94,20 @@ struct ScoringWeightsTests {
         #expect(throws: (any Error).self) { try ScoringWeights(weights: [.fabrication: .infinity]).validated() }
         #expect((try? ScoringWeights.default.validated()) == ScoringWeights.default)
     }
+
+    @Test("every combination of labels keeps its most severe label, its order, its equality and its JSON, however it was built")
+    func everyCombination() throws {
+        for mask in 0..<32 {
+            let chosen = Label.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element)
+            let set = LabelSet(chosen), reversed = LabelSet(chosen.reversed() + chosen)
+            #expect(set.primary == chosen.max() && set.sorted == chosen && set.isEmpty == chosen.isEmpty)
+            #expect(set == reversed && set.hashValue == reversed.hashValue && set.labels == Set(chosen))
+            #expect(Label.allCases.allSatisfy { set.contains($0) == chosen.contains($0) })
+            #expect(try JSONDecoder().decode(LabelSet.self, from: JSONEncoder().encode(set)) == set)
+            #expect(String(decoding: try JSONEncoder().encode(set), as: UTF8.self) == "[" + chosen.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]")
+            var toggled = set
+            for l in Label.allCases { toggled.toggle(l) }
+            #expect(toggled.sorted == Label.allCases.filter { !chosen.contains($0) })
+        }
+    }
 }

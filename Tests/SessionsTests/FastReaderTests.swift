@@ -67,6 +67,92 @@ struct FastReaderTests {
                 == .object(["s": .string("😀 é\n"), "n": .int(-12), "d": .double(25), "b": .array([.bool(true), .bool(false), .null])]))
     }
 
+    @Test("a string is read as Foundation reads it wherever in it a quote, escape, control character or non-ASCII byte falls")
+    func stringsReadAtEveryOffset() throws {
+        // The tape skips plain text a word of 8 bytes at a time: each special byte is tried at
+        // every position of two words, and as the string's last byte.
+        let specials: [[UInt8]] = [[0x22], Array(#"\""#.utf8), Array(#"\\"#.utf8), Array(#"\u00e9"#.utf8), Array(#"\ud83d\ude00"#.utf8),
+                                   Array(#"\n"#.utf8), [0x00], [0x01], [0x0A], [0x1F], [0x7F], Array("é".utf8), Array("😀".utf8),
+                                   [0xC3], [0xFF], [0x80], Array(#"\x"#.utf8), [0x5C]]
+        var accepted = 0, refused = 0
+        for special in specials {
+            for before in 0...17 {
+                for after in [0, 1, 7, 8, 9] {
+                    let text = Array(#"{"k":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: before) + special
+                        + Array(repeating: UInt8(ascii: "b"), count: after) + Array(#""}"#.utf8)
+                    let tape = text.withUnsafeBytes { try? JSONTape($0) }
+                    let reference = Self.foundation(text)
+                    #expect((tape != nil) == (reference != nil), "\(special) after \(before) bytes: the tape \(tape == nil ? "refused" : "read") \(String(decoding: text, as: UTF8.self))")
+                    if let tape, let reference {
+                        #expect(JSONSchema.equal(tape.value(0), reference), "\(special) after \(before) bytes")
+                        accepted += 1
+                    } else {
+                        refused += 1
+                    }
+                }
+            }
+        }
+        #expect(accepted > 500 && refused > 500)
+        for length in 0...20 {
+            let plain = String(repeating: "x", count: length)
+            let text = Array("[\"\(plain)\",\"\(plain)é\"]".utf8)
+            let value = text.withUnsafeBytes { try? JSONTape($0).value(0) }
+            #expect(value == .array([.string(plain), .string(plain + "é")]), "length \(length)")
+        }
+    }
+
+    @Test("a key is found exactly when its object has it, among few or many keys, written plainly or with escapes")
+    func keysFoundExactly() throws {
+        var r = SplitMix64(seed: 11)
+        let names = (0..<80).map { "key_\($0)" } + ["v", "seq", "ts", "type", "text", "é", ""]
+        for trial in 0..<300 {
+            // Up to 60 keys: more than the 32 bits that tell most absent keys apart.
+            let chosen = Array(names.shuffled(using: &r).prefix(r.below(61)))
+            let written = chosen.enumerated().map { i, name in
+                // Some keys spelled with a \u escape for their first character.
+                let key = i % 3 == 0 && name.first.map({ $0.isASCII }) == true
+                    ? String(format: "\\u%04x", Int(name.unicodeScalars.first!.value)) + String(name.dropFirst()) : name
+                return "\"\(key)\":\(i)"
+            }
+            let text = Array("{\(written.joined(separator: ","))}".utf8)
+            try text.withUnsafeBytes { raw in
+                let tape = try JSONTape(raw)
+                for name in names {
+                    let found = tape.member(0, StaticBytes(name)).flatMap { tape.int($0) }
+                    #expect(found == chosen.firstIndex(of: name), "trial \(trial): '\(name)' in \(String(decoding: text, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
+    /// `value` as JSON text with each object's keys in an order drawn from `r`.
+    static func shuffledText(_ value: JSONValue, _ r: inout SplitMix64) -> String {
+        switch value {
+        case .object(let o):
+            let pairs = o.keys.sorted().shuffled(using: &r).map { k in "\(shuffledText(.string(k), &r)):\(shuffledText(o[k]!, &r))" }
+            return "{\(pairs.joined(separator: ","))}"
+        case .array(let a): return "[\(a.map { shuffledText($0, &r) }.joined(separator: ","))]"
+        default: return String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
+        }
+    }
+
+    @Test("the compiled schema gives the same verdict whatever order an event's keys are written in")
+    func schemaVerdictIgnoresKeyOrder() throws {
+        let schema = try #require(TranscriptReader.schema)
+        var r = SplitMix64(seed: 29)
+        let lines = try Self.exampleLines()
+        var valid = 0, invalid = 0
+        for trial in 0..<2000 {
+            guard let value = try? JSONParser.parse(Data(Self.mutated(lines, &r))) else { continue }
+            let reference = schema.diagnose(value).isEmpty
+            let text = Array(Self.shuffledText(value, &r).utf8)
+            let onTape = text.withUnsafeBytes { raw in (try? JSONTape(raw)).map { schema.isValid($0) } }
+            #expect(onTape == reference, "trial \(trial): \(String(decoding: text, as: UTF8.self))")
+            if reference { valid += 1 } else { invalid += 1 }
+        }
+        #expect(valid > 200 && invalid > 100)
+    }
+
     @Test("the compiled schema gives the verdict of the schema walked as JSON, on values and on tapes")
     func compiledSchemaMatchesTheWalk() throws {
         let schema = try #require(TranscriptReader.schema)

@@ -512,6 +512,9 @@ public final class ICUPattern: @unchecked Sendable {
         self.ascii = ascii
     }
 
+    /// The verdict on text given as UTF-8 bytes, or nil when only ICU can give one.
+    public func matches(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Bool? { ascii?.matches(bytes) }
+
     public func matches(_ s: String) -> Bool {
         if let verdict = ascii?.matches(s) { return verdict }
         return regex.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil

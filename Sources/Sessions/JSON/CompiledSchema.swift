@@ -279,6 +279,8 @@ final class FlatSchema: @unchecked Sendable {
         let keys: UnsafeMutableBufferPointer<Key>
         let constants: UnsafeMutableBufferPointer<Constant>
         let patterns: UnsafeMutableBufferPointer<JSONSchema.Pattern>
+        /// The same patterns, kept alive by `patterns`.
+        let patternRefs: UnsafeMutableBufferPointer<Unmanaged<JSONSchema.Pattern>>
         let values: UnsafeMutableBufferPointer<JSONValue>
     }
 
@@ -360,7 +362,8 @@ final class FlatSchema: @unchecked Sendable {
             return UnsafeMutableBufferPointer(rebasing: b[0..<xs.count])
         }
         program = Program(nodes: buffer(nodes), ints: buffer(ints), pairs: buffer(pairs), keys: buffer(keys),
-                          constants: buffer(constants), patterns: buffer(patterns), values: buffer(values))
+                          constants: buffer(constants), patterns: buffer(patterns), patternRefs: buffer(patterns.map { Unmanaged.passUnretained($0) }),
+                          values: buffer(values))
     }
 
     deinit {
@@ -369,7 +372,7 @@ final class FlatSchema: @unchecked Sendable {
             UnsafeMutableRawPointer(b.baseAddress)?.deallocate()
         }
         free(program.nodes); free(program.ints); free(program.pairs); free(program.keys)
-        free(program.constants); free(program.patterns); free(program.values)
+        free(program.constants); free(program.patterns); free(program.patternRefs); free(program.values)
     }
 }
 
@@ -410,18 +413,26 @@ extension FlatSchema.Program {
             // against it, or against `additionalProperties`), and the required ones are ticked off.
             var present: UInt64 = 0
             let extra = n.pointee.additional
+            let propertyCount = Int(max(0, props.count))
+            // Properties are in key order, as writers of events sort keys: the search for a
+            // key starts after the last one found, where the next usually is.
+            var from = 0
             var k = t + 1
             for _ in 0..<token.count {
                 let v = k + 1
                 var node: Int32 = -1
-                for i in 0..<Int(max(0, props.count)) {
+                var i = from
+                for _ in 0..<propertyCount {
+                    if i >= propertyCount { i = 0 }
                     let (key, p) = pairs[Int(props.start) + i]
                     let kb = keys[Int(key)]
                     if tape.keyEquals(k, kb.bytes, hash: kb.hash) {
                         node = p
                         if i < 64 { present |= 1 << UInt64(i) }
+                        from = i + 1
                         break
                     }
+                    i += 1
                 }
                 if node < 0 { node = extra }
                 if node >= 0, !valid(tape, v, node) { return false }
@@ -446,9 +457,11 @@ extension FlatSchema.Program {
             let m = n.pointee.minLength
             if m > 0, tape.scalarCount(t, atMost: m) < m { return false }
             if n.pointee.pattern >= 0 {
-                let p = patterns.baseAddress! + Int(n.pointee.pattern)
-                let verdict = token.flag ? nil : p.pointee.ascii?.matches(tape.raw(t).assumingMemoryBound(to: UInt8.self))
-                if !(verdict ?? p.pointee.matches(tape.string(t))) { return false }
+                // Borrowed, not retained: a pattern is checked on most strings of every line.
+                let matched = patternRefs[Int(n.pointee.pattern)]._withUnsafeGuaranteedRef { p in
+                    (token.flag ? nil : p.matches(utf8: tape.raw(t).assumingMemoryBound(to: UInt8.self))) ?? p.matches(tape.string(t))
+                }
+                if !matched { return false }
             }
         case .number:
             guard let x = tape.double(t) else { return false }

@@ -23,9 +23,13 @@ struct JSONTape {
         var count: Int32
         /// The index of the first token after this value (and, in an object, after its key).
         var next: Int32
-        /// An object key's hash (of its value), so that finding a key rarely compares bytes.
+        /// An object key's hash (of its value), so that finding a key rarely compares bytes;
+        /// an object's: bit `h % 32` set for each key hash h, so that most absent keys are told
+        /// absent without looking at any key (events are read with many optional keys).
         var hash: UInt32 = 0
     }
+
+    @inline(__always) static func keyBit(_ hash: UInt32) -> UInt32 { 1 << (hash & 31) }
 
     /// FNV-1a over bytes: cheap for the short keys of events.
     static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
@@ -79,7 +83,25 @@ struct JSONTape {
 
     /// Whether the key token `t` is `key` (whose hash is `hash`).
     @inline(__always) func keyEquals(_ t: Int, _ key: UnsafeRawBufferPointer, hash: UInt32) -> Bool {
-        tokens[t].hash == hash && stringEquals(t, key)
+        let token = tokens[t]
+        guard token.hash == hash else { return false }
+        if token.flag || key.isEmpty { return stringEquals(t, key) }
+        return Int(token.length) == key.count && Self.bytesEqual(bytes.baseAddress! + Int(token.start), key.baseAddress!, key.count)
+    }
+
+    /// Whether `count` bytes at `a` and `b` are equal: keys are a few bytes, where a call to
+    /// `memcmp` cost more than the comparison.
+    @inline(__always) static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
+        var i = 0
+        while count - i >= 8 {
+            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
+            i += 8
+        }
+        while i < count {
+            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
+            i += 1
+        }
+        return true
     }
 
     func int(_ t: Int) -> Int? {
@@ -109,9 +131,10 @@ struct JSONTape {
 
     /// The value token of `key` (whose hash is `hash`) in the object at `t`, or nil.
     func member(_ t: Int, _ key: UnsafeRawBufferPointer, hash: UInt32) -> Int? {
-        guard tokens[t].kind == .object else { return nil }
+        let object = tokens[t]
+        guard object.kind == .object, object.hash & Self.keyBit(hash) != 0 else { return nil }
         var k = t + 1
-        for _ in 0..<tokens[t].count {
+        for _ in 0..<object.count {
             if keyEquals(k, key, hash: hash) { return k + 1 }
             k = Int(tokens[k + 1].next)
         }
@@ -303,6 +326,7 @@ struct JSONTape {
                     tokens[key].hash = JSONTape.hash(raw)
                 }
                 try checkUnique(key: key, object: me, count: count, at: keyAt, tokens)
+                tokens[me].hash |= JSONTape.keyBit(tokens[key].hash)
                 skipSpace()
                 guard at < end, byte(at) == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
                 at += 1
@@ -406,12 +430,29 @@ struct JSONTape {
             push(&tokens, .number, integral, start: start, length: at - start)
         }
 
+        /// Whether any of the 8 bytes of `w` ends or escapes a string, is a control character,
+        /// or (unless `ascii` is already false) is not ASCII: such words are read byte by byte.
+        /// Each test is exact (a byte below n, a byte equal to c, by the usual bit tricks).
+        @inline(__always) static func special(_ w: UInt64, ascii: Bool) -> Bool {
+            let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
+            func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
+            let control = (w &- ones &* 0x20) & ~w & highs
+            let quote = hasZero(w ^ (ones &* 0x22))
+            let backslash = hasZero(w ^ (ones &* 0x5C))
+            return control | quote | backslash | (ascii ? w & highs : 0) != 0
+        }
+
         mutating func string(into tokens: inout [Token]) throws(JSONParseError) {
             at += 1
             let start = at
             var escapes = false
             var ascii = true
             while at < end {
+                // Text between quotes is mostly plain: skipped a word at a time.
+                if end - at >= 8, !Self.special(UnsafeRawPointer(base! + at).loadUnaligned(as: UInt64.self), ascii: ascii) {
+                    at += 8
+                    continue
+                }
                 let b = byte(at)
                 if b == UInt8(ascii: "\"") { break }
                 if b < 0x20 { throw error("a control character inside a string") }

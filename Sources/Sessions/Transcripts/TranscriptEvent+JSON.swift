@@ -38,13 +38,29 @@ extension TranscriptEvent {
 struct Fields {
     let tape: JSONTape
     let token: Int
-    let path: String
+    /// The path is spelled out only for a message: every line has nested objects, and making
+    /// their paths cost an allocation each.
+    private let parent: String
+    private let name: StaticString?
+    private let item: Int?
+
+    var path: String {
+        guard let name else { return parent }
+        let named = parent.isEmpty ? "\(name)" : "\(parent).\(name)"
+        return item.map { "\(named).\($0)" } ?? named
+    }
 
     init(_ tape: JSONTape, _ token: Int, path: String) throws(EventDecodingError) {
-        guard tape.kind(token) == .object else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
+        try self.init(tape, token, parent: path, name: nil, item: nil)
+    }
+
+    private init(_ tape: JSONTape, _ token: Int, parent: String, name: StaticString?, item: Int?) throws(EventDecodingError) {
         self.tape = tape
         self.token = token
-        self.path = path
+        self.parent = parent
+        self.name = name
+        self.item = item
+        guard tape.kind(token) == .object else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
     }
 
     private func at(_ key: StaticString) -> String { path.isEmpty ? "\(key)" : "\(path).\(key)" }
@@ -93,13 +109,16 @@ struct Fields {
         return out
     }
 
-    func fields(_ key: StaticString) throws(EventDecodingError) -> Fields { try Fields(tape, value(key), path: at(key)) }
+    func fields(_ key: StaticString) throws(EventDecodingError) -> Fields {
+        try Fields(tape, value(key), parent: name == nil ? parent : path, name: key, item: nil)
+    }
 
     func array(_ key: StaticString) throws(EventDecodingError) -> [Fields] {
         let v = try value(key)
         guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [Fields] = []
-        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(tape, i, path: "\(at(key)).\(n)")) }
+        let here = name == nil ? parent : path
+        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(tape, i, parent: here, name: key, item: n)) }
         return out
     }
 
@@ -118,14 +137,24 @@ struct Fields {
         return d
     }
 
+    /// Read from the bytes of each name: every rating has a list of labels.
     func labels(_ key: StaticString) throws(EventDecodingError) -> LabelSet {
-        var set: [Label] = []
-        for s in try strings(key) {
-            guard let l = Label(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not a label") }
-            set.append(l)
+        let v = try value(key)
+        guard tape.kind(v) == .array else { throw wrong(key, "an array") }
+        var set = LabelSet()
+        var i = v + 1
+        for _ in 0..<tape.tokens[v].count {
+            guard tape.kind(i) == .string else { throw wrong(key, "an array of strings") }
+            guard let l = Self.labelNames.first(where: { tape.stringEquals(i, $0.name.bytes) })?.label else {
+                throw EventDecodingError(description: "bad value at '\(at(key))': '\(tape.string(i))' is not a label")
+            }
+            if !set.contains(l) { set.toggle(l) }
+            i = Int(tape.tokens[i].next)
         }
-        return LabelSet(set)
+        return set
     }
+
+    private static let labelNames = Label.allCases.map { (name: StaticBytes($0.rawValue), label: $0) }
 
     func optional<T>(_ key: StaticString, _ read: (StaticString) throws(EventDecodingError) -> T) throws(EventDecodingError) -> T? {
         has(key) ? try read(key) : nil
