@@ -101,6 +101,24 @@ struct FastReaderTests {
         }
     }
 
+    @Test("lines parsed one after another into the same token room read as each line parsed alone, refused lines and long ones included")
+    func reusedTokenRoom() throws {
+        var r = SplitMix64(seed: 17)
+        let lines = try Self.exampleLines()
+        let storage = JSONTape.Storage()
+        var read = 0
+        for trial in 0..<2000 {
+            // Now and then a line of many tokens, which makes the room grow.
+            let bytes = trial % 50 == 0 ? Array("[\(Array(repeating: "{\"a\":[1,2,\"x\"]}", count: 40 + trial / 10).joined(separator: ","))]".utf8)
+                : Self.mutated(lines, &r)
+            let alone = bytes.withUnsafeBytes { raw in Result { () throws(JSONParseError) in try JSONTape(raw).value(0) } }
+            let shared = bytes.withUnsafeBytes { raw in Result { () throws(JSONParseError) in try JSONTape(raw, into: storage).value(0) } }
+            #expect(alone == shared, "trial \(trial): \(String(decoding: bytes, as: UTF8.self))")
+            if case .success = shared { read += 1 }
+        }
+        #expect(read > 500)
+    }
+
     @Test("a key is found exactly when its object has it, among few or many keys, written plainly or with escapes")
     func keysFoundExactly() throws {
         var r = SplitMix64(seed: 11)

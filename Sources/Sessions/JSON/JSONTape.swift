@@ -39,17 +39,75 @@ struct JSONTape {
     }
 
     let bytes: UnsafeRawBufferPointer
-    private(set) var tokens: [Token] = []
+    /// A view of the tokens in a `Storage`: a tape is copied into every check and field read
+    /// of a line, and an array there cost a retain and a release each time.
+    let tokens: UnsafeBufferPointer<Token>
+    /// The storage of a tape made on its own; nil when a reader lends one for many lines.
+    private let owner: Storage?
 
+    /// Token memory that a reader keeps across the lines of a file: parsing a line into it
+    /// reuses its room, and ends the tape of the line before.
+    final class Storage {
+        fileprivate var buffer = Tokens()
+        init() {}
+        deinit { buffer.base?.deallocate() }
+    }
+
+    /// A growable list of tokens in memory its `Storage` owns.
+    fileprivate struct Tokens {
+        var base: UnsafeMutablePointer<Token>?
+        var count = 0
+        var capacity = 0
+
+        @inline(__always) subscript(_ i: Int) -> Token {
+            get { base![i] }
+            nonmutating set { base![i] = newValue }
+        }
+
+        @inline(__always) mutating func append(_ token: Token) {
+            if count == capacity { grow() }
+            (base! + count).initialize(to: token)
+            count += 1
+        }
+
+        mutating func grow() {
+            let larger = max(64, capacity * 2)
+            let fresh = UnsafeMutablePointer<Token>.allocate(capacity: larger)
+            if let base {
+                fresh.moveInitialize(from: base, count: count)
+                base.deallocate()
+            }
+            base = fresh
+            capacity = larger
+        }
+    }
+
+    /// Parses `bytes` into a storage of its own.
     init(_ bytes: UnsafeRawBufferPointer) throws(JSONParseError) {
+        let storage = Storage()
+        try self.init(bytes, into: storage, owned: true)
+    }
+
+    /// Parses `bytes` into `storage`, which the caller keeps while it reads this tape; the
+    /// next parse into it ends this tape.
+    init(_ bytes: UnsafeRawBufferPointer, into storage: Storage) throws(JSONParseError) {
+        try self.init(bytes, into: storage, owned: false)
+    }
+
+    private init(_ bytes: UnsafeRawBufferPointer, into storage: Storage, owned: Bool) throws(JSONParseError) {
         self.bytes = bytes
         guard bytes.count < Int(Int32.max) else { throw JSONParseError(offset: 0, reason: "a line of 2 GiB or more") }
-        tokens.reserveCapacity(64)
+        var tokens = storage.buffer
+        tokens.count = 0
+        // The buffer may have grown: kept whether or not the line is JSON.
+        defer { storage.buffer = tokens }
         var p = Scanner(base: bytes.baseAddress?.assumingMemoryBound(to: UInt8.self), end: bytes.count)
         p.skipSpace()
         try p.value(depth: 0, into: &tokens)
         p.skipSpace()
         guard p.at == p.end else { throw p.error("bytes after the value") }
+        self.tokens = UnsafeBufferPointer(start: tokens.base, count: tokens.count)
+        owner = owned ? storage : nil
     }
 
     // MARK: - Reading
@@ -275,7 +333,7 @@ struct JSONTape {
             }
         }
 
-        mutating func value(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+        mutating func value(depth: Int, into tokens: inout Tokens) throws(JSONParseError) {
             guard at < end else { throw error("the text ends where a value should be") }
             switch byte(at) {
             case UInt8(ascii: "{"): try object(depth: depth + 1, into: &tokens)
@@ -289,7 +347,7 @@ struct JSONTape {
             }
         }
 
-        @inline(__always) func push(_ tokens: inout [Token], _ kind: Kind, _ flag: Bool, start: Int = 0, length: Int = 0) {
+        @inline(__always) func push(_ tokens: inout Tokens, _ kind: Kind, _ flag: Bool, start: Int = 0, length: Int = 0) {
             tokens.append(Token(kind: kind, flag: flag, start: Int32(start), length: Int32(length), count: 0, next: Int32(tokens.count + 1)))
         }
 
@@ -301,7 +359,7 @@ struct JSONTape {
             at += n
         }
 
-        mutating func object(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+        mutating func object(depth: Int, into tokens: inout Tokens) throws(JSONParseError) {
             guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
             let me = tokens.count
             push(&tokens, .object, false)
@@ -325,8 +383,10 @@ struct JSONTape {
                 } else {
                     tokens[key].hash = JSONTape.hash(raw)
                 }
-                try checkUnique(key: key, object: me, count: count, at: keyAt, tokens)
-                tokens[me].hash |= JSONTape.keyBit(tokens[key].hash)
+                // A key whose bit no earlier key set is new: only the others are compared.
+                let bit = JSONTape.keyBit(tokens[key].hash)
+                if tokens[me].hash & bit != 0 { try checkUnique(key: key, object: me, count: count, at: keyAt, tokens) }
+                tokens[me].hash |= bit
                 skipSpace()
                 guard at < end, byte(at) == UInt8(ascii: ":") else { throw error("expected ':' after a key") }
                 at += 1
@@ -344,7 +404,7 @@ struct JSONTape {
         }
 
         /// A key given twice has no one meaning (readers disagree on which wins).
-        func checkUnique(key: Int, object: Int, count: Int32, at offset: Int, _ tokens: [Token]) throws(JSONParseError) {
+        func checkUnique(key: Int, object: Int, count: Int32, at offset: Int, _ tokens: Tokens) throws(JSONParseError) {
             let k = tokens[key]
             var other = object + 1
             for _ in 0..<count {
@@ -367,7 +427,7 @@ struct JSONTape {
             }
         }
 
-        mutating func array(depth: Int, into tokens: inout [Token]) throws(JSONParseError) {
+        mutating func array(depth: Int, into tokens: inout Tokens) throws(JSONParseError) {
             guard depth <= JSONParser.maximumDepth else { throw error("nested deeper than \(JSONParser.maximumDepth) levels") }
             let me = tokens.count
             push(&tokens, .array, false)
@@ -393,7 +453,7 @@ struct JSONTape {
 
         @inline(__always) func isDigit(_ b: UInt8) -> Bool { b &- UInt8(ascii: "0") < 10 }
 
-        mutating func number(into tokens: inout [Token]) throws(JSONParseError) {
+        mutating func number(into tokens: inout Tokens) throws(JSONParseError) {
             let start = at
             var integral = true
             if byte(at) == UInt8(ascii: "-") { at += 1 }
@@ -430,28 +490,34 @@ struct JSONTape {
             push(&tokens, .number, integral, start: start, length: at - start)
         }
 
-        /// Whether any of the 8 bytes of `w` ends or escapes a string, is a control character,
-        /// or (unless `ascii` is already false) is not ASCII: such words are read byte by byte.
-        /// Each test is exact (a byte below n, a byte equal to c, by the usual bit tricks).
-        @inline(__always) static func special(_ w: UInt64, ascii: Bool) -> Bool {
+        /// The bytes of `w` (read little-endian) that end or escape a string, are control
+        /// characters or (unless `ascii` is already false) are not ASCII, as their high bits.
+        /// The lowest bit set is exactly the first such byte (the usual tricks for a byte below
+        /// n or equal to c; a borrow can only set bits above it); zero when there is none.
+        @inline(__always) static func special(_ w: UInt64, ascii: Bool) -> UInt64 {
             let ones: UInt64 = 0x0101_0101_0101_0101, highs: UInt64 = 0x8080_8080_8080_8080
             func hasZero(_ v: UInt64) -> UInt64 { (v &- ones) & ~v & highs }
             let control = (w &- ones &* 0x20) & ~w & highs
             let quote = hasZero(w ^ (ones &* 0x22))
             let backslash = hasZero(w ^ (ones &* 0x5C))
-            return control | quote | backslash | (ascii ? w & highs : 0) != 0
+            return control | quote | backslash | (ascii ? w & highs : 0)
         }
 
-        mutating func string(into tokens: inout [Token]) throws(JSONParseError) {
+        mutating func string(into tokens: inout Tokens) throws(JSONParseError) {
             at += 1
             let start = at
             var escapes = false
             var ascii = true
             while at < end {
-                // Text between quotes is mostly plain: skipped a word at a time.
-                if end - at >= 8, !Self.special(UnsafeRawPointer(base! + at).loadUnaligned(as: UInt64.self), ascii: ascii) {
-                    at += 8
-                    continue
+                // Text between quotes is mostly plain: skipped a word at a time, up to the first
+                // byte that needs a look of its own.
+                if end - at >= 8 {
+                    let found = Self.special(UInt64(littleEndian: UnsafeRawPointer(base! + at).loadUnaligned(as: UInt64.self)), ascii: ascii)
+                    if found == 0 {
+                        at += 8
+                        continue
+                    }
+                    at += found.trailingZeroBitCount / 8
                 }
                 let b = byte(at)
                 if b == UInt8(ascii: "\"") { break }

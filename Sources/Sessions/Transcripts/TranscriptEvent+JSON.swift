@@ -11,7 +11,10 @@ struct EventDecodingError: Error, CustomStringConvertible {
 /// conformance writes events; this reads them (tests check that one reads what the other wrote).
 extension TranscriptEvent {
     init(tape: JSONTape) throws(EventDecodingError) {
-        let f = try Fields(tape, 0, path: "")
+        self = try withUnsafePointer(to: tape) { (tape) throws(EventDecodingError) in try TranscriptEvent(Fields(tape, 0, path: "")) }
+    }
+
+    private init(_ f: Fields) throws(EventDecodingError) {
         version = try f.int("v")
         seq = try f.int("seq")
         timestamp = try f.timestamp("ts")
@@ -35,8 +38,12 @@ extension TranscriptEvent {
 }
 
 /// An object of a tape, with the path to it for messages.
+///
+/// It points to its tape, which the caller keeps (one event's decoding): holding the tape
+/// itself, each of the several objects of every line retained and released its tokens.
 struct Fields {
-    let tape: JSONTape
+    private let pointer: UnsafePointer<JSONTape>
+    var tape: JSONTape { unsafeAddress { pointer } }
     let token: Int
     /// The path is spelled out only for a message: every line has nested objects, and making
     /// their paths cost an allocation each.
@@ -50,17 +57,17 @@ struct Fields {
         return item.map { "\(named).\($0)" } ?? named
     }
 
-    init(_ tape: JSONTape, _ token: Int, path: String) throws(EventDecodingError) {
+    init(_ tape: UnsafePointer<JSONTape>, _ token: Int, path: String) throws(EventDecodingError) {
         try self.init(tape, token, parent: path, name: nil, item: nil)
     }
 
-    private init(_ tape: JSONTape, _ token: Int, parent: String, name: StaticString?, item: Int?) throws(EventDecodingError) {
-        self.tape = tape
+    private init(_ tape: UnsafePointer<JSONTape>, _ token: Int, parent: String, name: StaticString?, item: Int?) throws(EventDecodingError) {
+        pointer = tape
         self.token = token
         self.parent = parent
         self.name = name
         self.item = item
-        guard tape.kind(token) == .object else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
+        guard tape.pointee.kind(token) == .object else { throw EventDecodingError(description: "wrong type at '\(path)': expected an object") }
     }
 
     private func at(_ key: StaticString) -> String { path.isEmpty ? "\(key)" : "\(path).\(key)" }
@@ -110,7 +117,7 @@ struct Fields {
     }
 
     func fields(_ key: StaticString) throws(EventDecodingError) -> Fields {
-        try Fields(tape, value(key), parent: name == nil ? parent : path, name: key, item: nil)
+        try Fields(pointer, value(key), parent: name == nil ? parent : path, name: key, item: nil)
     }
 
     func array(_ key: StaticString) throws(EventDecodingError) -> [Fields] {
@@ -118,7 +125,7 @@ struct Fields {
         guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [Fields] = []
         let here = name == nil ? parent : path
-        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(tape, i, parent: here, name: key, item: n)) }
+        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(pointer, i, parent: here, name: key, item: n)) }
         return out
     }
 

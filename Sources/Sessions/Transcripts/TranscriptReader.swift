@@ -76,6 +76,8 @@ public enum TranscriptReader {
         // Nil after a line that could not be read: the next event's number is not compared
         // with a guess, so one bad line is reported once.
         var lastSeq: Int? = 0
+        // One room for the tokens of every line of the file.
+        let tokens = JSONTape.Storage()
         do {
             try LineReader.forEachLineBytes(path: path) { data, number, terminated in
                 if !terminated {
@@ -89,7 +91,7 @@ public enum TranscriptReader {
                     return true
                 }
                 do {
-                    let tape = try JSONTape(data)
+                    let tape = try JSONTape(data, into: tokens)
                     // A newer version's events are reported as such below; this version's
                     // must meet the schema (ids, required and unknown keys, unique labels).
                     let newer = tape.member(0, "v").flatMap { tape.int($0) }.map { $0 > TranscriptEvent.formatVersion } ?? false
