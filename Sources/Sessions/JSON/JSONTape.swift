@@ -31,11 +31,28 @@ struct JSONTape {
 
     @inline(__always) static func keyBit(_ hash: UInt32) -> UInt32 { 1 << (hash & 31) }
 
-    /// FNV-1a over bytes: cheap for the short keys of events.
-    static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
-        var h: UInt32 = 2_166_136_261
-        for b in bytes { h = (h ^ UInt32(b)) &* 16_777_619 }
-        return h
+    /// A hash of bytes taken 8 at a time: every key of every line is hashed, and so is each
+    /// key a reader asks for. Its low 5 bits are an object's key bits, so they are mixed well.
+    @inline(__always) static func hash(_ bytes: UnsafeRawBufferPointer) -> UInt32 {
+        let n = bytes.count
+        var h: UInt64 = 0x9E37_79B9_7F4A_7C15 ^ UInt64(truncatingIfNeeded: n)
+        guard let p = bytes.baseAddress else { return UInt32(truncatingIfNeeded: h >> 32) }
+        var i = 0
+        while n - i >= 8 {
+            h = (h ^ UInt64(littleEndian: p.loadUnaligned(fromByteOffset: i, as: UInt64.self))) &* 0xFF51_AFD7_ED55_8CCD
+            h ^= h >> 29
+            i += 8
+        }
+        var tail: UInt64 = 0
+        var shift: UInt64 = 0
+        while i < n {
+            tail |= UInt64(p.load(fromByteOffset: i, as: UInt8.self)) << shift
+            shift += 8
+            i += 1
+        }
+        h = (h ^ tail) &* 0xC4CE_B9FE_1A85_EC53
+        h ^= h >> 32
+        return UInt32(truncatingIfNeeded: h)
     }
 
     let bytes: UnsafeRawBufferPointer
@@ -268,9 +285,34 @@ struct JSONTape {
         return n
     }
 
+    /// Escapes never take more bytes than what they stand for, so the value is written straight
+    /// into a string of the raw text's size (a scenario's text in every header is escaped).
     static func unescape(_ raw: UnsafeRawBufferPointer) -> String {
-        var out = [UInt8]()
-        out.reserveCapacity(raw.count)
+        String(unsafeUninitializedCapacity: raw.count) { buffer in
+            var out = Output(buffer: buffer)
+            unescape(raw, into: &out)
+            return out.count
+        }
+    }
+
+    private struct Output {
+        let buffer: UnsafeMutableBufferPointer<UInt8>
+        var count = 0
+        mutating func append(_ b: UInt8) {
+            buffer[count] = b
+            count += 1
+        }
+        mutating func append(contentsOf bytes: some Collection<UInt8>) {
+            for b in bytes { append(b) }
+        }
+        mutating func append(contentsOf bytes: UnsafeRawBufferPointer) {
+            guard !bytes.isEmpty else { return }
+            UnsafeMutableRawPointer(buffer.baseAddress! + count).copyMemory(from: bytes.baseAddress!, byteCount: bytes.count)
+            count += bytes.count
+        }
+    }
+
+    private static func unescape(_ raw: UnsafeRawBufferPointer, into out: inout Output) {
         var i = 0
         while i < raw.count {
             let b = raw[i]
@@ -311,7 +353,6 @@ struct JSONTape {
             default: out.append(e)
             }
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     // MARK: - Scanning

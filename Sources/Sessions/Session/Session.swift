@@ -71,7 +71,7 @@ public struct Session: Sendable {
     public static func load(folder: String) throws(TranscriptError) -> Session {
         let sessionPath = (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)
         // Opened without a `stat` first: reading a study makes this call for every session.
-        let read: TranscriptReadResult
+        var read: TranscriptReadResult
         do { read = try TranscriptReader.read(path: sessionPath) } catch {
             // Not found: the file, unless it is the installation's schema that is missing.
             if case .notFound = error, TranscriptReader.schema != nil { throw .notFound("\(folder): no \(TranscriptStore.sessionFileName) here") }
@@ -91,7 +91,7 @@ public struct Session: Sendable {
             s.problems.append(.init(file: sessionPath, line: 1, kind: .inconsistent,
                                     message: "the header's condition is 'withheld', which only a blind copy from a team store has"))
         }
-        s.readSessionFile(read)
+        s.readSessionFile(&read)
         s.readRaterFiles(.review)
         s.readRaterFiles(.adjudication)
         s.problems.sort { ($0.file, $0.line) < ($1.file, $1.line) }
@@ -118,7 +118,8 @@ public struct Session: Sendable {
         return last
     }
 
-    private mutating func readSessionFile(_ read: TranscriptReadResult) {
+    /// Takes the events out of `read` (each is moved into the session, not copied).
+    private mutating func readSessionFile(_ read: inout TranscriptReadResult) {
         let path = read.path
         // The folder's own name, also when it was named "." or by a relative path.
         let folderName = Self.folderName(folder)
@@ -128,8 +129,11 @@ public struct Session: Sendable {
         var ratable = Set<Int>()
         // Live tags are the interrogator's, and of anyone a `resumed` event let in before them.
         var interrogators: Set<String> = [header.annotator]
-        let lines = read.lines
-        for (event, line) in zip(read.events, lines).dropFirst() {
+        var events = Self.takeReversed(&read.events)
+        _ = events.popLast()
+        var lines = Self.takeReversed(&read.lines)
+        _ = lines.popLast()
+        while let event = events.popLast(), let line = lines.popLast() {
             switch event.body {
             case .header:
                 problem(path, line, "a second session header: a header may only be the first event")
@@ -158,6 +162,15 @@ public struct Session: Sendable {
             case .recovery, .unknown: break
             }
         }
+    }
+
+    /// The elements of `list`, last first, leaving it empty: the caller pops them in order, each
+    /// moved out rather than copied (a copy of an event retains each of its strings).
+    private static func takeReversed<T>(_ list: inout [T]) -> [T] {
+        var taken: [T] = []
+        swap(&taken, &list)
+        taken.reverse()
+        return taken
     }
 
     /// An annotation names a ratable model turn and its primary label is its most severe one.
@@ -202,7 +215,7 @@ public struct Session: Sendable {
         var adjudicated: [Int: Date] = [:]
         for name in names {
             let path = (dir as NSString).appendingPathComponent(name)
-            let read: TranscriptReadResult
+            var read: TranscriptReadResult
             do { read = try TranscriptReader.read(path: path) } catch {
                 problems.append(.init(file: path, line: 0, kind: .unreadable, message: error.description))
                 continue
@@ -237,7 +250,11 @@ public struct Session: Sendable {
             // own_session) is not an independent rating: a live rater's replaces their own live
             // tag; anyone else's (an adjudicator's) is kept in the log but counted nowhere.
             let counts = purpose == .adjudication || !h.ownSession || liveRaters.contains(h.rater)
-            for (event, line) in zip(read.events, read.lines).dropFirst() {
+            var events = Self.takeReversed(&read.events)
+            _ = events.popLast()
+            var lines = Self.takeReversed(&read.lines)
+            _ = lines.popLast()
+            while let event = events.popLast(), let line = lines.popLast() {
                 switch event.body {
                 case .annotation(let a) where purpose == .review:
                     guard a.rater == h.rater else {
