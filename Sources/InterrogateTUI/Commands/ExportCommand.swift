@@ -65,16 +65,15 @@ struct ExportCommand: AsyncParsableCommand {
                 return
             }
             if format == .csv { try sink.write(CSVText.row(Self.columns)) }
-            // Each session whole, once, or left out with the reason: the same rule as report and agree.
+            // Each session whole, once, or left out with the reason: the same rule as report and
+            // agree. A session's rows are made on the core that read it; they are written here,
+            // in the sessions' order.
+            let format = format
             leftOut = try StudyReader.forEachSession(under: paths.isEmpty ? store.defaultPaths : paths,
-                                                           progress: out == nil && isatty(STDOUT_FILENO) == 1 ? nil : ProgressLine.onTerminal("sessions")) { session in
+                                                           progress: out == nil && isatty(STDOUT_FILENO) == 1 ? nil : ProgressLine.onTerminal("sessions"),
+                                                           map: { session in Self.text(of: session, as: format) }) { text in
                 counted += 1
-                let info = TranscriptInfo(session)
-                switch format {
-                case .markdown: break
-                case .csv: for row in Self.rows(info, session) { try sink.write(CSVText.row(row)) }
-                case .jsonl: for row in Self.rows(info, session) { try sink.write(try Self.jsonLine(row)) }
-                }
+                try sink.write(try text.get())
             }
             try sink.finish()
         } catch let e as ExitCode {
@@ -85,6 +84,17 @@ struct ExportCommand: AsyncParsableCommand {
             throw outputFailedExit
         }
         if LeftOutNotice.print(leftOut, counted: counted, verb: "exported") { throw invalidInputExit }
+    }
+
+    /// A session's rows as CSV or JSON lines.
+    static func text(of session: Session, as format: Format) -> Result<String, OutputError> {
+        let rows = Self.rows(TranscriptInfo(session), session)
+        switch format {
+        case .markdown: return .success("")
+        case .csv: return .success(rows.map(CSVText.row).joined())
+        case .jsonl:
+            do throws(OutputError) { return .success(try rows.map { (row) throws(OutputError) in try Self.jsonLine(row) }.joined()) } catch { return .failure(error) }
+        }
     }
 
     /// One row as a JSON object on one line: numbers and booleans typed, empty cells null.
