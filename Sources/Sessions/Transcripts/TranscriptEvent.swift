@@ -20,13 +20,15 @@ public struct TranscriptEvent: Sendable, Equatable {
 }
 
 public enum EventBody: Sendable, Equatable {
-    case header(SessionHeader)
+    /// Headers are boxed: they are many times the size of any other event, and every event
+    /// of a study is moved several times while it is read.
+    indirect case header(SessionHeader)
     case message(MessageEvent)
     case annotation(AnnotationEvent)
     case resumed(ResumedEvent)
     case recovery(RecoveryEvent)
     case sessionEnd(SessionEndEvent)
-    case review(ReviewHeader)
+    indirect case review(ReviewHeader)
     case adjudication(AdjudicationEvent)
     /// A model judge's reply for a turn that gave no usable label, kept with why.
     case judgementFailed(JudgementFailedEvent)
