@@ -479,13 +479,21 @@ extension ASCIIPattern.Table {
     /// `bytes` are all printable ASCII.
     func matches(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
         guard !bytes.isEmpty else { return acceptsEmpty }
+        // Whether each printable byte is a word character, as bits (every timestamp and id of
+        // every line is searched here, a byte at a time).
+        let wordLow: UInt64 = 0x03FF_0000_0000_0000, wordHigh: UInt64 = 0x07FF_FFFE_87FF_FFFE
+        @inline(__always) func word(_ b: UInt8) -> Int {
+            Int(truncatingIfNeeded: (b < 64 ? wordLow >> UInt64(b) : wordHigh >> UInt64(b &- 64)) & 1)
+        }
         return next.withUnsafeBufferPointer { next in
-            var d = Int(ASCIIPattern.isWord(bytes[0]) ? first.1 : first.0)
-            for k in 0..<(bytes.count - 1) {
-                if accepts[d] { return true }
-                d = Int(next[(d * 95 + Int(bytes[k]) - 0x20) * 2 + (ASCIIPattern.isWord(bytes[k + 1]) ? 1 : 0)])
+            accepts.withUnsafeBufferPointer { accepts in
+                var d = Int(word(bytes[0]) == 1 ? first.1 : first.0)
+                for k in 0..<(bytes.count - 1) {
+                    if accepts[d] { return true }
+                    d = Int(next[(d * 95 + Int(bytes[k]) - 0x20) * 2 + word(bytes[k + 1])])
+                }
+                return accepts[d] || acceptsLast[d * 95 + Int(bytes[bytes.count - 1]) - 0x20]
             }
-            return accepts[d] || acceptsLast[d * 95 + Int(bytes[bytes.count - 1]) - 0x20]
         }
     }
 }

@@ -25,25 +25,35 @@ public enum RatingSources {
         // Each session's ratings are listed on every core; they are added here in order.
         out.leftOut = StudyReader.forEachSession(under: paths, progress: progress, map: { s in
             var ratings: [RatingMatrix.Rating] = []
-            var sets: [(unit: String, rater: String, labels: Set<String>)] = []
+            // Each unit's label sets by rater, gathered here: the one thread that adds them up
+            // then makes one entry per unit, not one per rating.
+            var sets: [(unit: String, byRater: [String: Set<String>])] = []
             var settled: [(String, String)] = []
             for turn in s.ratableTurns {
                 let unit = "\(s.sessionId)#\(turn.index)"
                 if let p = s.adjudications[turn.index]?.labels.primary { settled.append((unit, p.rawValue)) }
+                var byRater: [String: Set<String>] = [:]
                 for (rater, a) in (s.ratings[turn.index] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let primary = a.labels.primary else { continue }
                     ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
-                    sets.append((unit, rater, Set(a.labels.sorted.map(\.rawValue))))
+                    byRater[rater] = Set(a.labels.sorted.map(\.rawValue))
                 }
+                if !byRater.isEmpty { sets.append((unit, byRater)) }
             }
             return (s.sessionId, "\(s.header.model.provider):\(s.header.model.name)", s.header.scenario.id, ratings, sets, settled)
-        }) { (read: (String, String, String, [RatingMatrix.Rating], [(unit: String, rater: String, labels: Set<String>)], [(String, String)])) in
+        }) { (read: (String, String, String, [RatingMatrix.Rating], [(unit: String, byRater: [String: Set<String>])], [(String, String)])) in
             let (id, model, scenario, ratings, sets, settled) = read
             for (unit, label) in settled { out.adjudicated[unit] = label }
             out.counted += 1
             out.sessions[id] = (model, scenario)
             out.ratings += ratings
-            for x in sets { out.labelSets[x.unit, default: [:]][x.rater] = x.labels }
+            for x in sets {
+                if out.labelSets[x.unit] == nil {
+                    out.labelSets[x.unit] = x.byRater
+                } else {
+                    out.labelSets[x.unit]!.merge(x.byRater) { _, later in later }
+                }
+            }
         }
         return out
     }
