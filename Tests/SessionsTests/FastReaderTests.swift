@@ -42,8 +42,7 @@ struct FastReaderTests {
         for trial in 0..<3000 {
             let bytes = Self.mutated(lines, &r)
             let parsed = try? JSONParser.parse(Data(bytes))
-            let tape = bytes.withUnsafeBytes { try? JSONTape($0) }
-            let tapeValue = tape.map { $0.value(0) }
+            let tapeValue = bytes.withUnsafeBytes { raw in (try? JSONTape(raw))?.value(0) }
             #expect(parsed == tapeValue, "trial \(trial): the tape and the parser differ on \(String(decoding: bytes, as: UTF8.self))")
             if let parsed {
                 // Whatever we accept, Foundation reads as the same value.
@@ -80,11 +79,12 @@ struct FastReaderTests {
                 for after in [0, 1, 7, 8, 9] {
                     let text = Array(#"{"k":""#.utf8) + Array(repeating: UInt8(ascii: "a"), count: before) + special
                         + Array(repeating: UInt8(ascii: "b"), count: after) + Array(#""}"#.utf8)
-                    let tape = text.withUnsafeBytes { try? JSONTape($0) }
+                    // The value is taken while the bytes are lent: a tape points into them.
+                    let read = text.withUnsafeBytes { raw in (try? JSONTape(raw))?.value(0) }
                     let reference = Self.foundation(text)
-                    #expect((tape != nil) == (reference != nil), "\(special) after \(before) bytes: the tape \(tape == nil ? "refused" : "read") \(String(decoding: text, as: UTF8.self))")
-                    if let tape, let reference {
-                        #expect(JSONSchema.equal(tape.value(0), reference), "\(special) after \(before) bytes")
+                    #expect((read != nil) == (reference != nil), "\(special) after \(before) bytes: the tape \(read == nil ? "refused" : "read") \(String(decoding: text, as: UTF8.self))")
+                    if let read, let reference {
+                        #expect(JSONSchema.equal(read, reference), "\(special) after \(before) bytes")
                         accepted += 1
                     } else {
                         refused += 1
@@ -276,6 +276,21 @@ struct FastReaderTests {
             let decoded = try TranscriptCoding.decoder().decode(TranscriptEvent.self, from: Data(bytes))
             #expect(decoded.body == read.body, "\(body.type): Codable and the tape reader differ")
         }
+    }
+
+    @Test("a list of labels that is not all strings is said to be so, whatever comes first in it; an unknown label is named")
+    func labelListErrors() throws {
+        func error(_ labels: String) -> String? {
+            let line = #"{"v":1,"seq":4,"ts":"2026-11-28T00:00:04Z","type":"annotation","message_index":1,"rater":"ann","labels":"# + labels
+                + #","leak":{"suggested":false,"confirmed":false,"matches":[]}}"#
+            return Array(line.utf8).withUnsafeBytes { raw in
+                do { _ = try TranscriptEvent(tape: JSONTape(raw)); return nil } catch { return "\(error)" }
+            }
+        }
+        #expect(error(#"["bogus",1]"#)?.contains("wrong type at 'labels': expected an array of strings") == true)
+        #expect(error(#"[1,"bogus"]"#)?.contains("wrong type at 'labels': expected an array of strings") == true)
+        #expect(error(#"["fabrication","bogus"]"#)?.contains("'bogus' is not a label") == true)
+        #expect(error(#"["fabrication","\u0064eflection","fabrication"]"#) == nil)
     }
 
     @Test("CSV rows read as the CSV.swift library reads them, quotes, line breaks and spaces included; a stray quote is an error, not a guess")

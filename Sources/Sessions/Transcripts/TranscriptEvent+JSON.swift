@@ -148,10 +148,16 @@ struct Fields {
     func labels(_ key: StaticString) throws(EventDecodingError) -> LabelSet {
         let v = try value(key)
         guard tape.kind(v) == .array else { throw wrong(key, "an array") }
-        var set = LabelSet()
+        // Every item a string first, then every string a label: the first error said is the
+        // one it always was.
         var i = v + 1
         for _ in 0..<tape.tokens[v].count {
             guard tape.kind(i) == .string else { throw wrong(key, "an array of strings") }
+            i = Int(tape.tokens[i].next)
+        }
+        var set = LabelSet()
+        i = v + 1
+        for _ in 0..<tape.tokens[v].count {
             guard let l = Self.labelNames.first(where: { tape.stringEquals(i, $0.name.bytes) })?.label else {
                 throw EventDecodingError(description: "bad value at '\(at(key))': '\(tape.string(i))' is not a label")
             }
