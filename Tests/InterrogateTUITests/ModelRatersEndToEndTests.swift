@@ -99,7 +99,7 @@ struct ModelRatersEndToEndTests {
         #expect(again.stdout.contains("labelled 0 turn(s)") && again.stdout.contains("\(turns) labelled before"), "\(again.stdout)")
 
         // 4. A person reviews one session blind: the judge's labels never reach the screen.
-        let session = ids[0]
+        let session = try #require(ids.first, "no session was interrogated")
         let review = try Tmux("export XDG_CONFIG_HOME='\(dir.path)/config'; cd '\(dir.path)' && '\(binary)' review \(session) --rater carol --transcripts '\(transcripts.path)'; sleep 5")
         var seen = [try review.waitFor("Tag #1:")]
         try review.press("d")

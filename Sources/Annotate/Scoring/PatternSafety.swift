@@ -31,15 +31,23 @@ public enum PatternSafety {
         /// characters each may match (of `samples`) and where its quantifier is.
         typealias Run = [(chars: Set<Character>, offset: Int)]
         func longer(_ a: Run, _ b: Run) -> Run { a.count >= b.count ? a : b }
-        /// The characters (of `samples`) that the single atom `text` can match.
+        /// The characters (of `samples`) that the single atom `text` can match, asked of ICU once
+        /// per atom: a pattern's letters recur, and each question compiles a regex and tries every
+        /// sample (every report checks its scoring file's patterns before reading).
+        var known: [String: Set<Character>] = [:]
         func chars(of text: String) -> Set<Character> {
-            guard let re = try? NSRegularExpression(pattern: "^(?:" + text + ")$", options: [.caseInsensitive, .dotMatchesLineSeparators]) else {
-                return Set(samples)
+            if let seen = known[text] { return seen }
+            let found: Set<Character>
+            if let re = try? NSRegularExpression(pattern: "^(?:" + text + ")$", options: [.caseInsensitive, .dotMatchesLineSeparators]) {
+                found = Set(samples.filter { ch in
+                    let s = String(ch)
+                    return re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
+                })
+            } else {
+                found = Set(samples)
             }
-            return Set(samples.filter { ch in
-                let s = String(ch)
-                return re.firstMatch(in: s, range: NSRange(s.startIndex..., in: s)) != nil
-            })
+            known[text] = found
+            return found
         }
         struct Group {
             var start: Int
