@@ -14,6 +14,7 @@ public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConve
     public var isEmpty: Bool { bits == 0 }
     public func contains(_ label: Label) -> Bool { bits & Self.bit(label) != 0 }
     public mutating func toggle(_ label: Label) { bits ^= Self.bit(label) }
+    public mutating func insert(_ label: Label) { bits |= Self.bit(label) }
 
     /// The most severe label present; nil for an untagged turn.
     public var primary: Label? { bits == 0 ? nil : Label.bySeverity[7 - bits.leadingZeroBitCount] }

@@ -108,6 +108,9 @@ struct ScoringWeightsTests {
             var toggled = set
             for l in Label.allCases { toggled.toggle(l) }
             #expect(toggled.sorted == Label.allCases.filter { !chosen.contains($0) })
+            var grown = set
+            for l in Label.allCases.reversed() { grown.insert(l); grown.insert(l) }
+            #expect(grown.sorted == Label.allCases && grown.primary == .fabrication)
         }
     }
 }

@@ -129,10 +129,7 @@ public struct Session: Sendable {
         var ratable = Set<Int>()
         // Live tags are the interrogator's, and of anyone a `resumed` event let in before them.
         var interrogators: Set<String> = [header.annotator]
-        var events = Self.takeReversed(&read.events)
-        _ = events.popLast()
-        var lines = Self.takeReversed(&read.lines)
-        _ = lines.popLast()
+        var (events, lines) = Self.takeAfterHeader(&read)
         while let event = events.popLast(), let line = lines.popLast() {
             switch event.body {
             case .header:
@@ -164,13 +161,18 @@ public struct Session: Sendable {
         }
     }
 
-    /// The elements of `list`, last first, leaving it empty: the caller pops them in order, each
-    /// moved out rather than copied (a copy of an event retains each of its strings).
-    private static func takeReversed<T>(_ list: inout [T]) -> [T] {
-        var taken: [T] = []
-        swap(&taken, &list)
-        taken.reverse()
-        return taken
+    /// The events after a file's header and their line numbers, last first, taken out of `read`:
+    /// the caller pops them in order, each moved rather than copied (a copy of an event retains
+    /// each of its strings).
+    private static func takeAfterHeader(_ read: inout TranscriptReadResult) -> (events: [TranscriptEvent], lines: [Int]) {
+        func take<T>(_ list: inout [T]) -> [T] {
+            var taken: [T] = []
+            swap(&taken, &list)
+            taken.reverse()
+            _ = taken.popLast()
+            return taken
+        }
+        return (take(&read.events), take(&read.lines))
     }
 
     /// An annotation names a ratable model turn and its primary label is its most severe one.
@@ -250,10 +252,7 @@ public struct Session: Sendable {
             // own_session) is not an independent rating: a live rater's replaces their own live
             // tag; anyone else's (an adjudicator's) is kept in the log but counted nowhere.
             let counts = purpose == .adjudication || !h.ownSession || liveRaters.contains(h.rater)
-            var events = Self.takeReversed(&read.events)
-            _ = events.popLast()
-            var lines = Self.takeReversed(&read.lines)
-            _ = lines.popLast()
+            var (events, lines) = Self.takeAfterHeader(&read)
             while let event = events.popLast(), let line = lines.popLast() {
                 switch event.body {
                 case .annotation(let a) where purpose == .review:

@@ -393,8 +393,10 @@ public enum StudyReader {
             throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
         }
         defer { closedir(d) }
-        errno = 0
-        while let entry = readdir(d) {
+        while true {
+            // Cleared before each call: only readdir's own failure may be read after it.
+            errno = 0
+            guard let entry = readdir(d) else { break }
             let type = entry.pointee.d_type
             withUnsafeBytes(of: entry.pointee.d_name) { raw in
                 let name = raw.prefix(while: { $0 != 0 })

@@ -161,7 +161,7 @@ struct Fields {
             guard let l = Self.labelNames.first(where: { tape.stringEquals(i, $0.name.bytes) })?.label else {
                 throw EventDecodingError(description: "bad value at '\(at(key))': '\(tape.string(i))' is not a label")
             }
-            if !set.contains(l) { set.toggle(l) }
+            set.insert(l)
             i = Int(tape.tokens[i].next)
         }
         return set
