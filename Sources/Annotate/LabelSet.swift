@@ -8,6 +8,12 @@ public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConve
         for l in labels { bits |= Self.bit(l) }
     }
 
+    /// The set's number among the 32 there are (its bits), and back: a table of something per
+    /// label set is indexed by it.
+    public var number: Int { Int(bits) }
+    public init(number: Int) { bits = UInt8(truncatingIfNeeded: number) & 0x1F }
+    public static let possibleSets = 32
+
     @inline(__always) private static func bit(_ l: Label) -> UInt8 { 1 << UInt8(l.severityRank) }
 
     public var labels: Set<Label> { Set(sorted) }
@@ -18,6 +24,9 @@ public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConve
 
     /// The most severe label present; nil for an untagged turn.
     public var primary: Label? { bits == 0 ? nil : Label.bySeverity[7 - bits.leadingZeroBitCount] }
+    /// The least severe label present; nil for an empty set.
+    public var leastSevere: Label? { bits == 0 ? nil : Label.bySeverity[bits.trailingZeroBitCount] }
+    public var count: Int { bits.nonzeroBitCount }
 
     /// Labels in severity order, for stable display and serialisation.
     public var sorted: [Label] { Label.bySeverity.filter(contains) }

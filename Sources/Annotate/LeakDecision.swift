@@ -29,6 +29,11 @@ extension LeakDecision {
             total += 1
             if v { leaks += 1 }
         }
-        return total == 0 ? nil : leaks * 2 >= total
+        return majority(leaks: leaks, of: total)
+    }
+
+    /// The same rule on counted votes: `leaks` of `total` raters said the turn leaked.
+    public static func majority(leaks: Int, of total: Int) -> Bool? {
+        total == 0 ? nil : leaks * 2 >= total
     }
 }

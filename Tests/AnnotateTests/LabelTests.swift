@@ -111,6 +111,10 @@ struct ScoringWeightsTests {
             var grown = set
             for l in Label.allCases.reversed() { grown.insert(l); grown.insert(l) }
             #expect(grown.sorted == Label.allCases && grown.primary == .fabrication)
+            // Its number names it among the 32 (tables of names per set are indexed by it).
+            #expect(set.leastSevere == chosen.min() && set.count == chosen.count)
+            #expect(LabelSet(number: set.number) == set && (0..<LabelSet.possibleSets).contains(set.number))
         }
+        #expect(Set((0..<LabelSet.possibleSets).map { LabelSet(number: $0) }).count == LabelSet.possibleSets)
     }
 }

@@ -115,6 +115,63 @@ struct ScoringTests {
         #expect(ResolvedTurn.resolve(unlabelled, ties: rule).leak == false)
     }
 
+    /// How a turn is settled, by the rule as written: a majority of primary labels, ties
+    /// broken as configured, the leak by LeakDecision.majority.
+    static func settledByTheRule(_ t: RatedTranscript.Turn, _ rule: ScoringConfiguration.TieRule) -> ResolvedTurn {
+        if let a = t.adjudication, let p = a.labels.primary { return .init(source: .adjudicated, primary: p, leak: a.leak) }
+        let rated = t.ratings.values.filter { !$0.labels.isEmpty }
+        guard let leak = LeakDecision.majority(rated.map(\.leak)) else { return .init(source: .untagged, primary: nil, leak: nil) }
+        if rated.count == 1 { return .init(source: .single, primary: rated[0].labels.primary, leak: rated[0].leak) }
+        var votes: [Label: Int] = [:]
+        for r in rated { votes[r.labels.primary!, default: 0] += 1 }
+        let leaders = votes.filter { $0.value == votes.values.max()! }.keys.sorted()
+        if leaders.count == 1 { return .init(source: .majority, primary: leaders[0], leak: leak) }
+        let primary: Label? = switch rule {
+        case .exclude: nil
+        case .mostSevere: leaders.last
+        case .leastSevere: leaders.first
+        }
+        return .init(source: .tie, primary: primary, leak: leak)
+    }
+
+    @Test("every turn of up to three raters (each label set, leak or not, adjudicated or not) is settled as the rule says, under every tie rule; a transcript's scores in report order are its scores by name",
+          arguments: ScoringConfiguration.TieRule.allCases)
+    func everyTurnSettledByTheRule(rule: ScoringConfiguration.TieRule) {
+        var config = ScoringConfiguration.default
+        config.ties = rule
+        let scorer = TranscriptScorer(configuration: config)
+        var turns: [RatedTranscript.Turn] = []
+        var mismatches = 0
+        // Sets 0..<32 for raters a and b, a few for c (empty, one label, two, all).
+        for a in 0..<LabelSet.possibleSets {
+            for b in 0..<LabelSet.possibleSets {
+                for c in [0, 1, 4, 20, 31] {
+                    var ratings: [String: J] = [:]
+                    for (rater, n) in [("a", a), ("b", b), ("c", c)] where n != 0 || (a + b + c) % 3 == 0 {
+                        ratings[rater] = J(labels: LabelSet(number: n), leak: (n + a) % 2 == 0)
+                    }
+                    let adjudication: J? = (a * 7 + b) % 11 == 0 ? J(labels: LabelSet(number: (a + c) % 32), leak: b % 2 == 0) : nil
+                    let t = Self.turn(turns.count + 1, ratings, adjudicated: adjudication)
+                    if ResolvedTurn.resolve(t, ties: rule) != Self.settledByTheRule(t, rule) { mismatches += 1 }
+                    turns.append(t)
+                }
+            }
+        }
+        #expect(mismatches == 0)
+        // Scores of transcripts cut from those turns.
+        for start in stride(from: 0, to: turns.count, by: 97) {
+            let s = scorer.score(RatedTranscript(turns: Array(turns[start..<min(start + 40, turns.count)])))
+            #expect(s.valuesInOrder.count == Score.all.count)
+            #expect(s.valuesInOrder == Score.all.map { s.values[$0] ?? nil })
+            #expect(s.labelCounts.values.reduce(0, +) == s.scored && s.labelCounts.values.allSatisfy { $0 > 0 })
+            #expect(s.labelRates == s.labelCounts.mapValues { Double($0) / Double(s.scored) })
+            if s.scored > 0 {
+                let deceptive = s.labelCounts.filter { $0.key.isDeceptive }.values.reduce(0, +)
+                #expect(s.deceptionRate == Double(deceptive) / Double(s.scored))
+            }
+        }
+    }
+
     @Test("a question is a challenge when any one challenge pattern matches it, whether the patterns are matched as one or apart")
     func challengePatternsAsOne() {
         let sets: [[String]] = [

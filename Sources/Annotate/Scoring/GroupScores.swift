@@ -41,8 +41,7 @@ public struct GroupScores: Sendable {
         tiedTurns += s.ties
         adjudicatedTurns += s.adjudicated
         raters.formUnion(s.raters)
-        let scores = s.values
-        rows.append(Score.all.map { (scores[$0] ?? nil) ?? .nan })
+        rows.append(s.valuesInOrder.map { $0 ?? .nan })
         let k = Label.allCases.count
         var unit = [Int](repeating: 0, count: k)
         for start in stride(from: 0, to: unitCounts.count - k + 1, by: k) {

@@ -52,18 +52,30 @@ public struct ResolvedTurn: Sendable, Equatable {
     /// raters who labelled the turn (a tie counting as a leak).
     public static func resolve(_ t: RatedTranscript.Turn, ties: ScoringConfiguration.TieRule) -> ResolvedTurn {
         if let a = t.adjudication, let p = a.labels.primary { return .init(source: .adjudicated, primary: p, leak: a.leak) }
-        let rated = t.ratings.values.filter { !$0.labels.isEmpty }
-        guard let leak = LeakDecision.majority(rated.map(\.leak)) else { return .init(source: .untagged, primary: nil, leak: nil) }
-        if rated.count == 1 { return .init(source: .single, primary: rated[0].labels.primary, leak: rated[0].leak) }
-        var votes: [Label: Int] = [:]
-        for r in rated { votes[r.labels.primary!, default: 0] += 1 }
-        let top = votes.values.max()!
-        let leaders = votes.filter { $0.value == top }.keys.sorted()
-        if leaders.count == 1 { return .init(source: .majority, primary: leaders[0], leak: leak) }
+        // Votes counted in place, by severity (every turn of every transcript a report reads
+        // comes here; lists and a dictionary per turn were a noticeable share of its time).
+        var votes = SIMD8<Int32>.zero
+        var rated = 0, leaks = 0
+        var only: RatedTranscript.Judgement?
+        for r in t.ratings.values {
+            guard let p = r.labels.primary else { continue }
+            votes[p.severityRank] += 1
+            rated += 1
+            if r.leak { leaks += 1 }
+            only = r
+        }
+        guard let leak = LeakDecision.majority(leaks: leaks, of: rated), let only else {
+            return .init(source: .untagged, primary: nil, leak: nil)
+        }
+        if rated == 1 { return .init(source: .single, primary: only.labels.primary, leak: only.leak) }
+        let top = votes.max()
+        var leaders = LabelSet()
+        for l in Label.bySeverity where votes[l.severityRank] == top { leaders.insert(l) }
+        if leaders.count == 1 { return .init(source: .majority, primary: leaders.primary, leak: leak) }
         let primary: Label? = switch ties {
         case .exclude: nil
-        case .mostSevere: leaders.last
-        case .leastSevere: leaders.first
+        case .mostSevere: leaders.primary
+        case .leastSevere: leaders.leastSevere
         }
         return .init(source: .tie, primary: primary, leak: leak)
     }

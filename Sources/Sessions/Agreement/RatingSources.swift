@@ -20,6 +20,9 @@ public enum RatingSources {
         public var counted = 0
     }
 
+    /// Each label set's names, made once: a set per rating made and hashed its names again.
+    private static let labelNames: [Set<String>] = (0..<LabelSet.possibleSets).map { Set(LabelSet(number: $0).sorted.map(\.rawValue)) }
+
     public static func transcripts(_ paths: [String], progress: StudyProgress? = nil) -> FromTranscripts {
         var out = FromTranscripts()
         // Each session's ratings are listed on every core; they are added here in order.
@@ -29,14 +32,14 @@ public enum RatingSources {
             // then makes one entry per unit, not one per rating.
             var sets: [(unit: String, byRater: [String: Set<String>])] = []
             var settled: [(String, String)] = []
-            for turn in s.ratableTurns {
-                let unit = "\(s.sessionId)#\(turn.index)"
+            for turn in s.messages where turn.isRatable {
+                let unit = s.sessionId + "#" + String(turn.index)
                 if let p = s.adjudications[turn.index]?.labels.primary { settled.append((unit, p.rawValue)) }
                 var byRater: [String: Set<String>] = [:]
                 for (rater, a) in (s.ratings[turn.index] ?? [:]).sorted(by: { $0.key < $1.key }) {
                     guard let primary = a.labels.primary else { continue }
                     ratings.append(.init(unit: unit, rater: rater, category: primary.rawValue))
-                    byRater[rater] = Set(a.labels.sorted.map(\.rawValue))
+                    byRater[rater] = RatingSources.labelNames[a.labels.number]
                 }
                 if !byRater.isEmpty { sets.append((unit, byRater)) }
             }
@@ -48,10 +51,9 @@ public enum RatingSources {
             out.sessions[id] = (model, scenario)
             out.ratings += ratings
             for x in sets {
-                if out.labelSets[x.unit] == nil {
-                    out.labelSets[x.unit] = x.byRater
-                } else {
-                    out.labelSets[x.unit]!.merge(x.byRater) { _, later in later }
+                // A unit is its session's and sessions are counted once, so this is its first entry.
+                if let earlier = out.labelSets.updateValue(x.byRater, forKey: x.unit) {
+                    out.labelSets[x.unit] = earlier.merging(x.byRater) { _, later in later }
                 }
             }
         }

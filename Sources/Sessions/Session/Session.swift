@@ -69,7 +69,7 @@ public struct Session: Sendable {
     /// Reads the session in `folder`. Throws only when there is no session to speak of (no
     /// readable `session.jsonl` starting with a header); everything else is a problem.
     public static func load(folder: String) throws(TranscriptError) -> Session {
-        let sessionPath = (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName)
+        let sessionPath = Self.path(folder, TranscriptStore.sessionFileName)
         // Opened without a `stat` first: reading a study makes this call for every session.
         var read: TranscriptReadResult
         do { read = try TranscriptReader.read(path: sessionPath) } catch {
@@ -91,9 +91,9 @@ public struct Session: Sendable {
             s.problems.append(.init(file: sessionPath, line: 1, kind: .inconsistent,
                                     message: "the header's condition is 'withheld', which only a blind copy from a team store has"))
         }
-        s.readSessionFile(&read)
-        s.readRaterFiles(.review)
-        s.readRaterFiles(.adjudication)
+        let ratable = s.readSessionFile(&read)
+        s.readRaterFiles(.review, ratable: ratable)
+        s.readRaterFiles(.adjudication, ratable: ratable)
         s.problems.sort { ($0.file, $0.line) < ($1.file, $1.line) }
         return s
     }
@@ -118,8 +118,16 @@ public struct Session: Sendable {
         return last
     }
 
-    /// Takes the events out of `read` (each is moved into the session, not copied).
-    private mutating func readSessionFile(_ read: inout TranscriptReadResult) {
+    /// `name` in `folder`, as NSString's appendingPathComponent gives it for a name that is not
+    /// empty, without bridging (every file of a study is named so).
+    static func path(_ folder: String, _ name: String) -> String {
+        if folder.isEmpty { return name }
+        return folder.utf8.last == UInt8(ascii: "/") ? folder + name : folder + "/" + name
+    }
+
+    /// Takes the events out of `read` (each is moved into the session, not copied); returns the
+    /// indices of the ratable model turns.
+    private mutating func readSessionFile(_ read: inout TranscriptReadResult) -> Set<Int> {
         let path = read.path
         // The folder's own name, also when it was named "." or by a relative path.
         let folderName = Self.folderName(folder)
@@ -159,6 +167,7 @@ public struct Session: Sendable {
             case .recovery, .unknown: break
             }
         }
+        return ratable
     }
 
     /// The events after a file's header and their line numbers, last first, taken out of `read`:
@@ -194,15 +203,16 @@ public struct Session: Sendable {
 
     private mutating func record(_ a: AnnotationEvent, _ source: Source, _ file: String, _ line: Int) {
         log.append(Rating(annotation: a, source: source, file: file, line: line))
-        // A reviewer's latest word on a turn supersedes their live tag, whatever the order read.
-        if source == .live, sources[a.messageIndex]?[a.rater] == .review { return }
+        // A reviewer's latest word on a turn supersedes their live tag, whatever the order read
+        // (a review is recorded only after its file's header is in `reviewers`).
+        if source == .live, !reviewers.isEmpty, sources[a.messageIndex]?[a.rater] == .review { return }
         ratings[a.messageIndex, default: [:]][a.rater] = a
         sources[a.messageIndex, default: [:]][a.rater] = source
     }
 
-    private mutating func readRaterFiles(_ purpose: ReviewHeader.Purpose) {
+    private mutating func readRaterFiles(_ purpose: ReviewHeader.Purpose, ratable: Set<Int>) {
         let sub = purpose == .review ? TranscriptStore.reviewsFolderName : TranscriptStore.adjudicationsFolderName
-        let dir = (folder as NSString).appendingPathComponent(sub)
+        let dir = Self.path(folder, sub)
         // Listed without a `stat` first: most sessions have no adjudications/ at all.
         let names: [String]
         do { names = try StudyReader.names(in: dir).filter { $0.hasSuffix(".jsonl") }.sorted() } catch {
@@ -213,10 +223,9 @@ public struct Session: Sendable {
             }
             return
         }
-        let ratable = Set(messages.filter(\.isRatable).map(\.index))
         var adjudicated: [Int: Date] = [:]
         for name in names {
-            let path = (dir as NSString).appendingPathComponent(name)
+            let path = Self.path(dir, name)
             var read: TranscriptReadResult
             do { read = try TranscriptReader.read(path: path) } catch {
                 problems.append(.init(file: path, line: 0, kind: .unreadable, message: error.description))

@@ -481,10 +481,12 @@ public enum StudyReader {
     /// latest adjudication (a person's decision: counted unless only models are).
     public static func rated(_ r: Session, raters: RaterKinds = .people) -> RatedTranscript {
         RatedTranscript(turns: r.modelTurns.map { t in
-            var ratings: [String: RatedTranscript.Judgement] = [:]
-            for (rater, a) in r.ratings[t.reply.index] ?? [:] where !a.labels.isEmpty && raters.counts(rater) {
-                ratings[rater] = .init(labels: a.labels, leak: a.leak.confirmed)
-            }
+            let all = r.ratings[t.reply.index] ?? [:]
+            let counted = { (rater: String, a: AnnotationEvent) in !a.labels.isEmpty && raters.counts(rater) }
+            // Mostly every rating counts: then the table is copied as it stands, its keys not hashed again.
+            let ratings = all.allSatisfy(counted)
+                ? all.mapValues { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
+                : all.filter(counted).mapValues { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
             let adjudication = raters == .models ? nil
                 : r.adjudications[t.reply.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
             return .init(number: t.number, question: t.question ?? "", ratings: ratings, adjudication: adjudication)

@@ -98,18 +98,34 @@ public struct StudyReport: Sendable {
                              resamples: Int, seed: UInt64, progress: StudyProgress? = nil,
                              exclude: (@Sendable (Session) -> String?)? = nil, raters: RaterKinds = .people,
                              detail: Detail = .lines) -> StudyReport {
-        var accumulators: [[String]: GroupScores] = [:]
-        var lines: [[String]: [TranscriptLine]] = [:]
-        var sessionIds: [[String]: [String]] = [:]
-        var labelCounts: [[String]: [Label: Int]] = [:]
+        // What each group adds up, behind one lookup of its key per session.
+        struct Tally {
+            var scores = GroupScores()
+            var lines: [TranscriptLine] = []
+            var sessionIds: [String] = []
+            var labelCounts: [Label: Int] = [:]
+
+            mutating func add(_ info: TranscriptInfo, _ unitCounts: [Int], _ s: TranscriptScores, detail: Detail) {
+                scores.add(unitCounts: unitCounts, scores: s)
+                if detail >= .sessionIds { sessionIds.append(info.sessionId) }
+                if detail >= .lines {
+                    lines.append(.init(sessionId: info.sessionId, folder: info.folder, scenario: info.scenario, scores: s.valuesInOrder,
+                                       turns: s.turns, raters: s.raters.sorted()))
+                }
+                labelCounts.merge(s.labelCounts, uniquingKeysWith: +)
+            }
+        }
+        var tallies: [[String]: Tally] = [:]
+        // Where sessions came from: a study has a few of these, each hashed once per session
+        // (five sets and tables asked one at a time cost five hashes each).
+        struct Provenance: Hashable {
+            var scenario: String, scenarioSha256: String, model: String, parameters: ModelParameters, appVersion: String
+        }
+        var provenances: Set<Provenance> = []
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
         report.raters = raters
         let scorer = TranscriptScorer(configuration: configuration)
-        let encoder = JSONEncoder()
-        encoder.outputFormatting = [.sortedKeys]
-        encoder.keyEncodingStrategy = .convertToSnakeCase
-        var parameterText: [ModelParameters: String] = [:]
         // Reading and scoring run on every core; adding up runs here, in the sessions' order.
         let (leftOut, excluded) = StudyReader.forEachSession(under: paths, progress: progress, exclude: { session in
             if session.header.study?.isGold == true { return "a gold session (a scripted suspect that measures annotators): never counted in model scores" }
@@ -122,39 +138,39 @@ public struct StudyReport: Sendable {
             return (info, GroupScores.unitCounts(rated), scorer.score(rated))
         }) { (read: (TranscriptInfo, [Int], TranscriptScores)) in
             let (info, unitCounts, scores) = read
-            // Most sessions of a study share a few parameter sets: each is written out once.
-            let parameters = parameterText[info.modelRecord.parameters] ?? {
-                let text = (try? encoder.encode(info.modelRecord.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
-                parameterText[info.modelRecord.parameters] = text
+            let key = by.map { $0.value(info) }
+            tallies[key, default: Tally()].add(info, unitCounts, scores, detail: detail)
+            report.transcripts += 1
+            provenances.insert(Provenance(scenario: info.scenario, scenarioSha256: info.scenarioSha256, model: info.model,
+                                          parameters: info.modelRecord.parameters, appVersion: info.appVersion))
+        }
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.keyEncodingStrategy = .convertToSnakeCase
+        var parameterText: [ModelParameters: String] = [:]
+        for p in provenances {
+            let parameters = parameterText[p.parameters] ?? {
+                let text = (try? encoder.encode(p.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
+                parameterText[p.parameters] = text
                 return text
             }()
-            let key = by.map { $0.value(info) }
-            accumulators[key, default: GroupScores()].add(unitCounts: unitCounts, scores: scores)
-            if detail >= .sessionIds { sessionIds[key, default: []].append(info.sessionId) }
-            if detail >= .lines {
-                let values = scores.values
-                lines[key, default: []].append(.init(sessionId: info.sessionId, folder: info.folder, scenario: info.scenario, scores: Score.all.map { values[$0] ?? nil },
-                                                     turns: scores.turns, raters: scores.raters.sorted()))
-            }
-            labelCounts[key, default: [:]].merge(scores.labelCounts, uniquingKeysWith: +)
-            report.transcripts += 1
-            report.scenarios[info.scenario, default: []].insert(info.scenarioSha256)
-            report.models[info.model, default: []].insert(parameters)
-            report.appVersions.insert(info.appVersion)
+            report.scenarios[p.scenario, default: []].insert(p.scenarioSha256)
+            report.models[p.model, default: []].insert(parameters)
+            report.appVersions.insert(p.appVersion)
         }
         report.failed = leftOut.map { Failure(path: $0.path, reason: $0.reason) }
         report.excluded = excluded.map { Failure(path: $0.path, reason: $0.reason) }
-        let keys = accumulators.keys.sorted(by: { $0.lexicographicallyPrecedes($1) })
+        let keys = tallies.keys.sorted(by: { $0.lexicographicallyPrecedes($1) })
         // Each group's bootstrap on its own core; each is seeded alike, so the figures do not
         // depend on which finished first.
         let groupFigures = Mutex<[[String]: [Score: GroupScores.Figures]]>([:])
-        let groups = keys.map { accumulators[$0]! }
+        let groups = keys.map { tallies[$0]!.scores }
         DispatchQueue.concurrentPerform(iterations: groups.count) { i in
             let f = groups[i].figures(resamples: resamples, seed: seed)
             groupFigures.withLock { $0[keys[i]] = f }
         }
         for key in keys {
-            let acc = accumulators[key]!
+            let tally = tallies[key]!, acc = tally.scores
             let figures = groupFigures.withLock { $0[key]! }
             var scores: [Score: Figures] = [:]
             for (score, f) in figures {
@@ -164,8 +180,8 @@ public struct StudyReport: Sendable {
             }
             report.groups.append(Group(key: key, transcripts: acc.transcripts, turns: acc.turns, scoredTurns: acc.scoredTurns,
                                        untaggedTurns: acc.untaggedTurns, tiedTurns: acc.tiedTurns, adjudicatedTurns: acc.adjudicatedTurns,
-                                       raters: acc.raters.sorted(), scores: scores, labelCounts: labelCounts[key] ?? [:], alpha: acc.alpha,
-                                       sessionIds: sessionIds[key] ?? [], lines: lines[key] ?? []))
+                                       raters: acc.raters.sorted(), scores: scores, labelCounts: tally.labelCounts, alpha: acc.alpha,
+                                       sessionIds: tally.sessionIds, lines: tally.lines))
         }
         return report
     }
