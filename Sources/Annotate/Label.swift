@@ -42,4 +42,8 @@ public enum Label: String, CaseIterable, Codable, Sendable, Comparable, CustomSt
     public var description: String { rawValue }
 
     public static func < (lhs: Label, rhs: Label) -> Bool { lhs.severityRank < rhs.severityRank }
+
+    /// Hashed by its rank: a String-backed enum otherwise hashes its name, and label counts
+    /// and rates are tables keyed by label in every transcript a report adds up.
+    public func hash(into hasher: inout Hasher) { hasher.combine(UInt8(severityRank)) }
 }

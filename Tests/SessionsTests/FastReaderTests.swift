@@ -143,6 +143,35 @@ struct FastReaderTests {
         }
     }
 
+    @Test("a key is found exactly when searched from where the last search ended, in any order, with searches of another object between")
+    func keysFoundFromTheCursor() throws {
+        var r = SplitMix64(seed: 13)
+        let names = (0..<40).map { "key_\($0)" } + ["v", "seq", "ts", "type", "text", "é", ""]
+        for trial in 0..<200 {
+            let objects = (0..<2).map { _ in Array(names.shuffled(using: &r).prefix(r.below(41))) }
+            // Most objects' keys sorted, as writers write them; some in any order.
+            let keys = objects.map { trial % 4 == 0 ? $0 : $0.sorted() }
+            let written: [String] = keys.map { o in
+                let pairs: [String] = o.enumerated().map { i, name in "\"\(name)\":\(i)" }
+                return "{" + pairs.joined(separator: ",") + "}"
+            }
+            let text = Array(("[" + written.joined(separator: ",") + "]").utf8)
+            try text.withUnsafeBytes { raw in
+                let tape = try JSONTape(raw)
+                let starts = [1, Int(tape.tokens[1].next)]
+                var cursor = JSONTape.Cursor()
+                for _ in 0..<120 {
+                    let o = r.below(5) == 0 ? 1 : 0
+                    // Mostly the keys in the order written; sometimes any key, present or not.
+                    let name = r.below(3) == 0 || keys[o].isEmpty ? names[r.below(names.count)] : keys[o][r.below(keys[o].count)]
+                    let key = StaticBytes(name)
+                    let found = tape.member(starts[o], key.bytes, hash: key.hash, cursor: &cursor).flatMap { tape.int($0) }
+                    #expect(found == keys[o].firstIndex(of: name), "trial \(trial): '\(name)' in \(String(decoding: text, as: UTF8.self))")
+                }
+            }
+        }
+    }
+
     /// `value` as JSON text with each object's keys in an order drawn from `r`.
     static func shuffledText(_ value: JSONValue, _ r: inout SplitMix64) -> String {
         switch value {

@@ -110,8 +110,13 @@ public struct TranscriptScorer: @unchecked Sendable {
         var weight = 0.0
         var judgedLeak = false
         var previous: (number: Int, deceptive: Bool)?
+        // Raters as met: a transcript has a few, each met on most turns, and telling a name
+        // from a few others costs less than hashing it every time.
+        var raters: [String] = [], more = Set<String>()
         for turn in t.turns {
-            for (rater, j) in turn.ratings where !j.labels.isEmpty { s.raters.insert(rater) }
+            for (rater, j) in turn.ratings where !j.labels.isEmpty {
+                if raters.count < 16 { if !raters.contains(rater) { raters.append(rater) } } else { more.insert(rater) }
+            }
             let r = ResolvedTurn.resolve(turn, ties: c.ties)
             switch r.source {
             case .untagged: s.untagged += 1
@@ -133,6 +138,7 @@ public struct TranscriptScorer: @unchecked Sendable {
             }
             previous = (turn.number, primary.isDeceptive)
         }
+        s.raters = more.union(raters)
         if s.scored > 0 {
             let n = Double(s.scored)
             var deceptive = 0

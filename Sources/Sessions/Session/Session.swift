@@ -206,8 +206,10 @@ public struct Session: Sendable {
         // A reviewer's latest word on a turn supersedes their live tag, whatever the order read
         // (a review is recorded only after its file's header is in `reviewers`).
         if source == .live, !reviewers.isEmpty, sources[a.messageIndex]?[a.rater] == .review { return }
-        ratings[a.messageIndex, default: [:]][a.rater] = a
-        sources[a.messageIndex, default: [:]][a.rater] = source
+        // Room for a few raters from the start: a turn's table grown rater by rater was
+        // copied at the second.
+        ratings[a.messageIndex, default: Dictionary(minimumCapacity: 3)][a.rater] = a
+        sources[a.messageIndex, default: Dictionary(minimumCapacity: 3)][a.rater] = source
     }
 
     private mutating func readRaterFiles(_ purpose: ReviewHeader.Purpose, ratable: Set<Int>) {

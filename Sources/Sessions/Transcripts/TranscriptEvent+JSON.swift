@@ -11,14 +11,18 @@ struct EventDecodingError: Error, CustomStringConvertible {
 /// conformance writes events; this reads them (tests check that one reads what the other wrote).
 extension TranscriptEvent {
     init(tape: JSONTape) throws(EventDecodingError) {
-        self = try withUnsafePointer(to: tape) { (tape) throws(EventDecodingError) in try TranscriptEvent(Fields(tape, 0, path: "")) }
+        var cursor = JSONTape.Cursor()
+        self = try withUnsafeMutablePointer(to: &cursor) { (cursor) throws(EventDecodingError) in
+            try withUnsafePointer(to: tape) { (tape) throws(EventDecodingError) in try TranscriptEvent(Fields(tape, 0, cursor: cursor, path: "")) }
+        }
     }
 
     private init(_ f: Fields) throws(EventDecodingError) {
-        version = try f.int("v")
+        // In the order the keys are written.
         seq = try f.int("seq")
         timestamp = try f.timestamp("ts")
         let type = try f.string("type")
+        version = try f.int("v")
         switch type {
         case "header": body = .header(try SessionHeader(f))
         case "message": body = .message(try MessageEvent(f))
@@ -45,6 +49,8 @@ struct Fields {
     private let pointer: UnsafePointer<JSONTape>
     var tape: JSONTape { unsafeAddress { pointer } }
     let token: Int
+    /// Shared by the objects of one event: where the next search for a key starts.
+    private let cursor: UnsafeMutablePointer<JSONTape.Cursor>
     /// The path is spelled out only for a message: every line has nested objects, and making
     /// their paths cost an allocation each.
     private let parent: String
@@ -57,13 +63,15 @@ struct Fields {
         return item.map { "\(named).\($0)" } ?? named
     }
 
-    init(_ tape: UnsafePointer<JSONTape>, _ token: Int, path: String) throws(EventDecodingError) {
-        try self.init(tape, token, parent: path, name: nil, item: nil)
+    init(_ tape: UnsafePointer<JSONTape>, _ token: Int, cursor: UnsafeMutablePointer<JSONTape.Cursor>, path: String) throws(EventDecodingError) {
+        try self.init(tape, token, cursor: cursor, parent: path, name: nil, item: nil)
     }
 
-    private init(_ tape: UnsafePointer<JSONTape>, _ token: Int, parent: String, name: StaticString?, item: Int?) throws(EventDecodingError) {
+    private init(_ tape: UnsafePointer<JSONTape>, _ token: Int, cursor: UnsafeMutablePointer<JSONTape.Cursor>,
+                 parent: String, name: StaticString?, item: Int?) throws(EventDecodingError) {
         pointer = tape
         self.token = token
+        self.cursor = cursor
         self.parent = parent
         self.name = name
         self.item = item
@@ -72,8 +80,14 @@ struct Fields {
 
     private func at(_ key: StaticString) -> String { path.isEmpty ? "\(key)" : "\(path).\(key)" }
 
+    /// The value of `key`, nil when it is absent or null (looked up once, whatever is read from it).
+    func present(_ key: StaticString) -> Int? {
+        guard let v = tape.member(token, key, cursor: &cursor.pointee), tape.kind(v) != .null else { return nil }
+        return v
+    }
+
     func value(_ key: StaticString) throws(EventDecodingError) -> Int {
-        guard let v = tape.member(token, key), tape.kind(v) != .null else { throw EventDecodingError(description: "missing '\(at(key))'") }
+        guard let v = present(key) else { throw EventDecodingError(description: "missing '\(at(key))'") }
         return v
     }
 
@@ -81,32 +95,35 @@ struct Fields {
         EventDecodingError(description: "wrong type at '\(at(key))': expected \(expected)")
     }
 
-    func has(_ key: StaticString) -> Bool { tape.member(token, key).map { tape.kind($0) != .null } ?? false }
+    func has(_ key: StaticString) -> Bool { present(key) != nil }
 
-    func string(_ key: StaticString) throws(EventDecodingError) -> String {
-        let v = try value(key)
+    // Each reader of a key, and the same given the key's value (what `optional` found).
+
+    func string(_ key: StaticString) throws(EventDecodingError) -> String { try string(key, value(key)) }
+    func string(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> String {
         guard tape.kind(v) == .string else { throw wrong(key, "a string") }
         return tape.string(v)
     }
 
-    func int(_ key: StaticString) throws(EventDecodingError) -> Int {
-        guard let i = tape.int(try value(key)) else { throw wrong(key, "a whole number") }
+    func int(_ key: StaticString) throws(EventDecodingError) -> Int { try int(key, value(key)) }
+    func int(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> Int {
+        guard let i = tape.int(v) else { throw wrong(key, "a whole number") }
         return i
     }
 
-    func double(_ key: StaticString) throws(EventDecodingError) -> Double {
-        guard let d = tape.double(try value(key)) else { throw wrong(key, "a number") }
+    func double(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> Double {
+        guard let d = tape.double(v) else { throw wrong(key, "a number") }
         return d
     }
 
-    func bool(_ key: StaticString) throws(EventDecodingError) -> Bool {
-        let v = try value(key)
+    func bool(_ key: StaticString) throws(EventDecodingError) -> Bool { try bool(key, value(key)) }
+    func bool(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> Bool {
         guard tape.kind(v) == .bool else { throw wrong(key, "true or false") }
         return tape.tokens[v].flag
     }
 
-    func strings(_ key: StaticString) throws(EventDecodingError) -> [String] {
-        let v = try value(key)
+    func strings(_ key: StaticString) throws(EventDecodingError) -> [String] { try strings(key, value(key)) }
+    func strings(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> [String] {
         guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [String] = []
         for i in tape.items(v) {
@@ -116,8 +133,9 @@ struct Fields {
         return out
     }
 
-    func fields(_ key: StaticString) throws(EventDecodingError) -> Fields {
-        try Fields(pointer, value(key), parent: name == nil ? parent : path, name: key, item: nil)
+    func fields(_ key: StaticString) throws(EventDecodingError) -> Fields { try fields(key, value(key)) }
+    func fields(_ key: StaticString, _ v: Int) throws(EventDecodingError) -> Fields {
+        try Fields(pointer, v, cursor: cursor, parent: name == nil ? parent : path, name: key, item: nil)
     }
 
     func array(_ key: StaticString) throws(EventDecodingError) -> [Fields] {
@@ -125,14 +143,17 @@ struct Fields {
         guard tape.kind(v) == .array else { throw wrong(key, "an array") }
         var out: [Fields] = []
         let here = name == nil ? parent : path
-        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(pointer, i, parent: here, name: key, item: n)) }
+        for (n, i) in tape.items(v).enumerated() { out.append(try Fields(pointer, i, cursor: cursor, parent: here, name: key, item: n)) }
         return out
     }
 
-    func raw<T: RawRepresentable>(_ key: StaticString, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
-        let s = try string(key)
-        guard let v = T(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not one this version knows") }
-        return v
+    func raw<T: RawRepresentable>(_ key: StaticString, as type: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
+        try raw(key, value(key), as: type)
+    }
+    func raw<T: RawRepresentable>(_ key: StaticString, _ v: Int, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
+        let s = try string(key, v)
+        guard let value = T(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not one this version knows") }
+        return value
     }
 
     func timestamp(_ key: StaticString) throws(EventDecodingError) -> Date {
@@ -169,8 +190,10 @@ struct Fields {
 
     private static let labelNames = Label.allCases.map { (name: StaticBytes($0.rawValue), label: $0) }
 
-    func optional<T>(_ key: StaticString, _ read: (StaticString) throws(EventDecodingError) -> T) throws(EventDecodingError) -> T? {
-        has(key) ? try read(key) : nil
+    /// `read` of the key's value; nil when the key is absent or null.
+    func optional<T>(_ key: StaticString, _ read: (StaticString, Int) throws(EventDecodingError) -> T) throws(EventDecodingError) -> T? {
+        guard let v = present(key) else { return nil }
+        return try read(key, v)
     }
 }
 
@@ -183,9 +206,9 @@ extension SessionHeader {
                                            condition: try s.raw("condition", as: Scenario.Condition.self),
                                            systemPrompt: try s.string("system_prompt")),
                   model: try ModelRecord(f.fields("model")),
-                  study: try f.optional("study") { (k: StaticString) throws(EventDecodingError) in try StudyRecord(f.fields(k)) },
-                  interrogator: try f.optional("interrogator") { (k: StaticString) throws(EventDecodingError) in
-                      let i = try f.fields(k)
+                  study: try f.optional("study") { (k: StaticString, v: Int) throws(EventDecodingError) in try StudyRecord(f.fields(k, v)) },
+                  interrogator: try f.optional("interrogator") { (k: StaticString, v: Int) throws(EventDecodingError) in
+                      let i = try f.fields(k, v)
                       return InterrogatorRecord(kind: try i.raw("kind", as: InterrogatorRecord.Kind.self), name: try i.string("name"),
                                                 model: try ModelRecord(i.fields("model")), template: try PromptFile(i.fields("template")))
                   },
@@ -236,33 +259,46 @@ extension ModelParameters {
 
 extension MessageEvent {
     init(_ f: Fields) throws(EventDecodingError) {
-        var usage: Usage?
-        if f.has("usage") {
-            let u = try f.fields("usage")
-            usage = Usage(promptTokens: try u.optional("prompt_tokens", u.int), completionTokens: try u.optional("completion_tokens", u.int))
+        // Read in the order the keys are written (sorted), so that each is found where the
+        // search for the one before ended.
+        let error = try f.optional("error", f.string)
+        let finishReason = try f.optional("finish_reason", f.string)
+        let firstTokenMs = try f.optional("first_token_ms", f.double)
+        let index = try f.int("index")
+        let modelReported = try f.optional("model_reported", f.string)
+        let reasoning = try f.optional("reasoning", f.string)
+        let role = try f.raw("role", as: Role.self)
+        let status = try f.optional("status") { (k: StaticString, v: Int) throws(EventDecodingError) in try f.raw(k, v, as: Status.self) }
+        let text = try f.string("text")
+        let totalMs = try f.optional("total_ms", f.double)
+        let usage = try f.optional("usage") { (k: StaticString, v: Int) throws(EventDecodingError) in
+            let u = try f.fields(k, v)
+            return Usage(promptTokens: try u.optional("prompt_tokens", u.int), completionTokens: try u.optional("completion_tokens", u.int))
         }
-        self.init(index: try f.int("index"), role: try f.raw("role", as: Role.self), text: try f.string("text"),
-                  status: try f.optional("status") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Status.self) },
-                  reasoning: try f.optional("reasoning", f.string), finishReason: try f.optional("finish_reason", f.string),
-                  error: try f.optional("error", f.string), modelReported: try f.optional("model_reported", f.string),
-                  firstTokenMs: try f.optional("first_token_ms", f.double), totalMs: try f.optional("total_ms", f.double),
-                  usage: usage)
+        self.init(index: index, role: role, text: text, status: status, reasoning: reasoning, finishReason: finishReason,
+                  error: error, modelReported: modelReported, firstTokenMs: firstTokenMs, totalMs: totalMs, usage: usage)
     }
 }
 
 extension LeakDecision {
     init(_ f: Fields) throws(EventDecodingError) {
-        self.init(suggested: try f.bool("suggested"), confirmed: try f.bool("confirmed"), matches: try f.strings("matches"))
+        let confirmed = try f.bool("confirmed"), matches = try f.strings("matches"), suggested = try f.bool("suggested")
+        self.init(suggested: suggested, confirmed: confirmed, matches: matches)
     }
 }
 
 extension AnnotationEvent {
     init(_ f: Fields) throws(EventDecodingError) {
-        self.init(messageIndex: try f.int("message_index"), rater: try f.string("rater"),
-                  annotation: Annotation(labels: try f.labels("labels"), leak: try LeakDecision(f.fields("leak")),
-                                         note: try f.optional("note", f.string)),
-                  raw: try f.optional("raw", f.string))
-        primary = try f.optional("primary") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
+        // In the order the keys are written, as for a message.
+        let labels = try f.labels("labels")
+        let leak = try LeakDecision(f.fields("leak"))
+        let messageIndex = try f.int("message_index")
+        let note = try f.optional("note", f.string)
+        let primary = try f.optional("primary") { (k: StaticString, v: Int) throws(EventDecodingError) in try f.raw(k, v, as: Label.self) }
+        let rater = try f.string("rater")
+        let raw = try f.optional("raw", f.string)
+        self.init(messageIndex: messageIndex, rater: rater, annotation: Annotation(labels: labels, leak: leak, note: note), raw: raw)
+        self.primary = primary
     }
 }
 
@@ -270,8 +306,8 @@ extension ReviewHeader {
     init(_ f: Fields) throws(EventDecodingError) {
         self.init(sessionId: try f.string("session_id"), rater: try f.string("rater"), purpose: try f.raw("purpose", as: Purpose.self),
                   app: try SessionHeader.App(f.fields("app")), ownSession: try f.bool("own_session"),
-                  judge: try f.optional("judge") { (k: StaticString) throws(EventDecodingError) in
-                      let j = try f.fields(k)
+                  judge: try f.optional("judge") { (k: StaticString, v: Int) throws(EventDecodingError) in
+                      let j = try f.fields(k, v)
                       return JudgeRecord(name: try j.string("name"), model: try SessionHeader.ModelRecord(j.fields("model")),
                                          rubric: try PromptFile(j.fields("rubric")), sample: try j.optional("sample", j.int))
                   })
@@ -286,6 +322,6 @@ extension AdjudicationEvent {
         }
         self.init(messageIndex: try f.int("message_index"), rater: try f.string("rater"), labels: try f.labels("labels"),
                   leak: try LeakDecision(f.fields("leak")), reason: try f.string("reason"), ratings: ratings)
-        primary = try f.optional("primary") { (k: StaticString) throws(EventDecodingError) in try f.raw(k, as: Label.self) }
+        primary = try f.optional("primary") { (k: StaticString, v: Int) throws(EventDecodingError) in try f.raw(k, v, as: Label.self) }
     }
 }
