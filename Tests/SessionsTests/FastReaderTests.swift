@@ -152,7 +152,12 @@ struct FastReaderTests {
             // Most objects' keys sorted, as writers write them; some in any order.
             let keys = objects.map { trial % 4 == 0 ? $0 : $0.sorted() }
             let written: [String] = keys.map { o in
-                let pairs: [String] = o.enumerated().map { i, name in "\"\(name)\":\(i)" }
+                // Some keys spelled with a \u escape for their first character.
+                let pairs: [String] = o.enumerated().map { i, name in
+                    let key = i % 4 == 1 && name.first.map({ $0.isASCII }) == true
+                        ? String(format: "\\u%04x", Int(name.unicodeScalars.first!.value)) + String(name.dropFirst()) : name
+                    return "\"\(key)\":\(i)"
+                }
                 return "{" + pairs.joined(separator: ",") + "}"
             }
             let text = Array(("[" + written.joined(separator: ",") + "]").utf8)
@@ -165,7 +170,7 @@ struct FastReaderTests {
                     // Mostly the keys in the order written; sometimes any key, present or not.
                     let name = r.below(3) == 0 || keys[o].isEmpty ? names[r.below(names.count)] : keys[o][r.below(keys[o].count)]
                     let key = StaticBytes(name)
-                    let found = tape.member(starts[o], key.bytes, hash: key.hash, cursor: &cursor).flatMap { tape.int($0) }
+                    let found = tape.member(starts[o], key.bytes, cursor: &cursor).flatMap { tape.int($0) }
                     #expect(found == keys[o].firstIndex(of: name), "trial \(trial): '\(name)' in \(String(decoding: text, as: UTF8.self))")
                 }
             }

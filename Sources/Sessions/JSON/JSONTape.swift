@@ -229,11 +229,24 @@ struct JSONTape {
 
     /// The same search, starting at `cursor` when it is in the object and going round once.
     func member(_ t: Int, _ key: StaticString, cursor: inout Cursor) -> Int? {
-        let bytes = UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount)
+        member(t, UnsafeRawBufferPointer(start: key.utf8Start, count: key.utf8CodeUnitCount), cursor: &cursor)
+    }
+
+    func member(_ t: Int, _ bytes: UnsafeRawBufferPointer, cursor: inout Cursor) -> Int? {
+        // The key at the cursor, compared first without hashing the one asked for: it is
+        // usually the one (a key written with escapes is left to the search).
+        if cursor.object == t, cursor.key < Int(tokens[t].next), let b = bytes.baseAddress {
+            let k = tokens[cursor.key]
+            if !k.flag, Int(k.length) == bytes.count, Self.bytesEqual(self.bytes.baseAddress! + Int(k.start), b, bytes.count) {
+                let found = cursor.key + 1
+                cursor.key = Int(tokens[found].next)
+                return found
+            }
+        }
         return member(t, bytes, hash: Self.hash(bytes), cursor: &cursor)
     }
 
-    func member(_ t: Int, _ bytes: UnsafeRawBufferPointer, hash: UInt32, cursor: inout Cursor) -> Int? {
+    private func member(_ t: Int, _ bytes: UnsafeRawBufferPointer, hash: UInt32, cursor: inout Cursor) -> Int? {
         let object = tokens[t]
         guard object.kind == .object, object.hash & Self.keyBit(hash) != 0 else { return nil }
         let first = t + 1, end = Int(object.next)
