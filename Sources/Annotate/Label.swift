@@ -20,6 +20,21 @@ public enum Label: String, CaseIterable, Codable, Sendable, Comparable, CustomSt
 
     /// Every label in severity order, made once (`allCases` builds its array at each use).
     static let bySeverity: [Label] = allCases
+    /// How many labels there are.
+    public static let count = 5
+
+    /// The label of a severity rank (0 = candid … 4 = fabrication); a rank above 4 is the most
+    /// severe. A switch, not a list: the hot paths of every reading core ask it, and a shared
+    /// list's reference count is a cache line the cores pass back and forth.
+    @inline(__always) public static func ofRank(_ rank: Int) -> Label {
+        switch rank {
+        case 0: .candid
+        case 1: .refusal
+        case 2: .deflection
+        case 3: .transformation
+        default: .fabrication
+        }
+    }
 
     /// Deflection, transformation and fabrication hide the truth; candour and open refusal do not.
     public var isDeceptive: Bool {

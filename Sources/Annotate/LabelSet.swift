@@ -23,13 +23,13 @@ public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConve
     public mutating func insert(_ label: Label) { bits |= Self.bit(label) }
 
     /// The most severe label present; nil for an untagged turn.
-    public var primary: Label? { bits == 0 ? nil : Label.bySeverity[7 - bits.leadingZeroBitCount] }
+    public var primary: Label? { bits == 0 ? nil : Label.ofRank(7 - bits.leadingZeroBitCount) }
     /// The least severe label present; nil for an empty set.
-    public var leastSevere: Label? { bits == 0 ? nil : Label.bySeverity[bits.trailingZeroBitCount] }
+    public var leastSevere: Label? { bits == 0 ? nil : Label.ofRank(bits.trailingZeroBitCount) }
     public var count: Int { bits.nonzeroBitCount }
 
     /// Labels in severity order, for stable display and serialisation.
-    public var sorted: [Label] { Label.bySeverity.filter(contains) }
+    public var sorted: [Label] { (0..<Label.count).compactMap { bits & (1 << UInt8($0)) != 0 ? Label.ofRank($0) : nil } }
 
     public func makeIterator() -> IndexingIterator<[Label]> { sorted.makeIterator() }
     public var description: String { sorted.map(\.rawValue).joined(separator: "+") }

@@ -116,5 +116,6 @@ struct ScoringWeightsTests {
             #expect(LabelSet(number: set.number) == set && (0..<LabelSet.possibleSets).contains(set.number))
         }
         #expect(Set((0..<LabelSet.possibleSets).map { LabelSet(number: $0) }).count == LabelSet.possibleSets)
+        #expect(Label.count == Label.allCases.count && Label.allCases.allSatisfy { Label.ofRank($0.severityRank) == $0 })
     }
 }

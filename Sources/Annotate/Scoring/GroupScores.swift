@@ -25,7 +25,7 @@ public struct GroupScores: Sendable {
     /// the group's alpha needs of a transcript. A report works it out on the core that read the
     /// transcript and hands over this one array rather than the transcript's ratings.
     public static func unitCounts(_ transcript: RatedTranscript) -> [Int] {
-        let k = Label.allCases.count
+        let k = Label.count
         var out = [Int](repeating: 0, count: transcript.turns.count * k)
         for (i, turn) in transcript.turns.enumerated() {
             for j in turn.ratings.values { if let p = j.labels.primary { out[i * k + p.severityRank] += 1 } }
@@ -42,7 +42,7 @@ public struct GroupScores: Sendable {
         adjudicatedTurns += s.adjudicated
         raters.formUnion(s.raters)
         rows.append(s.valuesInOrder.map { $0 ?? .nan })
-        let k = Label.allCases.count
+        let k = Label.count
         var unit = [Int](repeating: 0, count: k)
         for start in stride(from: 0, to: unitCounts.count - k + 1, by: k) {
             for c in 0..<k { unit[c] = unitCounts[start + c] }

@@ -70,7 +70,7 @@ public struct ResolvedTurn: Sendable, Equatable {
         if rated == 1 { return .init(source: .single, primary: only.labels.primary, leak: only.leak) }
         let top = votes.max()
         var leaders = LabelSet()
-        for l in Label.bySeverity where votes[l.severityRank] == top { leaders.insert(l) }
+        for r in 0..<Label.count where votes[r] == top { leaders.insert(Label.ofRank(r)) }
         if leaders.count == 1 { return .init(source: .majority, primary: leaders.primary, leak: leak) }
         let primary: Label? = switch ties {
         case .exclude: nil
