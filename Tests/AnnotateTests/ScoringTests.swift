@@ -158,9 +158,17 @@ struct ScoringTests {
             }
         }
         #expect(mismatches == 0)
+        // Many raters (past the few the scorer tells apart by name), some with no label.
+        let many = (0..<40).map { n in
+            Self.turn(n + 1, Dictionary(uniqueKeysWithValues: (0..<(n % 23)).map { r in ("rater\(r)", J(labels: LabelSet(number: (r * 7 + n) % 32), leak: false)) }))
+        }
+        let manyScored = scorer.score(RatedTranscript(turns: many))
+        #expect(manyScored.raters == Set(many.flatMap { $0.ratings.filter { !$0.value.labels.isEmpty }.keys }) && manyScored.raters.count > 16)
         // Scores of transcripts cut from those turns.
         for start in stride(from: 0, to: turns.count, by: 97) {
-            let s = scorer.score(RatedTranscript(turns: Array(turns[start..<min(start + 40, turns.count)])))
+            let cut = Array(turns[start..<min(start + 40, turns.count)])
+            let s = scorer.score(RatedTranscript(turns: cut))
+            #expect(s.raters == Set(cut.flatMap { $0.ratings.filter { !$0.value.labels.isEmpty }.keys }))
             #expect(s.valuesInOrder.count == Score.all.count)
             #expect(s.valuesInOrder == Score.all.map { s.values[$0] ?? nil })
             #expect(s.labelCounts.values.reduce(0, +) == s.scored && s.labelCounts.values.allSatisfy { $0 > 0 })

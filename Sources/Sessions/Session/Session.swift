@@ -53,7 +53,7 @@ public struct Session: Sendable {
     public var problems: [TranscriptProblem]
 
     public var sessionId: String { header.sessionId }
-    public var sessionFile: String { (folder as NSString).appendingPathComponent(TranscriptStore.sessionFileName) }
+    public var sessionFile: String { Self.path(folder, TranscriptStore.sessionFileName) }
 
     /// Problems that mean saved data may be missing or wrong: a session with any of them is
     /// not counted in figures, and is listed with the first of them.
@@ -118,8 +118,9 @@ public struct Session: Sendable {
         return last
     }
 
-    /// `name` in `folder`, as NSString's appendingPathComponent gives it for a name that is not
-    /// empty, without bridging (every file of a study is named so).
+    /// `name` in `folder`, as swift-corelibs-foundation's appendingPathComponent gives it for a
+    /// name that is not empty, without bridging (every file of a study is named so). Every path
+    /// a session's problems name is spelled by this.
     static func path(_ folder: String, _ name: String) -> String {
         if folder.isEmpty { return name }
         return folder.utf8.last == UInt8(ascii: "/") ? folder + name : folder + "/" + name
@@ -378,8 +379,9 @@ public struct Session: Sendable {
         s.adjudicators = []
         s.liveRaters = []
         s.reviewers = reviewers.filter { $0.key == rater }
-        let own = (folder as NSString).appendingPathComponent(TranscriptStore.reviewsFolderName)
-        s.problems = problems.filter { $0.file == sessionFile || $0.file == (own as NSString).appendingPathComponent("\(rater).jsonl") }
+        // Spelled as `load` spelled the paths of its problems.
+        let own = Self.path(Self.path(folder, TranscriptStore.reviewsFolderName), "\(rater).jsonl")
+        s.problems = problems.filter { $0.file == sessionFile || $0.file == own }
         return s
     }
 }

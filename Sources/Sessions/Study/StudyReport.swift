@@ -122,6 +122,9 @@ public struct StudyReport: Sendable {
             var scenario: String, scenarioSha256: String, model: String, parameters: ModelParameters, appVersion: String
         }
         var provenances: Set<Provenance> = []
+        // In the order first read: of two parameter sets equal as numbers (0 and -0), the first
+        // session's spelling is the one written, whatever order the set keeps.
+        var firstRead: [Provenance] = []
         var report = StudyReport(by: by, groups: [], failed: [], configuration: configuration, configurationSource: configurationSource,
                                  seed: seed, resamples: resamples, transcripts: 0, scenarios: [:], models: [:], appVersions: [])
         report.raters = raters
@@ -141,14 +144,15 @@ public struct StudyReport: Sendable {
             let key = by.map { $0.value(info) }
             tallies[key, default: Tally()].add(info, unitCounts, scores, detail: detail)
             report.transcripts += 1
-            provenances.insert(Provenance(scenario: info.scenario, scenarioSha256: info.scenarioSha256, model: info.model,
-                                          parameters: info.modelRecord.parameters, appVersion: info.appVersion))
+            let p = Provenance(scenario: info.scenario, scenarioSha256: info.scenarioSha256, model: info.model,
+                               parameters: info.modelRecord.parameters, appVersion: info.appVersion)
+            if provenances.insert(p).inserted { firstRead.append(p) }
         }
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys]
         encoder.keyEncodingStrategy = .convertToSnakeCase
         var parameterText: [ModelParameters: String] = [:]
-        for p in provenances {
+        for p in firstRead {
             let parameters = parameterText[p.parameters] ?? {
                 let text = (try? encoder.encode(p.parameters)).flatMap { String(data: $0, encoding: .utf8) } ?? "{}"
                 parameterText[p.parameters] = text
