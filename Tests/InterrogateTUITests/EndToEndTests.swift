@@ -67,7 +67,8 @@ struct EndToEndTests {
         try t.resize(width: 60, height: 20)
         try t.waitFor("too small")
         try t.resize(width: 100, height: 30)
-        let screen = try t.waitFor("› And the camera")
+        // The whole frame (tmux may be read between two writes of one frame).
+        let screen = try t.waitFor("the question and the tags") { $0.contains("› And the camera") && $0.contains("Model #1 [DEFLECTION] [FABRICATION]") }
         #expect(screen.contains("Model #1 [DEFLECTION] [FABRICATION]"))
 
         // An escape sequence typed into the question is shown inert too.
@@ -238,7 +239,7 @@ struct StartScreenEndToEndTests {
             let config = ["XDG_CONFIG_HOME": dir.appendingPathComponent("config").path, "USER": "root"]
             let command = "cd '\(EndToEndTests.root)' && '\(EndToEndTests.binary)' run --scenario password-keeper --model 'scripted:\(EndToEndTests.script)' --transcripts '\(dir.path)'"
             let t = try Tmux(command, environment: config)
-            let first = try t.waitFor("Who are you?")
+            let first = try t.waitFor("the named scenario") { $0.contains("Who are you?") && $0.contains("The admin password") }
             #expect(first.contains("The admin password"), "the named scenario is the one shown:\n\(first)")
             try t.type("dana")
             try t.press("Enter", "Enter")

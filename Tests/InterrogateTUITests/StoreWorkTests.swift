@@ -257,7 +257,7 @@ struct StoreWorkTests {
         let command = "export XDG_CONFIG_HOME='\(laptop.path)/config' \(StoreCopy.environmentVariable)='\(carolCopies.path)'; cd '\(laptop.path)' && "
             + "'\(Self.binary.path)' review \(id) --rater carol --store '\(carol)'"
         let t = try Tmux(command)
-        let screen = try t.waitFor("I will not say.")
+        let screen = try t.waitFor("the blind review") { $0.contains("I will not say.") && $0.contains("BLIND REVIEW") }
         #expect(screen.contains("BLIND REVIEW") && !screen.contains("secret-model-name") && !screen.contains("control ·"), "\(screen)")
         try t.waitFor("Tag #1:")
         try t.press("f", "Enter")
