@@ -18,8 +18,6 @@ public enum Label: String, CaseIterable, Codable, Sendable, Comparable, CustomSt
         }
     }
 
-    /// Every label in severity order, made once (`allCases` builds its array at each use).
-    static let bySeverity: [Label] = allCases
     /// How many labels there are.
     public static let count = 5
 

@@ -484,9 +484,8 @@ public enum StudyReader {
             let all = r.ratings[t.reply.index] ?? [:]
             let counted = { (rater: String, a: AnnotationEvent) in !a.labels.isEmpty && raters.counts(rater) }
             // Mostly every rating counts: then the table is copied as it stands, its keys not hashed again.
-            let ratings = all.allSatisfy(counted)
-                ? all.mapValues { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
-                : all.filter(counted).mapValues { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
+            let ratings = (all.allSatisfy(counted) ? all : all.filter(counted))
+                .mapValues { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
             let adjudication = raters == .models ? nil
                 : r.adjudications[t.reply.index].map { RatedTranscript.Judgement(labels: $0.labels, leak: $0.leak.confirmed) }
             return .init(number: t.number, question: t.question ?? "", ratings: ratings, adjudication: adjudication)
