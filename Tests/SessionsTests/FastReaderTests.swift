@@ -213,6 +213,61 @@ struct FastReaderTests {
         #expect(valid > 200 && invalid > 200)
     }
 
+    @Test("a schema whose values refer to other schemas, through one or more $refs or with keywords beside one, gives the walk's verdict on tapes")
+    func schemaOfReferencesMatchesTheWalk() throws {
+        // Refs to refs to a leaf, a ref with its own enum beside it, refs under items,
+        // additionalProperties, anyOf, not and if/then/else, and leaves of every keyword a
+        // leaf may have: the compiled schema skips a bare $ref and checks leaves apart.
+        let text = #"""
+        {"$defs": {
+           "code": {"type": "string", "pattern": "^[a-z]{2,4}$"},
+           "alias": {"$ref": "#/$defs/code"},
+           "alias2": {"$ref": "#/$defs/alias"},
+           "small": {"type": ["integer", "null"], "minimum": 0, "maximum": 10},
+           "pair": {"type": "object", "required": ["a"], "additionalProperties": {"$ref": "#/$defs/alias"},
+                    "properties": {"a": {"$ref": "#/$defs/alias2"}, "b": {"$ref": "#/$defs/small"}}},
+           "refWithMore": {"$ref": "#/$defs/small", "enum": [1, 2, 3, null]},
+           "word": {"enum": ["x", "yy", 3]},
+           "fixed": {"const": "k"},
+           "nowhere": {"$ref": "#/$defs/missing"}},
+         "type": "object",
+         "properties": {
+           "p": {"$ref": "#/$defs/pair"},
+           "q": {"type": "array", "items": {"$ref": "#/$defs/alias2"}, "minItems": 1},
+           "r": {"$ref": "#/$defs/refWithMore"},
+           "s": {"anyOf": [{"$ref": "#/$defs/word"}, {"$ref": "#/$defs/fixed"}]},
+           "t": {"not": {"$ref": "#/$defs/alias2"}},
+           "u": {"minLength": 2},
+           "w": {"if": {"$ref": "#/$defs/small"}, "then": {"$ref": "#/$defs/refWithMore"}, "else": {"$ref": "#/$defs/alias"}},
+           "x": {"oneOf": [{"$ref": "#/$defs/alias2"}, {"$ref": "#/$defs/word"}]},
+           "y": {"$ref": "#/$defs/nowhere"}}}
+        """#
+        let schema = try JSONSchema(data: Data(text.utf8))
+        var r = SplitMix64(seed: 11)
+        let scalars: [JSONValue] = [.string("ab"), .string("abcde"), .string("A"), .string("k"), .string("x"), .string("yy"),
+                                    .string("é"), .string(""), .int(0), .int(3), .int(11), .int(-1), .double(2.5), .double(3.0), .null, .bool(true)]
+        func value(_ depth: Int) -> JSONValue {
+            switch depth > 1 ? 0 : r.below(6) {
+            case 4: return .array((0..<r.below(3)).map { _ in value(depth + 1) })
+            case 5: return .object(Dictionary(uniqueKeysWithValues: ["a", "b", "c"].filter { _ in r.below(2) == 0 }.map { ($0, value(depth + 1)) }))
+            default: return scalars[r.below(scalars.count)]
+            }
+        }
+        var valid = 0, invalid = 0
+        for trial in 0..<3000 {
+            // Each key present a quarter of the time ("y" rarely: it is never valid).
+            let keys = ["p", "q", "r", "s", "t", "u", "w", "x", "y"].filter { $0 == "y" ? r.below(20) == 0 : r.below(4) == 0 }
+            let line = JSONValue.object(Dictionary(uniqueKeysWithValues: keys.map { ($0, value(0)) }))
+            let reference = schema.diagnose(line).isEmpty
+            #expect(schema.isValid(line) == reference, "trial \(trial): \(line)")
+            let bytes = Array(Self.shuffledText(line, &r).utf8)
+            let onTape = bytes.withUnsafeBytes { raw in (try? JSONTape(raw)).map { schema.isValid($0) } }
+            #expect(onTape == reference, "trial \(trial): \(String(decoding: bytes, as: UTF8.self))")
+            if reference { valid += 1 } else { invalid += 1 }
+        }
+        #expect(valid > 300 && invalid > 300, "valid \(valid), invalid \(invalid)")
+    }
+
     @Test("schema patterns match as ICU matches them, on printable text and on anything else")
     func patternsMatchICU() throws {
         let patterns = [
