@@ -354,6 +354,35 @@ struct FastReaderTests {
             #expect(read.seq == event.seq && abs(read.timestamp.timeIntervalSince(at)) < 0.001)
             let decoded = try TranscriptCoding.decoder().decode(TranscriptEvent.self, from: Data(bytes))
             #expect(decoded.body == read.body, "\(body.type): Codable and the tape reader differ")
+            // The same line with every string value's first letter written as a \u escape
+            // (a type, a role, a status, a label told from their bytes included).
+            let escaped = Array(Self.escapedText(try JSONParser.parse(Data(bytes))).utf8)
+            #expect(escaped != bytes)
+            let readEscaped = try escaped.withUnsafeBytes { raw in try TranscriptEvent(tape: JSONTape(raw)) }
+            #expect(readEscaped.body == event.body, "\(String(decoding: escaped, as: UTF8.self))")
+        }
+        // A type this version does not know is kept by its name, escaped or not.
+        for (type, name) in [("mystery", "mystery"), ("mes\\u0073ages", "messages"), ("\\u006dessage", "message")] {
+            let line = #"{"seq":2,"ts":"2026-11-28T00:00:04Z","type":""# + type + #"","v":1,"index":0,"role":"interrogator","text":"q"}"#
+            let read = try Array(line.utf8).withUnsafeBytes { raw in try TranscriptEvent(tape: JSONTape(raw)) }
+            if name == "message" { #expect(read.body == .message(.init(index: 0, role: .interrogator, text: "q"))) }
+            else { #expect(read.body == .unknown(type: name), "\(line)") }
+        }
+    }
+
+    /// `value` as JSON text with the first character of each string value (not key) that is
+    /// an ASCII letter written as a `\u` escape.
+    static func escapedText(_ value: JSONValue) -> String {
+        switch value {
+        case .object(let o):
+            let pairs = o.keys.sorted().map { k in "\(String(decoding: try! JSONEncoder().encode(k), as: UTF8.self)):\(escapedText(o[k]!))" }
+            return "{\(pairs.joined(separator: ","))}"
+        case .array(let a): return "[\(a.map(escapedText).joined(separator: ","))]"
+        case .string(let s):
+            let plain = String(decoding: try! JSONEncoder().encode(s), as: UTF8.self)
+            guard let first = s.unicodeScalars.first, first.isASCII, first.properties.isAlphabetic else { return plain }
+            return "\"" + String(format: "\\u%04x", Int(first.value)) + plain.dropFirst(2)
+        default: return String(decoding: try! JSONEncoder().encode(value), as: UTF8.self)
         }
     }
 

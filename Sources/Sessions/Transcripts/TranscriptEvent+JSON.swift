@@ -1,6 +1,21 @@
 import Annotate
 import Foundation
 
+/// Values a line names with a string that every line of a kind has (a message's role and
+/// status, a rating's primary label): read from the bytes, without making a String of each.
+protocol NamedOnTape: RawRepresentable, CaseIterable where RawValue == String {
+    static var namesOnTape: [(StaticBytes, Self)] { get }
+}
+
+extension NamedOnTape {
+    /// Each case's name in bytes that are never freed.
+    static func makeNamesOnTape() -> [(StaticBytes, Self)] { allCases.map { (StaticBytes($0.rawValue), $0) } }
+}
+
+extension MessageEvent.Role: NamedOnTape { static let namesOnTape = makeNamesOnTape() }
+extension MessageEvent.Status: NamedOnTape { static let namesOnTape = makeNamesOnTape() }
+extension Label: NamedOnTape { static let namesOnTape = makeNamesOnTape() }
+
 /// Why a parsed line is not an event of this version, with the key path it is about.
 struct EventDecodingError: Error, CustomStringConvertible {
     var description: String
@@ -21,22 +36,39 @@ extension TranscriptEvent {
         // In the order the keys are written.
         seq = try f.int("seq")
         timestamp = try f.timestamp("ts")
-        let type = try f.string("type")
+        let typeValue = try f.value("type")
+        let type = try EventType(f, typeValue)
         version = try f.int("v")
         switch type {
-        case "header": body = .header(try SessionHeader(f))
-        case "message": body = .message(try MessageEvent(f))
-        case "annotation": body = .annotation(try AnnotationEvent(f))
-        case "resumed": body = .resumed(ResumedEvent(app: try SessionHeader.App(f.fields("app")), annotator: try f.string("annotator")))
-        case "recovery": body = .recovery(RecoveryEvent(tornLine: try f.int("torn_line"), tornBytes: try f.int("torn_bytes")))
-        case "session_end": body = .sessionEnd(SessionEndEvent(reason: try f.string("reason")))
-        case "review": body = .review(try ReviewHeader(f))
-        case "adjudication": body = .adjudication(try AdjudicationEvent(f))
-        case "judgement_failed":
+        case .header: body = .header(try SessionHeader(f))
+        case .message: body = .message(try MessageEvent(f))
+        case .annotation: body = .annotation(try AnnotationEvent(f))
+        case .resumed: body = .resumed(ResumedEvent(app: try SessionHeader.App(f.fields("app")), annotator: try f.string("annotator")))
+        case .recovery: body = .recovery(RecoveryEvent(tornLine: try f.int("torn_line"), tornBytes: try f.int("torn_bytes")))
+        case .sessionEnd: body = .sessionEnd(SessionEndEvent(reason: try f.string("reason")))
+        case .review: body = .review(try ReviewHeader(f))
+        case .adjudication: body = .adjudication(try AdjudicationEvent(f))
+        case .judgementFailed:
             body = .judgementFailed(JudgementFailedEvent(messageIndex: try f.int("message_index"), rater: try f.string("rater"),
                                                          error: try f.string("error"), raw: try f.optional("raw", f.string),
                                                          attempts: try f.int("attempts")))
-        default: body = .unknown(type: type)
+        case nil: body = .unknown(type: try f.string("type", typeValue))
+        }
+    }
+
+    /// A line's `type`, told from its bytes; nil for a type this version does not know.
+    private enum EventType: String, CaseIterable, NamedOnTape {
+        case header, message, annotation, resumed, recovery, review, adjudication
+        case sessionEnd = "session_end", judgementFailed = "judgement_failed"
+        static let namesOnTape = makeNamesOnTape()
+
+        init?(_ f: Fields, _ v: Int) throws(EventDecodingError) {
+            if f.tape.kind(v) == .string, !f.tape.tokens[v].flag {
+                guard let known = Self.namesOnTape.first(where: { f.tape.stringEquals(v, $0.0.bytes) }) else { return nil }
+                self = known.1
+            } else {
+                self.init(rawValue: try f.string("type", v))
+            }
         }
     }
 }
@@ -150,7 +182,21 @@ struct Fields {
     func raw<T: RawRepresentable>(_ key: StaticString, as type: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
         try raw(key, value(key), as: type)
     }
-    func raw<T: RawRepresentable>(_ key: StaticString, _ v: Int, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
+    func raw<T: NamedOnTape>(_ key: StaticString, as type: T.Type) throws(EventDecodingError) -> T {
+        try raw(key, value(key), as: type)
+    }
+    /// Found by comparing the bytes with each name; a name written with escapes, or none of
+    /// them, is read as a String.
+    func raw<T: NamedOnTape>(_ key: StaticString, _ v: Int, as type: T.Type) throws(EventDecodingError) -> T {
+        if tape.kind(v) == .string, !tape.tokens[v].flag {
+            for (name, value) in T.namesOnTape where tape.stringEquals(v, name.bytes) { return value }
+        }
+        return try rawByString(key, v, as: type)
+    }
+    func raw<T: RawRepresentable>(_ key: StaticString, _ v: Int, as type: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
+        try rawByString(key, v, as: type)
+    }
+    private func rawByString<T: RawRepresentable>(_ key: StaticString, _ v: Int, as: T.Type) throws(EventDecodingError) -> T where T.RawValue == String {
         let s = try string(key, v)
         guard let value = T(rawValue: s) else { throw EventDecodingError(description: "bad value at '\(at(key))': '\(s)' is not one this version knows") }
         return value

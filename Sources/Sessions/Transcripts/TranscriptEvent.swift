@@ -237,8 +237,8 @@ public struct ModelParameters: Sendable, Hashable, Codable {
 }
 
 public struct MessageEvent: Sendable, Equatable, Codable {
-    public enum Role: String, Sendable, Codable { case interrogator, model }
-    public enum Status: String, Sendable, Codable {
+    public enum Role: String, Sendable, Codable, CaseIterable { case interrogator, model }
+    public enum Status: String, Sendable, Codable, CaseIterable {
         case complete
         /// The interrogator stopped the reply; `text` holds what had arrived.
         case cancelled
