@@ -27,11 +27,14 @@ let package = Package(
         ),
         // Pure domain: labels, annotations, scoring. No I/O.
         .target(name: "Annotate"),
+        // One system call Swift cannot make itself (listing a folder without readdir's buffer).
+        .target(name: "CFileSystem"),
         // Scenarios, transcripts (durable event log), model clients.
         .target(
             name: "Sessions",
             dependencies: [
                 "Annotate",
+                "CFileSystem",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),

@@ -268,6 +268,46 @@ struct FastReaderTests {
         #expect(valid > 300 && invalid > 300, "valid \(valid), invalid \(invalid)")
     }
 
+    @Test("a folder is listed as Foundation lists it, however many entries and whatever their names, with each entry's type; a missing folder or a file is said to be so")
+    func foldersListedAsFoundationLists() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Enough long names that listing takes several reads of the folder.
+        var made: [String: UInt8] = [:]
+        for i in 0..<700 {
+            let name = String(repeating: "n", count: 1 + i % 200) + "-\(i)" + ["", " space", "-é", "😀", ".jsonl", "\u{0301}"][i % 6]
+            if i % 10 == 0 {
+                try FileManager.default.createDirectory(at: dir.appendingPathComponent(name), withIntermediateDirectories: false)
+                made[name] = UInt8(DT_DIR)
+            } else if i % 10 == 1 {
+                try FileManager.default.createSymbolicLink(atPath: dir.appendingPathComponent(name).path, withDestinationPath: "nowhere")
+                made[name] = UInt8(DT_LNK)
+            } else {
+                try Data("x".utf8).write(to: dir.appendingPathComponent(name))
+                made[name] = UInt8(DT_REG)
+            }
+        }
+        for hidden in [".hidden", "..x"] { try Data().write(to: dir.appendingPathComponent(hidden)); made[hidden] = UInt8(DT_REG) }
+        var listed: [String: UInt8] = [:]
+        var count = 0
+        try StudyReader.forEachEntry(in: dir.path) { name, type in
+            listed[String(decoding: name, as: UTF8.self)] = type
+            count += 1
+        }
+        #expect(count == made.count, "each entry once, \".\" and \"..\" left out")
+        #expect(Set(listed.keys) == Set(try FileManager.default.contentsOfDirectory(atPath: dir.path)))
+        // A file system that does not say a type says DT_UNKNOWN, which readers then ask about.
+        #expect(listed.allSatisfy { name, type in type == made[name] || type == UInt8(DT_UNKNOWN) })
+        #expect(try StudyReader.names(in: dir.appendingPathComponent(made.first { $0.value == UInt8(DT_DIR) }!.key).path).isEmpty)
+
+        #expect(throws: TranscriptError.self) { try StudyReader.names(in: dir.appendingPathComponent("absent").path) }
+        do { _ = try StudyReader.names(in: dir.appendingPathComponent("absent").path); Issue.record("listed a missing folder") }
+        catch { if case .notFound = error {} else { Issue.record("\(error)") } }
+        let file = dir.appendingPathComponent(made.first { $0.value == UInt8(DT_REG) }!.key).path
+        do { _ = try StudyReader.names(in: file); Issue.record("listed a file") }
+        catch { if case .system(_, ENOTDIR) = error {} else { Issue.record("\(error)") } }
+    }
+
     @Test("schema patterns match as ICU matches them, on printable text and on anything else")
     func patternsMatchICU() throws {
         let patterns = [

@@ -1,4 +1,5 @@
 import Annotate
+import CFileSystem
 import Foundation
 
 /// What a report needs to know about a transcript besides its ratings: its groups and its
@@ -387,8 +388,39 @@ public enum StudyReader {
         return entries
     }
 
-    /// Each entry of a folder but "." and "..", by readdir: its name's bytes and its type.
+    /// Each entry of a folder but "." and "..": its name's bytes and its type.
     static func forEachEntry(in dir: String, _ body: (Slice<UnsafeRawBufferPointer>, UInt8) -> Void) throws(TranscriptError) {
+        #if os(Linux)
+        // As opendir opens a folder (a FIFO is refused, not waited on).
+        let fd = open(dir, O_RDONLY | O_DIRECTORY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else {
+            throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
+        }
+        defer { close(fd) }
+        // Records of getdents64: inode (8 bytes), offset (8), record length (2), type (1), name
+        // ended by NUL; a record's length keeps the next one 8-byte aligned.
+        try withUnsafeTemporaryAllocation(byteCount: 8192, alignment: 8) { (buffer) throws(TranscriptError) in
+            while true {
+                let n = interrogate_getdents64(fd, buffer.baseAddress, buffer.count)
+                if n < 0 {
+                    if errno == EINTR { continue }
+                    throw .system("cannot list \(dir)", errno)
+                }
+                if n == 0 { return }
+                var at = 0
+                while at + 19 < n {
+                    let length = Int(buffer.load(fromByteOffset: at + 16, as: UInt16.self))
+                    // A record that does not fit what was read is not one (never seen; not trapped on).
+                    guard length > 19, at + length <= n else { throw .system("cannot list \(dir)", EIO) }
+                    let type = buffer[at + 18]
+                    let name = UnsafeRawBufferPointer(rebasing: buffer[(at + 19)..<(at + length)])
+                    let named = name[...].prefix(while: { $0 != 0 })
+                    if !(named.elementsEqual(".".utf8) || named.elementsEqual("..".utf8)) { body(named, type) }
+                    at += length
+                }
+            }
+        }
+        #else
         guard let d = opendir(dir) else {
             throw errno == ENOENT ? .notFound("cannot list \(dir): no such folder") : .system("cannot list \(dir)", errno)
         }
@@ -405,6 +437,7 @@ public enum StudyReader {
             }
         }
         if errno != 0 { throw .system("cannot list \(dir)", errno) }
+        #endif
     }
 
     /// Whether something is at `path` (following links).
