@@ -143,6 +143,27 @@ struct FastReaderTests {
         }
     }
 
+    @Test("bytes compare equal exactly when they are, whatever their length and wherever one differs")
+    func bytesCompared() {
+        for count in 0...40 {
+            let a = (0..<count).map { UInt8(truncatingIfNeeded: $0 &* 37 &+ 11) }
+            // Read from inside larger buffers, so that a read past `count` would see a difference.
+            let before: [UInt8] = [1, 2, 3], after: [UInt8] = Array(repeating: 0xEE, count: 9)
+            let x = before + a + after
+            #expect(x.withUnsafeBytes { ra in (before + a + after.map { ~$0 }).withUnsafeBytes { rb in
+                JSONTape.bytesEqual(ra.baseAddress! + 3, rb.baseAddress! + 3, count) } }, "\(count) bytes")
+            for i in 0..<count {
+                for flip: UInt8 in [0x01, 0x80] {
+                    var b = a
+                    b[i] ^= flip
+                    let y = before + b + after
+                    #expect(!x.withUnsafeBytes { ra in y.withUnsafeBytes { rb in JSONTape.bytesEqual(ra.baseAddress! + 3, rb.baseAddress! + 3, count) } },
+                            "\(count) bytes, byte \(i) differs")
+                }
+            }
+        }
+    }
+
     @Test("a key is found exactly when searched from where the last search ended, in any order, with searches of another object between")
     func keysFoundFromTheCursor() throws {
         var r = SplitMix64(seed: 13)

@@ -167,18 +167,23 @@ struct JSONTape {
     }
 
     /// Whether `count` bytes at `a` and `b` are equal: keys are a few bytes, where a call to
-    /// `memcmp` cost more than the comparison.
+    /// `memcmp` cost more than the comparison. The last word is read where it ends at `count`,
+    /// overlapping the one before, so no byte is compared alone and none past `count` is read.
     @inline(__always) static func bytesEqual(_ a: UnsafeRawPointer, _ b: UnsafeRawPointer, _ count: Int) -> Bool {
-        var i = 0
-        while count - i >= 8 {
-            if a.loadUnaligned(fromByteOffset: i, as: UInt64.self) != b.loadUnaligned(fromByteOffset: i, as: UInt64.self) { return false }
-            i += 8
+        @inline(__always) func same<W: FixedWidthInteger>(_ at: Int, _: W.Type) -> Bool {
+            a.loadUnaligned(fromByteOffset: at, as: W.self) == b.loadUnaligned(fromByteOffset: at, as: W.self)
         }
-        while i < count {
-            if a.load(fromByteOffset: i, as: UInt8.self) != b.load(fromByteOffset: i, as: UInt8.self) { return false }
-            i += 1
+        if count >= 8 {
+            var i = 0
+            while count - i > 8 {
+                if !same(i, UInt64.self) { return false }
+                i += 8
+            }
+            return same(count - 8, UInt64.self)
         }
-        return true
+        if count >= 4 { return same(0, UInt32.self) && same(count - 4, UInt32.self) }
+        if count >= 2 { return same(0, UInt16.self) && same(count - 2, UInt16.self) }
+        return count == 0 || same(0, UInt8.self)
     }
 
     func int(_ t: Int) -> Int? {
