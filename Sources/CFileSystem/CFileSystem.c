@@ -1,5 +1,6 @@
 #define _GNU_SOURCE
 #include "CFileSystem.h"
+#include <errno.h>
 #include <sys/syscall.h>
 #include <unistd.h>
 
@@ -8,6 +9,7 @@ long interrogate_getdents64(int fd, void *buffer, size_t size) {
     return syscall(SYS_getdents64, fd, buffer, size);
 #else
     (void)fd; (void)buffer; (void)size;
-    return -2;
+    errno = ENOSYS;
+    return -1;
 #endif
 }

@@ -404,12 +404,14 @@ public enum StudyReader {
                 let n = interrogate_getdents64(fd, buffer.baseAddress, buffer.count)
                 if n < 0 {
                     if errno == EINTR { continue }
+                    // The folder removed while it was listed: its end, as readdir takes it.
+                    if errno == ENOENT { return }
                     throw .system("cannot list \(dir)", errno)
                 }
                 if n == 0 { return }
                 var at = 0
                 while at + 19 < n {
-                    let length = Int(buffer.load(fromByteOffset: at + 16, as: UInt16.self))
+                    let length = Int(buffer.loadUnaligned(fromByteOffset: at + 16, as: UInt16.self))
                     // A record that does not fit what was read is not one (never seen; not trapped on).
                     guard length > 19, at + length <= n else { throw .system("cannot list \(dir)", EIO) }
                     let type = buffer[at + 18]
