@@ -101,6 +101,46 @@ struct ModelFaultTests {
         await server.shutdown()
     }
 
+    @Test("a reply asked on a kept-alive connection the server closes still arrives while a process the app started runs: the process holds none of the app's connections")
+    func keptAliveConnectionClosedWhileAChildRuns() async throws {
+        let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))
+        var o = Self.fastOptions()
+        // Seconds, not the two minutes a held connection would take to be given up.
+        o.firstByteTimeout = 20
+        let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: o)
+        _ = await ReplyRecorder.collect(model.stream(Self.question))
+        // Started while the kept-alive connection is open (as the local model server, or another
+        // session's process, may be): had it inherited the socket, the server's close would not
+        // reach the app, and the next request would wait for a reply that never comes.
+        let null = open("/dev/null", O_WRONLY)
+        defer { close(null) }
+        let child = try ChildProcess(path: "/bin/sleep", arguments: ["60"], environment: [:], stdout: null, stderr: null)
+        defer { child.stop(grace: 0) }
+        let second = await ReplyRecorder.collect(model.stream(Self.question))
+        #expect(second.status == .complete, "\(String(describing: second.error))")
+        #expect(second.text == "fine" && second.retries == 1)
+        await server.shutdown()
+    }
+
+    @Test("a process the app starts holds none of its open files: only its input, output and error")
+    func childHoldsNoOpenFiles() throws {
+        let dir = try TestSupport.temporaryDirectory()
+        defer { try? FileManager.default.removeItem(at: dir) }
+        // Opened without close-on-exec, as a library may open a file or a socket.
+        let file = open(dir.appendingPathComponent("held").path, O_RDWR | O_CREAT, 0o644)
+        let high = fcntl(file, F_DUPFD, 100)
+        close(file)
+        defer { close(high) }
+        #expect(high >= 100)
+        let outPath = dir.appendingPathComponent("out").path
+        let out = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
+        let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", "if [ -e /proc/$$/fd/\(high) ]; then echo held; else echo closed; fi; [ -e /proc/$$/fd/1 ] && echo output"],
+                                     environment: [:], stdout: out, stderr: out)
+        close(out)
+        #expect(child.waitUntilExit() == 0)
+        #expect(try String(contentsOfFile: outPath, encoding: .utf8) == "closed\noutput\n")
+    }
+
     @Test("with max_retries 0 a request the server closed the connection under is not sent again: the person's limit holds")
     func keptAliveConnectionClosedNoRetries() async throws {
         let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))

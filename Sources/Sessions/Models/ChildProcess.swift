@@ -1,5 +1,6 @@
 import Foundation
 #if canImport(Glibc)
+import CFileSystem
 import Glibc
 #elseif canImport(Darwin)
 import Darwin
@@ -29,6 +30,14 @@ public final class ChildProcess: @unchecked Sendable {
         posix_spawn_file_actions_addopen(&actions, 0, "/dev/null", O_RDONLY, 0)
         posix_spawn_file_actions_adddup2(&actions, stdout, 1)
         posix_spawn_file_actions_adddup2(&actions, stderr, 2)
+        // Nothing else of the app's: a descriptor Swift or a library opened without
+        // close-on-exec (NIO's sockets, a transcript, a session's lock) would stay open in the
+        // child for as long as it runs: a connection the app closed would not end, a lock not
+        // be released.
+        #if os(Linux)
+        let closing = interrogate_spawn_close_from(&actions, 3)
+        guard closing == 0 else { throw .localServer("cannot start \(path): \(String(cString: strerror(closing)))") }
+        #endif
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
         let env = environment.map { strdup("\($0.key)=\($0.value)") } + [nil]
@@ -45,6 +54,10 @@ public final class ChildProcess: @unchecked Sendable {
         sigfillset(&allSignals)
         posix_spawnattr_setsigdefault(&attr, &allSignals)
         var flags = POSIX_SPAWN_SETSIGMASK | POSIX_SPAWN_SETSIGDEF
+        #if canImport(Darwin)
+        // Darwin's way of the same: only the descriptors the actions set survive.
+        flags |= POSIX_SPAWN_CLOEXEC_DEFAULT
+        #endif
         if ownProcessGroup {
             posix_spawnattr_setpgroup(&attr, 0)
             flags |= POSIX_SPAWN_SETPGROUP
