@@ -27,7 +27,8 @@ let package = Package(
         ),
         // Pure domain: labels, annotations, scoring. No I/O.
         .target(name: "Annotate"),
-        // One system call Swift cannot make itself (listing a folder without readdir's buffer).
+        // What Swift's Glibc module does not show: getdents64 (a folder listed without readdir's
+        // buffer) and the file action that closes a child's inherited descriptors.
         .target(name: "CFileSystem"),
         // Scenarios, transcripts (durable event log), model clients.
         .target(
