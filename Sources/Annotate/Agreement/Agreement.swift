@@ -65,14 +65,27 @@ public enum Agreement {
     public static func fleissKappa(_ m: RatingMatrix) -> AgreementFigure {
         let raters = m.raters.count
         guard raters >= 2 else { return .undefined("fewer than two raters") }
-        let complete = m.counts.filter { $0.reduce(0, +) == raters }
-        guard !complete.isEmpty else { return .undefined("no unit was rated by every rater") }
-        let N = Double(complete.count), n = Double(raters)
-        let p = (0..<m.categories.count).map { j in Double(complete.reduce(0) { $0 + $1[j] }) / (N * n) }
-        let pBar = complete.reduce(0.0) { acc, c in acc + (Double(c.reduce(0) { $0 + $1 * $1 }) - n) / (n * (n - 1)) } / N
+        // One pass over the units rated by every rater, in order (the sum of agreements adds
+        // in the order it always did): a list of them cost a retain and a release per unit.
+        let n = Double(raters)
+        var complete = 0
+        var perCategory = [Int](repeating: 0, count: m.categories.count)
+        var agreements = 0.0
+        for c in m.counts {
+            var total = 0, squares = 0
+            for j in c.indices { total += c[j]; squares += c[j] * c[j] }
+            guard total == raters else { continue }
+            complete += 1
+            for j in c.indices { perCategory[j] += c[j] }
+            agreements += (Double(squares) - n) / (n * (n - 1))
+        }
+        guard complete > 0 else { return .undefined("no unit was rated by every rater") }
+        let N = Double(complete)
+        let p = perCategory.map { Double($0) / (N * n) }
+        let pBar = agreements / N
         let pe = p.reduce(0.0) { $0 + $1 * $1 }
-        guard pe < 1 else { return .undefined("every rating is in one category", units: complete.count, pairable: complete.count * raters) }
-        return AgreementFigure(value: (pBar - pe) / (1 - pe), undefinedReason: nil, units: complete.count, pairable: complete.count * raters)
+        guard pe < 1 else { return .undefined("every rating is in one category", units: complete, pairable: complete * raters) }
+        return AgreementFigure(value: (pBar - pe) / (1 - pe), undefinedReason: nil, units: complete, pairable: complete * raters)
     }
 
     public enum Level: String, Sendable { case nominal, ordinal }
