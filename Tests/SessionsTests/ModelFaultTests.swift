@@ -105,14 +105,17 @@ struct ModelFaultTests {
     func keptAliveConnectionClosedWhileAChildRuns() async throws {
         let server = try await MisbehavingServer(script: Self.closesKeptAliveConnection(SSE.okStream(["fine"])))
         var o = Self.fastOptions()
-        // Seconds, not the two minutes a held connection would take to be given up.
+        // Seconds (the connect timeout and this), not the two minutes a held connection would
+        // take to be given up.
         o.firstByteTimeout = 20
         let model = OpenAICompatibleModel(baseURL: server.baseURL("t"), model: "m", apiKey: nil, parameters: .init(), options: o)
-        _ = await ReplyRecorder.collect(model.stream(Self.question))
+        let first = await ReplyRecorder.collect(model.stream(Self.question))
+        try #require(first.status == .complete && first.retries == 0)
         // Started while the kept-alive connection is open (as the local model server, or another
         // session's process, may be): had it inherited the socket, the server's close would not
         // reach the app, and the next request would wait for a reply that never comes.
         let null = open("/dev/null", O_WRONLY)
+        try #require(null >= 0)
         defer { close(null) }
         let child = try ChildProcess(path: "/bin/sleep", arguments: ["60"], environment: [:], stdout: null, stderr: null)
         defer { child.stop(grace: 0) }
@@ -128,13 +131,16 @@ struct ModelFaultTests {
         defer { try? FileManager.default.removeItem(at: dir) }
         // Opened without close-on-exec, as a library may open a file or a socket.
         let file = open(dir.appendingPathComponent("held").path, O_RDWR | O_CREAT, 0o644)
+        try #require(file >= 0)
         let high = fcntl(file, F_DUPFD, 100)
         close(file)
         defer { close(high) }
-        #expect(high >= 100)
+        try #require(high >= 100)
         let outPath = dir.appendingPathComponent("out").path
         let out = open(outPath, O_WRONLY | O_CREAT | O_TRUNC, 0o644)
-        let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", "if [ -e /proc/$$/fd/\(high) ]; then echo held; else echo closed; fi; [ -e /proc/$$/fd/1 ] && echo output"],
+        try #require(out >= 0)
+        // The shell's own descriptors, as /dev/fd shows them on Linux and on macOS.
+        let child = try ChildProcess(path: "/bin/sh", arguments: ["-c", "if [ -e /dev/fd/\(high) ]; then echo held; else echo closed; fi; [ -e /dev/fd/1 ] && echo output"],
                                      environment: [:], stdout: out, stderr: out)
         close(out)
         #expect(child.waitUntilExit() == 0)

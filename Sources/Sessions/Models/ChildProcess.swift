@@ -34,9 +34,11 @@ public final class ChildProcess: @unchecked Sendable {
         // close-on-exec (NIO's sockets, a transcript, a session's lock) would stay open in the
         // child for as long as it runs: a connection the app closed would not end, a lock not
         // be released.
-        #if os(Linux)
+        #if canImport(Glibc)
+        // A glibc before 2.34 has no such action (ENOSYS): the child then starts as it did
+        // before, and the local model server's launcher closes what it inherited itself.
         let closing = interrogate_spawn_close_from(&actions, 3)
-        guard closing == 0 else { throw .localServer("cannot start \(path): \(String(cString: strerror(closing)))") }
+        guard closing == 0 || closing == ENOSYS else { throw .localServer("cannot start \(path): \(String(cString: strerror(closing)))") }
         #endif
         let argv = ([path] + arguments).map { strdup($0) } + [nil]
         defer { for a in argv { free(a) } }
