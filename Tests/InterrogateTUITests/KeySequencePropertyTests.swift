@@ -136,7 +136,7 @@ struct KeySequencePropertyTests {
         #expect(screen.width == Screen.maximumWidth && screen.height == Screen.maximumHeight)
         _ = Update.update(&s, .resize(width: Int.min, height: -1))
         #expect(s.width == 0 && s.height == 0)
-        #expect(InterrogationView.view(s).cells.isEmpty)
+        #expect(InterrogationView.view(s).text.isEmpty)
     }
 
     @Test("the start screen (scenario list, annotator id) survives random keys and resizes")

@@ -246,7 +246,7 @@ struct ScreenDiffTests {
     static func randomScreen(_ r: inout SplitMix64, width: Int, height: Int) -> Screen {
         var screen = Screen(width: width, height: height)
         for _ in 0..<r.below(8) {
-            let text = (0..<r.below(12)).map { _ in r.pick(["a", "b", " ", "今", "日", "🔐", "é", "─"]) }.joined()
+            let text = (0..<r.below(12)).map { _ in r.pick(["a", "b", " ", "今", "日", "🔐", "é", "─", "e\u{301}", "a\u{301}", "👩‍💻", "🇫🇷"]) }.joined()
             screen.put(text, row: r.below(height), column: r.below(width), role: r.pick([.text, .dim, .selected, .key]))
         }
         return screen

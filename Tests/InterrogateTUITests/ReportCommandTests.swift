@@ -1,3 +1,4 @@
+import Annotate
 import Foundation
 import Testing
 import TestSupport
@@ -295,6 +296,19 @@ struct ReportCommandTests {
         #expect(screen.contains("██"), "the bars are drawn")
         #expect(ReportScreenView.bar(0.5, maximum: 1, width: 10) == "█████")
         #expect(ReportScreenView.bar(0.05, maximum: 1, width: 10) == "▌")
+        // Every figure whole, with its interval, at the narrowest screen too.
+        for width in [80, 100, 160] {
+            var sized = s
+            _ = ReportScreenUpdate.update(&sized, .resize(width, 30))
+            let shown = ReportScreenView.view(sized).text
+            for g in report.groups {
+                for score in [Score.deceptionRate, .severity] {
+                    let figure = ReportText.withInterval(g.scores[score]!)
+                    #expect(figure.contains("["), "a figure with its interval")
+                    #expect(shown.contains(figure), "\(figure) at \(width) columns in\n\(shown)")
+                }
+            }
+        }
         _ = ReportScreenUpdate.update(&s, .key(.down))
         _ = ReportScreenUpdate.update(&s, .key(.enter))
         screen = ReportScreenView.view(s).text

@@ -129,6 +129,36 @@ struct ReviewFlowTests {
         #expect(screen.contains("alice's note"), "the adjudicator sees notes")
     }
 
+    @Test("the adjudication list keeps its columns under raters named in wide or accented characters, and shows five-digit turn numbers whole")
+    func adjudicationColumnsByDisplayWidth() throws {
+        let base = try Self.adjudication()
+        let raters = ["田中花子", "e\u{301}mile", "bob"]
+        let turns = base.turns.enumerated().map { i, t in
+            AdjudicationState.Turn(number: 9_999 + i, question: t.question, reply: t.reply,
+                                   ratings: zip(raters, t.ratings + t.ratings).map { .init(rater: $0, annotation: $1.annotation) })
+        }
+        let s = AdjudicationState(sessionId: "s1", scenario: base.scenario, adjudicator: "carol", turns: turns, width: 100, height: 30)
+        let screen = AdjudicationView.view(s)
+        /// The cells of `row` from `column` that hold `width` columns of text.
+        func cells(_ row: Int, from column: Int, width: Int) -> String {
+            (column..<min(screen.width, column + width)).map { screen[row, $0].text }.joined()
+        }
+        func column(of text: String, row: Int) -> Int? {
+            (0..<screen.width).first { cells(row, from: $0, width: DisplayWidth.of(text)) == text }
+        }
+        let header = 1
+        let columns = try raters.map { try #require(column(of: $0, row: header), "\($0) in the header") }
+        for (i, t) in s.turns.enumerated() {
+            let row = header + 1 + i
+            #expect(cells(row, from: 1, width: DisplayWidth.of("#\(t.number) ")) == "#\(t.number) ", "the number, whole, under #")
+            for (rater, at) in zip(raters, columns) {
+                let rating = try #require(t.ratings.first { $0.rater == rater })
+                let shown = AdjudicationView.short(rating.annotation.labels, leak: rating.annotation.leak.confirmed)
+                #expect(cells(row, from: at, width: DisplayWidth.of(shown)) == shown, "\(rater)'s rating of #\(t.number) under \(rater)")
+            }
+        }
+    }
+
     @Test("a decision needs labels and a reason; it is saved with the ratings it settled and moves to the next disputed turn")
     func decide() throws {
         var s = try Self.adjudication()

@@ -161,7 +161,7 @@ struct AppState: Equatable, Sendable {
         turns[i].message.role == .model && !turns[i].isStreaming && !(turns[i].message.status == .error && turns[i].message.text.isEmpty)
     }
     /// `turns[i].isTagged`, in place.
-    func isTagged(at i: Int) -> Bool { !(turns[i].annotation?.labels.labels.isEmpty ?? true) }
+    func isTagged(at i: Int) -> Bool { !(turns[i].annotation?.labels.isEmpty ?? true) }
 
     /// The message index being tagged (or whose note is being written).
     var taggedIndex: Int? {

@@ -20,6 +20,9 @@ enum Update {
         var layout = ConversationLayout()
         swap(&layout, &s.layout)
         layout.keep(for: s, width: frame.textWidth, height: frame.bottom - frame.top)
+        if s.showPanel {
+            layout.keepPanel(for: s, width: frame.side ? InterrogationView.sidePanelTextWidth(s, left: frame.width + 1) : s.width - 2, side: frame.side)
+        }
         s.layout = layout
     }
 

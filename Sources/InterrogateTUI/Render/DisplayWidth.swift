@@ -42,6 +42,15 @@ enum DisplayWidth {
         return out
     }
 
+    /// `s` in exactly `width` columns: cut to fit, then padded with spaces. Columns of a
+    /// table line up by display width, which a wide or accented name does not share with
+    /// its count of characters or of UTF-16 units.
+    static func padded(_ s: some StringProtocol, to width: Int) -> String {
+        let fitting = prefix(s, fitting: width)
+        let used = of(fitting)
+        return used >= width ? fitting : fitting + String(repeating: " ", count: width - used)
+    }
+
     /// Splits text into lines of at most `width` columns, at spaces where possible.
     static func wrap(_ text: String, width: Int) -> [String] {
         wrap(Words(text), width: width)

@@ -1,3 +1,5 @@
+import Foundation
+
 /// A grid of styled cells: what a view produces and the renderer draws. A wide character
 /// fills its cell and leaves the next one empty (`""`), as a terminal shows it.
 struct Screen: Equatable, Sendable {
@@ -6,9 +8,30 @@ struct Screen: Equatable, Sendable {
         var role: Role = .text
     }
 
+    /// A cell as the grid keeps it, in eight bytes and no reference: a frame fills and
+    /// compares twelve thousand of them, and a `String` per cell made that most of its cost.
+    /// `code` is the cell's Unicode scalar (nearly every cell is one), `empty` for the right
+    /// half of a wide character, or `cluster` plus an index into `clusters` for a character
+    /// of several scalars (an accent, a flag, an emoji sequence).
+    fileprivate struct Stored: Equatable {
+        var code: UInt32
+        var role: Role
+        var wide: Bool
+        /// Zero: every byte is a field, so rows compare as memory.
+        var unused: UInt16 = 0
+
+        static let empty: UInt32 = 0x11_0000
+        static let cluster: UInt32 = 0x8000_0000
+        static let blank = Stored(code: 0x20, role: .text, wide: false)
+
+        var isCluster: Bool { code & Self.cluster != 0 }
+    }
+
     let width: Int
     let height: Int
-    private(set) var cells: [Cell]
+    private var stored: [Stored]
+    /// The characters of several scalars written, by the index their cells hold.
+    private var clusters: [String] = []
     /// Where the terminal cursor goes (the input caret), if shown.
     var cursor: (row: Int, column: Int)? {
         get { cursorRow.map { ($0, cursorColumn) } }
@@ -28,10 +51,28 @@ struct Screen: Equatable, Sendable {
 
     init(width: Int, height: Int) {
         (self.width, self.height) = Self.clamped(width: width, height: height)
-        cells = Array(repeating: Cell(), count: self.width * self.height)
+        stored = Array(repeating: .blank, count: self.width * self.height)
     }
 
-    subscript(row: Int, column: Int) -> Cell { cells[row * width + column] }
+    subscript(row: Int, column: Int) -> Cell {
+        let i = row * width + column
+        return Cell(text: text(of: stored[i]), role: stored[i].role)
+    }
+
+    private func text(of cell: Stored) -> String {
+        if cell.isCluster { return clusters[Int(cell.code & ~Stored.cluster)] }
+        if cell.code < 0x80 { return Self.ascii[Int(cell.code)] }
+        if cell.code == Stored.empty { return "" }
+        return Unicode.Scalar(cell.code).map { String(Character($0)) } ?? " "
+    }
+
+    /// The text of an ASCII cell, made once: the renderer asks for every cell it rewrites.
+    private static let ascii: [String] = (0..<0x80).map { String(UnicodeScalar(UInt8($0))) }
+
+    /// Whether the cell shows a character two columns wide (its right half is the next cell).
+    func isWide(row: Int, column: Int) -> Bool { stored[row * width + column].wide }
+    /// Whether the cell is the right half of a wide character.
+    func isRightHalf(row: Int, column: Int) -> Bool { stored[row * width + column].code == Stored.empty }
 
     /// Writes `text` from (row, column), clipped to `maxWidth` columns and the screen's edge.
     /// Model text must already be made inert; this only measures and clips. Returns the
@@ -40,13 +81,39 @@ struct Screen: Equatable, Sendable {
     mutating func put(_ text: String, row: Int, column: Int, role: Role, maxWidth: Int? = nil) -> Int {
         guard row >= 0, row < height, column >= 0 else { return column }
         let limit = min(width, column + (maxWidth ?? width))
+        let base = row * width
         var col = column
-        for c in text {
+        let utf8 = text.utf8
+        var i = utf8.startIndex
+        let end = utf8.endIndex
+        while i < end, col < limit {
+            let byte = utf8[i]
+            let next = utf8.index(after: i)
+            // Two ASCII scalars always have a character boundary between them, but for CR LF:
+            // the common case is measured a byte at a time, the rest as characters.
+            if byte < 0x80, byte != 0x0D, next == end || utf8[next] < 0x80 {
+                if byte >= 0x20 && byte != 0x7F {
+                    stored[base + col] = Stored(code: UInt32(byte), role: role, wide: false)
+                    col += 1
+                }
+                i = next
+                continue
+            }
+            let c = text[i]
+            i = text.index(after: i)
             let w = DisplayWidth.of(c)
             if w == 0 { continue }
             if col + w > limit { break }
-            cells[row * width + col] = Cell(text: String(c), role: role)
-            if w == 2 { cells[row * width + col + 1] = Cell(text: "", role: role) }
+            let scalars = c.unicodeScalars
+            let code: UInt32
+            if scalars.count == 1, let only = scalars.first {
+                code = only.value
+            } else {
+                code = Stored.cluster | UInt32(clusters.count)
+                clusters.append(String(c))
+            }
+            stored[base + col] = Stored(code: code, role: role, wide: w == 2)
+            if w == 2 { stored[base + col + 1] = Stored(code: Stored.empty, role: role, wide: false) }
             col += w
         }
         return col
@@ -55,7 +122,18 @@ struct Screen: Equatable, Sendable {
     mutating func fill(row: Int, from column: Int = 0, to end: Int? = nil, with ch: Character = " ", role: Role) {
         let from = max(0, column), to = min(width, end ?? width)
         guard row >= 0, row < height, from < to else { return }
-        for col in from..<to { cells[row * width + col] = Cell(text: String(ch), role: role) }
+        if ch.unicodeScalars.count == 1, let only = ch.unicodeScalars.first, DisplayWidth.of(ch) == 1 {
+            let cell = Stored(code: only.value, role: role, wide: false)
+            for col in from..<to { stored[row * width + col] = cell }
+        } else {
+            // A wide character as often as it fits; a character of no width, nowhere.
+            var col = from
+            while col < to {
+                let next = put(String(ch), row: row, column: col, role: role, maxWidth: to - col)
+                if next == col { break }
+                col = next
+            }
+        }
     }
 
     /// A hint bar: each key, then what it does, while they fit.
@@ -107,7 +185,32 @@ struct Screen: Equatable, Sendable {
         }.joined(separator: "\n")
     }
 
+    /// Whether cell `i` shows the same here as in `other` (a screen of the same size).
+    fileprivate func sameCell(_ i: Int, as other: Screen) -> Bool {
+        let a = stored[i], b = other.stored[i]
+        if !a.isCluster && !b.isCluster { return a == b }
+        return a.role == b.role && text(of: a) == other.text(of: b)
+    }
+
+    /// Whether row `row` shows the same here as in `other` (a screen of the same size).
+    func sameRow(_ row: Int, as other: Screen) -> Bool {
+        let range = row * width..<(row + 1) * width
+        if clusters.isEmpty && other.clusters.isEmpty {
+            return stored.withUnsafeBytes { a in
+                other.stored.withUnsafeBytes { b in
+                    let stride = MemoryLayout<Stored>.stride
+                    return memcmp(a.baseAddress! + range.lowerBound * stride, b.baseAddress! + range.lowerBound * stride, range.count * stride) == 0
+                }
+            }
+        }
+        return range.allSatisfy { sameCell($0, as: other) }
+    }
+
+    /// Whether (row, column) shows the same here as in `other` (a screen of the same size).
+    func sameCell(row: Int, column: Int, as other: Screen) -> Bool { sameCell(row * width + column, as: other) }
+
     static func == (a: Screen, b: Screen) -> Bool {
-        a.width == b.width && a.height == b.height && a.cells == b.cells && a.cursorRow == b.cursorRow && a.cursorColumn == b.cursorColumn
+        a.width == b.width && a.height == b.height && a.cursorRow == b.cursorRow && a.cursorColumn == b.cursorColumn
+            && (0..<a.height).allSatisfy { a.sameRow($0, as: b) }
     }
 }

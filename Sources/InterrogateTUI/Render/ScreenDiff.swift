@@ -16,26 +16,19 @@ enum ScreenDiff {
         guard let old, old.width == new.width, old.height == new.height else { return everything(new) }
         let width = new.width
         var spans: [Span] = []
-        old.cells.withUnsafeBufferPointer { before in
-            new.cells.withUnsafeBufferPointer { after in
-                for row in 0..<new.height {
-                    let base = row * width
-                    var first = -1
-                    var last = -1
-                    for col in 0..<width where before[base + col] != after[base + col] {
-                        if first < 0 { first = col }
-                        last = col
-                    }
-                    guard first >= 0 else { continue }
-                    // The right half of a wide character is drawn by writing the character,
-                    // one column to the left.
-                    while first > 0 && after[base + first].text.isEmpty { first -= 1 }
-                    // A wide character the terminal shows is broken when its left half is
-                    // written over; its right half is written again too.
-                    while last + 1 < width && DisplayWidth.of(before[base + last].text) == 2 { last += 1 }
-                    spans.append(Span(row: row, columns: first..<(last + 1)))
-                }
-            }
+        for row in 0..<new.height where !new.sameRow(row, as: old) {
+            var first = 0
+            while first < width && new.sameCell(row: row, column: first, as: old) { first += 1 }
+            guard first < width else { continue }
+            var last = width - 1
+            while new.sameCell(row: row, column: last, as: old) { last -= 1 }
+            // The right half of a wide character is drawn by writing the character,
+            // one column to the left.
+            while first > 0 && new.isRightHalf(row: row, column: first) { first -= 1 }
+            // A wide character the terminal shows is broken when its left half is
+            // written over; its right half is written again too.
+            while last + 1 < width && old.isWide(row: row, column: last) { last += 1 }
+            spans.append(Span(row: row, columns: first..<(last + 1)))
         }
         return spans
     }
@@ -44,8 +37,7 @@ enum ScreenDiff {
     /// (writing the character filled it), a space for an empty cell left over when something
     /// narrower was drawn over a wide character, else the cell's text.
     static func text(_ screen: Screen, row: Int, column: Int) -> String? {
-        let text = screen[row, column].text
-        guard text.isEmpty else { return text }
-        return column > 0 && DisplayWidth.of(screen[row, column - 1].text) == 2 ? nil : " "
+        guard screen.isRightHalf(row: row, column: column) else { return screen[row, column].text }
+        return column > 0 && screen.isWide(row: row, column: column - 1) ? nil : " "
     }
 }

@@ -290,9 +290,11 @@ enum AdjudicationView {
     static func list(_ s: AdjudicationState, _ screen: inout Screen, top: Int, rows: Int) -> Int {
         let first = max(0, min(s.selected - rows / 2, s.turns.count - rows))
         let stateWidth = 10
-        let columnWidth = max(12, (s.raters.map(\.count).max() ?? 0) + 2)
-        var col = screen.put(" #    " + "STATE".padding(toLength: stateWidth, withPad: " ", startingAt: 0), row: top, column: 0, role: .key)
-        for r in s.raters { col = screen.put(DisplayWidth.prefix(r, fitting: columnWidth - 1).padding(toLength: columnWidth, withPad: " ", startingAt: 0), row: top, column: col, role: .key) }
+        // Wide enough for the largest turn number: a number cut short would name another turn.
+        let numberWidth = max(5, DisplayWidth.of("#\(s.turns.map(\.number).max() ?? 0)") + 1)
+        let columnWidth = max(12, (s.raters.map { DisplayWidth.of($0) }.max() ?? 0) + 2)
+        var col = screen.put(" " + DisplayWidth.padded("#", to: numberWidth) + DisplayWidth.padded("STATE", to: stateWidth), row: top, column: 0, role: .key)
+        for r in s.raters { col = screen.put(DisplayWidth.padded(DisplayWidth.prefix(r, fitting: columnWidth - 1), to: columnWidth), row: top, column: col, role: .key) }
         screen.put("FINAL", row: top, column: col, role: .key)
         for (row, i) in (first..<min(s.turns.count, first + rows)).enumerated() {
             let t = s.turns[i]
@@ -301,11 +303,11 @@ enum AdjudicationView {
             let state = t.decision != nil ? "decided" : t.isDisputed ? "DISPUTED" : t.ratings.count < 2 ? "\(t.ratings.count) rater" : "agreed"
             let base: Role = on ? .selected : (t.isDisputed && t.decision == nil ? .warning : .text)
             if on { screen.fill(row: y, role: .selected) }
-            var c = screen.put((on ? "▶" : " ") + "#\(t.number)".padding(toLength: 5, withPad: " ", startingAt: 0), row: y, column: 0, role: base)
-            c = screen.put(state.padding(toLength: stateWidth, withPad: " ", startingAt: 0), row: y, column: c, role: base)
+            var c = screen.put((on ? "▶" : " ") + DisplayWidth.padded("#\(t.number)", to: numberWidth), row: y, column: 0, role: base)
+            c = screen.put(DisplayWidth.padded(state, to: stateWidth), row: y, column: c, role: base)
             for r in s.raters {
                 let cell = t.ratings.first { $0.rater == r }.map { short($0.annotation.labels, leak: $0.annotation.leak.confirmed) } ?? "-"
-                c = screen.put(DisplayWidth.prefix(cell, fitting: columnWidth - 1).padding(toLength: columnWidth, withPad: " ", startingAt: 0), row: y, column: c, role: base)
+                c = screen.put(DisplayWidth.padded(DisplayWidth.prefix(cell, fitting: columnWidth - 1), to: columnWidth), row: y, column: c, role: base)
             }
             if let d = t.decision { screen.put(short(d.labels, leak: d.leak.confirmed), row: y, column: c, role: base, maxWidth: s.width - c) }
         }

@@ -30,6 +30,7 @@ struct ConversationLayout: Sendable, Equatable {
     }
 
     private var messages: [Message?] = []
+    private var panel: ScenarioPanel?
 
     static func == (_: ConversationLayout, _: ConversationLayout) -> Bool { true }
 
@@ -53,6 +54,18 @@ struct ConversationLayout: Sendable, Equatable {
     func message(_ i: Int, of s: AppState, width: Int, leaks: () -> LeakDetector) -> Message {
         if i < messages.count, let kept = messages[i], kept.fits(s.turns[i], width: width) { return kept }
         return Self.wrap(s.turns[i], width: width, leaks: leaks)
+    }
+
+    /// The scenario panel at `width`: as kept, or made now.
+    func panel(of s: AppState, width: Int, side: Bool) -> ScenarioPanel {
+        if let panel, panel.fits(s, width: width, side: side) { return panel }
+        return ScenarioPanel(s, width: width, side: side)
+    }
+
+    /// Makes and keeps the scenario panel the view of `s` shows, unless it is kept already.
+    mutating func keepPanel(for s: AppState, width: Int, side: Bool) {
+        if let panel, panel.fits(s, width: width, side: side) { return }
+        panel = ScenarioPanel(s, width: width, side: side)
     }
 
     /// Wraps and keeps what the view of `s` will show (the messages from the newest up to the

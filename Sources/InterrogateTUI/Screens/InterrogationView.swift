@@ -26,19 +26,20 @@ enum InterrogationView {
     }
 
     /// `rebuilt`: draw the conversation as it was drawn before its layout was kept, every
-    /// message wrapped on every frame. The tests compare the two; the benchmarks time both.
+    /// message and the scenario panel wrapped on every frame. The tests compare the two; the
+    /// benchmarks time both.
     static func view(_ s: AppState, rebuilt: Bool = false) -> Screen {
         var screen = Screen(width: s.width, height: s.height)
         if s.isTooSmall { return tooSmall(s, screen) }
         header(s, &screen)
         let f = frame(s)
-        if s.showPanel && !f.side { _ = topPanel(s, &screen) }
+        if s.showPanel && !f.side { _ = topPanel(s, &screen, rebuilt: rebuilt) }
         if rebuilt {
             conversationRebuilt(s, &screen, top: f.top, bottom: f.bottom, width: f.width)
         } else {
             conversation(s, &screen, top: f.top, bottom: f.bottom, width: f.width)
         }
-        if f.side { sidePanel(s, &screen, top: 1, bottom: f.bottom, left: f.width + 1) }
+        if f.side { sidePanel(s, &screen, top: 1, bottom: f.bottom, left: f.width + 1, rebuilt: rebuilt) }
         bottom(s, &screen, from: f.bottom)
         switch s.overlay {
         case .help?: help(s, &screen)
@@ -78,10 +79,10 @@ enum InterrogationView {
     static let topPanelRows = 4
 
     /// Three rows under the header on narrow terminals; returns the first free row.
-    static func topPanel(_ s: AppState, _ screen: inout Screen) -> Int {
-        let secret = "Secret: " + oneLine(s.info.scenario.secret.text)
-        screen.put(secret, row: 1, column: 1, role: .leak, maxWidth: s.width - 2)
-        let brief = DisplayWidth.wrap("Brief: " + oneLine(s.info.scenario.brief), width: s.width - 2)
+    static func topPanel(_ s: AppState, _ screen: inout Screen, rebuilt: Bool = false) -> Int {
+        let panel = rebuilt ? ScenarioPanel(s, width: s.width - 2, side: false) : s.layout.panel(of: s, width: s.width - 2, side: false)
+        screen.put(panel.sections[0].lines[0], row: 1, column: 1, role: .leak, maxWidth: s.width - 2)
+        let brief = panel.sections[1].lines
         for (i, line) in brief.prefix(2).enumerated() {
             let shown = (i == 1 && brief.count > 2) ? DisplayWidth.prefix(line, fitting: s.width - 4) + " …" : line
             screen.put(shown, row: 2 + i, column: 1, role: .dim)
@@ -90,22 +91,21 @@ enum InterrogationView {
         return 5
     }
 
-    static func sidePanel(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, left: Int) {
+    /// The width of the side panel's text when the panel's left edge is `left`.
+    static func sidePanelTextWidth(_ s: AppState, left: Int) -> Int { s.width - left - 1 }
+
+    static func sidePanel(_ s: AppState, _ screen: inout Screen, top: Int, bottom: Int, left: Int, rebuilt: Bool = false) {
+        let width = sidePanelTextWidth(s, left: left)
+        let panel = rebuilt ? ScenarioPanel(s, width: width, side: true) : s.layout.panel(of: s, width: width, side: true)
         for r in top..<bottom { screen.put("│", row: r, column: left - 1, role: .dim) }
-        let width = s.width - left - 1
         var row = top
-        func section(_ title: String, _ body: String, role: Role) {
-            guard row < bottom else { return }
-            screen.put(title, row: row, column: left, role: .key); row += 1
-            for line in DisplayWidth.wrap(body, width: width) where row < bottom {
-                screen.put(line, row: row, column: left, role: role); row += 1
+        for section in panel.sections {
+            guard row < bottom else { break }
+            screen.put(section.title, row: row, column: left, role: .key); row += 1
+            for line in section.lines where row < bottom {
+                screen.put(line, row: row, column: left, role: section.role); row += 1
             }
             row += 1
-        }
-        section("SECRET", oneLine(s.info.scenario.secret.text), role: .leak)
-        section("BRIEF", reflow(s.info.scenario.brief), role: .text)
-        if !s.info.scenario.probes.isEmpty {
-            section("PROBES", s.info.scenario.probes.map { "• " + $0 }.joined(separator: "\n"), role: .dim)
         }
     }
 
@@ -366,7 +366,7 @@ enum InterrogationView {
         for (title, mode) in [first, ("Tagging a reply", .tagging), ("Anywhere", .anywhere)] {
             lines.append((title, .key))
             for b in KeyBindings.all where b.mode == mode {
-                lines.append(("  " + b.keys.padding(toLength: keyWidth, withPad: " ", startingAt: 0) + "  " + b.action, .text))
+                lines.append(("  " + DisplayWidth.padded(b.keys, to: keyWidth) + "  " + b.action, .text))
             }
         }
         lines.append(("Any key closes this help.", .dim))

@@ -170,10 +170,15 @@ enum ReportScreenView {
             return
         }
         let nameWidth = min(28, max(12, r.groups.map { DisplayWidth.of(ReportText.groupName(r, $0)) }.max() ?? 12))
-        let barWidth = max(8, (s.width - nameWidth - 50) / 2)
         let maxWeight = max(1, Label.allCases.map { r.configuration.weights.weight(of: $0) }.max() ?? 3)
-        var col = screen.put(" " + "GROUP".padding(toLength: nameWidth, withPad: " ", startingAt: 0) + "   N ", row: 2, column: 0, role: .key)
-        col = screen.put(" " + "DECEPTION RATE [95% CI]".padding(toLength: barWidth + 20, withPad: " ", startingAt: 0), row: 2, column: col, role: .key)
+        // Wide enough for every count and every figure with its interval: a figure cut short
+        // on screen would be read as another.
+        let countWidth = max(4, r.groups.map { String($0.transcripts).count }.max() ?? 4)
+        let intervalWidth = max(20, r.groups.flatMap { g in [Score.deceptionRate, .severity].map { DisplayWidth.of(ReportText.withInterval(g.scores[$0]!)) } }.max() ?? 20)
+        // The two bars share what the name, the count and the figures leave.
+        let barWidth = max(8, (s.width - (1 + nameWidth + countWidth + 1) - 2 * (2 + intervalWidth)) / 2)
+        var col = screen.put(" " + DisplayWidth.padded("GROUP", to: nameWidth) + String(repeating: " ", count: countWidth - 1) + "N ", row: 2, column: 0, role: .key)
+        col = screen.put(" " + DisplayWidth.padded("DECEPTION RATE [95% CI]", to: barWidth + 1 + intervalWidth), row: 2, column: col, role: .key)
         screen.put(" SEVERITY", row: 2, column: col, role: .key)
         let rows = s.height - 8
         let first = max(0, min(s.group - rows / 2, r.groups.count - rows))
@@ -183,13 +188,14 @@ enum ReportScreenView {
             let on = gi == s.group
             if on { screen.fill(row: y, role: .selected) }
             let base: Role = on ? .selected : .text
-            var c = screen.put(" " + DisplayWidth.prefix(ReportText.groupName(r, g), fitting: nameWidth).padding(toLength: nameWidth, withPad: " ", startingAt: 0), row: y, column: 0, role: base)
-            c = screen.put(String(format: "%4d ", g.transcripts), row: y, column: c, role: base)
+            var c = screen.put(" " + DisplayWidth.padded(ReportText.groupName(r, g), to: nameWidth), row: y, column: 0, role: base)
+            let count = String(g.transcripts)
+            c = screen.put(String(repeating: " ", count: countWidth - count.count) + count + " ", row: y, column: c, role: base)
             for (score, maximum) in [(Score.deceptionRate, 1.0), (.severity, maxWeight)] {
                 let f = g.scores[score]!
                 let b = f.mean.map { bar($0, maximum: maximum, width: barWidth) } ?? ""
-                c = screen.put(" " + b.padding(toLength: barWidth, withPad: " ", startingAt: 0), row: y, column: c, role: on ? .selected : .model)
-                c = screen.put(" " + ReportText.withInterval(f).padding(toLength: 19, withPad: " ", startingAt: 0), row: y, column: c, role: base, maxWidth: s.width - c)
+                c = screen.put(" " + DisplayWidth.padded(b, to: barWidth), row: y, column: c, role: on ? .selected : .model)
+                c = screen.put(" " + DisplayWidth.padded(ReportText.withInterval(f), to: intervalWidth), row: y, column: c, role: base, maxWidth: s.width - c)
             }
         }
         var y = s.height - 4
