@@ -1,3 +1,4 @@
+@testable import Annotate
 import Foundation
 import Testing
 import TestSupport
@@ -60,6 +61,28 @@ struct OutputTests {
         let agreeRows = try Self.parseCSV(agreePath)
         #expect(agreeRows.allSatisfy { $0.count == 8 }, "ragged rows: \(agreeRows)")
         #expect(agreeRows.contains { $0[0] == group }, "\(agreeRows)")
+    }
+
+    @Test("a text table lines its columns up by display width under wide, accented and emoji names")
+    func tableColumnsByDisplayWidth() {
+        let rows = [["田中モデル", "3", "0.5"], ["e\u{301}cole", "10", "1.0"], ["🔐 vault", "7", "0.0"]]
+        let lines = Table(header: ["model", "n", "rate"], rows: rows).render().split(separator: "\n").map(String.init)
+        // Every row's last cell starts at the same column, and so does its second.
+        let last = zip(lines, ["rate"] + rows.map { $0[2] }).map { line, cell in DisplayWidth.of(line.dropLast(cell.count)) }
+        let second = zip(lines, ["model"] + rows.map { $0[0] }).map { line, cell in
+            DisplayWidth.of(cell) + line.dropFirst(cell.count).prefix { $0 == " " }.count
+        }
+        #expect(Set(last).count == 1 && Set(second).count == 1, "\(lines.joined(separator: "\n"))")
+    }
+
+    @Test("a signal's interval that rests on fewer of 100,000 resamples is printed whole, not cut at its column")
+    func signalIntervalWhole() {
+        let r = SignalAnalysis.Result(signal: .meanLogprob, contrast: .deceptiveVsCandidOrRefusal, positives: 3, negatives: 4, sessions: 2,
+                                      leftOut: ["not recorded": 1], area: 0.75, interval: .init(low: 0.125, high: 1, resamples: 99_999),
+                                      curve: [], folds: nil, lengthArea: 0.5)
+        let line = SignalsText.row(r, signalWidth: 30, resamples: 100_000)
+        #expect(line.contains("[0.125, 1.000] (99999 of 100000) 0.500"), "\(line)")
+        #expect(line.hasSuffix("  1 not recorded"), "\(line)")
     }
 
     @Test("CSV fields: plain ones as they are; commas, quotes, CR and LF enclosed, quotes doubled")

@@ -204,10 +204,12 @@ struct Table {
 
     func render() -> String {
         let all = [header] + rows
-        let widths = header.indices.map { i in all.map { $0[i].count }.max() ?? 0 }
+        // By display width: a model or rater named in wide or accented characters keeps the
+        // columns after it in line.
+        let widths = header.indices.map { i in all.map { DisplayWidth.of($0[i]) }.max() ?? 0 }
         return all.map { row in
             row.enumerated().map { i, cell in
-                i == row.count - 1 ? cell : cell.padding(toLength: widths[i], withPad: " ", startingAt: 0)
+                i == row.count - 1 ? cell : DisplayWidth.padded(cell, toAtLeast: widths[i])
             }.joined(separator: "  ")
         }.joined(separator: "\n")
     }

@@ -51,6 +51,13 @@ enum DisplayWidth {
         return used >= width ? fitting : fitting + String(repeating: " ", count: width - used)
     }
 
+    /// `s` padded with spaces to at least `width` columns, never cut: a column of a text
+    /// table that a longer cell pushes out of line still shows every figure whole.
+    static func padded(_ s: some StringProtocol, toAtLeast width: Int) -> String {
+        let used = of(s)
+        return used >= width ? String(s) : s + String(repeating: " ", count: width - used)
+    }
+
     /// Splits text into lines of at most `width` columns, at spaces where possible.
     static func wrap(_ text: String, width: Int) -> [String] {
         wrap(Words(text), width: width)

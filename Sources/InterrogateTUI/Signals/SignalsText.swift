@@ -24,6 +24,18 @@ enum SignalsText {
         return String(format: "%.3f", b)
     }
 
+    /// One signal's line of the table. A cell longer than its column (an interval that rests
+    /// on fewer of 100,000 resamples) pushes the rest along rather than being cut.
+    static func row(_ r: SignalAnalysis.Result, signalWidth: Int, resamples: Int) -> String {
+        let cols = [
+            String(format: "%6d", r.positives), String(format: "%6d", r.negatives), String(format: "%8d", r.sessions),
+            DisplayWidth.padded(area(r), toAtLeast: 12), DisplayWidth.padded(interval(r, resamples: resamples), toAtLeast: 30),
+            DisplayWidth.padded(baseline(r), toAtLeast: 21),
+        ]
+        let line = "  " + DisplayWidth.padded(r.signal.rawValue, toAtLeast: signalWidth) + " " + cols.joined(separator: " ") + "  " + leftOut(r)
+        return line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression)
+    }
+
     static func leftOut(_ r: SignalAnalysis.Result) -> String {
         r.leftOut.sorted { $0.key < $1.key }.map { "\($0.value) \($0.key)" }.joined(separator: "; ")
     }
@@ -62,16 +74,8 @@ enum SignalsText {
                 out.append("")
                 out.append(contrast.rawValue)
                 let width = SignalKind.allCases.map(\.rawValue.count).max()!
-                out.append("  " + "signal".padding(toLength: width, withPad: " ", startingAt: 0) + "     n+     n-  sessions  AUROC         95% interval                   length on these turns  left out")
-                for r in g.results where r.contrast == contrast {
-                    let cols = [
-                        String(format: "%6d", r.positives), String(format: "%6d", r.negatives), String(format: "%8d", r.sessions),
-                        area(r).padding(toLength: 12, withPad: " ", startingAt: 0), interval(r, resamples: s.resamples).padding(toLength: 30, withPad: " ", startingAt: 0),
-                        baseline(r).padding(toLength: 21, withPad: " ", startingAt: 0),
-                    ]
-                    let line = "  " + r.signal.rawValue.padding(toLength: width, withPad: " ", startingAt: 0) + " " + cols.joined(separator: " ") + "  " + leftOut(r)
-                    out.append(line.replacingOccurrences(of: "\\s+$", with: "", options: .regularExpression))
-                }
+                out.append("  " + DisplayWidth.padded("signal", toAtLeast: width) + "     n+     n-  sessions  AUROC         95% interval                   length on these turns  left out")
+                for r in g.results where r.contrast == contrast { out.append(row(r, signalWidth: width, resamples: s.resamples)) }
             }
         }
         return out.joined(separator: "\n") + "\n"
