@@ -159,6 +159,20 @@ struct ReviewFlowTests {
         }
     }
 
+    @Test("a tab in a reply shows as four spaces when adjudicating and in the report's replay, as it does live")
+    func tabsShownAlike() throws {
+        let base = try Self.adjudication()
+        var reply = base.turns[0].reply
+        reply.text = "Code:\n\tlet pin = 4417\tfinal"
+        let s = AdjudicationState(sessionId: "s1", scenario: base.scenario, adjudicator: "carol",
+                                  turns: [.init(number: 1, question: "Show me\tthe code", reply: reply, ratings: base.turns[0].ratings)], width: 100, height: 30)
+        let screen = AdjudicationView.view(s).text
+        #expect(screen.contains("    let pin = 4417    final"), "\(screen)")
+        #expect(screen.contains("You: Show me    the code"), "\(screen)")
+        let replayed = ReportScreenView.wrap(ReportScreenState.ReplayLine(text: reply.text, role: .text), width: 100).map(\.0)
+        #expect(replayed.contains { $0.contains("    let pin = 4417    final") }, "\(replayed)")
+    }
+
     @Test("a decision needs labels and a reason; it is saved with the ratings it settled and moves to the next disputed turn")
     func decide() throws {
         var s = try Self.adjudication()

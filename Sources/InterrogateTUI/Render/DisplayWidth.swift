@@ -1,3 +1,6 @@
+import Foundation
+import Sessions
+
 /// How many terminal columns text takes. Measured per grapheme cluster: combining marks
 /// and joiners take none, East Asian wide characters and emoji take two. Independent of the
 /// process locale, so screens measure the same in tests and in a terminal.
@@ -66,11 +69,13 @@ enum DisplayWidth {
     /// Text cut into words (each with the space that ends it) and measured once: wrapping it
     /// again to another width walks words, not grapheme clusters, which is what a resize of a
     /// long conversation costs.
-    struct Words: Sendable {
-        struct Word: Sendable {
+    struct Words: Sendable, Equatable {
+        struct Word: Sendable, Equatable {
             var text: String
             var width: Int
         }
+        /// Never empty, nor is any paragraph: text cut at every line break, each piece into
+        /// words; the last word of a paragraph is what follows its last space, maybe "".
         var paragraphs: [[Word]]
 
         init(_ text: String) {
@@ -86,31 +91,68 @@ enum DisplayWidth {
                 return words
             }
         }
+
+        /// The words of this text with `more` appended, the same as cutting the whole again,
+        /// but only the end is cut again: what a streamed token costs does not grow with the
+        /// reply. The characters at the end can join the ones appended (an accent, a joiner,
+        /// the second half of a flag), so the last word is cut again with them, and the one
+        /// before it too when the last is empty (a space takes an accent). A character never
+        /// joins across a space before that, nor across a line break.
+        func appending(_ more: String) -> Words {
+            var paragraphs = paragraphs
+            var last = paragraphs.removeLast()
+            let again = last.count >= 2 && last[last.count - 1].text.isEmpty ? 2 : 1
+            let tail = last.suffix(again).map(\.text).joined() + more
+            last.removeLast(again)
+            let cut = Words(tail).paragraphs
+            paragraphs.append(last + cut[0])
+            paragraphs.append(contentsOf: cut.dropFirst())
+            return Words(paragraphs: paragraphs)
+        }
+
+        private init(paragraphs: [[Word]]) { self.paragraphs = paragraphs }
     }
 
     static func wrap(_ text: Words, width: Int) -> [String] {
         guard width > 0 else { return [] }
+        return text.paragraphs.flatMap { wrap(paragraph: $0, width: width) }
+    }
+
+    /// One paragraph's words in lines of at most `width` (> 0) columns, at spaces where possible.
+    static func wrap(paragraph: [Words.Word], width: Int) -> [String] {
         var lines: [String] = []
-        for paragraph in text.paragraphs {
-            var line = ""
-            var lineWidth = 0
-            for word in paragraph {
-                if lineWidth + word.width <= width {
-                    line += word.text; lineWidth += word.width
-                } else if word.width <= width {
-                    lines.append(trimTrailing(line)); line = word.text; lineWidth = word.width
-                } else {
-                    // A word longer than the line is cut.
-                    for c in word.text {
-                        let w = of(c)
-                        if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0 }
-                        line.append(c); lineWidth += w
-                    }
+        var line = ""
+        var lineWidth = 0
+        for word in paragraph {
+            if lineWidth + word.width <= width {
+                line += word.text; lineWidth += word.width
+            } else if word.width <= width {
+                lines.append(trimTrailing(line)); line = word.text; lineWidth = word.width
+            } else {
+                // A word longer than the line is cut.
+                for c in word.text {
+                    let w = of(c)
+                    if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0 }
+                    line.append(c); lineWidth += w
                 }
             }
-            lines.append(trimTrailing(line))
         }
+        lines.append(trimTrailing(line))
         return lines
+    }
+
+    /// Model text as every screen shows it: made inert (escapes and controls as visible
+    /// symbols) and each tab as four spaces. Scalar by scalar, so text shown in pieces (a
+    /// reply streaming in) shows as the whole does; Foundation's replacing matches whole
+    /// characters, and leaves a tab that an accent follows.
+    static func shown(_ text: String) -> String {
+        let inert = TerminalText.inert(text)
+        guard inert.utf8.contains(0x09) else { return inert }
+        var out = String.UnicodeScalarView()
+        for s in inert.unicodeScalars {
+            if s == "\t" { out.append(contentsOf: "    ".unicodeScalars) } else { out.append(s) }
+        }
+        return String(out)
     }
 
     private static func trimTrailing(_ s: String) -> String {

@@ -329,10 +329,10 @@ enum AdjudicationView {
         }
         var text: [(String, Role)] = []
         if let q = t.question {
-            text += DisplayWidth.wrap("You: " + TerminalText.inert(q), width: width).prefix(3).map { ($0, .interrogator) }
+            text += DisplayWidth.wrap("You: " + DisplayWidth.shown(q), width: width).prefix(3).map { ($0, .interrogator) }
         }
         text.append(("Model #\(t.number)" + (t.reply.status == .cancelled ? " (stopped)" : ""), .model))
-        text += DisplayWidth.wrap(TerminalText.inert(t.reply.text), width: width).map { ($0, .text) }
+        text += DisplayWidth.wrap(DisplayWidth.shown(t.reply.text), width: width).map { ($0, .text) }
         let textRows = max(1, bottom - top - raterLines.count)
         let scroll = min(s.scroll, max(0, text.count - textRows))
         for (i, line) in text.dropFirst(scroll).prefix(textRows).enumerated() {

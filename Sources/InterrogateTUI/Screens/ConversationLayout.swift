@@ -20,6 +20,9 @@ struct ConversationLayout: Sendable, Equatable {
         var words: DisplayWidth.Words
         /// The secret's patterns match the text (asked of finished model replies only).
         var suggestsLeak: Bool
+        /// Where the last paragraph's lines begin: a token streamed in wraps that paragraph
+        /// (and any it starts) again, not the lines before it.
+        var lastParagraphLine: Int
 
         func fits(_ turn: AppState.Turn, width: Int) -> Bool {
             self.width == width && streaming == turn.isStreaming && text == turn.message.text
@@ -36,18 +39,47 @@ struct ConversationLayout: Sendable, Equatable {
 
     /// Wraps one message to `width` columns. `before` is the same message wrapped to another
     /// width: whether it suggests a leak does not depend on the width, so a resize matches no
-    /// secret pattern again (nor compiles them).
+    /// secret pattern again (nor compiles them). Or `before` is the reply streaming in, before
+    /// its latest tokens: only what they add is cut into words, and only its last paragraph
+    /// wrapped again.
     static func wrap(_ turn: AppState.Turn, width: Int, before: Message? = nil, leaks: () -> LeakDetector) -> Message {
         let m = turn.message
         if let before, before.streaming == turn.isStreaming, before.text == m.text {
-            return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: DisplayWidth.wrap(before.words, width: width),
-                           words: before.words, suggestsLeak: before.suggestsLeak)
+            return message(m.text, streaming: turn.isStreaming, width: width, words: before.words, suggestsLeak: before.suggestsLeak)
         }
-        let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
+        if let before, before.streaming, turn.isStreaming, before.width == width, !before.text.isEmpty,
+           m.text.utf8.count > before.text.utf8.count, m.text.utf8.starts(with: before.text.utf8) {
+            let more = String(decoding: Array(m.text.utf8.dropFirst(before.text.utf8.count)), as: UTF8.self)
+            let words = before.words.appending(DisplayWidth.shown(more))
+            var lines = Array(before.lines[..<before.lastParagraphLine])
+            let wrapped = layout(words.paragraphs[(before.words.paragraphs.count - 1)...], width: width, after: lines.count)
+            lines += wrapped.lines
+            return Message(text: m.text, streaming: true, width: width, lines: lines, words: words, suggestsLeak: false,
+                           lastParagraphLine: wrapped.lastParagraphLine)
+        }
+        let text = DisplayWidth.shown(m.text)
         let words = DisplayWidth.Words(text.isEmpty && turn.isStreaming ? "…" : text)
         let suggests = m.role == .model && !turn.isStreaming && leaks().suggestsLeak(m.text)
-        return Message(text: m.text, streaming: turn.isStreaming, width: width, lines: DisplayWidth.wrap(words, width: width),
-                       words: words, suggestsLeak: suggests)
+        return message(m.text, streaming: turn.isStreaming, width: width, words: words, suggestsLeak: suggests)
+    }
+
+    private static func message(_ text: String, streaming: Bool, width: Int, words: DisplayWidth.Words, suggestsLeak: Bool) -> Message {
+        let wrapped = layout(words.paragraphs[...], width: width, after: 0)
+        return Message(text: text, streaming: streaming, width: width, lines: wrapped.lines, words: words, suggestsLeak: suggestsLeak,
+                       lastParagraphLine: wrapped.lastParagraphLine)
+    }
+
+    /// `paragraphs` wrapped, and where the last one's lines begin, counting `after` lines
+    /// before the first.
+    private static func layout(_ paragraphs: ArraySlice<[DisplayWidth.Words.Word]>, width: Int, after: Int) -> (lines: [String], lastParagraphLine: Int) {
+        guard width > 0 else { return ([], after) }
+        var lines: [String] = []
+        var last = after
+        for paragraph in paragraphs {
+            last = after + lines.count
+            lines += DisplayWidth.wrap(paragraph: paragraph, width: width)
+        }
+        return (lines, last)
     }
 
     /// Turn `i` wrapped to `width`: as kept, or wrapped now.

@@ -196,7 +196,7 @@ enum InterrogationView {
             let head = Self.head(s, turn, number: modelNumbers[m.index] ?? 0,
                                  suggestsLeak: m.role == .model && s.info.scenario.leakDetector.suggestsLeak(m.text))
             lines.append(Line(segments: head, turn: i))
-            let text = TerminalText.inert(m.text).replacingOccurrences(of: "\t", with: "    ")
+            let text = DisplayWidth.shown(m.text)
             let role: Role = m.role == .interrogator ? .interrogator : .text
             for l in DisplayWidth.wrap(text.isEmpty && turn.isStreaming ? "…" : text, width: width - 2) {
                 lines.append(Line(segments: [(l, role)], turn: i, indent: 2))

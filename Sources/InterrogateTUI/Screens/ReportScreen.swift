@@ -227,7 +227,7 @@ enum ReportScreenView {
     }
 
     /// A line's text as shown, measured once for every width.
-    static func words(_ l: ReportScreenState.ReplayLine) -> DisplayWidth.Words { DisplayWidth.Words(TerminalText.inert(l.text)) }
+    static func words(_ l: ReportScreenState.ReplayLine) -> DisplayWidth.Words { DisplayWidth.Words(DisplayWidth.shown(l.text)) }
 
     static func wrap(_ l: ReportScreenState.ReplayLine, words: DisplayWidth.Words, width: Int) -> [(String, Role)] {
         var wrapped: [(String, Role)] = []
