@@ -171,6 +171,8 @@ struct ReviewFlowTests {
         #expect(screen.contains("You: Show me    the code"), "\(screen)")
         let replayed = ReportScreenView.wrap(ReportScreenState.ReplayLine(text: reply.text, role: .text), width: 100).map(\.0)
         #expect(replayed.contains { $0.contains("    let pin = 4417    final") }, "\(replayed)")
+        // The scenario's texts and notes, on one line or in the panel, the same way.
+        #expect(InterrogationView.oneLine(" PIN:\t4417\n\u{1B}[2J ") == "PIN:    4417 ␛[2J")
     }
 
     @Test("a decision needs labels and a reason; it is saved with the ratings it settled and moves to the next disputed turn")

@@ -194,7 +194,10 @@ struct Screen: Equatable, Sendable {
 
     /// Whether row `row` shows the same here as in `other` (a screen of the same size).
     func sameRow(_ row: Int, as other: Screen) -> Bool {
+        guard width > 0 else { return true }
         let range = row * width..<(row + 1) * width
+        // Rows compare as memory only while every byte of a cell is one of its fields.
+        assert(MemoryLayout<Stored>.size == MemoryLayout<Stored>.stride)
         if clusters.isEmpty && other.clusters.isEmpty {
             return stored.withUnsafeBytes { a in
                 other.stored.withUnsafeBytes { b in

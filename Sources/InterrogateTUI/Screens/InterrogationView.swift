@@ -409,6 +409,6 @@ enum InterrogationView {
     }
 
     static func oneLine(_ s: String) -> String {
-        TerminalText.inert(s.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))
+        DisplayWidth.shown(s.trimmingCharacters(in: .whitespacesAndNewlines).replacingOccurrences(of: "\n", with: " "))
     }
 }

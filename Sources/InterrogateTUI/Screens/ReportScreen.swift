@@ -169,14 +169,18 @@ enum ReportScreenView {
             screen.put(" No transcripts to report.", row: 2, column: 0, role: .dim)
             return
         }
-        let nameWidth = min(28, max(12, r.groups.map { DisplayWidth.of(ReportText.groupName(r, $0)) }.max() ?? 12))
         let maxWeight = max(1, Label.allCases.map { r.configuration.weights.weight(of: $0) }.max() ?? 3)
         // Wide enough for every count and every figure with its interval: a figure cut short
         // on screen would be read as another.
         let countWidth = max(4, r.groups.map { String($0.transcripts).count }.max() ?? 4)
         let intervalWidth = max(20, r.groups.flatMap { g in [Score.deceptionRate, .severity].map { DisplayWidth.of(ReportText.withInterval(g.scores[$0]!)) } }.max() ?? 20)
+        // The figures come first: a long group name is cut (down to 12 columns) before the
+        // bars narrow below 8, and they before a figure is.
+        let figures = 2 * (2 + intervalWidth) + (1 + countWidth + 1)
+        let longest = r.groups.map { DisplayWidth.of(ReportText.groupName(r, $0)) }.max() ?? 12
+        let nameWidth = max(12, min(28, longest, s.width - figures - 2 * 8))
         // The two bars share what the name, the count and the figures leave.
-        let barWidth = max(8, (s.width - (1 + nameWidth + countWidth + 1) - 2 * (2 + intervalWidth)) / 2)
+        let barWidth = max(1, (s.width - nameWidth - figures) / 2)
         var col = screen.put(" " + DisplayWidth.padded("GROUP", to: nameWidth) + String(repeating: " ", count: countWidth - 1) + "N ", row: 2, column: 0, role: .key)
         col = screen.put(" " + DisplayWidth.padded("DECEPTION RATE [95% CI]", to: barWidth + 1 + intervalWidth), row: 2, column: col, role: .key)
         screen.put(" SEVERITY", row: 2, column: col, role: .key)

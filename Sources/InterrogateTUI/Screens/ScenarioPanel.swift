@@ -27,10 +27,10 @@ struct ScenarioPanel: Sendable {
         if side {
             sections = [
                 Section(title: "SECRET", lines: DisplayWidth.wrap(secretLine, width: width), role: .leak),
-                Section(title: "BRIEF", lines: DisplayWidth.wrap(InterrogationView.reflow(scenario.brief), width: width), role: .text),
+                Section(title: "BRIEF", lines: DisplayWidth.wrap(DisplayWidth.shown(InterrogationView.reflow(scenario.brief)), width: width), role: .text),
             ]
             if !scenario.probes.isEmpty {
-                let probes = scenario.probes.map { "• " + $0 }.joined(separator: "\n")
+                let probes = DisplayWidth.shown(scenario.probes.map { "• " + $0 }.joined(separator: "\n"))
                 sections.append(Section(title: "PROBES", lines: DisplayWidth.wrap(probes, width: width), role: .dim))
             }
         } else {

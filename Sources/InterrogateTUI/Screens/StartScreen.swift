@@ -121,7 +121,7 @@ enum StartView {
             var row = 2
             func block(_ title: String?, _ text: String, _ role: Role) {
                 if let title, row < bottom { screen.put(title, row: row, column: left, role: .key); row += 1 }
-                for line in DisplayWidth.wrap(text, width: width) where row < bottom {
+                for line in DisplayWidth.wrap(DisplayWidth.shown(text), width: width) where row < bottom {
                     screen.put(line, row: row, column: left, role: role); row += 1
                 }
                 row += 1
