@@ -30,6 +30,7 @@ struct StreamedLayoutTests {
                 #expect(streamed.lines == whole.lines, "\(text.debugDescription) at \(width)")
                 #expect(streamed.words == whole.words, "\(text.debugDescription)")
                 #expect(streamed.lastParagraphLine == whole.lastParagraphLine, "\(text.debugDescription)")
+                #expect(streamed.lastParagraphStarts == whole.lastParagraphStarts, "\(text.debugDescription)")
                 kept = streamed
                 steps += 1
             }

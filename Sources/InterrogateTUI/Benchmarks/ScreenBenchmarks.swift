@@ -48,6 +48,13 @@ package enum ScreenBenchmarks {
             ("streamed token", streaming(live), interrogation.run(maxFrames: 400) { s, _ in
                 interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
             }),
+            // A long reply costs a token what a short one does: only its last paragraph is wrapped again.
+            ("token, 20,000-char reply", streaming(live, already: longReply(paragraphs: 40)), interrogation.run(maxFrames: 400) { s, _ in
+                interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
+            }),
+            ("token, 20,000 chars, 1 paragraph", streaming(live, already: longReply(paragraphs: 1)), interrogation.run(maxFrames: 400) { s, _ in
+                interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
+            }),
             ("scroll (PgUp/PgDn)", live, interrogation.run { s, i in interrogation.update(&s, i % 8 < 4 ? .key(.pageUp) : .key(.pageDown)) }),
             ("resize (±1 column)", live, interrogation.run { s, i in interrogation.update(&s, .resize(width: width - i % 2, height: height)) }),
         ])
@@ -144,13 +151,24 @@ package enum ScreenBenchmarks {
                       cells: cells / max(1, frames), frames: frames)
     }
 
-    /// A reply streaming in at the end of the session.
-    static func streaming(_ s: AppState) -> AppState {
+    /// A reply streaming in at the end of the session, with `already` streamed.
+    static func streaming(_ s: AppState, already: String = "") -> AppState {
         var s = s
         for c in "And the code?" { _ = Update.update(&s, .key(.char(c))) }
         _ = Update.update(&s, .key(.enter))
-        if let id = s.streaming?.id { _ = Update.update(&s, .streamStarted(streamId: id, at: .now)) }
+        if let id = s.streaming?.id {
+            _ = Update.update(&s, .streamStarted(streamId: id, at: .now))
+            if !already.isEmpty { _ = Update.update(&s, .model(streamId: id, .text(already), at: .now)) }
+        }
         return s
+    }
+
+    /// About 20,000 characters of words, in `paragraphs` paragraphs.
+    static func longReply(paragraphs: Int) -> String {
+        let words = ["the", "code", "is", "not", "something", "I", "can", "share", "with", "you,", "but", "maintenance", "records", "show", "nothing."]
+        let perParagraph = 20_000 / paragraphs / 6
+        return (0..<paragraphs).map { p in (0..<perParagraph).map { words[($0 * 7 + p) % words.count] }.joined(separator: " ") }
+            .joined(separator: "\n\n") + " "
     }
 
     static func report<State>(_ title: String, _ rows: [(String, State, (State) -> (new: Figure, old: Figure))]) {

@@ -101,7 +101,7 @@ enum DisplayWidth {
         func appending(_ more: String) -> Words {
             var paragraphs = paragraphs
             var last = paragraphs.removeLast()
-            let again = last.count >= 2 && last[last.count - 1].text.isEmpty ? 2 : 1
+            let again = last.count - firstWordCutAgain
             let tail = last.suffix(again).map(\.text).joined() + more
             last.removeLast(again)
             let cut = Words(tail).paragraphs
@@ -110,35 +110,47 @@ enum DisplayWidth {
             return Words(paragraphs: paragraphs)
         }
 
+        /// The index, in the last paragraph, of the first word `appending` cuts again: every
+        /// word before it stays as it is.
+        var firstWordCutAgain: Int {
+            let last = paragraphs[paragraphs.count - 1]
+            return last.count - (last.count >= 2 && last[last.count - 1].text.isEmpty ? 2 : 1)
+        }
+
         private init(paragraphs: [[Word]]) { self.paragraphs = paragraphs }
     }
 
     static func wrap(_ text: Words, width: Int) -> [String] {
         guard width > 0 else { return [] }
-        return text.paragraphs.flatMap { wrap(paragraph: $0, width: width) }
+        return text.paragraphs.flatMap { wrap(paragraph: $0[...], width: width).lines }
     }
 
-    /// One paragraph's words in lines of at most `width` (> 0) columns, at spaces where possible.
-    static func wrap(paragraph: [Words.Word], width: Int) -> [String] {
+    /// Words of a paragraph (from any word of it) in lines of at most `width` (> 0) columns,
+    /// at spaces where possible. `starts[i]` is the word line i begins with, when it begins
+    /// with a whole word on a line of its own: wrapping again from that word gives the same
+    /// lines from line i on (nil for a line that begins inside a word cut across lines).
+    static func wrap(paragraph: ArraySlice<Words.Word>, width: Int) -> (lines: [String], starts: [Int?]) {
         var lines: [String] = []
+        var starts: [Int?] = [paragraph.startIndex]
         var line = ""
         var lineWidth = 0
-        for word in paragraph {
+        for (i, word) in zip(paragraph.indices, paragraph) {
             if lineWidth + word.width <= width {
                 line += word.text; lineWidth += word.width
             } else if word.width <= width {
                 lines.append(trimTrailing(line)); line = word.text; lineWidth = word.width
+                starts.append(i)
             } else {
                 // A word longer than the line is cut.
                 for c in word.text {
                     let w = of(c)
-                    if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0 }
+                    if lineWidth + w > width { lines.append(trimTrailing(line)); line = ""; lineWidth = 0; starts.append(nil) }
                     line.append(c); lineWidth += w
                 }
             }
         }
         lines.append(trimTrailing(line))
-        return lines
+        return (lines, starts)
     }
 
     /// Model text as every screen shows it: made inert (escapes and controls as visible

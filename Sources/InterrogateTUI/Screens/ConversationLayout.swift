@@ -20,9 +20,12 @@ struct ConversationLayout: Sendable, Equatable {
         var words: DisplayWidth.Words
         /// The secret's patterns match the text (asked of finished model replies only).
         var suggestsLeak: Bool
-        /// Where the last paragraph's lines begin: a token streamed in wraps that paragraph
-        /// (and any it starts) again, not the lines before it.
+        /// Where the last paragraph's lines begin, and for each of its lines the word it
+        /// begins with on a line of its own (`DisplayWidth.wrap(paragraph:)`): a token
+        /// streamed in wraps again from the last line that begins before the words it
+        /// changes, not the lines before it.
         var lastParagraphLine: Int
+        var lastParagraphStarts: [Int?]
 
         func fits(_ turn: AppState.Turn, width: Int) -> Bool {
             self.width == width && streaming == turn.isStreaming && text == turn.message.text
@@ -47,15 +50,26 @@ struct ConversationLayout: Sendable, Equatable {
         if let before, before.streaming == turn.isStreaming, before.text == m.text {
             return message(m.text, streaming: turn.isStreaming, width: width, words: before.words, suggestsLeak: before.suggestsLeak)
         }
-        if let before, before.streaming, turn.isStreaming, before.width == width, !before.text.isEmpty,
+        if let before, before.streaming, turn.isStreaming, before.width == width, !before.text.isEmpty, !before.lastParagraphStarts.isEmpty,
            m.text.utf8.count > before.text.utf8.count, m.text.utf8.starts(with: before.text.utf8) {
             let more = String(decoding: Array(m.text.utf8.dropFirst(before.text.utf8.count)), as: UTF8.self)
             let words = before.words.appending(DisplayWidth.shown(more))
-            var lines = Array(before.lines[..<before.lastParagraphLine])
-            let wrapped = layout(words.paragraphs[(before.words.paragraphs.count - 1)...], width: width, after: lines.count)
-            lines += wrapped.lines
+            // The last line of the paragraph that begins with a word left as it was.
+            let changed = before.words.firstWordCutAgain
+            let line = before.lastParagraphStarts.lastIndex { $0.map { $0 < changed } ?? false } ?? 0
+            let from = before.lastParagraphStarts[line] ?? 0
+            let last = before.words.paragraphs.count - 1
+            var lines = Array(before.lines[..<(before.lastParagraphLine + line)])
+            var starts = Array(before.lastParagraphStarts[..<line])
+            var lastLine = before.lastParagraphLine
+            for (k, paragraph) in words.paragraphs[last...].enumerated() {
+                let wrapped = DisplayWidth.wrap(paragraph: k == 0 ? paragraph[from...] : paragraph[...], width: width)
+                if k > 0 { lastLine = lines.count; starts = [] }
+                lines += wrapped.lines
+                starts += wrapped.starts
+            }
             return Message(text: m.text, streaming: true, width: width, lines: lines, words: words, suggestsLeak: false,
-                           lastParagraphLine: wrapped.lastParagraphLine)
+                           lastParagraphLine: lastLine, lastParagraphStarts: starts)
         }
         let text = DisplayWidth.shown(m.text)
         let words = DisplayWidth.Words(text.isEmpty && turn.isStreaming ? "…" : text)
@@ -64,22 +78,17 @@ struct ConversationLayout: Sendable, Equatable {
     }
 
     private static func message(_ text: String, streaming: Bool, width: Int, words: DisplayWidth.Words, suggestsLeak: Bool) -> Message {
-        let wrapped = layout(words.paragraphs[...], width: width, after: 0)
-        return Message(text: text, streaming: streaming, width: width, lines: wrapped.lines, words: words, suggestsLeak: suggestsLeak,
-                       lastParagraphLine: wrapped.lastParagraphLine)
-    }
-
-    /// `paragraphs` wrapped, and where the last one's lines begin, counting `after` lines
-    /// before the first.
-    private static func layout(_ paragraphs: ArraySlice<[DisplayWidth.Words.Word]>, width: Int, after: Int) -> (lines: [String], lastParagraphLine: Int) {
-        guard width > 0 else { return ([], after) }
         var lines: [String] = []
-        var last = after
-        for paragraph in paragraphs {
-            last = after + lines.count
-            lines += DisplayWidth.wrap(paragraph: paragraph, width: width)
+        var last = (line: 0, starts: [Int?]())
+        if width > 0 {
+            for paragraph in words.paragraphs {
+                let wrapped = DisplayWidth.wrap(paragraph: paragraph[...], width: width)
+                last = (lines.count, wrapped.starts)
+                lines += wrapped.lines
+            }
         }
-        return (lines, last)
+        return Message(text: text, streaming: streaming, width: width, lines: lines, words: words, suggestsLeak: suggestsLeak,
+                       lastParagraphLine: last.line, lastParagraphStarts: last.starts)
     }
 
     /// Turn `i` wrapped to `width`: as kept, or wrapped now.
