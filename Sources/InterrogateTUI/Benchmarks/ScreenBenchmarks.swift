@@ -52,7 +52,7 @@ package enum ScreenBenchmarks {
             ("token, 20,000-char reply", streaming(live, already: longReply(paragraphs: 40)), interrogation.run(maxFrames: 400) { s, _ in
                 interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
             }),
-            ("token, 20,000 chars, 1 paragraph", streaming(live, already: longReply(paragraphs: 1)), interrogation.run(maxFrames: 400) { s, _ in
+            ("token, 1 paragraph of 20,000", streaming(live, already: longReply(paragraphs: 1)), interrogation.run(maxFrames: 400) { s, _ in
                 interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
             }),
             ("scroll (PgUp/PgDn)", live, interrogation.run { s, i in interrogation.update(&s, i % 8 < 4 ? .key(.pageUp) : .key(.pageDown)) }),
@@ -177,7 +177,7 @@ package enum ScreenBenchmarks {
             let (new, old) = run(state)
             let ratio = old.milliseconds / max(new.milliseconds, 1e-9)
             let parts = "update \(format(ms: new.parts.update)), view \(format(ms: new.parts.view)), diff \(format(ms: new.parts.diff))"
-            print("  " + name.padding(toLength: 30, withPad: " ", startingAt: 0)
+            print("  " + DisplayWidth.padded(name, toAtLeast: 30)
                   + " \(format(ms: new.milliseconds)) (\(parts); \(new.cells) cells rewritten)"
                   + (old.frames == 0 ? "" : "   old: \(format(ms: old.milliseconds)) (\(old.cells) cells), ×\(String(format: ratio >= 10 ? "%.0f" : "%.1f", ratio))"))
         }
