@@ -12,6 +12,7 @@ struct StreamedLayoutTests {
     static let pieces = [
         "word ", "a", "b", " ", "  ", "\n", "\n\n", "\t", "\u{1B}[31m", "\r", "\r\n", "e", "\u{301}", "\u{200D}", "👩", "💻",
         "🇫", "🇷", "今日は", "x", String(repeating: "long", count: 12), "\u{FE0F}", "❤", "\u{7F}", "ก", "\u{E33}",
+        "\u{600}", "\u{1100}", "\u{1161}", "1", "\u{20E3}",
     ]
 
     @Test("whatever the tokens, the reply as streamed is wrapped as the whole reply is")
@@ -39,5 +40,21 @@ struct StreamedLayoutTests {
             #expect(ConversationLayout.wrap(done, width: width, before: kept) { .none }.lines == ConversationLayout.wrap(done, width: width) { .none }.lines)
         }
         #expect(steps > 4000)
+    }
+
+    @Test("a token into a long paragraph wraps again from its last lines, not from the paragraph's start")
+    func streamedRestartsNearTheEnd() {
+        let words = (0..<400).map { "w\($0 % 10) " }.joined()
+        var turn = AppState.Turn(message: MessageEvent(index: 1, role: .model, text: words), isStreaming: true)
+        let before = ConversationLayout.wrap(turn, width: 40) { .none }
+        #expect(before.lines.count > 20)
+        let line = ConversationLayout.restartLine(before.lastParagraphStarts, changed: before.words.firstWordCutAgain)
+        #expect(line >= before.lines.count - 2, "wraps again from line \(line) of \(before.lines.count)")
+        // A line that begins inside a word too long for a line is never one to start from.
+        #expect(ConversationLayout.restartLine([0, nil, 7, nil], changed: 9) == 2)
+        #expect(ConversationLayout.restartLine([0, 3, 7], changed: 7) == 1, "the line above 7's ended as it did only if 7 is unchanged")
+        #expect(ConversationLayout.restartLine([0, 3], changed: 0) == 0)
+        turn.message.text += "end"
+        #expect(ConversationLayout.wrap(turn, width: 40, before: before) { .none }.lines == ConversationLayout.wrap(turn, width: 40) { .none }.lines)
     }
 }

@@ -48,7 +48,8 @@ package enum ScreenBenchmarks {
             ("streamed token", streaming(live), interrogation.run(maxFrames: 400) { s, _ in
                 interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
             }),
-            // A long reply costs a token what a short one does: only its last paragraph is wrapped again.
+            // A token into a long reply: it is wrapped again from the last line the token changes,
+            // not from its start (the reply's words and lines are still copied).
             ("token, 20,000-char reply", streaming(live, already: longReply(paragraphs: 40)), interrogation.run(maxFrames: 400) { s, _ in
                 interrogation.update(&s, .model(streamId: s.streaming?.id ?? 0, .text("word "), at: .now))
             }),

@@ -93,8 +93,8 @@ enum DisplayWidth {
         }
 
         /// The words of this text with `more` appended, the same as cutting the whole again,
-        /// but only the end is cut again: what a streamed token costs does not grow with the
-        /// reply. The characters at the end can join the ones appended (an accent, a joiner,
+        /// but only the end is cut again: a streamed token is not measured with the whole reply
+        /// (it still copies the last paragraph's words). The characters at the end can join the ones appended (an accent, a joiner,
         /// the second half of a flag), so the last word is cut again with them, and the one
         /// before it too when the last is empty (a space takes an accent). A character never
         /// joins across a space before that, nor across a line break.
@@ -128,7 +128,8 @@ enum DisplayWidth {
     /// Words of a paragraph (from any word of it) in lines of at most `width` (> 0) columns,
     /// at spaces where possible. `starts[i]` is the word line i begins with, when it begins
     /// with a whole word on a line of its own: wrapping again from that word gives the same
-    /// lines from line i on (nil for a line that begins inside a word cut across lines).
+    /// lines from line i on (nil for a line that begins inside, or at the start of, a word too
+    /// long for a line: not a line to start again from).
     static func wrap(paragraph: ArraySlice<Words.Word>, width: Int) -> (lines: [String], starts: [Int?]) {
         var lines: [String] = []
         var starts: [Int?] = [paragraph.startIndex]

@@ -43,8 +43,8 @@ struct ConversationLayout: Sendable, Equatable {
     /// Wraps one message to `width` columns. `before` is the same message wrapped to another
     /// width: whether it suggests a leak does not depend on the width, so a resize matches no
     /// secret pattern again (nor compiles them). Or `before` is the reply streaming in, before
-    /// its latest tokens: only what they add is cut into words, and only its last paragraph
-    /// wrapped again.
+    /// its latest tokens: only what they add is cut into words, and the reply is wrapped again
+    /// from the last line that begins before the words they change (`restartLine`).
     static func wrap(_ turn: AppState.Turn, width: Int, before: Message? = nil, leaks: () -> LeakDetector) -> Message {
         let m = turn.message
         if let before, before.streaming == turn.isStreaming, before.text == m.text {
@@ -54,9 +54,7 @@ struct ConversationLayout: Sendable, Equatable {
            m.text.utf8.count > before.text.utf8.count, m.text.utf8.starts(with: before.text.utf8) {
             let more = String(decoding: Array(m.text.utf8.dropFirst(before.text.utf8.count)), as: UTF8.self)
             let words = before.words.appending(DisplayWidth.shown(more))
-            // The last line of the paragraph that begins with a word left as it was.
-            let changed = before.words.firstWordCutAgain
-            let line = before.lastParagraphStarts.lastIndex { $0.map { $0 < changed } ?? false } ?? 0
+            let line = restartLine(before.lastParagraphStarts, changed: before.words.firstWordCutAgain)
             let from = before.lastParagraphStarts[line] ?? 0
             let last = before.words.paragraphs.count - 1
             var lines = Array(before.lines[..<(before.lastParagraphLine + line)])
@@ -75,6 +73,13 @@ struct ConversationLayout: Sendable, Equatable {
         let words = DisplayWidth.Words(text.isEmpty && turn.isStreaming ? "…" : text)
         let suggests = m.role == .model && !turn.isStreaming && leaks().suggestsLeak(m.text)
         return message(m.text, streaming: turn.isStreaming, width: width, words: words, suggestsLeak: suggests)
+    }
+
+    /// The line of the last paragraph (given the word each line begins with) to wrap again
+    /// from when words from `changed` on are cut again: the last that begins with a word before
+    /// them, so that the line above it ended as it did; else the paragraph's first.
+    static func restartLine(_ starts: [Int?], changed: Int) -> Int {
+        starts.lastIndex { $0.map { $0 < changed } ?? false } ?? 0
     }
 
     private static func message(_ text: String, streaming: Bool, width: Int, words: DisplayWidth.Words, suggestsLeak: Bool) -> Message {
