@@ -16,7 +16,6 @@ public struct LabelSet: Hashable, Sendable, Codable, Sequence, CustomStringConve
 
     @inline(__always) private static func bit(_ l: Label) -> UInt8 { 1 << UInt8(l.severityRank) }
 
-    public var labels: Set<Label> { Set(sorted) }
     public var isEmpty: Bool { bits == 0 }
     public func contains(_ label: Label) -> Bool { bits & Self.bit(label) != 0 }
     public mutating func toggle(_ label: Label) { bits ^= Self.bit(label) }

@@ -101,7 +101,7 @@ struct ScoringWeightsTests {
             let chosen = Label.allCases.enumerated().filter { mask & (1 << $0.offset) != 0 }.map(\.element)
             let set = LabelSet(chosen), reversed = LabelSet(chosen.reversed() + chosen)
             #expect(set.primary == chosen.max() && set.sorted == chosen && set.isEmpty == chosen.isEmpty)
-            #expect(set == reversed && set.hashValue == reversed.hashValue && set.labels == Set(chosen))
+            #expect(set == reversed && set.hashValue == reversed.hashValue && Set(set) == Set(chosen))
             #expect(Label.allCases.allSatisfy { set.contains($0) == chosen.contains($0) })
             #expect(try JSONDecoder().decode(LabelSet.self, from: JSONEncoder().encode(set)) == set)
             #expect(String(decoding: try JSONEncoder().encode(set), as: UTF8.self) == "[" + chosen.map { "\"\($0.rawValue)\"" }.joined(separator: ",") + "]")

@@ -291,7 +291,7 @@ enum AdjudicationView {
         let first = max(0, min(s.selected - rows / 2, s.turns.count - rows))
         let stateWidth = 10
         // Wide enough for the largest turn number: a number cut short would name another turn.
-        let numberWidth = max(5, DisplayWidth.of("#\(s.turns.map(\.number).max() ?? 0)") + 1)
+        let numberWidth = max(5, DisplayWidth.of("#\(s.turns.lazy.map(\.number).max() ?? 0)") + 1)
         let columnWidth = max(12, (s.raters.map { DisplayWidth.of($0) }.max() ?? 0) + 2)
         var col = screen.put(" " + DisplayWidth.padded("#", to: numberWidth) + DisplayWidth.padded("STATE", to: stateWidth), row: top, column: 0, role: .key)
         for r in s.raters { col = screen.put(DisplayWidth.padded(DisplayWidth.prefix(r, fitting: columnWidth - 1), to: columnWidth), row: top, column: col, role: .key) }
